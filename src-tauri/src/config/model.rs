@@ -1,0 +1,460 @@
+//! Config types and validation.
+//!
+//! The file is JSON:
+//!
+//! ```json
+//! {
+//!   "gateway": { "port": 7337, "bind": "127.0.0.1" },
+//!   "mcpServers": {
+//!     "everything": { "command": "npx", "args": ["-y", "@modelcontextprotocol/server-everything", "stdio"] },
+//!     "remote":     { "url": "https://example.com/mcp", "headers": { "X-Team": "blue" } }
+//!   }
+//! }
+//! ```
+//!
+//! Each server entry is either a stdio server (`command`, `args`, `env`, `cwd`) or a Streamable
+//! HTTP server (`url`, `headers`), plus Loopgate's keys `disabled`, `disabledTools` and
+//! `timeoutMs`. Unknown keys are kept as they are, so a rewrite never loses what a user (or
+//! another tool) put there.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Default TCP port of the gateway endpoint.
+pub const DEFAULT_PORT: u16 = 7337;
+/// Default time a backend gets to connect and finish its handshake, in milliseconds.
+pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 30_000;
+/// Default time a single request to a backend may take, in milliseconds.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 120_000;
+/// Longest server name accepted, in characters (leaves room for tool names under the spec's
+/// 128-character limit).
+pub const MAX_SERVER_NAME_LEN: usize = 48;
+
+/// The whole config file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Config {
+    /// Settings of the gateway endpoint itself.
+    #[serde(default)]
+    pub gateway: GatewaySettings,
+    /// The backends, by name, in file order.
+    #[serde(default)]
+    pub mcp_servers: IndexMap<String, ServerEntry>,
+    /// Keys Loopgate does not know, kept verbatim.
+    #[serde(flatten)]
+    pub extra: IndexMap<String, Value>,
+}
+
+/// The `gateway` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewaySettings {
+    /// TCP port of the endpoint (default [`DEFAULT_PORT`]; `0` picks a free port).
+    #[serde(default = "default_port")]
+    pub port: u16,
+    /// Address to bind; must be a loopback address (default `127.0.0.1`).
+    #[serde(default = "default_bind")]
+    pub bind: IpAddr,
+    /// Connect + handshake timeout for backends, in milliseconds.
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout_ms: u64,
+    /// Per-request timeout for calls to backends, in milliseconds.
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout_ms: u64,
+    /// Keys Loopgate does not know, kept verbatim.
+    #[serde(flatten)]
+    pub extra: IndexMap<String, Value>,
+}
+
+fn default_port() -> u16 {
+    DEFAULT_PORT
+}
+fn default_bind() -> IpAddr {
+    IpAddr::V4(Ipv4Addr::LOCALHOST)
+}
+fn default_connect_timeout() -> u64 {
+    DEFAULT_CONNECT_TIMEOUT_MS
+}
+fn default_request_timeout() -> u64 {
+    DEFAULT_REQUEST_TIMEOUT_MS
+}
+
+impl Default for GatewaySettings {
+    fn default() -> Self {
+        Self {
+            port: DEFAULT_PORT,
+            bind: default_bind(),
+            connect_timeout_ms: DEFAULT_CONNECT_TIMEOUT_MS,
+            request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
+            extra: IndexMap::new(),
+        }
+    }
+}
+
+/// One entry of `mcpServers`, as written in the file.
+///
+/// Exactly one of `command` (stdio) or `url` (Streamable HTTP) must be set; see
+/// [`ServerEntry::backend`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerEntry {
+    /// Transport hint used by some clients (`stdio`, `http`, `streamable-http`); optional.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Program to spawn (stdio servers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// Arguments of `command`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// Extra environment variables of `command`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub env: IndexMap<String, String>,
+    /// Working directory of `command`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<PathBuf>,
+    /// Endpoint URL (Streamable HTTP servers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Extra HTTP headers sent with every request to `url`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub headers: IndexMap<String, String>,
+    /// When true the server is not started and its tools are not listed.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub disabled: bool,
+    /// Tool names (as the server names them) hidden from clients.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disabled_tools: Vec<String>,
+    /// Per-request timeout for this server in milliseconds (overrides the gateway default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    /// Keys Loopgate does not know, kept verbatim.
+    #[serde(flatten)]
+    pub extra: IndexMap<String, Value>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// A validated, runnable backend description.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// A local server spoken to over stdin/stdout of a child process.
+    Stdio {
+        /// Program to run (looked up on `PATH`).
+        command: String,
+        /// Its arguments.
+        args: Vec<String>,
+        /// Extra environment variables, in file order.
+        env: Vec<(String, String)>,
+        /// Working directory, if set.
+        cwd: Option<PathBuf>,
+    },
+    /// A remote server spoken to over MCP Streamable HTTP.
+    Http {
+        /// The endpoint URL (http or https).
+        url: String,
+        /// Extra headers, in file order.
+        headers: Vec<(String, String)>,
+    },
+}
+
+impl Backend {
+    /// Short transport name for status output: `"stdio"` or `"http"`.
+    pub fn transport(&self) -> &'static str {
+        match self {
+            Backend::Stdio { .. } => "stdio",
+            Backend::Http { .. } => "http",
+        }
+    }
+
+    /// A one-line human description (command line or URL); never includes env or header values.
+    pub fn describe(&self) -> String {
+        match self {
+            Backend::Stdio { command, args, .. } => std::iter::once(command.as_str())
+                .chain(args.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(" "),
+            Backend::Http { url, .. } => url.clone(),
+        }
+    }
+}
+
+/// Everything that can go wrong reading or writing the config.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read or written.
+    #[error("config file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid JSON or does not have the config's shape.
+    #[error("config file {path}, line {line}, column {column}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value is well-formed JSON but not acceptable.
+    #[error("config file {path}: {location}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Where: `mcpServers.<name>.<field>` or `gateway.<field>`.
+        location: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// A change names a server that is not in the config.
+    #[error("no server named \"{0}\" in the config (see `loopgate servers`)")]
+    UnknownServer(String),
+}
+
+impl Config {
+    /// Parses config JSON, reporting the line and column of syntax/shape errors.
+    ///
+    /// `path` is used only in error messages. Does not validate semantics: call
+    /// [`Config::validate`] for that.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        serde_json::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+            message: e
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        })
+    }
+
+    /// Checks every rule a running gateway relies on; the first problem is returned, naming the
+    /// file (`path`), the server and the field.
+    ///
+    /// Rules: `gateway.bind` is a loopback address; server names are 1–48 characters of
+    /// `A-Z a-z 0-9 _ -`, start with a letter or digit and do not contain `__` (the namespace
+    /// separator); each server has exactly one of `command` / `url`; URLs are http(s); header
+    /// names and values are valid HTTP.
+    pub fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |location: String, message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            location,
+            message,
+        };
+        if !self.gateway.bind.is_loopback() {
+            return Err(invalid(
+                "gateway.bind".into(),
+                format!(
+                    "{} is not a loopback address; Loopgate only listens on 127.0.0.1 or ::1",
+                    self.gateway.bind
+                ),
+            ));
+        }
+        for (name, entry) in &self.mcp_servers {
+            validate_server_name(name).map_err(|m| invalid(format!("mcpServers.\"{name}\""), m))?;
+            entry
+                .backend()
+                .map_err(|(field, m)| invalid(format!("mcpServers.{name}.{field}"), m))?;
+        }
+        Ok(())
+    }
+
+    /// All server entries (enabled or not), in file order.
+    pub fn servers(&self) -> impl Iterator<Item = (&String, &ServerEntry)> {
+        self.mcp_servers.iter()
+    }
+}
+
+/// Checks a server name against the rules in [`Config::validate`]; `Err` says what is wrong.
+pub fn validate_server_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.chars().count() > MAX_SERVER_NAME_LEN {
+        return Err(format!(
+            "server names must be 1 to {MAX_SERVER_NAME_LEN} characters"
+        ));
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        || !name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+    {
+        return Err("server names may use only letters, digits, '_' and '-', and start with a letter or digit".into());
+    }
+    if name.contains("__") {
+        return Err(
+            "server names may not contain \"__\" (it separates server and tool in tool names)"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+impl ServerEntry {
+    /// Validates the entry into a [`Backend`].
+    ///
+    /// Errors are `(field, message)`: e.g. `("url", "…")` when neither or both of `command`
+    /// and `url` are set, or the URL is not http(s).
+    pub fn backend(&self) -> Result<Backend, (&'static str, String)> {
+        match (&self.command, &self.url) {
+            (Some(_), Some(_)) => Err((
+                "url",
+                "set either \"command\" (stdio server) or \"url\" (HTTP server), not both".into(),
+            )),
+            (None, None) => Err((
+                "command",
+                "missing \"command\" (stdio server) or \"url\" (HTTP server)".into(),
+            )),
+            (Some(command), None) => {
+                if command.trim().is_empty() {
+                    return Err(("command", "is empty".into()));
+                }
+                if let Some(kind) = &self.kind {
+                    if kind != "stdio" {
+                        return Err((
+                            "type",
+                            format!(
+                                "\"{kind}\" does not match a stdio server (\"command\" is set)"
+                            ),
+                        ));
+                    }
+                }
+                Ok(Backend::Stdio {
+                    command: command.clone(),
+                    args: self.args.clone(),
+                    env: self
+                        .env
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                    cwd: self.cwd.clone(),
+                })
+            }
+            (None, Some(url)) => {
+                let parsed = url::Url::parse(url)
+                    .map_err(|e| ("url", format!("\"{url}\" is not a valid URL: {e}")))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err((
+                        "url",
+                        format!("\"{url}\" must start with http:// or https://"),
+                    ));
+                }
+                if let Some(kind) = &self.kind {
+                    if !matches!(kind.as_str(), "http" | "streamable-http" | "streamableHttp") {
+                        return Err(("type", format!("\"{kind}\" is not supported for URL servers; Loopgate speaks Streamable HTTP (\"http\")")));
+                    }
+                }
+                for (k, v) in &self.headers {
+                    http::HeaderName::from_bytes(k.as_bytes()).map_err(|_| {
+                        (
+                            "headers",
+                            format!("\"{k}\" is not a valid HTTP header name"),
+                        )
+                    })?;
+                    http::HeaderValue::from_str(v).map_err(|_| {
+                        (
+                            "headers",
+                            format!("the value of \"{k}\" is not a valid HTTP header value"),
+                        )
+                    })?;
+                }
+                Ok(Backend::Http {
+                    url: url.clone(),
+                    headers: self
+                        .headers
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                })
+            }
+        }
+    }
+
+    /// The per-request timeout for this server: its `timeoutMs`, or the gateway default.
+    pub fn request_timeout(&self, gateway: &GatewaySettings) -> Duration {
+        Duration::from_millis(self.timeout_ms.unwrap_or(gateway.request_timeout_ms))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        let c = Config::parse(text, Path::new("c.json"))?;
+        c.validate(Path::new("c.json"))?;
+        Ok(c)
+    }
+
+    #[test]
+    fn parses_both_kinds_and_keeps_unknown_keys() {
+        let c = parse(
+            r#"{"mcpServers":{"a":{"command":"node","args":["x"],"env":{"K":"v"},"disabledTools":["t"],"foo":1},
+                "b":{"url":"http://127.0.0.1:1/mcp","headers":{"X-A":"1"}}},"other":true}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            c.mcp_servers["a"].backend().unwrap(),
+            Backend::Stdio { .. }
+        ));
+        assert!(matches!(
+            c.mcp_servers["b"].backend().unwrap(),
+            Backend::Http { .. }
+        ));
+        let back = serde_json::to_value(&c).unwrap();
+        assert_eq!(back["mcpServers"]["a"]["foo"], 1);
+        assert_eq!(back["other"], true);
+        assert_eq!(back["mcpServers"]["a"]["disabledTools"][0], "t");
+        assert_eq!(c.gateway.port, DEFAULT_PORT);
+    }
+
+    #[test]
+    fn syntax_errors_carry_line_and_column() {
+        let err = parse("{\n  \"mcpServers\": {,}\n}").unwrap_err();
+        match err {
+            ConfigError::Parse { line, column, .. } => assert_eq!((line, column), (2, 18)),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn invalid_entries_name_server_and_field() {
+        let err = parse(r#"{"mcpServers":{"srv":{"url":"ftp://x"}}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("mcpServers.srv.url"), "{err}");
+        let err = parse(r#"{"mcpServers":{"srv":{}}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("mcpServers.srv.command"), "{err}");
+        let err = parse(r#"{"mcpServers":{"a__b":{"command":"x"}}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"__\""), "{err}");
+        let err = parse(r#"{"gateway":{"bind":"0.0.0.0"}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("gateway.bind"), "{err}");
+        let err = parse(r#"{"mcpServers":{"s":{"url":"http://x","headers":{"Bad Name":"v"}}}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("mcpServers.s.headers"), "{err}");
+    }
+}

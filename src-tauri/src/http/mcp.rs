@@ -1,0 +1,38 @@
+//! The `/mcp` endpoint: rmcp's Streamable HTTP service over [`GatewayHandler`].
+//!
+//! Serves initialize-based clients with Loopgate's own session ids (no idle expiry: desktop
+//! clients keep sessions open for days) and 2026-07-28 clients statelessly, on one endpoint.
+//! rmcp validates `Host` itself; its Origin check is off by default and is turned on here
+//! (the [`super::guard`] layer checks both as well, before the token).
+
+use std::sync::Arc;
+
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
+use tokio_util::sync::CancellationToken;
+
+use crate::gateway::{Gateway, GatewayHandler};
+
+/// Largest request body accepted on `/mcp`, in bytes (4 MiB); larger bodies get 413.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The rmcp service type mounted at `/mcp`.
+pub type McpService = StreamableHttpService<GatewayHandler, LocalSessionManager>;
+
+/// Builds the `/mcp` service. `origins` are the allowed browser origins; `shutdown` ends every
+/// client session when cancelled.
+pub fn service(gw: Arc<Gateway>, origins: Vec<String>, shutdown: CancellationToken) -> McpService {
+    let mut sessions = LocalSessionManager::default();
+    sessions.session_config.keep_alive = None;
+    let config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(["localhost", "127.0.0.1", "::1", "[::1]"])
+        .with_allowed_origins(origins)
+        .enforce_origin_validation()
+        .with_max_request_body_bytes(MAX_BODY_BYTES)
+        .with_cancellation_token(shutdown);
+    StreamableHttpService::new(
+        move || Ok(GatewayHandler::new(gw.clone())),
+        Arc::new(sessions),
+        config,
+    )
+}

@@ -1,0 +1,22 @@
+//! Loopgate: a desktop MCP gateway.
+//!
+//! One loopback Streamable HTTP endpoint (`http://127.0.0.1:<port>/mcp`) in front of any
+//! number of MCP servers — local stdio servers spawned as supervised child processes and
+//! remote Streamable HTTP servers. The data flow, top to bottom:
+//!
+//! - [`http`]: the axum app (Host/Origin guard, bearer token, rmcp's Streamable HTTP service,
+//!   the admin `/api`).
+//! - [`gateway`]: one MCP `ServerHandler` per client session over a shared [`gateway::Registry`]
+//!   of aggregated, namespaced tools/prompts/resources.
+//! - [`upstream`]: one supervised connection per enabled backend (stdio or Streamable HTTP).
+//! - [`config`]: the JSON config (`mcpServers` shape), loaded, validated and written atomically.
+//!
+//! See `DESIGN.md` in the shared folder and the README for the full map.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod gateway;
+pub mod http;
+pub mod token;
+pub mod upstream;

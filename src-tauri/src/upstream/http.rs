@@ -1,0 +1,247 @@
+//! Remote Streamable HTTP servers: the client transport, with the backend's session observed.
+//!
+//! rmcp's reqwest transport already follows DESIGN.md rules 1–3 and 6: it stores the
+//! `Mcp-Session-Id` the backend issues in its `initialize` response and sends exactly that id
+//! afterwards, sends none when none was issued (stateless), re-initializes and retries once on
+//! HTTP 404 (`reinit_on_expired_session`), and DELETEs the session when closed. It does not tell
+//! its caller about a re-initialization, so [`ObservedClient`] wraps the reqwest client and
+//! records, in a shared [`SessionObserver`], the id each `initialize` response issued, how many
+//! handshakes happened and how many 404s were seen. The supervisor re-lists tools when the
+//! handshake count grows (rule 3) and shows the session in the server status.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::stream::BoxStream;
+use http::{HeaderName, HeaderValue};
+use rmcp::model::{ClientJsonRpcMessage, ClientRequest};
+use rmcp::transport::streamable_http_client::{
+    SseError, StreamableHttpClient, StreamableHttpClientTransportConfig, StreamableHttpError,
+    StreamableHttpPostResponse, StreamableHttpResponseLimits,
+};
+use rmcp::transport::StreamableHttpClientTransport;
+use sse_stream::Sse;
+use tokio::sync::Notify;
+
+/// Largest JSON response accepted from a backend, in bytes (64 MiB).
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+
+/// What Loopgate has seen of one backend's HTTP session. Shared between the transport (which
+/// writes it) and the supervisor (which reads it for status and re-listing).
+#[derive(Debug, Default)]
+pub struct SessionObserver {
+    issued: Mutex<Option<String>>,
+    handshakes: AtomicU32,
+    expired: AtomicU32,
+    reinitialized: Notify,
+}
+
+impl SessionObserver {
+    /// The `Mcp-Session-Id` the backend issued in its latest `initialize` response; `None` for a
+    /// stateless backend (or before the handshake).
+    pub fn session_id(&self) -> Option<String> {
+        self.issued
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// How many `initialize` handshakes have completed (1 after connecting; more after each
+    /// re-initialization).
+    pub fn handshakes(&self) -> u32 {
+        self.handshakes.load(Ordering::SeqCst)
+    }
+
+    /// How many HTTP 404 "session expired" answers the backend gave.
+    pub fn expired_count(&self) -> u32 {
+        self.expired.load(Ordering::SeqCst)
+    }
+
+    /// Resolves after the next re-initialization (a handshake after the first).
+    pub async fn reinitialized(&self) {
+        self.reinitialized.notified().await
+    }
+
+    fn record_handshake(&self, session_id: Option<String>) {
+        *self.issued.lock().unwrap_or_else(|e| e.into_inner()) = session_id;
+        if self.handshakes.fetch_add(1, Ordering::SeqCst) >= 1 {
+            self.reinitialized.notify_one();
+        }
+    }
+}
+
+/// A reqwest client that reports session facts to a [`SessionObserver`]; otherwise it is
+/// rmcp's own reqwest implementation of [`StreamableHttpClient`].
+#[derive(Clone)]
+pub struct ObservedClient {
+    inner: reqwest::Client,
+    observer: Arc<SessionObserver>,
+}
+
+impl ObservedClient {
+    /// Wraps `inner`, reporting to `observer`.
+    pub fn new(inner: reqwest::Client, observer: Arc<SessionObserver>) -> Self {
+        Self { inner, observer }
+    }
+}
+
+fn is_initialize(message: &ClientJsonRpcMessage) -> bool {
+    matches!(message, ClientJsonRpcMessage::Request(r) if matches!(r.request, ClientRequest::InitializeRequest(_)))
+}
+
+impl StreamableHttpClient for ObservedClient {
+    type Error = reqwest::Error;
+
+    async fn post_message(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
+        self.post_message_with_response_limits(
+            uri,
+            message,
+            session_id,
+            auth_header,
+            custom_headers,
+            StreamableHttpResponseLimits::default(),
+        )
+        .await
+    }
+
+    async fn post_message_with_response_limits(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+        limits: StreamableHttpResponseLimits,
+    ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
+        let initialize = is_initialize(&message);
+        let result = self
+            .inner
+            .post_message_with_response_limits(
+                uri,
+                message,
+                session_id,
+                auth_header,
+                custom_headers,
+                limits,
+            )
+            .await;
+        match &result {
+            Ok(
+                StreamableHttpPostResponse::Json(_, sid) | StreamableHttpPostResponse::Sse(_, sid),
+            ) if initialize => self.observer.record_handshake(sid.clone()),
+            Err(StreamableHttpError::SessionExpired) => {
+                self.observer.expired.fetch_add(1, Ordering::SeqCst);
+            }
+            _ => {}
+        }
+        result
+    }
+
+    async fn delete_session(
+        &self,
+        uri: Arc<str>,
+        session_id: Arc<str>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> Result<(), StreamableHttpError<Self::Error>> {
+        self.inner
+            .delete_session(uri, session_id, auth_header, custom_headers)
+            .await
+    }
+
+    async fn get_stream(
+        &self,
+        uri: Arc<str>,
+        session_id: Option<Arc<str>>,
+        last_event_id: Option<String>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> Result<BoxStream<'static, Result<Sse, SseError>>, StreamableHttpError<Self::Error>> {
+        self.inner
+            .get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
+            .await
+    }
+
+    async fn get_stream_with_max_sse_event_size(
+        &self,
+        uri: Arc<str>,
+        session_id: Option<Arc<str>>,
+        last_event_id: Option<String>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+        max_sse_event_size: usize,
+    ) -> Result<BoxStream<'static, Result<Sse, SseError>>, StreamableHttpError<Self::Error>> {
+        self.inner
+            .get_stream_with_max_sse_event_size(
+                uri,
+                session_id,
+                last_event_id,
+                auth_header,
+                custom_headers,
+                max_sse_event_size,
+            )
+            .await
+    }
+}
+
+/// Errors building the transport from config values.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpSetupError {
+    /// A header from the config is not valid HTTP (config validation normally catches this).
+    #[error("header \"{0}\" is not a valid HTTP header")]
+    BadHeader(String),
+    /// The HTTP client could not be built (TLS set-up).
+    #[error("could not set up the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+/// Builds the Streamable HTTP client transport for `url` with the configured `headers`
+/// (values already resolved, never logged).
+///
+/// `connect_timeout` bounds TCP/TLS connection set-up. An `Authorization` header is sent as
+/// given. Returns the transport and the observer it reports to.
+pub fn transport(
+    url: &str,
+    headers: &[(String, String)],
+    connect_timeout: Duration,
+) -> Result<
+    (
+        StreamableHttpClientTransport<ObservedClient>,
+        Arc<SessionObserver>,
+    ),
+    HttpSetupError,
+> {
+    let mut custom_headers = HashMap::new();
+    for (k, v) in headers {
+        let name = HeaderName::from_bytes(k.as_bytes())
+            .map_err(|_| HttpSetupError::BadHeader(k.clone()))?;
+        let mut value =
+            HeaderValue::from_str(v).map_err(|_| HttpSetupError::BadHeader(k.clone()))?;
+        value.set_sensitive(true);
+        custom_headers.insert(name, value);
+    }
+    let inner = reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let observer = Arc::new(SessionObserver::default());
+    let mut config = StreamableHttpClientTransportConfig::with_uri(url);
+    config.custom_headers = custom_headers;
+    config.allow_stateless = true;
+    config.reinit_on_expired_session = true;
+    config.max_json_response_size = MAX_RESPONSE_BYTES;
+    let client = ObservedClient::new(inner, observer.clone());
+    Ok((
+        StreamableHttpClientTransport::with_client(client, config),
+        observer,
+    ))
+}

@@ -1,0 +1,52 @@
+//! Upstream: one supervised connection per enabled backend.
+//!
+//! - [`stdio`]: spawning a local server as a child process (own process group, stderr captured,
+//!   graceful stop).
+//! - [`http`]: the Streamable HTTP client transport, observing the backend-issued session.
+//! - [`connection`]: the MCP client side of one live backend connection (handshake with both
+//!   protocol eras, listing, calls with progress and cancellation).
+//! - [`supervisor`]: one task per backend — start, watch, restart with backoff, stop — and the
+//!   published status of every server.
+//! - [`logs`]: bounded per-server buffers of stderr/log lines.
+//!
+//! Nothing here knows about the gateway or HTTP front end above it.
+
+pub mod connection;
+pub mod http;
+pub mod logs;
+pub mod stdio;
+pub mod supervisor;
+
+use serde::Serialize;
+
+pub use connection::{Connection, UpstreamError};
+pub use supervisor::{Event, ServerStatus, Supervisor};
+
+/// The lifecycle state of one server, as shown in `loopgate servers` and the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServerState {
+    /// Turned off in the config (`"disabled": true`).
+    Disabled,
+    /// Connecting, handshaking or listing; or waiting to restart.
+    Starting,
+    /// Connected, tools listed.
+    Ready,
+    /// Connected but not fully usable (e.g. listing failed); see the last error.
+    Degraded,
+    /// Not connected; see the last error. Stdio servers that crash repeatedly are parked here.
+    Failed,
+}
+
+impl ServerState {
+    /// Lower-case name, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerState::Disabled => "disabled",
+            ServerState::Starting => "starting",
+            ServerState::Ready => "ready",
+            ServerState::Degraded => "degraded",
+            ServerState::Failed => "failed",
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! Local stdio servers: spawning, stderr capture and graceful stop.
+//!
+//! The child runs in its own process group (Unix), so `npx`/`uvx` wrappers and their children
+//! are stopped together. Its stderr is read line by line (each line bounded) into the server's
+//! [`LogBuffer`] and the `tracing` log. Stop follows DESIGN.md rule 6: close stdin → SIGTERM to
+//! the group → SIGKILL to the group, each after a grace period.
+
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
+
+use super::logs::{LogBuffer, MAX_LINE_BYTES};
+
+/// How long a child gets after stdin closes, and again after SIGTERM, before the next step.
+pub const STOP_GRACE: Duration = Duration::from_secs(2);
+
+/// Why a child could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    /// The program is not on `PATH` (or not at the given path).
+    #[error("command \"{0}\" was not found; install it or put its full path in \"command\"")]
+    NotFound(String),
+    /// Any other OS error starting the program.
+    #[error("could not start \"{command}\": {source}")]
+    Io {
+        /// The program.
+        command: String,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What to spawn.
+#[derive(Debug, Clone)]
+pub struct StdioSpec {
+    /// Program (looked up on `PATH`).
+    pub command: String,
+    /// Arguments.
+    pub args: Vec<String>,
+    /// Extra environment variables (values already resolved; never logged).
+    pub env: Vec<(String, String)>,
+    /// Working directory.
+    pub cwd: Option<PathBuf>,
+}
+
+/// A started child: the process handle plus the pipes rmcp speaks MCP over.
+pub struct Spawned {
+    /// The process, for waiting and stopping.
+    pub process: ChildProcess,
+    /// The child's stdout (MCP messages from the server).
+    pub stdout: ChildStdout,
+    /// The child's stdin (MCP messages to the server). Dropping it closes the server's input.
+    pub stdin: ChildStdin,
+}
+
+/// A running child process (and, on Unix, its process group).
+///
+/// Dropping it without [`ChildProcess::stop`] kills the whole group with SIGKILL, so no
+/// server outlives the gateway.
+pub struct ChildProcess {
+    child: Child,
+    pgid: Option<i32>,
+    exit: Option<ExitStatus>,
+}
+
+/// Spawns `spec` with piped stdio in a new process group; stderr lines go to `logs` and to
+/// `tracing` (target `loopgate::server`, field `server = name`).
+///
+/// Errors: [`SpawnError::NotFound`] when the program does not exist, [`SpawnError::Io`] otherwise.
+pub fn spawn(name: &str, spec: &StdioSpec, logs: Arc<LogBuffer>) -> Result<Spawned, SpawnError> {
+    let mut cmd = Command::new(&spec.command);
+    cmd.args(&spec.args)
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(false);
+    if let Some(cwd) = &spec.cwd {
+        cmd.current_dir(cwd);
+    }
+    #[cfg(unix)]
+    cmd.process_group(0);
+    #[cfg(windows)]
+    cmd.creation_flags(0x0800_0000); // CREATE_NO_WINDOW
+    let mut child = cmd.spawn().map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            SpawnError::NotFound(spec.command.clone())
+        } else {
+            SpawnError::Io {
+                command: spec.command.clone(),
+                source,
+            }
+        }
+    })?;
+    let pgid = child.id().map(|id| id as i32);
+    let stdout = child.stdout.take().expect("stdout piped");
+    let stdin = child.stdin.take().expect("stdin piped");
+    let stderr = child.stderr.take().expect("stderr piped");
+    let server = name.to_string();
+    tokio::spawn(async move {
+        let mut lines = FramedRead::new(stderr, LinesCodec::new_with_max_length(MAX_LINE_BYTES));
+        while let Some(item) = lines.next().await {
+            match item {
+                Ok(line) => {
+                    tracing::info!(target: "loopgate::server", server = %server, "{line}");
+                    logs.push("stderr", &line);
+                }
+                Err(LinesCodecError::MaxLineLengthExceeded) => {
+                    logs.push("gateway", "(a stderr line longer than 4 KiB was cut)")
+                }
+                Err(LinesCodecError::Io(_)) => break,
+            }
+        }
+    });
+    Ok(Spawned {
+        process: ChildProcess {
+            child,
+            pgid,
+            exit: None,
+        },
+        stdout,
+        stdin,
+    })
+}
+
+impl ChildProcess {
+    /// The child's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Waits until the child exits and returns a description such as `"exited with code 1"`
+    /// or `"killed by signal 9"`. Cancel-safe; returns at once once the child has exited.
+    pub async fn wait(&mut self) -> String {
+        if self.exit.is_none() {
+            self.exit = self.child.wait().await.ok();
+        }
+        describe_exit(self.exit)
+    }
+
+    /// Stops the child gracefully. The caller closes stdin first (by dropping the transport);
+    /// then this waits [`STOP_GRACE`], sends SIGTERM to the group, waits again and sends SIGKILL.
+    /// Leftover group members are signalled even when the direct child exited on its own.
+    /// Returns the exit description.
+    pub async fn stop(mut self) -> String {
+        let done = tokio::time::timeout(STOP_GRACE, self.child.wait()).await;
+        if let Ok(Ok(status)) = done {
+            self.exit = Some(status);
+            self.signal_group(Signal::Term);
+            return describe_exit(self.exit);
+        }
+        self.signal_group(Signal::Term);
+        if let Ok(Ok(status)) = tokio::time::timeout(STOP_GRACE, self.child.wait()).await {
+            self.exit = Some(status);
+            self.signal_group(Signal::Kill);
+            return describe_exit(self.exit);
+        }
+        self.signal_group(Signal::Kill);
+        let _ = self.child.start_kill();
+        self.exit = self.child.wait().await.ok();
+        describe_exit(self.exit)
+    }
+
+    fn signal_group(&self, signal: Signal) {
+        #[cfg(unix)]
+        if let Some(pgid) = self.pgid {
+            use nix::sys::signal::{killpg, Signal as S};
+            let sig = match signal {
+                Signal::Term => S::SIGTERM,
+                Signal::Kill => S::SIGKILL,
+            };
+            let _ = killpg(nix::unistd::Pid::from_raw(pgid), sig);
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = signal;
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Signal {
+    Term,
+    Kill,
+}
+
+impl Drop for ChildProcess {
+    fn drop(&mut self) {
+        self.signal_group(Signal::Kill);
+        if self.exit.is_none() {
+            let _ = self.child.start_kill();
+        }
+    }
+}
+
+fn describe_exit(status: Option<ExitStatus>) -> String {
+    let Some(status) = status else {
+        return "exited (status unknown)".into();
+    };
+    if let Some(code) = status.code() {
+        return format!("exited with code {code}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            return format!("killed by signal {sig}");
+        }
+    }
+    "exited".into()
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> StdioSpec {
+        StdioSpec {
+            command: "sh".into(),
+            args: vec!["-c".into(), script.into()],
+            env: vec![("GREETING".into(), "hi".into())],
+            cwd: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn captures_stderr_and_reports_exit_code() {
+        let logs = Arc::new(LogBuffer::default());
+        let mut s = spawn(
+            "t",
+            &sh("echo \"$GREETING there\" >&2; exit 3"),
+            logs.clone(),
+        )
+        .unwrap();
+        assert_eq!(s.process.wait().await, "exited with code 3");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(logs.tail(5).last().unwrap().line, "hi there");
+    }
+
+    #[tokio::test]
+    async fn stop_kills_the_whole_group_even_when_sigterm_is_ignored() {
+        let logs = Arc::new(LogBuffer::default());
+        // A child that ignores SIGTERM and leaves a grandchild behind.
+        let s = spawn(
+            "t",
+            &sh("trap '' TERM; sleep 60 & echo $! >&2; while true; do sleep 1; done"),
+            logs.clone(),
+        )
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let grandchild: i32 = logs.tail(1)[0].line.trim().parse().unwrap();
+        drop(s.stdin);
+        let desc = s.process.stop().await;
+        assert_eq!(desc, "killed by signal 9");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let alive = nix::sys::signal::kill(nix::unistd::Pid::from_raw(grandchild), None).is_ok();
+        assert!(!alive, "grandchild {grandchild} survived");
+    }
+
+    #[tokio::test]
+    async fn missing_command_is_a_clear_error() {
+        let spec = StdioSpec {
+            command: "definitely-not-a-command-xyz".into(),
+            args: vec![],
+            env: vec![],
+            cwd: None,
+        };
+        let err = spawn("t", &spec, Arc::new(LogBuffer::default()))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("was not found"), "{err}");
+    }
+}
