@@ -62,7 +62,6 @@ pub struct Running {
 /// Errors: [`StartError`] for a bad config, an unreadable token file or a taken port.
 pub async fn start(options: Options) -> Result<Running, StartError> {
     let (store, created_config) = Store::open_or_init(&options.config_path)?;
-    let token = token::load_or_create(&options.config_path)?;
     let config = store.current();
     let addr = SocketAddr::new(
         config.gateway.bind,
@@ -72,6 +71,7 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
     let addr = listener
         .local_addr()
         .map_err(|source| BindError::Other { addr, source })?;
+    let token = token::load_or_create(&options.config_path)?;
 
     let shutdown = CancellationToken::new();
     let supervisor = Supervisor::new();

@@ -232,8 +232,8 @@ async fn servers(path: &std::path::Path, json: bool) -> Result<()> {
         return Ok(());
     }
     println!(
-        "{:<24} {:<6} {:<9} {:>5}  {:<11} {}",
-        "SERVER", "KIND", "STATE", "TOOLS", "PROTOCOL", "DETAIL"
+        "{:<24} {:<6} {:<9} {:>5}  {:<11} DETAIL",
+        "SERVER", "KIND", "STATE", "TOOLS", "PROTOCOL"
     );
     for s in rows {
         let get = |k: &str| s.get(k).and_then(Value::as_str).unwrap_or("").to_string();

@@ -200,7 +200,7 @@ mod tests {
         assert!(created);
         assert_eq!(load(&path).unwrap(), *store.current());
 
-        let mut rx = store.subscribe();
+        let rx = store.subscribe();
         store.set_server_enabled("everything", false).await.unwrap();
         assert!(rx.has_changed().unwrap());
         assert!(load(&path).unwrap().mcp_servers["everything"].disabled);

@@ -57,6 +57,25 @@ pub fn is_loopback_host(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// A refused request: the status (403 or 401) and the reason shown to the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// 403 for Host/Origin, 401 for the token.
+    pub status: StatusCode,
+    /// What was wrong and what to do.
+    pub message: &'static str,
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        error(self.status, self.message)
+    }
+}
+
+fn reject(status: StatusCode, message: &'static str) -> Rejection {
+    Rejection { status, message }
+}
+
 fn error(status: StatusCode, message: &str) -> Response {
     let body = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32001, "message": message}});
     let mut resp = (status, axum::Json(body)).into_response();
@@ -97,13 +116,13 @@ pub fn presented_token(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Checks a request's headers; `Err` is the response to send instead.
-pub fn check(cfg: &GuardConfig, headers: &HeaderMap) -> Result<(), Response> {
+pub fn check(cfg: &GuardConfig, headers: &HeaderMap) -> Result<(), Rejection> {
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if !is_loopback_host(host) {
-        return Err(error(
+        return Err(reject(
             StatusCode::FORBIDDEN,
             "Forbidden: the Host header must be 127.0.0.1, localhost or [::1]",
         ));
@@ -113,7 +132,7 @@ pub fn check(cfg: &GuardConfig, headers: &HeaderMap) -> Result<(), Response> {
             .to_str()
             .is_ok_and(|o| cfg.allowed_origins().iter().any(|a| a == o));
         if !ok {
-            return Err(error(
+            return Err(reject(
                 StatusCode::FORBIDDEN,
                 "Forbidden: requests from other web origins are not allowed",
             ));
@@ -122,9 +141,9 @@ pub fn check(cfg: &GuardConfig, headers: &HeaderMap) -> Result<(), Response> {
     if let Some(expected) = &cfg.token {
         match presented_token(headers) {
             Some(given) if token::matches(expected, &given) => {}
-            Some(_) => return Err(error(StatusCode::UNAUTHORIZED, "Unauthorized: wrong access token; `loopgate token` prints the right one")),
+            Some(_) => return Err(reject(StatusCode::UNAUTHORIZED, "Unauthorized: wrong access token; `loopgate token` prints the right one")),
             None => {
-                return Err(error(
+                return Err(reject(
                     StatusCode::UNAUTHORIZED,
                     "Unauthorized: send `Authorization: Bearer <token>`; `loopgate token` prints the token",
                 ))
@@ -142,7 +161,7 @@ pub async fn layer(
 ) -> Response {
     match check(&cfg, request.headers()) {
         Ok(()) => next.run(request).await,
-        Err(resp) => resp,
+        Err(rejection) => rejection.into_response(),
     }
 }
 
@@ -182,7 +201,7 @@ mod tests {
             ])
         )
         .is_ok());
-        let status = |h: &[(&'static str, &str)]| check(&cfg, &headers(h)).unwrap_err().status();
+        let status = |h: &[(&'static str, &str)]| check(&cfg, &headers(h)).unwrap_err().status;
         assert_eq!(
             status(&[
                 ("host", "evil.example:7337"),

@@ -408,9 +408,9 @@ impl Connection {
 
     /// Every prompt the backend lists; empty when it has no prompts capability.
     pub async fn list_prompts(&self) -> Result<Vec<Prompt>, UpstreamError> {
-        if !self
+        if self
             .peer_info()
-            .is_some_and(|i| i.capabilities.prompts.is_some())
+            .is_none_or(|i| i.capabilities.prompts.is_none())
         {
             return Ok(vec![]);
         }
@@ -439,9 +439,9 @@ impl Connection {
     pub async fn list_resources(
         &self,
     ) -> Result<(Vec<Resource>, Vec<ResourceTemplate>), UpstreamError> {
-        if !self
+        if self
             .peer_info()
-            .is_some_and(|i| i.capabilities.resources.is_some())
+            .is_none_or(|i| i.capabilities.resources.is_none())
         {
             return Ok((vec![], vec![]));
         }

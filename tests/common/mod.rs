@@ -1,0 +1,287 @@
+//! Shared helpers for the end-to-end tests: real peers (installed by `tests/peers/install.sh`
+//! on first use), background processes that die with the test, an in-process gateway, and
+//! running the official SDK clients.
+#![allow(dead_code)]
+
+pub mod mock;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use loopgate::app::{self, Running};
+use serde_json::Value;
+
+/// `tests/peers` in the source tree.
+pub fn peers_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers")
+}
+
+/// Installs the real peers (npm + PyPI, pinned) once per test process; the script itself is
+/// idempotent and locked, so parallel test binaries are safe.
+pub fn ensure_peers() -> PathBuf {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let status = Command::new("bash")
+            .arg(peers_dir().join("install.sh"))
+            .stdin(Stdio::null())
+            .status()
+            .expect("run tests/peers/install.sh");
+        assert!(
+            status.success(),
+            "tests/peers/install.sh failed; see its output above"
+        );
+    });
+    peers_dir()
+}
+
+/// The venv Python with the `mcp` SDK.
+pub fn python() -> PathBuf {
+    ensure_peers().join("venv/bin/python")
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until something listens on 127.0.0.1:`port` (panics after 30 s).
+pub fn wait_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("nothing listens on port {port} after 30 s");
+}
+
+/// A background process killed (with its process group) when dropped.
+pub struct Bg(pub Child);
+
+impl Drop for Bg {
+    fn drop(&mut self) {
+        let pid = self.0.id() as i32;
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `program args` in `tests/peers` with `env`, in its own process group.
+pub fn spawn_bg(program: &Path, args: &[&str], env: &[(&str, String)]) -> Bg {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .current_dir(peers_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .process_group(0);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Bg(cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {}: {e}", program.display())))
+}
+
+/// Starts the Python SDK server (`mode` = stateful | stateless) on a free port; returns the
+/// process and its URL.
+pub fn python_http_server(mode: &str) -> (Bg, String) {
+    let dir = ensure_peers();
+    let port = free_port();
+    let bg = spawn_bg(
+        &python(),
+        &[dir.join("py-server.py").to_str().unwrap()],
+        &[("MODE", mode.into()), ("PORT", port.to_string())],
+    );
+    wait_port(port);
+    (bg, format!("http://127.0.0.1:{port}/mcp"))
+}
+
+/// Starts the TS SDK v2 server (2026-07-28) on a free port; returns the process and its URL.
+pub fn ts_v2_server() -> (Bg, String) {
+    let dir = ensure_peers();
+    let port = free_port();
+    let bg = spawn_bg(
+        Path::new("node"),
+        &[dir.join("ts-v2-server.mjs").to_str().unwrap()],
+        &[("PORT", port.to_string())],
+    );
+    wait_port(port);
+    (bg, format!("http://127.0.0.1:{port}/mcp"))
+}
+
+/// The stdio command of a real npm server: `(command, args)`.
+pub fn npm_stdio(package_main: &str, args: &[&str]) -> Value {
+    let main = ensure_peers().join("node_modules").join(package_main);
+    let mut all = vec![Value::from(main.to_str().unwrap())];
+    all.extend(args.iter().map(|a| Value::from(*a)));
+    serde_json::json!({ "command": "node", "args": all })
+}
+
+/// server-everything over stdio.
+pub fn everything_stdio() -> Value {
+    npm_stdio(
+        "@modelcontextprotocol/server-everything/dist/index.js",
+        &["stdio"],
+    )
+}
+
+/// server-memory over stdio.
+pub fn memory_stdio() -> Value {
+    npm_stdio("@modelcontextprotocol/server-memory/dist/index.js", &[])
+}
+
+/// An in-process gateway on a free port with `servers` as `mcpServers`; the temp dir holds
+/// its config and token.
+pub struct Gw {
+    pub running: Option<Running>,
+    pub dir: tempfile::TempDir,
+    pub url: String,
+    pub token: String,
+}
+
+impl Gw {
+    /// Writes a config with `servers` and starts the gateway.
+    pub async fn start(servers: Value) -> Gw {
+        Self::start_with(serde_json::json!({ "mcpServers": servers })).await
+    }
+
+    /// Writes `config` (port forced to 0) and starts the gateway.
+    pub async fn start_with(mut config: Value) -> Gw {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        config
+            .as_object_mut()
+            .unwrap()
+            .entry("gateway")
+            .or_insert(serde_json::json!({}))["port"] = 0.into();
+        std::fs::write(&path, serde_json::to_string_pretty(&config).unwrap()).unwrap();
+        let running = app::start(app::Options {
+            config_path: path,
+            port: None,
+        })
+        .await
+        .expect("gateway starts");
+        let url = running.mcp_url();
+        let token = running.token.clone();
+        Gw {
+            running: Some(running),
+            dir,
+            url,
+            token,
+        }
+    }
+
+    pub fn running(&self) -> &Running {
+        self.running.as_ref().unwrap()
+    }
+
+    /// Waits until every server is `ready` (panics with the statuses after `secs`).
+    pub async fn wait_ready(&self, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let snap = self.running().gateway.supervisor().snapshot();
+            if snap
+                .values()
+                .all(|v| v.status.state == loopgate::upstream::ServerState::Ready)
+            {
+                // Let the registry rebuild catch up.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                return;
+            }
+            if Instant::now() > deadline {
+                let statuses: Vec<_> = snap.values().map(|v| &v.status).collect();
+                panic!(
+                    "servers not ready after {secs} s: {}",
+                    serde_json::to_string_pretty(&statuses).unwrap()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The status of server `name` as JSON.
+    pub fn status(&self, name: &str) -> Value {
+        let snap = self.running().gateway.supervisor().snapshot();
+        serde_json::to_value(&snap.get(name).expect("server exists").status).unwrap()
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+    }
+}
+
+/// What an SDK client script printed.
+#[derive(Debug)]
+pub struct ClientRun {
+    pub protocol: String,
+    pub tools: Vec<String>,
+    pub calls: Vec<Value>,
+    pub raw: Value,
+}
+
+/// Runs one official SDK client script (`ts-v1-client.mjs`, `ts-v2-client.mjs`,
+/// `py-client.py`) with `era` against `url`, authenticating with `token`.
+pub async fn run_client(
+    script: &str,
+    era: &str,
+    url: &str,
+    token: &str,
+    plan: Value,
+) -> Result<ClientRun, String> {
+    let dir = ensure_peers();
+    let program = if script.ends_with(".py") {
+        python()
+    } else {
+        PathBuf::from("node")
+    };
+    let out = tokio::process::Command::new(program)
+        .arg(dir.join(script))
+        .arg(url)
+        .arg(plan.to_string())
+        .env("ERA", era)
+        .env("MCP_AUTH", format!("Bearer {token}"))
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(90), out)
+        .await
+        .map_err(|_| format!("{script} {era}: timed out"))?
+        .map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .ok_or_else(|| {
+            format!(
+                "{script} {era}: no RESULT line\nstdout: {stdout}\nstderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })?;
+    let raw: Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    Ok(ClientRun {
+        protocol: raw["protocol"].as_str().unwrap_or_default().to_string(),
+        tools: raw["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap().to_string())
+            .collect(),
+        calls: raw["calls"].as_array().cloned().unwrap_or_default(),
+        raw,
+    })
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README's second quick-start command runs it (and .ci/run too).
+# 1. Debian packages the tests need, when missing (needs root; says what to install otherwise).
+# 2. The real MCP peers (npm + PyPI, pinned) into tests/peers.
+# 3. cargo test without the desktop feature (no GTK/WebKit needed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)
+command -v flock >/dev/null || need+=(util-linux)
+command -v node >/dev/null || need+=(nodejs npm)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "tests: installing Debian packages: ${need[*]}" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
+  else
+    echo "tests: please install these Debian packages first: sudo apt-get install ${need[*]}" >&2
+    exit 1
+  fi
+fi
+
+bash tests/peers/install.sh
+cargo test --no-default-features "$@"
