@@ -9,7 +9,13 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 fn loopgate(config: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_loopgate")).arg("--config").arg(config).args(args).stdin(Stdio::null()).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_loopgate"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
 }
 
 fn stderr(o: &std::process::Output) -> String {
@@ -18,10 +24,22 @@ fn stderr(o: &std::process::Output) -> String {
 
 #[test]
 fn every_command_has_help() {
-    for args in [vec!["--help"], vec!["serve", "--help"], vec!["servers", "--help"], vec!["tools", "--help"], vec!["token", "--help"]] {
-        let out = Command::new(env!("CARGO_BIN_EXE_loopgate")).args(&args).output().unwrap();
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["servers", "--help"],
+        vec!["tools", "--help"],
+        vec!["token", "--help"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_loopgate"))
+            .args(&args)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{args:?}");
-        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage"),
+            "{args:?}"
+        );
     }
 }
 
@@ -29,15 +47,29 @@ fn every_command_has_help() {
 fn malformed_config_is_reported_with_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.json");
-    std::fs::write(&path, "{\n  \"mcpServers\": {\n    \"a\": {\"command\": \"x\",}\n  }\n}\n").unwrap();
+    std::fs::write(
+        &path,
+        "{\n  \"mcpServers\": {\n    \"a\": {\"command\": \"x\",}\n  }\n}\n",
+    )
+    .unwrap();
     let out = loopgate(&path, &["serve", "--port", "0"]);
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("line 3") && err.contains(&path.display().to_string()), "{err}");
+    assert!(
+        err.contains("line 3") && err.contains(&path.display().to_string()),
+        "{err}"
+    );
 
-    std::fs::write(&path, r#"{"mcpServers": {"remote": {"url": "ftp://example.com"}}}"#).unwrap();
+    std::fs::write(
+        &path,
+        r#"{"mcpServers": {"remote": {"url": "ftp://example.com"}}}"#,
+    )
+    .unwrap();
     let err = stderr(&loopgate(&path, &["serve", "--port", "0"]));
-    assert!(err.contains("mcpServers.remote.url") && err.contains("http://"), "{err}");
+    assert!(
+        err.contains("mcpServers.remote.url") && err.contains("http://"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -46,10 +78,18 @@ fn taken_port_and_missing_gateway_are_clear_errors() {
     let path = dir.path().join("config.json");
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
-    std::fs::write(&path, json!({"gateway": {"port": port}, "mcpServers": {}}).to_string()).unwrap();
+    std::fs::write(
+        &path,
+        json!({"gateway": {"port": port}, "mcpServers": {}}).to_string(),
+    )
+    .unwrap();
     let out = loopgate(&path, &["serve"]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains(&format!("port {port} on 127.0.0.1 is already in use")), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("port {port} on 127.0.0.1 is already in use")),
+        "{}",
+        stderr(&out)
+    );
 
     let err = stderr(&loopgate(&path, &["token"]));
     assert!(err.contains("loopgate serve"), "{err}");
@@ -57,7 +97,11 @@ fn taken_port_and_missing_gateway_are_clear_errors() {
     std::fs::write(dir.path().join("token"), "abc").unwrap();
     let out = loopgate(&path, &["servers"]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("no gateway is running"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no gateway is running"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -93,7 +137,10 @@ fn serve_lists_servers_and_tools_then_stops_its_children() {
     let pid = servers[0]["pid"].as_u64().unwrap() as i32;
 
     let table = String::from_utf8(loopgate(&path, &["servers"]).stdout).unwrap();
-    assert!(table.contains("memory") && table.contains("ready") && table.contains("disabled"), "{table}");
+    assert!(
+        table.contains("memory") && table.contains("ready") && table.contains("disabled"),
+        "{table}"
+    );
     let tools = String::from_utf8(loopgate(&path, &["tools", "memory"]).stdout).unwrap();
     assert!(tools.contains("memory__read_graph"), "{tools}");
     let err = stderr(&loopgate(&path, &["tools", "nope"]));
@@ -101,7 +148,11 @@ fn serve_lists_servers_and_tools_then_stops_its_children() {
     let token = String::from_utf8(loopgate(&path, &["token"]).stdout).unwrap();
     assert_eq!(token.trim().len(), 64);
 
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
     let deadline = Instant::now() + Duration::from_secs(15);
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
@@ -113,8 +164,14 @@ fn serve_lists_servers_and_tools_then_stops_its_children() {
     assert!(status.success());
     let mut out = String::new();
     std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
-    assert!(out.contains(&format!("http://127.0.0.1:{port}/mcp")) && out.contains(&token.trim().to_string()), "{out}");
+    assert!(
+        out.contains(&format!("http://127.0.0.1:{port}/mcp"))
+            && out.contains(&token.trim().to_string()),
+        "{out}"
+    );
     // The stdio server was stopped with the gateway: no orphan.
-    let alive = std::fs::read_to_string(format!("/proc/{pid}/stat")).map(|s| !s.contains(") Z")).unwrap_or(false);
+    let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.contains(") Z"))
+        .unwrap_or(false);
     assert!(!alive, "server process {pid} outlived the gateway");
 }

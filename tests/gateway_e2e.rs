@@ -10,16 +10,20 @@ use std::time::Duration;
 
 use common::mock::{MockBackend, Mode};
 use common::*;
-use rmcp::model::{CallToolRequestParams, ClientCapabilities, ClientConfig, Implementation};
+use rmcp::model::{
+    CallToolRequest, CallToolRequestParams, ClientCapabilities, ClientConfig, ClientRequest,
+    Implementation, ProgressNotificationParam, ProgressToken, ServerResult,
+};
+use rmcp::service::PeerRequestOptions;
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt, NotificationContext, RunningService};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{ClientHandler, RoleClient};
 use serde_json::{json, Value};
 
-/// An rmcp client that counts `notifications/tools/list_changed`.
+/// An rmcp client that counts `notifications/tools/list_changed` and records progress tokens.
 #[derive(Clone, Default)]
-struct Counting(Arc<AtomicU32>);
+struct Counting(Arc<AtomicU32>, Arc<std::sync::Mutex<Vec<ProgressToken>>>);
 
 impl ClientHandler for Counting {
     fn get_info(&self) -> ClientConfig {
@@ -31,11 +35,23 @@ impl ClientHandler for Counting {
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
         self.0.fetch_add(1, Ordering::SeqCst);
     }
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.1.lock().unwrap().push(params.progress_token);
+    }
 }
 
 async fn rust_client(gw: &Gw) -> (RunningService<RoleClient, Counting>, Arc<AtomicU32>) {
+    let (service, counter) = rust_client_full(gw).await;
+    (service, counter.0)
+}
+
+async fn rust_client_full(gw: &Gw) -> (RunningService<RoleClient, Counting>, Counting) {
     let counter = Counting::default();
-    let seen = counter.0.clone();
+    let handle = counter.clone();
     let mut cfg = StreamableHttpClientTransportConfig::with_uri(gw.url.as_str());
     cfg.auth_header = Some(gw.token.clone());
     let transport = StreamableHttpClientTransport::from_config(cfg);
@@ -43,7 +59,13 @@ async fn rust_client(gw: &Gw) -> (RunningService<RoleClient, Counting>, Arc<Atom
         .serve_with_lifecycle(transport, ClientLifecycleMode::Initialize)
         .await
         .expect("client connects");
-    (service, seen)
+    (service, handle)
+}
+
+fn call(name: &str, args: Value) -> ClientRequest {
+    let mut params = CallToolRequestParams::new(name.to_string());
+    params.arguments = args.as_object().cloned();
+    ClientRequest::CallToolRequest(CallToolRequest::new(params))
 }
 
 fn text_of(call: &Value) -> String {
@@ -153,7 +175,7 @@ async fn strict_backend_receives_exactly_the_session_id_it_issued() {
     let gw = Gw::start(json!({ "strict": { "url": mock.url } })).await;
     gw.wait_ready(20).await;
     let status = gw.status("strict");
-    assert_eq!(status["toolCount"], 2, "{status}");
+    assert_eq!(status["toolCount"], 4, "{status}");
     assert_eq!(status["sessionIssued"], true);
     let issued = mock.state.issued.lock().unwrap().clone();
     assert_eq!(issued.len(), 1, "one handshake");
@@ -418,5 +440,115 @@ async fn foreign_origin_host_or_missing_token_never_reach_a_backend() {
     .await
     .unwrap();
     assert_eq!(ok.status(), 200);
+    gw.stop().await;
+}
+
+/// Progress notifications of a real backend reach the client under the client's own token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_is_relayed_with_the_clients_token() {
+    let gw = Gw::start(json!({ "everything": everything_stdio() })).await;
+    gw.wait_ready(30).await;
+    let (client, seen) = rust_client_full(&gw).await;
+    let handle = client
+        .peer()
+        .send_request_with_option(
+            call(
+                "everything__trigger-long-running-operation",
+                json!({"duration": 1, "steps": 4}),
+            ),
+            PeerRequestOptions::no_options(),
+        )
+        .await
+        .unwrap();
+    let token = handle.progress_token.clone();
+    let result = handle.await_response().await.unwrap();
+    assert!(
+        matches!(result, ServerResult::CallToolResult(_)),
+        "{result:?}"
+    );
+    let tokens = seen.1.lock().unwrap().clone();
+    assert!(
+        tokens.len() >= 3,
+        "got {} progress notifications",
+        tokens.len()
+    );
+    assert!(
+        tokens.iter().all(|t| *t == token),
+        "progress carried another token: {tokens:?} vs {token:?}"
+    );
+    client.cancel().await.unwrap();
+    gw.stop().await;
+}
+
+/// Backend errors keep their code and name the server; a client's cancellation reaches the
+/// backend as `notifications/cancelled`; `disabledTools` hides a tool from clients.
+#[tokio::test]
+async fn errors_name_the_server_cancellation_is_relayed_and_disabled_tools_are_hidden() {
+    let mock = MockBackend::start(Mode::Strict).await;
+    let gw = Gw::start(json!({ "strict": { "url": mock.url, "disabledTools": ["whoami"] } })).await;
+    gw.wait_ready(20).await;
+    let (client, _) = rust_client(&gw).await;
+    let names: Vec<String> = client
+        .peer()
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    assert!(
+        names.contains(&"strict__echo".to_string())
+            && !names.contains(&"strict__whoami".to_string()),
+        "{names:?}"
+    );
+
+    let err = client
+        .peer()
+        .send_request(call("strict__fail", json!({})))
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("server \"strict\"") && text.contains("boom"),
+        "{text}"
+    );
+    match err {
+        rmcp::service::ServiceError::McpError(e) => assert_eq!(e.code.0, -32603),
+        other => panic!("{other:?}"),
+    }
+    let err = client
+        .peer()
+        .send_request(call("strict__whoami", json!({})))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("unknown tool"), "{err}");
+
+    let handle = client
+        .peer()
+        .send_request_with_option(
+            call("strict__slow", json!({})),
+            PeerRequestOptions::no_options(),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    handle
+        .cancel(Some("user pressed stop".into()))
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !mock
+        .state
+        .received()
+        .iter()
+        .any(|r| r.method == "notifications/cancelled")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the backend never heard of the cancellation"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    client.cancel().await.unwrap();
     gw.stop().await;
 }

@@ -192,7 +192,9 @@ async fn handle(State(s): State<Arc<MockState>>, headers: HeaderMap, body: Bytes
         "ping" => json!({}),
         "tools/list" => json!({"tools": [
             {"name": "echo", "description": "Echo a message", "inputSchema": {"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]}},
-            {"name": "whoami", "description": "The session id this request carried", "inputSchema": {"type": "object"}}
+            {"name": "whoami", "description": "The session id this request carried", "inputSchema": {"type": "object"}},
+            {"name": "fail", "description": "Always answers with a JSON-RPC error", "inputSchema": {"type": "object"}},
+            {"name": "slow", "description": "Answers after 10 s", "inputSchema": {"type": "object"}}
         ]}),
         "tools/call" => {
             let text = match msg["params"]["name"].as_str() {
@@ -201,6 +203,11 @@ async fn handle(State(s): State<Arc<MockState>>, headers: HeaderMap, body: Bytes
                     msg["params"]["arguments"]["message"].as_str().unwrap_or("")
                 ),
                 Some("whoami") => sid.clone().unwrap_or_default(),
+                Some("fail") => return Json(rpc_error(&id, -32603, "boom")).into_response(),
+                Some("slow") => {
+                    tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+                    "finally".to_string()
+                }
                 other => {
                     return Json(rpc_error(&id, -32602, &format!("unknown tool {other:?}")))
                         .into_response()
