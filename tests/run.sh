@@ -10,6 +10,10 @@ need=()
 python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)
 command -v flock >/dev/null || need+=(util-linux)
 command -v node >/dev/null || need+=(nodejs npm)
+# A real Secret Service for the keychain tests (each test starts its own private bus).
+command -v dbus-daemon >/dev/null || need+=(dbus-daemon)
+command -v dbus-send >/dev/null || need+=(dbus-bin)
+command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "tests: installing Debian packages: ${need[*]}" >&2
@@ -21,4 +25,13 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 bash tests/peers/install.sh
-cargo test --no-default-features "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+cargo test --no-default-features "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line over every test binary: "N passed, N failed".
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "%d passed, %d failed\n", p, f }' "$log"
+exit "$status"

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{ConfigError, Store};
 use crate::gateway::Gateway;
 use crate::http::{self, AppState, BindError, GuardConfig};
+use crate::secrets::SecretStore;
 use crate::token::{self, TokenError};
 use crate::upstream::Supervisor;
 
@@ -22,6 +23,8 @@ pub struct Options {
     pub config_path: PathBuf,
     /// Overrides `gateway.port` (0 = any free port).
     pub port: Option<u16>,
+    /// Where secrets come from; `None` = the OS keychain.
+    pub secrets: Option<SecretStore>,
 }
 
 /// Why the gateway could not start.
@@ -48,6 +51,8 @@ pub struct Running {
     pub gateway: Arc<Gateway>,
     /// The config writer.
     pub store: Store,
+    /// The secret store servers resolve `${secret:…}` from.
+    pub secrets: SecretStore,
     /// Whether this start wrote the default config.
     pub created_config: bool,
     shutdown: CancellationToken,
@@ -71,10 +76,14 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
     let addr = listener
         .local_addr()
         .map_err(|source| BindError::Other { addr, source })?;
-    let token = token::load_or_create(&options.config_path)?;
+    let secrets = options.secrets.clone().unwrap_or_else(SecretStore::os);
+    if let Err(e) = secrets.status().await {
+        tracing::warn!("{e} — servers that use ${{secret:…}} will not start, and the access token is kept in a file");
+    }
+    let token = token::load_or_create(&options.config_path, &secrets).await?;
 
     let shutdown = CancellationToken::new();
-    let supervisor = Supervisor::new();
+    let supervisor = Supervisor::new(secrets.clone());
     let gateway = Gateway::new(supervisor.clone());
     let mut tasks = vec![gateway.spawn(shutdown.clone())];
     supervisor.apply(&config).await;
@@ -102,6 +111,7 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
         AppState {
             gw: gateway.clone(),
             store: store.clone(),
+            secrets: secrets.clone(),
         },
         guard,
         shutdown.clone(),
@@ -120,6 +130,7 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
         token,
         gateway,
         store,
+        secrets,
         created_config,
         shutdown,
         tasks,

@@ -18,5 +18,6 @@ pub mod cli;
 pub mod config;
 pub mod gateway;
 pub mod http;
+pub mod secrets;
 pub mod token;
 pub mod upstream;

@@ -1,53 +1,102 @@
 //! The gateway access token: a random bearer token clients must send to `/mcp` and `/api`.
 //!
-//! Generated on first run (32 random bytes, hex) and kept in a file `token` beside the config
-//! file, readable only by the user (mode 0600 on Unix). `loopgate token` prints it.
+//! Generated on first run (32 random bytes, hex). Where an OS keychain is reachable it lives
+//! there (service `loopgate`, one entry per config file); otherwise in a file `token` beside the
+//! config file, readable only by the user (mode 0600 on Unix). A token file found while the
+//! keychain is reachable is moved into the keychain. `loopgate token` prints it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Errors reading or creating the token file.
+use crate::secrets::{SecretError, SecretStore};
+
+/// Errors reading or creating the token.
 #[derive(Debug, thiserror::Error)]
-#[error("access token file {path}: {source}")]
-pub struct TokenError {
-    /// The token file.
-    pub path: PathBuf,
-    /// What the OS said.
-    #[source]
-    pub source: std::io::Error,
+pub enum TokenError {
+    /// The token file could not be read or written.
+    #[error("access token file {path}: {source}")]
+    File {
+        /// The token file.
+        path: PathBuf,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The keychain holds no usable token or refused access.
+    #[error("access token in the OS keychain: {0}")]
+    Keychain(#[from] SecretError),
 }
 
-/// Where the token for the config at `config_path` lives: `token` in the same directory.
+/// Where the token file for the config at `config_path` lives: `token` in the same directory.
 pub fn token_path(config_path: &Path) -> PathBuf {
     config_path.parent().unwrap_or(Path::new(".")).join("token")
 }
 
-/// Reads the token for `config_path`, if one was created.
-///
-/// Errors: [`TokenError`] when the file exists but cannot be read, or is empty.
-pub fn read(config_path: &Path) -> Result<Option<String>, TokenError> {
+/// The keychain entry name of the token for `config_path` (one per config file).
+pub fn keychain_name(config_path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let abs = std::path::absolute(config_path).unwrap_or_else(|_| config_path.to_path_buf());
+    let digest = hex::encode(Sha256::digest(abs.to_string_lossy().as_bytes()));
+    format!("gateway-token.{}", &digest[..16])
+}
+
+fn read_file(config_path: &Path) -> Result<Option<String>, TokenError> {
     let path = token_path(config_path);
     match std::fs::read_to_string(&path) {
         Ok(text) if !text.trim().is_empty() => Ok(Some(text.trim().to_string())),
-        Ok(_) => Err(TokenError {
+        Ok(_) => Err(TokenError::File {
             path,
             source: std::io::Error::other("the file is empty; delete it to make a new token"),
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(TokenError { path, source }),
+        Err(source) => Err(TokenError::File { path, source }),
     }
 }
 
-/// Reads the token for `config_path`, creating a new random one (owner-only file) if none exists.
+/// Reads the token for `config_path`: from the keychain when reachable, else from the file.
+/// `Ok(None)` when none was created yet.
 ///
-/// Errors: [`TokenError`] when the file cannot be read or written.
-pub fn load_or_create(config_path: &Path) -> Result<String, TokenError> {
-    if let Some(token) = read(config_path)? {
+/// Errors: [`TokenError`] when the file exists but cannot be read, or the keychain refuses.
+pub async fn read(config_path: &Path, secrets: &SecretStore) -> Result<Option<String>, TokenError> {
+    if secrets.status().await.is_ok() {
+        match secrets.get(&keychain_name(config_path)).await {
+            Ok(t) => return Ok(Some(t)),
+            Err(SecretError::NotSet(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    read_file(config_path)
+}
+
+/// Reads the token for `config_path`, creating a new random one if none exists: in the
+/// keychain when reachable (moving an existing token file there), else in an owner-only file.
+///
+/// Errors: [`TokenError`] when the file cannot be read or written or the keychain refuses.
+pub async fn load_or_create(
+    config_path: &Path,
+    secrets: &SecretStore,
+) -> Result<String, TokenError> {
+    if secrets.status().await.is_ok() {
+        let name = keychain_name(config_path);
+        match secrets.get(&name).await {
+            Ok(t) => return Ok(t),
+            Err(SecretError::NotSet(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let token = match read_file(config_path)? {
+            Some(t) => t,
+            None => generate(),
+        };
+        secrets.set(&name, &token).await?;
+        let _ = std::fs::remove_file(token_path(config_path));
+        return Ok(token);
+    }
+    if let Some(token) = read_file(config_path)? {
         return Ok(token);
     }
     let path = token_path(config_path);
     let token = generate();
-    let err = |source| TokenError {
+    let err = |source| TokenError::File {
         path: path.clone(),
         source,
     };
@@ -66,7 +115,7 @@ pub fn load_or_create(config_path: &Path) -> Result<String, TokenError> {
         }
         // Another process created it first: use theirs.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            read(config_path)?.ok_or_else(|| err(e))
+            read_file(config_path)?.ok_or_else(|| err(e))
         }
         Err(e) => Err(err(e)),
     }
@@ -86,16 +135,42 @@ pub fn matches(expected: &str, given: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::sync::Arc;
 
-    #[test]
-    fn created_once_then_reused_with_owner_only_mode() {
+    use super::*;
+    use crate::secrets::{Backend, MemoryBackend};
+
+    struct Unreachable;
+    impl Backend for Unreachable {
+        fn get(&self, _: &str) -> Result<Option<String>, SecretError> {
+            Err(SecretError::Unavailable {
+                detail: "test".into(),
+                hint: "",
+            })
+        }
+        fn set(&self, _: &str, _: &str) -> Result<(), SecretError> {
+            Err(SecretError::Unavailable {
+                detail: "test".into(),
+                hint: "",
+            })
+        }
+        fn delete(&self, _: &str) -> Result<bool, SecretError> {
+            Err(SecretError::Unavailable {
+                detail: "test".into(),
+                hint: "",
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn without_keychain_the_token_is_an_owner_only_file() {
+        let store = SecretStore::with_backend(Arc::new(Unreachable));
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("config.json");
-        assert_eq!(read(&cfg).unwrap(), None);
-        let t = load_or_create(&cfg).unwrap();
+        assert_eq!(read(&cfg, &store).await.unwrap(), None);
+        let t = load_or_create(&cfg, &store).await.unwrap();
         assert_eq!(t.len(), 64);
-        assert_eq!(load_or_create(&cfg).unwrap(), t);
+        assert_eq!(load_or_create(&cfg, &store).await.unwrap(), t);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -108,5 +183,22 @@ mod tests {
         assert!(matches(&t, &t.clone()));
         assert!(!matches(&t, "x"));
         assert_ne!(generate(), generate());
+    }
+
+    #[tokio::test]
+    async fn with_keychain_the_token_moves_there_and_the_file_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("config.json");
+        let file_only = SecretStore::with_backend(Arc::new(Unreachable));
+        let t = load_or_create(&cfg, &file_only).await.unwrap();
+        let keychain = SecretStore::with_backend(Arc::new(MemoryBackend::default()));
+        assert_eq!(
+            load_or_create(&cfg, &keychain).await.unwrap(),
+            t,
+            "migrated, same token"
+        );
+        assert!(!token_path(&cfg).exists(), "no token left on disk");
+        assert_eq!(read(&cfg, &keychain).await.unwrap(), Some(t.clone()));
+        assert_eq!(keychain.get(&keychain_name(&cfg)).await.unwrap(), t);
     }
 }

@@ -33,6 +33,7 @@ pub struct Received {
     pub method: String,
     pub session_id: Option<String>,
     pub protocol_header: Option<String>,
+    pub authorization: Option<String>,
     pub status: u16,
 }
 
@@ -115,6 +116,7 @@ async fn delete(State(s): State<Arc<MockState>>, headers: HeaderMap) -> StatusCo
         method: "DELETE".into(),
         session_id: sid,
         protocol_header: header(&headers, "mcp-protocol-version"),
+        authorization: header(&headers, "authorization"),
         status: if known { 200 } else { 404 },
     });
     if known {
@@ -147,6 +149,7 @@ async fn handle(State(s): State<Arc<MockState>>, headers: HeaderMap, body: Bytes
             method: method.clone(),
             session_id: sid.clone(),
             protocol_header: header(&headers, "mcp-protocol-version"),
+            authorization: header(&headers, "authorization"),
             status,
         })
     };

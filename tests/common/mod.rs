@@ -3,14 +3,16 @@
 //! running the official SDK clients.
 #![allow(dead_code)]
 
+pub mod keyring;
 pub mod mock;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use loopgate::app::{self, Running};
+use loopgate::secrets::{MemoryBackend, SecretStore};
 use serde_json::Value;
 
 /// `tests/peers` in the source tree.
@@ -170,6 +172,10 @@ impl Gw {
         let running = app::start(app::Options {
             config_path: path,
             port: None,
+            // In-process gateways never touch the developer's real keychain.
+            secrets: Some(SecretStore::with_backend(
+                Arc::new(MemoryBackend::default()),
+            )),
         })
         .await
         .expect("gateway starts");

@@ -22,7 +22,7 @@ def message_of(e: BaseException) -> str:
 async def run(target: str, plan: dict) -> dict:
     if not target.startswith("http"):
         cmd = shlex.split(target)
-        target = StdioServerParameters(command=cmd[0], args=cmd[1:])
+        target = StdioServerParameters(command=cmd[0], args=cmd[1:], env=dict(os.environ))  # pass our env (e.g. MODE=stdio) through
     elif os.environ.get("MCP_AUTH"):
         from mcp.client.streamable_http import streamable_http_client
         from mcp.shared._httpx_utils import create_mcp_http_client

@@ -20,7 +20,7 @@ try {
     transport = new StreamableHTTPClientTransport(new URL(target), headers && { requestInit: { headers } });
   } else {
     const [command, ...args] = target.split(/\s+/);
-    transport = new StdioClientTransport({ command, args, stderr: 'ignore' });
+    transport = new StdioClientTransport({ command, args, env: process.env }); // pass our env (e.g. MODE=stdio) through
   }
   await client.connect(transport);
 

@@ -4,6 +4,7 @@
 //! - [`model`]: the types and their validation into runnable [`model::Backend`]s.
 //! - [`store`]: locating, loading, first-run defaults and atomic writes — the one writer.
 
+pub mod import;
 pub mod model;
 pub mod store;
 

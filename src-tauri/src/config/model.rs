@@ -143,7 +143,10 @@ fn is_false(b: &bool) -> bool {
 }
 
 /// A validated, runnable backend description.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// Its `Debug` output shows env and header names only, never values (they may be resolved
+/// secrets).
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub enum Backend {
     /// A local server spoken to over stdin/stdout of a child process.
     Stdio {
@@ -163,6 +166,33 @@ pub enum Backend {
         /// Extra headers, in file order.
         headers: Vec<(String, String)>,
     },
+}
+
+impl std::fmt::Debug for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Backend::Stdio {
+                command,
+                args,
+                env,
+                cwd,
+            } => f
+                .debug_struct("Stdio")
+                .field("command", command)
+                .field("args", args)
+                .field("env", &env.iter().map(|(k, _)| k).collect::<Vec<_>>())
+                .field("cwd", cwd)
+                .finish(),
+            Backend::Http { url, headers } => f
+                .debug_struct("Http")
+                .field("url", url)
+                .field(
+                    "headers",
+                    &headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+                )
+                .finish(),
+        }
+    }
 }
 
 impl Backend {
@@ -275,6 +305,15 @@ impl Config {
         Ok(())
     }
 
+    /// Names of the servers whose `env` or `headers` reference secret `name`.
+    pub fn servers_using(&self, name: &str) -> Vec<String> {
+        self.mcp_servers
+            .iter()
+            .filter(|(_, e)| e.secret_refs().iter().any(|n| n == name))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
     /// All server entries (enabled or not), in file order.
     pub fn servers(&self) -> impl Iterator<Item = (&String, &ServerEntry)> {
         self.mcp_servers.iter()
@@ -362,6 +401,14 @@ impl ServerEntry {
                     }
                 }
                 for (k, v) in &self.headers {
+                    if ["accept", "mcp-session-id", "last-event-id", "content-type"]
+                        .contains(&k.to_ascii_lowercase().as_str())
+                    {
+                        return Err((
+                            "headers",
+                            format!("\"{k}\" is set by Loopgate itself and cannot be configured"),
+                        ));
+                    }
                     http::HeaderName::from_bytes(k.as_bytes()).map_err(|_| {
                         (
                             "headers",
@@ -385,6 +432,19 @@ impl ServerEntry {
                 })
             }
         }
+    }
+
+    /// Names of the secrets referenced as `${secret:NAME}` in this entry's `env` and `headers`.
+    pub fn secret_refs(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for value in self.env.values().chain(self.headers.values()) {
+            for n in crate::secrets::references(value) {
+                if !names.contains(&n) {
+                    names.push(n);
+                }
+            }
+        }
+        names
     }
 
     /// The per-request timeout for this server: its `timeoutMs`, or the gateway default.

@@ -160,6 +160,26 @@ impl Store {
         Ok(next)
     }
 
+    /// Re-reads the file (after an outside edit) and publishes it if it is valid and differs.
+    /// An invalid file is refused and the last good config stays active.
+    ///
+    /// Returns whether the config changed. Errors as [`load`].
+    pub async fn reload(&self) -> Result<bool, ConfigError> {
+        let _guard = self.write_lock.lock().await;
+        let path = self.path.clone();
+        let next = tokio::task::spawn_blocking(move || load(&path))
+            .await
+            .map_err(|e| ConfigError::Io {
+                path: self.path.to_path_buf(),
+                source: std::io::Error::other(e),
+            })??;
+        if *self.current() == next {
+            return Ok(false);
+        }
+        self.tx.send_replace(Arc::new(next));
+        Ok(true)
+    }
+
     /// Enables or disables server `name` (the `disabled` key), through [`Store::update`].
     ///
     /// Errors: [`ConfigError::UnknownServer`] when there is no such server.

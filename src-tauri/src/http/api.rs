@@ -7,6 +7,11 @@
 //! - `GET  /api/servers/{name}/logs` → recent stderr/log lines
 //! - `POST /api/servers/{name}/enable` / `disable` → writes the config; takes effect at once
 //! - `POST /api/servers/{name}/restart`
+//! - `POST /api/secrets/{name}/changed` → `{ "restarted": [server] }`: reconnects the servers
+//!   that reference the secret (after `loopgate secret set/rm`)
+//! - `POST /api/config/reload` → `{ "changed": bool }`: re-reads the config file (after
+//!   `loopgate import` or a hand edit); an invalid file is refused with 400 and the running
+//!   config stays
 //!
 //! Errors are `{ "error": "…" }` with 404 for an unknown server and 400 for a refused change.
 
@@ -30,6 +35,8 @@ pub fn routes() -> Router<AppState> {
         .route("/servers/{name}/enable", post(enable))
         .route("/servers/{name}/disable", post(disable))
         .route("/servers/{name}/restart", post(restart))
+        .route("/secrets/{name}/changed", post(secret_changed))
+        .route("/config/reload", post(reload))
 }
 
 fn not_found(name: &str) -> Response {
@@ -101,5 +108,22 @@ async fn restart(State(s): State<AppState>, Path(name): Path<String>) -> Respons
     match s.gw.supervisor().restart(&name, &gateway).await {
         Ok(()) => Json(json!({"ok": true})).into_response(),
         Err(()) => not_found(&name),
+    }
+}
+
+async fn secret_changed(State(s): State<AppState>, Path(name): Path<String>) -> Response {
+    let config = s.store.current();
+    let restarted = s.gw.supervisor().restart_using(&name, &config).await;
+    Json(json!({"restarted": restarted})).into_response()
+}
+
+async fn reload(State(s): State<AppState>) -> Response {
+    match s.store.reload().await {
+        Ok(changed) => Json(json!({"changed": changed})).into_response(),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": e.to_string()})),
+        )
+            .into_response(),
     }
 }

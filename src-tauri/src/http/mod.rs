@@ -27,6 +27,8 @@ pub struct AppState {
     pub gw: Arc<Gateway>,
     /// The config writer.
     pub store: Store,
+    /// The keychain.
+    pub secrets: crate::secrets::SecretStore,
 }
 
 /// Could not listen.

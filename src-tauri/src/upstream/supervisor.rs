@@ -27,6 +27,7 @@ use super::connection::{self, Connection, Live, UpstreamError};
 use super::logs::LogBuffer;
 use super::ServerState;
 use crate::config::{Backend, Config, GatewaySettings, ServerEntry};
+use crate::secrets::{SecretError, SecretStore};
 
 /// First restart delay after a failure.
 pub const BACKOFF_START: Duration = Duration::from_millis(500);
@@ -120,6 +121,7 @@ struct Slot {
 }
 
 struct Inner {
+    secrets: SecretStore,
     snapshot: ArcSwap<Snapshot>,
     events: broadcast::Sender<Event>,
     slots: tokio::sync::Mutex<IndexMap<String, Slot>>,
@@ -132,12 +134,6 @@ pub struct Supervisor {
     inner: Arc<Inner>,
 }
 
-impl Default for Supervisor {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -146,11 +142,12 @@ fn now_ms() -> u64 {
 }
 
 impl Supervisor {
-    /// A supervisor with no servers.
-    pub fn new() -> Self {
+    /// A supervisor with no servers; `${secret:NAME}` references are resolved from `secrets`.
+    pub fn new(secrets: SecretStore) -> Self {
         let (events, _) = broadcast::channel(1024);
         Supervisor {
             inner: Arc::new(Inner {
+                secrets,
                 snapshot: ArcSwap::from_pointee(IndexMap::new()),
                 events,
                 slots: tokio::sync::Mutex::new(IndexMap::new()),
@@ -233,6 +230,18 @@ impl Supervisor {
         Ok(())
     }
 
+    /// Restarts every server of `config` whose `env`/`headers` reference secret `name` (after
+    /// the secret changed). Returns their names.
+    pub async fn restart_using(&self, name: &str, config: &Config) -> Vec<String> {
+        let users = config.servers_using(name);
+        for server in &users {
+            if config.mcp_servers.get(server).is_some_and(|e| !e.disabled) {
+                let _ = self.restart(server, &config.gateway).await;
+            }
+        }
+        users
+    }
+
     /// Stops every server cleanly (HTTP sessions deleted, processes stopped). Used at shutdown.
     pub async fn shutdown(&self) {
         let mut slots = self.inner.slots.lock().await;
@@ -293,6 +302,7 @@ impl Supervisor {
             }
             (false, Ok(backend)) => {
                 let run = Runner {
+                    secrets: self.inner.secrets.clone(),
                     inner: self.inner.clone(),
                     name: name.to_string(),
                     backend,
@@ -376,6 +386,7 @@ enum End {
 }
 
 struct Runner {
+    secrets: SecretStore,
     inner: Arc<Inner>,
     name: String,
     backend: Backend,
@@ -402,10 +413,27 @@ impl Runner {
             }
             first = false;
             let started = Instant::now();
+            let backend = match resolve(&self.backend, &self.secrets).await {
+                Ok(b) => b,
+                Err(e) => {
+                    // Retrying cannot help until the secret or keychain changes; a change of
+                    // the secret restarts this server.
+                    let message = format!("server \"{}\": {e}", self.name);
+                    tracing::warn!(server = %self.name, "{message}");
+                    self.logs.push("gateway", &message);
+                    self.inner.update(&self.name, |v| {
+                        v.status.state = ServerState::Failed;
+                        v.status.last_error = Some(message);
+                    });
+                    self.ct.cancelled().await;
+                    return;
+                }
+            };
             let connected = tokio::select! {
-                r = connection::connect(&self.name, &self.backend, self.connect_timeout, self.request_timeout, self.logs.clone()) => r,
+                r = connection::connect(&self.name, &backend, self.connect_timeout, self.request_timeout, self.logs.clone()) => r,
                 _ = self.ct.cancelled() => return,
             };
+            drop(backend);
             let error = match connected {
                 Ok(live) => match self.watch(live).await {
                     End::Stop => return,
@@ -602,4 +630,37 @@ impl Runner {
         self.inner.emit(Event::CatalogChanged(self.name.clone()));
         Ok(())
     }
+}
+
+/// `backend` with every `${secret:NAME}` in env values and header values replaced, in memory.
+async fn resolve(backend: &Backend, secrets: &SecretStore) -> Result<Backend, SecretError> {
+    Ok(match backend {
+        Backend::Stdio {
+            command,
+            args,
+            env,
+            cwd,
+        } => {
+            let mut resolved = Vec::with_capacity(env.len());
+            for (k, v) in env {
+                resolved.push((k.clone(), secrets.resolve(v).await?));
+            }
+            Backend::Stdio {
+                command: command.clone(),
+                args: args.clone(),
+                env: resolved,
+                cwd: cwd.clone(),
+            }
+        }
+        Backend::Http { url, headers } => {
+            let mut resolved = Vec::with_capacity(headers.len());
+            for (k, v) in headers {
+                resolved.push((k.clone(), secrets.resolve(v).await?));
+            }
+            Backend::Http {
+                url: url.clone(),
+                headers: resolved,
+            }
+        }
+    })
 }

@@ -1,0 +1,80 @@
+//! A small client for the running gateway's `/api` (address from the config, token from the
+//! keychain or token file).
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+use crate::config::store;
+use crate::secrets::SecretStore;
+
+/// Why a request to the running gateway did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Nothing listens on the configured address.
+    #[error("no gateway is running on {0} (start one with `loopgate serve`)")]
+    NotRunning(String),
+    /// Anything else.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// Sends `method /api/<path>` (with an optional JSON body) to the gateway configured at
+/// `config_path` and returns the JSON answer.
+pub async fn call(
+    config_path: &Path,
+    secrets: &SecretStore,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> Result<Value, ApiError> {
+    let config = store::load(config_path).map_err(anyhow::Error::from)?;
+    let token = crate::token::read(config_path, secrets)
+        .await
+        .map_err(anyhow::Error::from)?
+        .with_context(|| {
+            format!(
+                "no access token for {}; has `loopgate serve` run with this config?",
+                config_path.display()
+            )
+        })?;
+    let base = std::net::SocketAddr::new(config.gateway.bind, config.gateway.port);
+    let mut req = reqwest::Client::new()
+        .request(method, format!("http://{base}/api/{path}"))
+        .bearer_auth(token);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let resp = match req.send().await {
+        Ok(r) => r,
+        Err(e) if e.is_connect() => return Err(ApiError::NotRunning(base.to_string())),
+        Err(e) => {
+            return Err(anyhow::Error::from(e)
+                .context(format!("asking the gateway at {base}"))
+                .into())
+        }
+    };
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        let msg = body
+            .pointer("/error/message")
+            .or_else(|| body.get("error"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        return Err(anyhow::anyhow!("the gateway at {base} answered {status}: {msg}").into());
+    }
+    Ok(body)
+}
+
+/// GET `/api/<path>`; errors as [`call`], with "not running" as a plain error.
+pub async fn get(config_path: &Path, secrets: &SecretStore, path: &str) -> Result<Value> {
+    match call(config_path, secrets, reqwest::Method::GET, path, None).await {
+        Ok(v) => Ok(v),
+        Err(ApiError::NotRunning(addr)) => {
+            bail!("no gateway is running on {addr} (start one with `loopgate serve`)")
+        }
+        Err(ApiError::Other(e)) => Err(e),
+    }
+}

@@ -1,0 +1,162 @@
+//! The command line (clap). Each command is a thin call into the library.
+//!
+//! - `loopgate serve` — run the gateway (headless; never touches GTK) — [`serve`].
+//! - `loopgate servers`, `loopgate tools [SERVER]` — ask the running gateway — [`status`].
+//! - `loopgate token` — print the access token.
+//! - `loopgate secret set|list|rm`, `loopgate import FILE` — the keychain — [`secret`].
+//!
+//! [`client`] talks to a running gateway's `/api`.
+
+mod client;
+mod secret;
+mod serve;
+mod status;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use crate::config;
+use crate::secrets::SecretStore;
+
+/// Loopgate: one local MCP endpoint in front of all your MCP servers.
+#[derive(Debug, Parser)]
+#[command(name = "loopgate", version, about, long_about = None)]
+pub struct Cli {
+    /// Config file (default: the platform config dir, e.g. ~/.config/loopgate/config.json).
+    #[arg(long, global = true, env = "LOOPGATE_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The sub-commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway on 127.0.0.1 (writes a working default config on first run).
+    Serve {
+        /// Listen on this port instead of the config's `gateway.port` (0 = any free port).
+        #[arg(long)]
+        port: Option<u16>,
+    },
+    /// List the servers of the running gateway with their state.
+    Servers {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the tools clients see through the running gateway.
+    Tools {
+        /// Only this server's tools.
+        server: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the access token clients must send (`Authorization: Bearer <token>`).
+    Token,
+    /// Manage secrets in the OS keychain (referenced as ${secret:NAME} in env and headers).
+    Secret {
+        /// What to do with secrets.
+        #[command(subcommand)]
+        action: SecretCommand,
+    },
+    /// Add the servers of another client's config (Claude Desktop, Cursor, …), moving secret
+    /// env values and Authorization headers into the OS keychain. The file is not modified.
+    Import {
+        /// The config file to read (a JSON object with "mcpServers").
+        file: PathBuf,
+    },
+}
+
+/// `loopgate secret …`
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Store a secret (asks for the value without echo; reads it from stdin when piped).
+    Set {
+        /// Secret name: letters, digits, '_', '.', '-'.
+        name: String,
+    },
+    /// List secret names (never values), whether each is set, and which servers use it.
+    List,
+    /// Delete a secret.
+    Rm {
+        /// Secret name.
+        name: String,
+    },
+}
+
+/// Parses the command line, runs the command and maps errors to exit code 1 with a message.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+fn config_path(cli: &Cli) -> Result<PathBuf> {
+    match &cli.config {
+        Some(p) => Ok(p.clone()),
+        None => config::default_config_path()
+            .context("cannot find a config directory (no home directory?); pass --config PATH"),
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let path = config_path(&cli)?;
+    let secrets = SecretStore::os();
+    match cli.command {
+        Command::Serve { port } => serve::serve(path, port, secrets).await,
+        Command::Servers { json } => status::servers(&path, &secrets, json).await,
+        Command::Tools { server, json } => {
+            status::tools(&path, &secrets, server.as_deref(), json).await
+        }
+        Command::Token => {
+            let token = crate::token::read(&path, &secrets)
+                .await?
+                .with_context(|| {
+                    format!(
+                        "no token yet for {}; `loopgate serve` creates one on first run",
+                        path.display()
+                    )
+                })?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Secret { action } => match action {
+            SecretCommand::Set { name } => secret::set(&path, &secrets, &name).await,
+            SecretCommand::List => secret::list(&path, &secrets).await,
+            SecretCommand::Rm { name } => secret::rm(&path, &secrets, &name).await,
+        },
+        Command::Import { file } => secret::import(&path, &secrets, &file).await,
+    }
+}

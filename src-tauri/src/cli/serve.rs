@@ -1,0 +1,77 @@
+//! `loopgate serve`.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::app;
+use crate::secrets::SecretStore;
+
+/// Runs the gateway until Ctrl+C / SIGTERM, printing the endpoint, token and server state
+/// changes.
+pub async fn serve(path: PathBuf, port: Option<u16>, secrets: SecretStore) -> Result<()> {
+    let running = app::start(app::Options {
+        config_path: path.clone(),
+        port,
+        secrets: Some(secrets),
+    })
+    .await?;
+    let created = if running.created_config {
+        " (created with defaults)"
+    } else {
+        ""
+    };
+    println!(
+        "Loopgate {} — MCP endpoint: {}",
+        env!("CARGO_PKG_VERSION"),
+        running.mcp_url()
+    );
+    println!("  config: {}{created}", path.display());
+    println!("  token:  {}  (clients send \"Authorization: Bearer <token>\"; `loopgate token` prints it)", running.token);
+    println!("Press Ctrl+C to stop.");
+    let gw = running.gateway.clone();
+    let mut events = gw.supervisor().events();
+    let printer = tokio::spawn(async move {
+        let mut last: std::collections::HashMap<String, crate::upstream::ServerState> =
+            Default::default();
+        while let Ok(ev) = events.recv().await {
+            if let crate::upstream::Event::StatusChanged(name) = ev {
+                if let Some(v) = gw.supervisor().snapshot().get(&name) {
+                    if last.insert(name.clone(), v.status.state) != Some(v.status.state) {
+                        let extra = match (&v.status.last_error, v.status.state) {
+                            (_, crate::upstream::ServerState::Ready) => {
+                                format!(" — {} tools", v.status.tool_count)
+                            }
+                            (Some(e), _) => format!(" — {e}"),
+                            _ => String::new(),
+                        };
+                        println!("  server {name}: {}{extra}", v.status.state.as_str());
+                    }
+                }
+            }
+        }
+    });
+    let stop = running.shutdown_token();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        eprintln!("stopping: ending backend sessions and stopping servers…");
+        stop.cancel();
+    });
+    running.stopped().await;
+    printer.abort();
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}

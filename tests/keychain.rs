@@ -1,0 +1,495 @@
+//! Secrets in a real OS keychain (a private Secret Service: D-Bus + gnome-keyring, see
+//! `common/keyring.rs`), used by the real `loopgate` binary: references in env and headers,
+//! `secret set/list/rm`, reconnection on change, redaction everywhere, no plaintext fallback,
+//! and `import` of a Claude Desktop config.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::keyring::PrivateKeyring;
+use common::mock::{MockBackend, Mode};
+use rmcp::model::CallToolRequestParams;
+use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::StreamableHttpClientTransport;
+use serde_json::{json, Value};
+
+fn lg(env: &[(String, String)], config: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_loopgate"));
+    cmd.arg("--config")
+        .arg(config)
+        .args(args)
+        .envs(env.iter().cloned())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
+    let mut child = cmd.spawn().unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// `loopgate serve` in the background, output (at trace level) to a file; SIGTERM on drop.
+struct Serve {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Serve {
+    fn start(env: &[(String, String)], config: &Path, log: PathBuf) -> Serve {
+        let file = std::fs::File::create(&log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_loopgate"))
+            .arg("--config")
+            .arg(config)
+            .arg("serve")
+            .envs(env.iter().cloned())
+            .env("RUST_LOG", "trace")
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .spawn()
+            .unwrap();
+        Serve { child, log }
+    }
+
+    fn stop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let _ = self.child.wait();
+    }
+
+    fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Polls `loopgate servers --json` until `done` holds (panics after 40 s).
+fn wait_servers(env: &[(String, String)], config: &Path, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let out = lg(env, config, &["servers", "--json"], None);
+        if out.status.success() {
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            if done(&v) {
+                return v;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "servers never reached the expected state: {v:#}"
+            );
+        } else {
+            assert!(
+                Instant::now() < deadline,
+                "gateway not answering: {}",
+                text(&out)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn server<'a>(servers: &'a Value, name: &str) -> &'a Value {
+    servers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no server {name}"))
+}
+
+fn write_config(dir: &Path, port: u16, servers: Value) -> PathBuf {
+    let path = dir.join("config.json");
+    std::fs::write(
+        &path,
+        json!({"gateway": {"port": port}, "mcpServers": servers}).to_string(),
+    )
+    .unwrap();
+    path
+}
+
+async fn call_tool(url: &str, token: &str, name: &str, args: Value) -> String {
+    let mut cfg = StreamableHttpClientTransportConfig::with_uri(url);
+    cfg.auth_header = Some(token.to_string());
+    let client = ()
+        .serve_with_lifecycle(
+            StreamableHttpClientTransport::from_config(cfg),
+            ClientLifecycleMode::Initialize,
+        )
+        .await
+        .unwrap();
+    let mut params = CallToolRequestParams::new(name.to_string());
+    params.arguments = args.as_object().cloned();
+    let res = client.peer().call_tool(params).await.unwrap();
+    client.cancel().await.unwrap();
+    serde_json::to_string(&res.content).unwrap()
+}
+
+/// Acceptance 1 + 2: secrets set through the CLI reach a real stdio server's environment and an
+/// HTTP server's headers; list/rm work; a missing secret fails only its server with the
+/// actionable message and setting it reconnects that server; the planted values appear nowhere
+/// in Loopgate's config, trace-level log, API responses or CLI output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_reach_servers_and_never_leak() {
+    let kr = PrivateKeyring::start();
+    let env = kr.env();
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let mock = MockBackend::start(Mode::Strict).await;
+    const ENV_SECRET: &str = "env-s3cret-value-8c1f";
+    const HDR_SECRET: &str = "hdr-s3cret-value-42aa";
+    const LATE_SECRET: &str = "late-s3cret-value-77";
+    let mut everything = common::everything_stdio();
+    everything["env"] = json!({"PLANTED_ENV": "${secret:e2e.ENV}"});
+    let mut late = common::memory_stdio();
+    late["env"] = json!({"LATE": "${secret:e2e.LATE}"});
+    let config = write_config(
+        dir.path(),
+        port,
+        json!({
+            "everything": everything,
+            "remote": {"url": mock.url, "headers": {"Authorization": "Bearer ${secret:e2e.HDR}"}},
+            "late": late,
+            "plain": common::memory_stdio(),
+        }),
+    );
+    let mut cli_output = String::new();
+    for (name, value) in [("e2e.ENV", ENV_SECRET), ("e2e.HDR", HDR_SECRET)] {
+        let out = lg(
+            &env,
+            &config,
+            &["secret", "set", name],
+            Some(&format!("{value}\n")),
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        cli_output += &text(&out);
+    }
+
+    let serve = Serve::start(&env, &config, dir.path().join("serve.log"));
+    let servers = wait_servers(&env, &config, |v| {
+        ["everything", "remote", "plain"]
+            .iter()
+            .all(|n| server(v, n)["state"] == "ready")
+            && server(v, "late")["state"] == "failed"
+    });
+    assert_eq!(
+        server(&servers, "late")["lastError"],
+        "server \"late\": secret e2e.LATE is not set — run `loopgate secret set e2e.LATE`"
+    );
+    let token_out = lg(&env, &config, &["token"], None);
+    let token = String::from_utf8(token_out.stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(
+        !dir.path().join("token").exists(),
+        "with a keychain the token is not on disk"
+    );
+
+    // The HTTP server observed the resolved header.
+    let auths: Vec<Option<String>> = mock
+        .state
+        .received()
+        .iter()
+        .map(|r| r.authorization.clone())
+        .collect();
+    assert!(
+        !auths.is_empty()
+            && auths
+                .iter()
+                .all(|a| a.as_deref() == Some(&format!("Bearer {HDR_SECRET}"))),
+        "{auths:?}"
+    );
+
+    // list shows names, states and users, never values.
+    let list = text(&lg(&env, &config, &["secret", "list"], None));
+    assert!(
+        list.contains("e2e.ENV") && list.contains("everything"),
+        "{list}"
+    );
+    assert!(
+        list.contains("e2e.LATE") && list.contains("MISSING"),
+        "{list}"
+    );
+    cli_output += &list;
+
+    // Setting the missing secret reconnects the server that uses it.
+    let out = lg(
+        &env,
+        &config,
+        &["secret", "set", "e2e.LATE"],
+        Some(LATE_SECRET),
+    );
+    assert!(
+        out.status.success() && text(&out).contains("late"),
+        "{}",
+        text(&out)
+    );
+    cli_output += &text(&out);
+    wait_servers(&env, &config, |v| server(v, "late")["state"] == "ready");
+
+    // API responses and CLI listings.
+    let http = reqwest::Client::new();
+    let mut api = String::new();
+    for path in [
+        "servers",
+        "tools",
+        "servers/everything/logs",
+        "servers/remote/logs",
+        "servers/everything/tools",
+    ] {
+        let body = http
+            .get(format!("http://127.0.0.1:{port}/api/{path}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        api += &body;
+    }
+    for args in [&["servers"][..], &["tools"][..], &["servers", "--json"][..]] {
+        cli_output += &text(&lg(&env, &config, args, None));
+    }
+    // A tool call that does not echo the env uses the server normally.
+    let echoed = call_tool(
+        &format!("http://127.0.0.1:{port}/mcp"),
+        &token,
+        "remote__echo",
+        json!({"message": "ok"}),
+    )
+    .await;
+    assert!(echoed.contains("mock echo: ok"));
+
+    // rm removes it; the server using it fails again with the actionable message.
+    let out = lg(&env, &config, &["secret", "rm", "e2e.LATE"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    wait_servers(&env, &config, |v| server(v, "late")["state"] == "failed");
+    let out = lg(&env, &config, &["secret", "rm", "e2e.LATE"], None);
+    assert!(!out.status.success() && text(&out).contains("no secret named e2e.LATE"));
+
+    let mut serve = serve;
+    serve.stop();
+    let log = serve.output();
+    assert!(
+        log.contains("TRACE") || log.contains("trace"),
+        "the log was captured at trace level"
+    );
+    let config_text = std::fs::read_to_string(&config).unwrap();
+    for secret in [ENV_SECRET, HDR_SECRET, LATE_SECRET] {
+        assert!(!config_text.contains(secret), "config file leaks {secret}");
+        assert!(!log.contains(secret), "serve log leaks {secret}");
+        assert!(!api.contains(secret), "API leaks {secret}");
+        assert!(!cli_output.contains(secret), "CLI output leaks {secret}");
+    }
+}
+
+/// Acceptance 1 (stdio read-back): the env value reaches the child process, shown by
+/// server-everything's own `get-env` tool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn env_secret_reaches_the_child_process() {
+    let kr = PrivateKeyring::start();
+    let env = kr.env();
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let mut everything = common::everything_stdio();
+    everything["env"] = json!({"PLANTED_ENV": "prefix-${secret:readback.ENV}"});
+    let config = write_config(dir.path(), port, json!({ "everything": everything }));
+    assert!(lg(
+        &env,
+        &config,
+        &["secret", "set", "readback.ENV"],
+        Some("v4lue-123")
+    )
+    .status
+    .success());
+    let _serve = Serve::start(&env, &config, dir.path().join("serve.log"));
+    wait_servers(&env, &config, |v| {
+        server(v, "everything")["state"] == "ready"
+    });
+    let token = String::from_utf8(lg(&env, &config, &["token"], None).stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    let out = call_tool(
+        &format!("http://127.0.0.1:{port}/mcp"),
+        &token,
+        "everything__get-env",
+        json!({}),
+    )
+    .await;
+    assert!(
+        out.contains("PLANTED_ENV") && out.contains("prefix-v4lue-123"),
+        "{out}"
+    );
+}
+
+/// Acceptance 3: with no Secret Service reachable the gateway still starts, servers without
+/// secrets work, servers with secrets show the actionable error, and no secret is written.
+#[test]
+fn without_a_keychain_only_servers_with_secrets_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = vec![(
+        "DBUS_SESSION_BUS_ADDRESS".to_string(),
+        format!("unix:path={}/no-bus", dir.path().display()),
+    )];
+    let port = common::free_port();
+    let mut with_secret = common::memory_stdio();
+    with_secret["env"] = json!({"K": "${secret:nokeychain.K}"});
+    let config = write_config(
+        dir.path(),
+        port,
+        json!({"plain": common::memory_stdio(), "needs": with_secret}),
+    );
+
+    let out = lg(
+        &env,
+        &config,
+        &["secret", "set", "nokeychain.K"],
+        Some("value-that-must-not-land"),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("no OS keychain is reachable") && text(&out).contains("Secret Service"),
+        "{}",
+        text(&out)
+    );
+
+    let _serve = Serve::start(&env, &config, dir.path().join("serve.log"));
+    let servers = wait_servers(&env, &config, |v| {
+        server(v, "plain")["state"] == "ready" && server(v, "needs")["state"] == "failed"
+    });
+    let err = server(&servers, "needs")["lastError"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("no OS keychain is reachable") && err.contains("gnome-keyring-daemon"),
+        "{err}"
+    );
+    // Nothing but the config, the access token file and our own log is on disk.
+    let mut files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["config.json", "serve.log", "token"]);
+    for f in &files {
+        assert!(!std::fs::read_to_string(dir.path().join(f))
+            .unwrap()
+            .contains("value-that-must-not-land"));
+    }
+}
+
+/// Acceptance 4: importing a realistic Claude Desktop config moves literal tokens into the
+/// keychain, leaves references, does not touch the source, and the servers then run.
+#[test]
+fn import_moves_literal_tokens_into_the_keychain() {
+    let kr = PrivateKeyring::start();
+    let env = kr.env();
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let config = write_config(dir.path(), port, json!({}));
+    let everything = common::everything_stdio();
+    let memory = common::memory_stdio();
+    let source = dir.path().join("claude_desktop_config.json");
+    let source_text = serde_json::to_string_pretty(&json!({
+        "mcpServers": {
+            "github": {"command": everything["command"], "args": everything["args"], "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "ghp_importedTOKEN123", "GITHUB_HOST": "github.com"}},
+            "brave-search": {"command": memory["command"], "args": memory["args"], "env": {"BRAVE_API_KEY": "BSAimportedKEY456"}},
+            "postgres": {"command": memory["command"], "args": memory["args"], "env": {"PGPASSWORD": "importedPW789"}},
+            "linear": {"url": "https://mcp.linear.example/mcp", "headers": {"Authorization": "Bearer lin_importedAUTH", "X-Client": "loopgate"}, "disabled": true}
+        },
+        "globalShortcut": "Ctrl+Space"
+    }))
+    .unwrap();
+    std::fs::write(&source, &source_text).unwrap();
+
+    let out = lg(&env, &config, &["import", source.to_str().unwrap()], None);
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    for moved in [
+        "github.GITHUB_PERSONAL_ACCESS_TOKEN",
+        "brave-search.BRAVE_API_KEY",
+        "postgres.PGPASSWORD",
+        "linear.Authorization",
+    ] {
+        assert!(
+            said.contains(moved),
+            "import did not report {moved}: {said}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(&source).unwrap(),
+        source_text,
+        "source untouched"
+    );
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    assert_eq!(
+        written["mcpServers"]["github"]["env"]["GITHUB_PERSONAL_ACCESS_TOKEN"],
+        "${secret:github.GITHUB_PERSONAL_ACCESS_TOKEN}"
+    );
+    assert_eq!(
+        written["mcpServers"]["github"]["env"]["GITHUB_HOST"],
+        "github.com"
+    );
+    assert_eq!(
+        written["mcpServers"]["linear"]["headers"]["Authorization"],
+        "${secret:linear.Authorization}"
+    );
+    let config_text = written.to_string();
+    for value in [
+        "ghp_importedTOKEN123",
+        "BSAimportedKEY456",
+        "importedPW789",
+        "lin_importedAUTH",
+    ] {
+        assert!(
+            !config_text.contains(value) && !said.contains(value),
+            "{value} leaked"
+        );
+    }
+    // The keychain has them: the imported servers start with their secrets resolved.
+    let _serve = Serve::start(&env, &config, dir.path().join("serve.log"));
+    let servers = wait_servers(&env, &config, |v| {
+        ["github", "brave-search", "postgres"]
+            .iter()
+            .all(|n| server(v, n)["state"] == "ready")
+    });
+    assert_eq!(server(&servers, "linear")["state"], "disabled");
+    let list = text(&lg(&env, &config, &["secret", "list"], None));
+    assert!(
+        list.contains("github.GITHUB_PERSONAL_ACCESS_TOKEN") && list.contains("set"),
+        "{list}"
+    );
+}

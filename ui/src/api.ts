@@ -1,0 +1,203 @@
+// Typed client for the gateway's admin API (same origin, cookie-authenticated).
+// The access token is never handled here: the browser holds it in an HttpOnly cookie.
+
+export type ServerState = 'disabled' | 'starting' | 'ready' | 'degraded' | 'failed';
+export type Transport = 'stdio' | 'http';
+
+export interface Info {
+  version: string;
+  mcpUrl: string;
+  configPath: string;
+  toolCount: number;
+}
+
+export interface ServerConfig {
+  command?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  cwd?: string | null;
+  url?: string;
+  headers?: Record<string, string>;
+  disabledTools?: string[];
+}
+
+export interface Server {
+  name: string;
+  transport: Transport;
+  target: string;
+  enabled: boolean;
+  state: ServerState;
+  lastError: string | null;
+  protocolVersion: string | null;
+  sessionIssued: boolean | null;
+  sessionId: string | null;
+  reinitializations: number;
+  toolCount: number;
+  restarts: number;
+  connectedSinceMs: number | null;
+  pid: number | null;
+  config?: ServerConfig;
+}
+
+export interface ToolAnnotations {
+  title?: string;
+  readOnlyHint?: boolean;
+  destructiveHint?: boolean;
+  idempotentHint?: boolean;
+  openWorldHint?: boolean;
+  [k: string]: unknown;
+}
+
+export interface ServerTool {
+  name: string;
+  originalName: string;
+  title: string | null;
+  description: string | null;
+  annotations: ToolAnnotations | null;
+  inputSchema: JsonSchema;
+  outputSchema: JsonSchema | null;
+  enabled: boolean;
+}
+
+export interface ExposedTool {
+  name: string;
+  server: string;
+  originalName: string;
+  description: string | null;
+}
+
+export interface LogLine {
+  tsMs: number;
+  source: 'stderr' | 'gateway' | string;
+  line: string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type JsonSchema = { [k: string]: any };
+
+/** Body of POST /api/servers and PUT /api/servers/{name}. */
+export interface ServerInput {
+  name: string;
+  command?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  cwd?: string | null;
+  url?: string;
+  headers?: Record<string, string>;
+  secrets?: Record<string, string>;
+}
+
+/** A failed API call. status 0 = the gateway could not be reached. */
+export class ApiError extends Error {
+  status: number;
+  field: string | null;
+  constructor(status: number, message: string, field: string | null = null) {
+    super(message);
+    this.status = status;
+    this.field = field;
+  }
+  get unauthorized(): boolean {
+    return this.status === 401;
+  }
+  get unreachable(): boolean {
+    return this.status === 0;
+  }
+}
+
+type Listener = (e: ApiError) => void;
+const authListeners = new Set<Listener>();
+
+/** Called with every 401, so the app can switch to the "not signed in" screen. */
+export function onUnauthorized(fn: Listener): () => void {
+  authListeners.add(fn);
+  return () => authListeners.delete(fn);
+}
+
+function errorMessage(body: unknown, status: number): { message: string; field: string | null } {
+  if (body && typeof body === 'object') {
+    const b = body as Record<string, unknown>;
+    // Admin API: {"error": "…", "field": "…"}; the guard answers JSON-RPC style {"error": {"message"}}.
+    if (typeof b.error === 'string') {
+      return { message: b.error, field: typeof b.field === 'string' ? b.field : null };
+    }
+    if (b.error && typeof b.error === 'object' && typeof (b.error as Record<string, unknown>).message === 'string') {
+      return { message: (b.error as Record<string, string>).message, field: null };
+    }
+  }
+  return { message: `The gateway answered HTTP ${status}.`, field: null };
+}
+
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      cache: 'no-store',
+      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, 'Loopgate could not be reached. Is it still running?');
+  }
+  const text = await res.text();
+  let parsed: unknown = null;
+  if (text) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = null;
+    }
+  }
+  if (!res.ok) {
+    const { message, field } = errorMessage(parsed, res.status);
+    const err = new ApiError(res.status, message, field);
+    if (res.status === 401) authListeners.forEach((fn) => fn(err));
+    throw err;
+  }
+  return parsed as T;
+}
+
+const seg = encodeURIComponent;
+
+export const api = {
+  info: () => request<Info>('GET', '/api/info'),
+  servers: () => request<Server[]>('GET', '/api/servers'),
+  tools: () => request<{ count: number; tools: ExposedTool[] }>('GET', '/api/tools'),
+  serverTools: async (name: string) =>
+    (await request<unknown[]>('GET', `/api/servers/${seg(name)}/tools`)).map(normalizeTool),
+  serverLogs: (name: string) => request<LogLine[]>('GET', `/api/servers/${seg(name)}/logs`),
+  setServerEnabled: (name: string, on: boolean) =>
+    request<{ ok: true }>('POST', `/api/servers/${seg(name)}/${on ? 'enable' : 'disable'}`),
+  restartServer: (name: string) => request<{ ok: true }>('POST', `/api/servers/${seg(name)}/restart`),
+  setToolEnabled: (server: string, tool: string, on: boolean) =>
+    request<{ ok: true }>('POST', `/api/servers/${seg(server)}/tools/${seg(tool)}/${on ? 'enable' : 'disable'}`),
+  addServer: (input: ServerInput) => request<{ ok: true }>('POST', '/api/servers', input),
+  updateServer: (name: string, input: ServerInput) => request<{ ok: true }>('PUT', `/api/servers/${seg(name)}`, input),
+  removeServer: (name: string) => request<{ ok: true }>('DELETE', `/api/servers/${seg(name)}`),
+};
+
+/** `${secret:NAME}` → NAME, else null. */
+export function secretRef(value: string | undefined | null): string | null {
+  if (typeof value !== 'string') return null;
+  const m = /^\$\{secret:([^}]*)\}$/.exec(value.trim());
+  return m ? m[1] : null;
+}
+
+/** Accepts the flat shape of the contract and the older `{tool: {...}, originalName}` one. */
+function normalizeTool(raw: unknown): ServerTool {
+  const r = (raw ?? {}) as Record<string, unknown>;
+  const inner = (r.tool && typeof r.tool === 'object' ? r.tool : {}) as Record<string, unknown>;
+  const t = { ...inner, ...r } as Record<string, unknown>;
+  const name = String(t.name ?? inner.name ?? '');
+  return {
+    name,
+    originalName: String(t.originalName ?? name),
+    title: (t.title as string | null) ?? (inner.title as string | null) ?? null,
+    description: (t.description as string | null) ?? null,
+    annotations: (t.annotations as ToolAnnotations | null) ?? null,
+    inputSchema: (t.inputSchema as JsonSchema) ?? { type: 'object' },
+    outputSchema: (t.outputSchema as JsonSchema | null) ?? null,
+    enabled: t.enabled === undefined ? true : Boolean(t.enabled),
+  };
+}

@@ -1,0 +1,199 @@
+import { useEffect, useRef } from 'preact/hooks';
+import { Logo, IconLock, IconWifiOff, IconTerminal } from './components/icons';
+import { CopyButton, EmptyState, Spinner, Toasts } from './components/ui';
+import { ServerDetailPage } from './pages/server-detail';
+import { ServerFormPage } from './pages/server-form';
+import { ServersPage } from './pages/servers';
+import { ToolsPage } from './pages/tools';
+import { NotFound } from './pages/not-found';
+import { href, useRoute, type Route } from './router';
+import { start, useStore } from './store';
+
+export function App() {
+  const st = useStore();
+  const route = useRoute();
+
+  useEffect(() => {
+    void start();
+  }, []);
+
+  if (st.phase === 'unauthorized') return <Unauthorized />;
+  if (st.phase === 'unreachable') return <Unreachable />;
+
+  return (
+    <div class="app">
+      <a class="skip-link" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>
+        Skip to content
+      </a>
+      <AppBar route={route} />
+      <main id="main" class="main" tabIndex={-1}>
+        {st.phase === 'loading' ? <Loading /> : <Page route={route} />}
+      </main>
+      <Toasts />
+    </div>
+  );
+}
+
+function Page({ route }: { route: Route }) {
+  // Move focus to the new page's heading for keyboard and screen-reader users.
+  const first = useRef(true);
+  const key = JSON.stringify(route);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    window.scrollTo(0, 0);
+    const h = document.querySelector<HTMLElement>('main h1');
+    h?.focus({ preventScroll: true });
+  }, [key]);
+
+  switch (route.page) {
+    case 'servers':
+      return <ServersPage />;
+    case 'server':
+      return <ServerDetailPage key={route.server} name={route.server} focusTool={route.tool} />;
+    case 'edit':
+      return <ServerFormPage key={`edit-${route.server}`} editName={route.server} />;
+    case 'add':
+      return <ServerFormPage key="add" />;
+    case 'tools':
+      return <ToolsPage initialQuery={route.q} />;
+    default:
+      return <NotFound />;
+  }
+}
+
+function AppBar({ route }: { route: Route }) {
+  const { info, live, toolCount } = useStore();
+  const section = route.page === 'tools' ? 'tools' : 'servers';
+  return (
+    <header class="appbar">
+      <a class="brand" href={href.servers()} aria-label="Loopgate — servers">
+        <Logo size={26} />
+        <span class="brand-name">Loopgate</span>
+        {info && <span class="brand-version">v{info.version}</span>}
+      </a>
+      <nav class="nav" aria-label="Main">
+        <a class={`nav-link${section === 'servers' ? ' is-active' : ''}`} href={href.servers()} aria-current={section === 'servers' ? 'page' : undefined}>
+          Servers
+        </a>
+        <a class={`nav-link${section === 'tools' ? ' is-active' : ''}`} href={href.tools()} aria-current={section === 'tools' ? 'page' : undefined}>
+          Tools
+          {toolCount !== null && <span class="nav-count">{toolCount}</span>}
+        </a>
+      </nav>
+      <div class="appbar-spacer" />
+      {info && (
+        <div class="endpoint-chip" title="MCP endpoint for your AI clients">
+          <span class="endpoint-label">Endpoint</span>
+          <code>{info.mcpUrl}</code>
+          <CopyButton text={info.mcpUrl} label="Copy endpoint URL" compact />
+        </div>
+      )}
+      <LiveIndicator live={live} />
+    </header>
+  );
+}
+
+function LiveIndicator({ live }: { live: string }) {
+  if (live === 'live') {
+    return (
+      <span class="live live-on" data-testid="live-indicator" data-live="live" title="Receiving live updates">
+        <span class="live-dot" aria-hidden="true" />
+        Live
+      </span>
+    );
+  }
+  return (
+    <span class="live live-off" data-testid="live-indicator" data-live={live} role="status" title="The live update stream dropped; reconnecting">
+      <Spinner size={11} />
+      {live === 'connecting' ? 'Connecting…' : 'Reconnecting…'}
+    </span>
+  );
+}
+
+function Loading() {
+  return (
+    <div class="page-loading" role="status" aria-live="polite">
+      <Spinner size={20} />
+      <span>Connecting to Loopgate…</span>
+    </div>
+  );
+}
+
+function Unauthorized() {
+  useEffect(() => {
+    document.title = 'Sign in · Loopgate';
+  }, []);
+  return (
+    <div class="fullscreen" data-testid="unauthorized">
+      <div class="fullscreen-card">
+        <div class="fullscreen-brand">
+          <Logo size={36} />
+          <span>Loopgate</span>
+        </div>
+        <EmptyState icon={<IconLock size={26} />} title="Open the dashboard from its link" tone="warning">
+          <p>
+            This browser isn’t signed in to your Loopgate gateway. For your safety the dashboard only opens from the
+            private link Loopgate prints when it starts.
+          </p>
+          <ul class="howto">
+            <li>
+              <span class="howto-label">Gateway already running?</span>
+              <span class="cmd">
+                <IconTerminal size={14} />
+                <code>loopgate open</code>
+                <CopyButton text="loopgate open" label="Copy command" compact />
+              </span>
+            </li>
+            <li>
+              <span class="howto-label">Starting it yourself?</span>
+              <span class="cmd">
+                <IconTerminal size={14} />
+                <code>loopgate serve</code>
+                <CopyButton text="loopgate serve" label="Copy command" compact />
+              </span>
+              <span class="howto-note">then open the dashboard link it prints.</span>
+            </li>
+          </ul>
+        </EmptyState>
+        <div class="fullscreen-actions">
+          <button type="button" class="btn" onClick={() => void start()}>
+            I’ve opened the link — try again
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function Unreachable() {
+  useEffect(() => {
+    document.title = 'Not connected · Loopgate';
+  }, []);
+  return (
+    <div class="fullscreen" data-testid="unreachable">
+      <div class="fullscreen-card">
+        <div class="fullscreen-brand">
+          <Logo size={36} />
+          <span>Loopgate</span>
+        </div>
+        <EmptyState icon={<IconWifiOff size={26} />} title="Can’t reach Loopgate" tone="danger">
+          <p>The gateway isn’t answering. It may have been stopped or be restarting.</p>
+          <p class="muted">
+            Start it again with <code>loopgate serve</code>. This page reconnects by itself.
+          </p>
+        </EmptyState>
+        <div class="fullscreen-actions">
+          <span class="retrying">
+            <Spinner size={12} /> Retrying…
+          </span>
+          <button type="button" class="btn" onClick={() => void start()}>
+            Retry now
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,262 @@
+// App-wide live state: gateway info, the servers array and the exposed tool count, kept current
+// by the Server-Sent Events stream at /api/events (with a polling fallback while it is down).
+
+import { useEffect, useReducer } from 'preact/hooks';
+import { api, ApiError, onUnauthorized, type Info, type Server } from './api';
+
+export type Phase = 'loading' | 'ready' | 'unauthorized' | 'unreachable';
+export type Live = 'connecting' | 'live' | 'reconnecting';
+
+export interface Toast {
+  id: number;
+  kind: 'error' | 'success' | 'info';
+  message: string;
+}
+
+export interface State {
+  phase: Phase;
+  info: Info | null;
+  servers: Server[];
+  toolCount: number | null;
+  live: Live;
+  /** Optimistic enabled/disabled while a switch click is in flight. */
+  pending: Record<string, boolean>;
+  /** Bumped on every `tools` event (and our own tool changes), so views refetch tool lists. */
+  toolsVersion: number;
+  toasts: Toast[];
+}
+
+let state: State = {
+  phase: 'loading',
+  info: null,
+  servers: [],
+  toolCount: null,
+  live: 'connecting',
+  pending: {},
+  toolsVersion: 0,
+  toasts: [],
+};
+
+const listeners = new Set<() => void>();
+
+function set(patch: Partial<State>) {
+  state = { ...state, ...patch };
+  listeners.forEach((fn) => fn());
+}
+
+export function getState(): State {
+  return state;
+}
+
+/** Re-renders the calling component whenever the store changes. */
+export function useStore(): State {
+  const [, force] = useReducer((n: number) => n + 1, 0);
+  useEffect(() => {
+    const fn = () => force(0);
+    listeners.add(fn);
+    return () => {
+      listeners.delete(fn);
+    };
+  }, []);
+  return state;
+}
+
+// ---- toasts ----------------------------------------------------------------------------------
+
+let toastId = 0;
+export function toast(message: string, kind: Toast['kind'] = 'error') {
+  const id = ++toastId;
+  set({ toasts: [...state.toasts, { id, kind, message }] });
+  setTimeout(() => dismissToast(id), kind === 'error' ? 7000 : 3500);
+}
+export function dismissToast(id: number) {
+  if (state.toasts.some((t) => t.id === id)) set({ toasts: state.toasts.filter((t) => t.id !== id) });
+}
+
+// ---- loading ---------------------------------------------------------------------------------
+
+function handleFatal(e: unknown): boolean {
+  if (e instanceof ApiError && e.unauthorized) {
+    stopLive();
+    set({ phase: 'unauthorized' });
+    return true;
+  }
+  return false;
+}
+
+let retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** First load (and "Try again" from the error screens). */
+export async function start() {
+  clearTimeout(retryTimer);
+  if (state.phase !== 'ready') set({ phase: 'loading' });
+  try {
+    const [info, servers] = await Promise.all([api.info(), api.servers()]);
+    set({ phase: 'ready', info, servers, toolCount: state.toolCount ?? info.toolCount });
+    startLive();
+  } catch (e) {
+    if (handleFatal(e)) return;
+    set({ phase: 'unreachable' });
+    retryTimer = setTimeout(start, 3000);
+  }
+}
+
+/** Refetches info + servers; quiet on failure (the live indicator tells the story). */
+export async function refresh() {
+  try {
+    const [info, servers] = await Promise.all([api.info(), api.servers()]);
+    set({ info, servers: reconcile(servers), toolCount: info.toolCount });
+  } catch (e) {
+    handleFatal(e);
+  }
+}
+
+async function refreshServers() {
+  try {
+    set({ servers: reconcile(await api.servers()) });
+  } catch (e) {
+    handleFatal(e);
+  }
+}
+
+/** Drops optimistic values the server has caught up with. */
+function reconcile(servers: Server[]): Server[] {
+  const pending = { ...state.pending };
+  let changed = false;
+  for (const s of servers) {
+    if (s.name in pending && pending[s.name] === s.enabled) {
+      delete pending[s.name];
+      changed = true;
+    }
+  }
+  if (changed) state = { ...state, pending };
+  return servers;
+}
+
+onUnauthorized(() => {
+  stopLive();
+  set({ phase: 'unauthorized' });
+});
+
+// ---- live updates (SSE) ----------------------------------------------------------------------
+
+let es: EventSource | null = null;
+let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+let pollTimer: ReturnType<typeof setInterval> | undefined;
+let attempts = 0;
+
+function startLive() {
+  if (es) return;
+  connect();
+  // While the stream is down, keep the page correct by polling.
+  clearInterval(pollTimer);
+  pollTimer = setInterval(() => {
+    if (state.live !== 'live' && state.phase === 'ready') void refresh();
+  }, 4000);
+}
+
+function stopLive() {
+  es?.close();
+  es = null;
+  clearTimeout(reconnectTimer);
+  clearInterval(pollTimer);
+}
+
+function connect() {
+  const source = new EventSource('/api/events');
+  es = source;
+  source.addEventListener('open', () => {
+    attempts = 0;
+    set({ live: 'live' });
+    void refresh(); // catch up on anything missed while disconnected
+  });
+  source.addEventListener('servers', (ev) => {
+    try {
+      const servers = JSON.parse((ev as MessageEvent).data) as Server[];
+      if (Array.isArray(servers)) set({ servers: reconcile(servers), live: 'live' });
+    } catch {
+      /* ignore a malformed event */
+    }
+  });
+  source.addEventListener('tools', (ev) => {
+    try {
+      const { count } = JSON.parse((ev as MessageEvent).data) as { count: number };
+      set({ toolCount: typeof count === 'number' ? count : state.toolCount, toolsVersion: state.toolsVersion + 1, live: 'live' });
+    } catch {
+      /* ignore a malformed event */
+    }
+  });
+  source.addEventListener('error', () => {
+    if (es !== source) return;
+    set({ live: 'reconnecting' });
+    if (source.readyState === EventSource.CLOSED) {
+      // The browser gave up (HTTP error or wrong content type): retry ourselves, with backoff,
+      // checking first whether we are still signed in.
+      source.close();
+      es = null;
+      const delay = Math.min(1000 * 2 ** attempts, 10000);
+      attempts++;
+      clearTimeout(reconnectTimer);
+      reconnectTimer = setTimeout(async () => {
+        try {
+          await api.info();
+        } catch (e) {
+          if (handleFatal(e)) return;
+        }
+        if (!es && state.phase === 'ready') connect();
+      }, delay);
+    }
+  });
+}
+
+// ---- actions ---------------------------------------------------------------------------------
+
+export async function setServerEnabled(name: string, on: boolean) {
+  set({ pending: { ...state.pending, [name]: on } });
+  try {
+    await api.setServerEnabled(name, on);
+    await refreshServers();
+  } catch (e) {
+    if (!handleFatal(e)) toast(`Could not ${on ? 'enable' : 'disable'} ${name}: ${(e as Error).message}`);
+  } finally {
+    if (name in state.pending) {
+      const pending = { ...state.pending };
+      delete pending[name];
+      set({ pending });
+    }
+  }
+}
+
+export async function restartServer(name: string) {
+  try {
+    await api.restartServer(name);
+    toast(`Restarting ${name}…`, 'info');
+    await refreshServers();
+  } catch (e) {
+    if (!handleFatal(e)) toast(`Could not restart ${name}: ${(e as Error).message}`);
+  }
+}
+
+export async function removeServer(name: string): Promise<boolean> {
+  try {
+    await api.removeServer(name);
+    set({ servers: state.servers.filter((s) => s.name !== name) });
+    toast(`Removed ${name}`, 'success');
+    void refresh();
+    return true;
+  } catch (e) {
+    if (!handleFatal(e)) toast(`Could not remove ${name}: ${(e as Error).message}`);
+    return false;
+  }
+}
+
+/** Our own change to a tool list: bump the version so open views refetch. */
+export function toolsChanged() {
+  set({ toolsVersion: state.toolsVersion + 1 });
+  void refresh();
+}
+
+/** Servers as the UI should show them: enabled reflects an in-flight switch click. */
+export function effectiveEnabled(s: Server, pending: Record<string, boolean>): boolean {
+  return s.name in pending ? pending[s.name] : s.enabled;
+}
