@@ -103,19 +103,18 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
         }
     }));
 
-    let guard = GuardConfig {
+    let guard = std::sync::Arc::new(GuardConfig {
         token: Some(token.clone().into()),
         port: addr.port(),
-    };
-    let app = http::router(
-        AppState {
-            gw: gateway.clone(),
-            store: store.clone(),
-            secrets: secrets.clone(),
-        },
+    });
+    let state = AppState {
+        gw: gateway.clone(),
+        store: store.clone(),
+        secrets: secrets.clone(),
+        mcp_url: format!("http://{addr}/mcp"),
         guard,
-        shutdown.clone(),
-    );
+    };
+    let app = http::router(state, shutdown.clone());
     let server_ct = shutdown.clone();
     let server = tokio::spawn(async move {
         let result = axum::serve(listener, app)

@@ -2,7 +2,7 @@
 //!
 //! - `loopgate serve` — run the gateway (headless; never touches GTK) — [`serve`].
 //! - `loopgate servers`, `loopgate tools [SERVER]` — ask the running gateway — [`status`].
-//! - `loopgate token` — print the access token.
+//! - `loopgate token` — print the access token; `loopgate open` — open the dashboard.
 //! - `loopgate secret set|list|rm`, `loopgate import FILE` — the keychain — [`secret`].
 //!
 //! [`client`] talks to a running gateway's `/api`.
@@ -58,6 +58,12 @@ pub enum Command {
     },
     /// Print the access token clients must send (`Authorization: Bearer <token>`).
     Token,
+    /// Open the web dashboard of the running gateway in the browser (prints the sign-in link).
+    Open {
+        /// Only print the link; do not start a browser.
+        #[arg(long)]
+        print: bool,
+    },
     /// Manage secrets in the OS keychain (referenced as ${secret:NAME} in env and headers).
     Secret {
         /// What to do with secrets.
@@ -150,6 +156,28 @@ async fn run(cli: Cli) -> Result<()> {
                     )
                 })?;
             println!("{token}");
+            Ok(())
+        }
+        Command::Open { print } => {
+            let config = config::store::load(&path)?;
+            let token = crate::token::read(&path, &secrets)
+                .await?
+                .with_context(|| {
+                    format!(
+                        "no token yet for {}; start the gateway with `loopgate serve`",
+                        path.display()
+                    )
+                })?;
+            let link = format!(
+                "http://{}/auth?token={token}",
+                std::net::SocketAddr::new(config.gateway.bind, config.gateway.port)
+            );
+            println!("{link}");
+            if !print {
+                if let Err(e) = open::that_detached(&link) {
+                    eprintln!("could not start a browser ({e}); open the link above yourself");
+                }
+            }
             Ok(())
         }
         Command::Secret { action } => match action {

@@ -28,6 +28,10 @@ pub async fn serve(path: PathBuf, port: Option<u16>, secrets: SecretStore) -> Re
     );
     println!("  config: {}{created}", path.display());
     println!("  token:  {}  (clients send \"Authorization: Bearer <token>\"; `loopgate token` prints it)", running.token);
+    println!(
+        "  dashboard: http://{}/auth?token={}  (or `loopgate open`)",
+        running.addr, running.token
+    );
     println!("Press Ctrl+C to stop.");
     let gw = running.gateway.clone();
     let mut events = gw.supervisor().events();

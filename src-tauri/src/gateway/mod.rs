@@ -33,6 +33,7 @@ pub struct Gateway {
     supervisor: Supervisor,
     registry: ArcSwap<Registry>,
     clients: ClientHub,
+    generation: tokio::sync::watch::Sender<u64>,
 }
 
 impl Gateway {
@@ -43,6 +44,7 @@ impl Gateway {
             supervisor,
             registry: ArcSwap::from_pointee(registry),
             clients: ClientHub::default(),
+            generation: tokio::sync::watch::channel(0).0,
         })
     }
 
@@ -61,12 +63,19 @@ impl Gateway {
         &self.clients
     }
 
+    /// A receiver whose value increases every time the registry is rebuilt (the UI's live
+    /// view follows it).
+    pub fn registry_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.generation.subscribe()
+    }
+
     /// Rebuilds the registry now and notifies clients of what changed. Returns what changed.
     pub async fn rebuild(&self) -> ListsChanged {
         let next = Registry::build(&self.supervisor.snapshot());
         let (t0, p0, r0) = self.registry.load().fingerprint();
         let (t1, p1, r1) = next.fingerprint();
         self.registry.store(Arc::new(next));
+        self.generation.send_modify(|g| *g += 1);
         let changed = ListsChanged {
             tools: t0 != t1,
             prompts: p0 != p1,

@@ -115,8 +115,8 @@ pub fn presented_token(headers: &HeaderMap) -> Option<String> {
         })
 }
 
-/// Checks a request's headers; `Err` is the response to send instead.
-pub fn check(cfg: &GuardConfig, headers: &HeaderMap) -> Result<(), Rejection> {
+/// Checks `Host` and `Origin` only; `Err` is the response to send instead.
+pub fn check_origin(cfg: &GuardConfig, headers: &HeaderMap) -> Result<(), Rejection> {
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
@@ -138,6 +138,13 @@ pub fn check(cfg: &GuardConfig, headers: &HeaderMap) -> Result<(), Rejection> {
             ));
         }
     }
+    Ok(())
+}
+
+/// Checks a request's headers: [`check_origin`], then the token; `Err` is the response to send
+/// instead.
+pub fn check(cfg: &GuardConfig, headers: &HeaderMap) -> Result<(), Rejection> {
+    check_origin(cfg, headers)?;
     if let Some(expected) = &cfg.token {
         match presented_token(headers) {
             Some(given) if token::matches(expected, &given) => {}
@@ -151,6 +158,18 @@ pub fn check(cfg: &GuardConfig, headers: &HeaderMap) -> Result<(), Rejection> {
         }
     }
     Ok(())
+}
+
+/// axum middleware applying [`check_origin`] (for the public dashboard files).
+pub async fn origin_layer(
+    State(cfg): State<Arc<GuardConfig>>,
+    request: Request<Body>,
+    next: Next,
+) -> Response {
+    match check_origin(&cfg, request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(rejection) => rejection.into_response(),
+    }
 }
 
 /// axum middleware applying [`check`].

@@ -2,9 +2,12 @@
 //!
 //! - [`guard`]: Host/Origin checks and the access token, in front of everything.
 //! - [`mcp`]: `/mcp`, the MCP Streamable HTTP endpoint.
-//! - [`api`]: `/api`, the admin JSON API.
+//! - [`api`]: `/api`, the admin JSON API and live events.
+//! - [`assets`]: `/`, the embedded web dashboard, and `/auth`, which turns the tokenised
+//!   dashboard link into an HttpOnly cookie.
 
 pub mod api;
+pub mod assets;
 pub mod guard;
 pub mod mcp;
 
@@ -29,6 +32,10 @@ pub struct AppState {
     pub store: Store,
     /// The keychain.
     pub secrets: crate::secrets::SecretStore,
+    /// The MCP endpoint URL clients use.
+    pub mcp_url: String,
+    /// The access token (for `/auth`).
+    pub guard: Arc<GuardConfig>,
 }
 
 /// Could not listen.
@@ -70,15 +77,21 @@ pub async fn bind(addr: SocketAddr, config: &std::path::Path) -> Result<TcpListe
     })
 }
 
-/// The whole app: `/mcp` and `/api` behind the guard.
-pub fn router(state: AppState, guard: GuardConfig, shutdown: CancellationToken) -> Router {
+/// The whole app: `/mcp` and `/api` behind the full guard (Host, Origin, token); the
+/// dashboard's static files and `/auth` behind the Host/Origin checks only (they hold no data).
+pub fn router(state: AppState, shutdown: CancellationToken) -> Router {
+    let guard = state.guard.clone();
     let mcp = mcp::service(state.gw.clone(), guard.allowed_origins(), shutdown);
-    Router::new()
+    let protected = Router::new()
         .nest_service("/mcp", mcp)
         .nest("/api", api::routes())
-        .with_state(state)
         .layer(axum::middleware::from_fn_with_state(
-            Arc::new(guard),
+            guard.clone(),
             guard::layer,
-        ))
+        ));
+    let public = assets::routes().layer(axum::middleware::from_fn_with_state(
+        guard,
+        guard::origin_layer,
+    ));
+    protected.merge(public).with_state(state)
 }

@@ -1,0 +1,236 @@
+//! The admin JSON API under `/api` (same guard as `/mcp`), used by the CLI and the dashboard.
+//!
+//! Reading:
+//! - `GET  /api/info` → `{ version, mcpUrl, configPath, toolCount }`
+//! - `GET  /api/servers` → `[server]`: the status fields of
+//!   [`ServerStatus`](crate::upstream::ServerStatus) plus `config` (command/args/env/cwd or
+//!   url/headers, and disabledTools; `${secret:…}` references as written, never values)
+//! - `GET  /api/servers/{name}/tools` → every tool the server lists, with `enabled`
+//! - `GET  /api/servers/{name}/logs` → recent stderr/log lines `{ tsMs, source, line }`
+//! - `GET  /api/tools` → `{ count, tools: [{ name, server, originalName, description }] }`
+//! - `GET  /api/events` → Server-Sent Events `servers` (the full list) and `tools` (`{count}`)
+//!   on every change ([`events`])
+//!
+//! Changing (all through the one config writer; effective at once):
+//! - `POST /api/servers/{name}/enable|disable|restart`
+//! - `POST /api/servers/{name}/tools/{tool}/enable|disable` (`tool` = the server's own name)
+//! - `POST /api/servers`, `PUT /api/servers/{name}`, `DELETE /api/servers/{name}` ([`servers`])
+//! - `POST /api/secrets/{name}/changed` → `{ restarted: [server] }` (after `loopgate secret set/rm`)
+//! - `POST /api/config/reload` → `{ changed }` (after `loopgate import` or a hand edit; an
+//!   invalid file is refused and the running config stays)
+//!
+//! Errors are `{ "error": "…" }` (plus `"field"` for invalid input): 404 for an unknown
+//! server or tool, 400 for refused input; the config is unchanged after an error.
+
+pub mod events;
+pub mod servers;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use super::AppState;
+use crate::config::ConfigError;
+use crate::upstream::supervisor::ServerView;
+
+/// The `/api` routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/info", get(info))
+        .route("/servers", get(list_servers).post(servers::add))
+        .route(
+            "/servers/{name}",
+            axum::routing::put(servers::edit).delete(servers::remove),
+        )
+        .route("/tools", get(tools))
+        .route("/events", get(events::stream))
+        .route("/servers/{name}/tools", get(servers::tools))
+        .route(
+            "/servers/{name}/tools/{tool}/enable",
+            post(servers::enable_tool),
+        )
+        .route(
+            "/servers/{name}/tools/{tool}/disable",
+            post(servers::disable_tool),
+        )
+        .route("/servers/{name}/logs", get(server_logs))
+        .route("/servers/{name}/enable", post(enable))
+        .route("/servers/{name}/disable", post(disable))
+        .route("/servers/{name}/restart", post(restart))
+        .route("/secrets/{name}/changed", post(secret_changed))
+        .route("/config/reload", post(reload))
+}
+
+/// An API error response: `status` with `{"error": message, "field": field}`.
+#[derive(Debug)]
+pub struct ApiError {
+    /// HTTP status (400, 404, 409).
+    pub status: StatusCode,
+    /// What is wrong and how to fix it.
+    pub message: String,
+    /// The input field at fault, for form errors.
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    /// An error without a field.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            field: None,
+        }
+    }
+    /// A 400 naming the input field at fault.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+            field: Some(field.into()),
+        }
+    }
+    /// 404 for an unknown server.
+    pub fn not_found(name: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, format!("no server named \"{name}\""))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({"error": self.message});
+        if let Some(f) = self.field {
+            body["field"] = f.into();
+        }
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<ConfigError> for ApiError {
+    fn from(e: ConfigError) -> Self {
+        match e {
+            ConfigError::UnknownServer(name) => ApiError::not_found(&name),
+            ConfigError::Invalid { ref location, .. } => {
+                let field = location
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or("")
+                    .trim_matches('"')
+                    .to_string();
+                ApiError::field(field, e.to_string())
+            }
+            other => ApiError::new(StatusCode::BAD_REQUEST, other.to_string()),
+        }
+    }
+}
+
+fn ok() -> Json<Value> {
+    Json(json!({"ok": true}))
+}
+
+/// One server as the API shows it: status plus its config (never secret values).
+pub(crate) fn server_json(view: &ServerView) -> Value {
+    let mut v = serde_json::to_value(&view.status).unwrap_or_default();
+    let e = &view.entry;
+    let mut config = json!({"disabledTools": e.disabled_tools});
+    if let Some(c) = &e.command {
+        config["command"] = c.clone().into();
+        config["args"] = json!(e.args);
+        config["env"] = json!(e.env);
+        config["cwd"] = json!(e.cwd);
+    }
+    if let Some(u) = &e.url {
+        config["url"] = u.clone().into();
+        config["headers"] = json!(e.headers);
+    }
+    v["config"] = config;
+    v
+}
+
+/// The body of `GET /api/servers` (also sent as the `servers` event).
+pub(crate) fn servers_json(s: &AppState) -> Value {
+    let snap = s.gw.supervisor().snapshot();
+    Value::Array(snap.values().map(server_json).collect())
+}
+
+async fn info(State(s): State<AppState>) -> Json<Value> {
+    Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "mcpUrl": s.mcp_url,
+        "configPath": s.store.path().display().to_string(),
+        "toolCount": s.gw.registry().tool_count(),
+    }))
+}
+
+async fn list_servers(State(s): State<AppState>) -> Json<Value> {
+    Json(servers_json(&s))
+}
+
+async fn tools(State(s): State<AppState>) -> Json<Value> {
+    let reg = s.gw.registry();
+    let tools: Vec<_> = reg
+        .exposed_tools()
+        .iter()
+        .map(|t| json!({"name": t.tool.name, "server": t.route.server, "originalName": t.route.original, "description": t.tool.description}))
+        .collect();
+    Json(json!({"count": tools.len(), "tools": tools}))
+}
+
+async fn server_logs(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let snap = s.gw.supervisor().snapshot();
+    let view = snap.get(&name).ok_or_else(|| ApiError::not_found(&name))?;
+    let lines: Vec<Value> = view
+        .logs
+        .tail(200)
+        .into_iter()
+        .map(|l| json!({"tsMs": l.ts_ms, "source": l.source, "line": l.line}))
+        .collect();
+    Ok(Json(Value::Array(lines)))
+}
+
+async fn set_enabled(s: AppState, name: String, enabled: bool) -> Result<Json<Value>, ApiError> {
+    s.store.set_server_enabled(&name, enabled).await?;
+    Ok(ok())
+}
+
+async fn enable(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    set_enabled(s, name, true).await
+}
+
+async fn disable(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    set_enabled(s, name, false).await
+}
+
+async fn restart(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let gateway = s.store.current().gateway.clone();
+    s.gw.supervisor()
+        .restart(&name, &gateway)
+        .await
+        .map_err(|()| ApiError::not_found(&name))?;
+    Ok(ok())
+}
+
+async fn secret_changed(State(s): State<AppState>, Path(name): Path<String>) -> Json<Value> {
+    let config = s.store.current();
+    let restarted = s.gw.supervisor().restart_using(&name, &config).await;
+    Json(json!({"restarted": restarted}))
+}
+
+async fn reload(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let changed = s.store.reload().await?;
+    Ok(Json(json!({"changed": changed})))
+}

@@ -1,0 +1,318 @@
+//! Server and tool management through the API: add, edit, remove servers (with secret fields
+//! that go to the keychain) and per-tool switches. Every change goes through the one config
+//! writer, is validated first, and leaves the config unchanged when refused.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{ok, ApiError};
+use crate::config::model::validate_server_name;
+use crate::config::{ConfigError, ServerEntry};
+use crate::http::AppState;
+
+/// The body of `POST /api/servers` and `PUT /api/servers/{name}`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServerForm {
+    /// Server name (required on add; on edit it must match the path or be absent).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Program of a stdio server.
+    #[serde(default)]
+    pub command: Option<String>,
+    /// Its arguments.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Plain env values (a `${secret:…}` value is kept as a reference).
+    #[serde(default)]
+    pub env: IndexMap<String, String>,
+    /// Working directory.
+    #[serde(default)]
+    pub cwd: Option<String>,
+    /// URL of an HTTP server.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Plain header values.
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    /// Secret values by env key (stdio) or header name (HTTP): stored in the keychain as
+    /// `<server>.<KEY>`, referenced from the config. Never echoed back.
+    #[serde(default)]
+    pub secrets: IndexMap<String, String>,
+}
+
+fn blank(s: &Option<String>) -> bool {
+    s.as_deref().is_none_or(|v| v.trim().is_empty())
+}
+
+/// Stores the form's secrets and applies the form to `entry`. Errors name the field.
+async fn apply_form(
+    s: &AppState,
+    name: &str,
+    form: ServerForm,
+    mut entry: ServerEntry,
+) -> Result<ServerEntry, ApiError> {
+    match (blank(&form.command), blank(&form.url)) {
+        (true, true) => {
+            return Err(ApiError::field(
+                "command",
+                "enter a command (stdio server) or a URL (HTTP server)",
+            ))
+        }
+        (false, false) => {
+            return Err(ApiError::field(
+                "url",
+                "enter either a command or a URL, not both",
+            ))
+        }
+        _ => {}
+    }
+    let stdio = !blank(&form.command);
+    entry.command = form.command.filter(|_| stdio).map(|c| c.trim().to_string());
+    entry.args = if stdio { form.args } else { vec![] };
+    entry.cwd = form
+        .cwd
+        .filter(|c| stdio && !c.trim().is_empty())
+        .map(Into::into);
+    entry.url = form.url.filter(|_| !stdio).map(|u| u.trim().to_string());
+    entry.kind = None;
+    let mut values = if stdio { form.env } else { form.headers };
+    for (key, value) in form.secrets {
+        if key.trim().is_empty() {
+            return Err(ApiError::field("secrets", "a secret needs a name"));
+        }
+        let secret = format!(
+            "{name}.{}",
+            key.chars()
+                .map(
+                    |c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                        c
+                    } else {
+                        '_'
+                    }
+                )
+                .collect::<String>()
+        );
+        if value.is_empty() {
+            // Keep the existing secret (edit without retyping).
+            values.insert(key, format!("${{secret:{secret}}}"));
+            continue;
+        }
+        s.secrets
+            .set(&secret, &value)
+            .await
+            .map_err(|e| ApiError::field("secrets", e.to_string()))?;
+        values.insert(key, format!("${{secret:{secret}}}"));
+    }
+    if stdio {
+        entry.env = values;
+        entry.headers.clear();
+    } else {
+        entry.headers = values;
+        entry.env.clear();
+    }
+    entry
+        .backend()
+        .map_err(|(field, message)| ApiError::field(field, message))?;
+    Ok(entry)
+}
+
+/// `POST /api/servers`: adds a server. 400 names the field when the input is invalid; 409 when
+/// the name is taken.
+pub async fn add(
+    State(s): State<AppState>,
+    Json(form): Json<ServerForm>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let name = form.name.clone().unwrap_or_default();
+    validate_server_name(&name).map_err(|m| ApiError::field("name", m))?;
+    if s.store.current().mcp_servers.contains_key(&name) {
+        return Err(ApiError {
+            status: StatusCode::CONFLICT,
+            message: format!("a server named \"{name}\" already exists"),
+            field: Some("name".into()),
+        });
+    }
+    let entry = apply_form(&s, &name, form, ServerEntry::default()).await?;
+    let added = name.clone();
+    s.store
+        .update(move |c| {
+            if c.mcp_servers.contains_key(&added) {
+                return Err(ConfigError::Invalid {
+                    path: Default::default(),
+                    location: "name".into(),
+                    message: format!("a server named \"{added}\" already exists"),
+                });
+            }
+            c.mcp_servers.insert(added, entry);
+            Ok(())
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({"ok": true, "name": name}))))
+}
+
+/// `PUT /api/servers/{name}`: replaces a server's connection settings, keeping `disabled`,
+/// `disabledTools` and unknown keys.
+pub async fn edit(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    Json(form): Json<ServerForm>,
+) -> Result<Json<Value>, ApiError> {
+    if form.name.as_ref().is_some_and(|n| n != &name) {
+        return Err(ApiError::field(
+            "name",
+            "renaming a server is not supported; remove it and add it under the new name",
+        ));
+    }
+    let current = s
+        .store
+        .current()
+        .mcp_servers
+        .get(&name)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(&name))?;
+    let entry = apply_form(&s, &name, form, current).await?;
+    s.store
+        .update(move |c| {
+            let slot = c
+                .mcp_servers
+                .get_mut(&name)
+                .ok_or_else(|| ConfigError::UnknownServer(name.clone()))?;
+            *slot = entry;
+            Ok(())
+        })
+        .await?;
+    Ok(ok())
+}
+
+/// `DELETE /api/servers/{name}`: removes the server (it is stopped cleanly) and the secrets
+/// stored for it by the form (`<name>.*`) that no other server uses.
+pub async fn remove(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let removed = name.clone();
+    let config = s
+        .store
+        .update(move |c| {
+            c.mcp_servers
+                .shift_remove(&removed)
+                .ok_or(ConfigError::UnknownServer(removed.clone()))?;
+            Ok(())
+        })
+        .await?;
+    let prefix = format!("{name}.");
+    if let Ok(names) = s.secrets.names().await {
+        for secret in names.into_iter().filter(|n| n.starts_with(&prefix)) {
+            if config.servers_using(&secret).is_empty() {
+                let _ = s.secrets.delete(&secret).await;
+            }
+        }
+    }
+    Ok(ok())
+}
+
+/// `GET /api/servers/{name}/tools`: every tool the server lists (also disabled ones), with the
+/// name clients see, annotations, schemas and `enabled`.
+pub async fn tools(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let snap = s.gw.supervisor().snapshot();
+    let view = snap.get(&name).ok_or_else(|| ApiError::not_found(&name))?;
+    let reg = s.gw.registry();
+    let exposed: std::collections::HashMap<&str, &str> = reg
+        .exposed_tools()
+        .iter()
+        .filter(|t| t.route.server == name)
+        .map(|t| (t.route.original.as_str(), t.tool.name.as_ref()))
+        .collect();
+    let tools: Vec<Value> = view
+        .catalog
+        .tools
+        .iter()
+        .map(|t| {
+            let enabled = !view
+                .entry
+                .disabled_tools
+                .iter()
+                .any(|d| d == t.name.as_ref());
+            let client_name = exposed
+                .get(t.name.as_ref())
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| format!("{name}__{}", t.name));
+            json!({
+                "name": client_name,
+                "originalName": t.name,
+                "title": t.title,
+                "description": t.description,
+                "annotations": t.annotations,
+                "inputSchema": t.input_schema,
+                "outputSchema": t.output_schema,
+                "enabled": enabled,
+            })
+        })
+        .collect();
+    Ok(Json(Value::Array(tools)))
+}
+
+async fn set_tool(
+    s: AppState,
+    name: String,
+    tool: String,
+    enabled: bool,
+) -> Result<Json<Value>, ApiError> {
+    let entry = s
+        .store
+        .current()
+        .mcp_servers
+        .get(&name)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(&name))?;
+    if !enabled {
+        let listed =
+            s.gw.supervisor()
+                .snapshot()
+                .get(&name)
+                .is_some_and(|v| v.catalog.tools.iter().any(|t| t.name == tool.as_str()));
+        if !listed && !entry.disabled_tools.contains(&tool) {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("server \"{name}\" has no tool named \"{tool}\""),
+            ));
+        }
+    }
+    s.store
+        .update(move |c| {
+            let e = c
+                .mcp_servers
+                .get_mut(&name)
+                .ok_or_else(|| ConfigError::UnknownServer(name.clone()))?;
+            e.disabled_tools.retain(|t| t != &tool);
+            if !enabled {
+                e.disabled_tools.push(tool);
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(ok())
+}
+
+/// `POST /api/servers/{name}/tools/{tool}/enable`.
+pub async fn enable_tool(
+    State(s): State<AppState>,
+    Path((name, tool)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    set_tool(s, name, tool, true).await
+}
+
+/// `POST /api/servers/{name}/tools/{tool}/disable`.
+pub async fn disable_tool(
+    State(s): State<AppState>,
+    Path((name, tool)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    set_tool(s, name, tool, false).await
+}
