@@ -103,9 +103,17 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
         }
     }));
 
+    let auth_none = config.gateway.auth == crate::config::model::AuthMode::None;
+    if auth_none {
+        tracing::warn!(
+            "AUTHENTICATION IS OFF (\"gateway\": {{\"auth\": \"none\"}}): any program on this machine can use every server \
+             behind this gateway. Remove the setting to require the access token again."
+        );
+    }
     let guard = std::sync::Arc::new(GuardConfig {
-        token: Some(token.clone().into()),
+        token: (!auth_none).then(|| token.clone().into()),
         port: addr.port(),
+        extra_host: (!addr.ip().is_loopback()).then_some(addr.ip()),
     });
     let state = AppState {
         gw: gateway.clone(),

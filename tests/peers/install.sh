@@ -26,6 +26,17 @@ else
   echo "$want" > .installed-npm
 fi
 
+# The official conformance suite and the Node 22 it needs (tests/conformance.rs).
+want=$(sha256sum conformance/package-lock.json | cut -d' ' -f1)
+if [ -d conformance/node_modules ] && [ "$(cat .installed-conformance 2>/dev/null)" = "$want" ]; then
+  log "conformance suite up to date"
+else
+  log "npm ci (MCP conformance suite + node@22)..."
+  rm -f .installed-conformance
+  (cd conformance && npm ci --no-audit --no-fund --loglevel=error </dev/null >&2)
+  echo "$want" > .installed-conformance
+fi
+
 # python: rebuild the venv when requirements.txt or the interpreter changed.
 want=$( { sha256sum requirements.txt; "$PYTHON" --version; } 2>&1 | sha256sum | cut -d' ' -f1)
 if [ -x venv/bin/python ] && [ "$(cat .installed-py 2>/dev/null)" = "$want" ]; then

@@ -32,6 +32,9 @@ pub async fn serve(path: PathBuf, port: Option<u16>, secrets: SecretStore) -> Re
         "  dashboard: http://{}/auth?token={}  (or `loopgate open`)",
         running.addr, running.token
     );
+    if running.store.current().gateway.auth == crate::config::model::AuthMode::None {
+        println!("  WARNING: authentication is OFF (\"auth\": \"none\") — any program on this machine can use your servers.");
+    }
     println!("Press Ctrl+C to stop.");
     let gw = running.gateway.clone();
     let mut events = gw.supervisor().events();

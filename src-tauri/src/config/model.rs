@@ -66,9 +66,35 @@ pub struct GatewaySettings {
     /// Per-request timeout for calls to backends, in milliseconds.
     #[serde(default = "default_request_timeout")]
     pub request_timeout_ms: u64,
+    /// Client authentication: `"token"` (default; every request needs the access token) or
+    /// `"none"` (no token; loopback binding and Host/Origin checks stay on). `"none"` exists for
+    /// test suites that cannot send a token; Loopgate warns loudly while it is set.
+    #[serde(default, skip_serializing_if = "AuthMode::is_token")]
+    pub auth: AuthMode,
+    /// Allows `bind` to be a non-loopback address. Anyone who can reach that address can then
+    /// try to connect; only for setups where the network itself is trusted. Default false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unsafe_allow_non_loopback: bool,
     /// Keys Loopgate does not know, kept verbatim.
     #[serde(flatten)]
     pub extra: IndexMap<String, Value>,
+}
+
+/// How clients authenticate to the gateway.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// The access token is required (default).
+    #[default]
+    Token,
+    /// No token is checked.
+    None,
+}
+
+impl AuthMode {
+    fn is_token(&self) -> bool {
+        *self == AuthMode::Token
+    }
 }
 
 fn default_port() -> u16 {
@@ -91,6 +117,8 @@ impl Default for GatewaySettings {
             bind: default_bind(),
             connect_timeout_ms: DEFAULT_CONNECT_TIMEOUT_MS,
             request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
+            auth: AuthMode::Token,
+            unsafe_allow_non_loopback: false,
             extra: IndexMap::new(),
         }
     }
@@ -287,11 +315,12 @@ impl Config {
             location,
             message,
         };
-        if !self.gateway.bind.is_loopback() {
+        if !self.gateway.bind.is_loopback() && !self.gateway.unsafe_allow_non_loopback {
             return Err(invalid(
                 "gateway.bind".into(),
                 format!(
-                    "{} is not a loopback address; Loopgate only listens on 127.0.0.1 or ::1",
+                    "{} is not a loopback address; Loopgate only listens on 127.0.0.1 or ::1 \
+                     (set \"unsafeAllowNonLoopback\": true in \"gateway\" only if the network is trusted)",
                     self.gateway.bind
                 ),
             ));

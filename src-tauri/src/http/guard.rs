@@ -24,6 +24,9 @@ pub struct GuardConfig {
     pub token: Option<Arc<str>>,
     /// Port the gateway listens on (for the allowed Origins).
     pub port: u16,
+    /// A non-loopback address the gateway was explicitly allowed to bind
+    /// (`gateway.unsafeAllowNonLoopback`); `Host` may then name it too.
+    pub extra_host: Option<std::net::IpAddr>,
 }
 
 impl GuardConfig {
@@ -38,9 +41,9 @@ impl GuardConfig {
     }
 }
 
-/// True when `host` (a `Host` header value, with or without port) names the loopback interface.
-pub fn is_loopback_host(host: &str) -> bool {
-    let name = if let Some(rest) = host.strip_prefix('[') {
+/// The host part of a `Host` header value (without port or IPv6 brackets).
+fn host_name(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
         rest.split(']').next().unwrap_or_default()
     } else {
         host.rsplit_once(':').map_or(host, |(h, port)| {
@@ -50,7 +53,12 @@ pub fn is_loopback_host(host: &str) -> bool {
                 host
             }
         })
-    };
+    }
+}
+
+/// True when `host` (a `Host` header value, with or without port) names the loopback interface.
+pub fn is_loopback_host(host: &str) -> bool {
+    let name = host_name(host);
     name.eq_ignore_ascii_case("localhost")
         || name
             .parse::<std::net::IpAddr>()
@@ -121,7 +129,10 @@ pub fn check_origin(cfg: &GuardConfig, headers: &HeaderMap) -> Result<(), Reject
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if !is_loopback_host(host) {
+    let extra = cfg
+        .extra_host
+        .is_some_and(|ip| host_name(host).parse::<std::net::IpAddr>().ok() == Some(ip));
+    if !is_loopback_host(host) && !extra {
         return Err(reject(
             StatusCode::FORBIDDEN,
             "Forbidden: the Host header must be 127.0.0.1, localhost or [::1]",
@@ -201,6 +212,7 @@ mod tests {
         let cfg = GuardConfig {
             token: Some("secret".into()),
             port: 7337,
+            extra_host: None,
         };
         let ok = [
             ("host", "127.0.0.1:7337"),
@@ -263,6 +275,7 @@ mod tests {
         let open = GuardConfig {
             token: None,
             port: 1,
+            extra_host: None,
         };
         assert!(check(&open, &headers(&[("host", "127.0.0.1:1")])).is_ok());
     }

@@ -11,6 +11,7 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
+use super::GuardConfig;
 use crate::gateway::{Gateway, GatewayHandler};
 
 /// Largest request body accepted on `/mcp`, in bytes (4 MiB); larger bodies get 413.
@@ -19,14 +20,20 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// The rmcp service type mounted at `/mcp`.
 pub type McpService = StreamableHttpService<GatewayHandler, LocalSessionManager>;
 
-/// Builds the `/mcp` service. `origins` are the allowed browser origins; `shutdown` ends every
-/// client session when cancelled.
-pub fn service(gw: Arc<Gateway>, origins: Vec<String>, shutdown: CancellationToken) -> McpService {
+/// Builds the `/mcp` service with the hosts and browser origins `guard` allows; `shutdown` ends
+/// every client session when cancelled.
+pub fn service(gw: Arc<Gateway>, guard: &GuardConfig, shutdown: CancellationToken) -> McpService {
     let mut sessions = LocalSessionManager::default();
     sessions.session_config.keep_alive = None;
+    let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1", "[::1]"]
+        .map(String::from)
+        .to_vec();
+    if let Some(ip) = guard.extra_host {
+        hosts.push(ip.to_string());
+    }
     let config = StreamableHttpServerConfig::default()
-        .with_allowed_hosts(["localhost", "127.0.0.1", "::1", "[::1]"])
-        .with_allowed_origins(origins)
+        .with_allowed_hosts(hosts)
+        .with_allowed_origins(guard.allowed_origins())
         .enforce_origin_validation()
         .with_max_request_body_bytes(MAX_BODY_BYTES)
         .with_cancellation_token(shutdown);

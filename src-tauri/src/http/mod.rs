@@ -81,7 +81,7 @@ pub async fn bind(addr: SocketAddr, config: &std::path::Path) -> Result<TcpListe
 /// dashboard's static files and `/auth` behind the Host/Origin checks only (they hold no data).
 pub fn router(state: AppState, shutdown: CancellationToken) -> Router {
     let guard = state.guard.clone();
-    let mcp = mcp::service(state.gw.clone(), guard.allowed_origins(), shutdown);
+    let mcp = mcp::service(state.gw.clone(), &guard, shutdown);
     let protected = Router::new()
         .nest_service("/mcp", mcp)
         .nest("/api", api::routes())

@@ -1,7 +1,7 @@
 //! The admin JSON API under `/api` (same guard as `/mcp`), used by the CLI and the dashboard.
 //!
 //! Reading:
-//! - `GET  /api/info` → `{ version, mcpUrl, configPath, toolCount }`
+//! - `GET  /api/info` → `{ version, mcpUrl, configPath, toolCount, authNone }`
 //! - `GET  /api/servers` → `[server]`: the status fields of
 //!   [`ServerStatus`](crate::upstream::ServerStatus) plus `config` (command/args/env/cwd or
 //!   url/headers, and disabledTools; `${secret:…}` references as written, never values)
@@ -161,6 +161,7 @@ async fn info(State(s): State<AppState>) -> Json<Value> {
         "mcpUrl": s.mcp_url,
         "configPath": s.store.path().display().to_string(),
         "toolCount": s.gw.registry().tool_count(),
+        "authNone": s.guard.token.is_none(),
     }))
 }
 
