@@ -22,7 +22,7 @@ fn main() {
         println!("cargo:rerun-if-changed={p}");
     }
     println!("cargo:rerun-if-env-changed=LOOPGATE_SKIP_UI_BUILD");
-    let dist = match build_ui() {
+    let dist = match build_ui().and_then(|d| snapshot(&d)) {
         Ok(dist) => dist,
         Err(reason) => {
             println!("cargo:warning=the web dashboard was not built ({reason}); embedding a placeholder page");
@@ -83,6 +83,29 @@ fn build_ui() -> Result<PathBuf, String> {
     } else {
         Err("`npm run build` produced no ui/dist/index.html".into())
     }
+}
+
+/// Copies the built files into OUT_DIR, so the embedded set cannot change under the compiler
+/// (a later `npm run build` replaces the hashed file names in ui/dist).
+fn snapshot(dist: &Path) -> Result<PathBuf, String> {
+    let target = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("ui-dist");
+    let _ = std::fs::remove_dir_all(&target);
+    copy_dir(dist, &target).map_err(|e| format!("copying ui/dist: {e}"))?;
+    Ok(target)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let dest = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &dest)?;
+        } else {
+            std::fs::copy(entry.path(), dest)?;
+        }
+    }
+    Ok(())
 }
 
 fn fallback(reason: &str) -> PathBuf {

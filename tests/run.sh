@@ -14,6 +14,8 @@ command -v node >/dev/null || need+=(nodejs npm)
 command -v dbus-daemon >/dev/null || need+=(dbus-daemon)
 command -v dbus-send >/dev/null || need+=(dbus-bin)
 command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
+# Headless Chromium for the dashboard's browser tests (never a downloaded browser).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "tests: installing Debian packages: ${need[*]}" >&2
@@ -25,6 +27,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 bash tests/peers/install.sh
+bash tests/ui/install.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e

@@ -1,4 +1,17 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type ProxyOptions } from 'vite';
+
+// `npm run dev` forwards the API to a running gateway (LOOPGATE_URL, default the standard port),
+// presenting the gateway's own Origin so its DNS-rebinding guard accepts the browser's requests.
+const gateway = process.env.LOOPGATE_URL ?? 'http://127.0.0.1:7337';
+const proxy: ProxyOptions = {
+  target: gateway,
+  changeOrigin: true,
+  configure: (p) => {
+    p.on('proxyReq', (req) => {
+      if (req.getHeader('origin')) req.setHeader('origin', new URL(gateway).origin);
+    });
+  },
+};
 
 // The Rust binary embeds ui/dist and serves it at `/`, so every asset path is relative.
 export default defineConfig({
@@ -12,12 +25,9 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: false,
     reportCompressedSize: false,
+    modulePreload: { polyfill: false },
   },
   server: {
-    // `npm run dev` proxies the API to a running gateway (or tests/ui/mock-api.mjs).
-    proxy: {
-      '/api': { target: process.env.LOOPGATE_URL ?? 'http://127.0.0.1:7337', changeOrigin: false },
-      '/auth': { target: process.env.LOOPGATE_URL ?? 'http://127.0.0.1:7337', changeOrigin: false },
-    },
+    proxy: { '/api': proxy, '/auth': proxy },
   },
 });

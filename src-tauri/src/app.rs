@@ -57,6 +57,7 @@ pub struct Running {
     pub created_config: bool,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
+    _watcher: Option<crate::config::watch::ConfigWatcher>,
     server: JoinHandle<()>,
 }
 
@@ -88,6 +89,14 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
     let mut tasks = vec![gateway.spawn(shutdown.clone())];
     supervisor.apply(&config).await;
 
+    // Hand edits of the file: valid ones apply, invalid ones are refused (last good stays).
+    let watcher = match crate::config::watch::watch(store.clone()) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            tracing::warn!("not following edits of the config file: {e}");
+            None
+        }
+    };
     // Follow config changes (UI, tray, CLI all write through the store).
     let mut changes = store.subscribe();
     let follow_sup = supervisor.clone();
@@ -141,6 +150,7 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
         created_config,
         shutdown,
         tasks,
+        _watcher: watcher,
         server,
     })
 }

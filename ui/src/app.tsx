@@ -6,6 +6,7 @@ import { ServerFormPage } from './pages/server-form';
 import { ServersPage } from './pages/servers';
 import { ToolsPage } from './pages/tools';
 import { NotFound } from './pages/not-found';
+import { useNow } from './format';
 import { href, useRoute, type Route } from './router';
 import { start, useStore } from './store';
 
@@ -26,6 +27,7 @@ export function App() {
         Skip to content
       </a>
       <AppBar route={route} />
+      <OfflineBanner />
       <main id="main" class="main" tabIndex={-1}>
         {st.phase === 'loading' ? <Loading /> : <Page route={route} />}
       </main>
@@ -39,13 +41,14 @@ function Page({ route }: { route: Route }) {
   const first = useRef(true);
   const key = JSON.stringify(route);
   useEffect(() => {
+    const auto = document.querySelector<HTMLElement>('main [autofocus]');
     if (first.current) {
       first.current = false;
+      auto?.focus();
       return;
     }
     window.scrollTo(0, 0);
-    const h = document.querySelector<HTMLElement>('main h1');
-    h?.focus({ preventScroll: true });
+    (auto ?? document.querySelector<HTMLElement>('main h1'))?.focus({ preventScroll: true });
   }, [key]);
 
   switch (route.page) {
@@ -84,15 +87,23 @@ function AppBar({ route }: { route: Route }) {
         </a>
       </nav>
       <div class="appbar-spacer" />
-      {info && (
-        <div class="endpoint-chip" title="MCP endpoint for your AI clients">
-          <span class="endpoint-label">Endpoint</span>
-          <code>{info.mcpUrl}</code>
-          <CopyButton text={info.mcpUrl} label="Copy endpoint URL" compact />
-        </div>
-      )}
       <LiveIndicator live={live} />
     </header>
+  );
+}
+
+/** After a few seconds without the live stream, say plainly that what is shown may be stale. */
+function OfflineBanner() {
+  const { downSince, phase } = useStore();
+  const now = useNow(1000, downSince !== null);
+  if (phase !== 'ready' || downSince === null || now - downSince < 5000) return null;
+  return (
+    <div class="offline-banner" role="status" data-testid="offline-banner">
+      <IconWifiOff size={15} />
+      <span>
+        <strong>Lost the connection to Loopgate.</strong> Showing the last known state — reconnecting automatically.
+      </span>
+    </div>
   );
 }
 

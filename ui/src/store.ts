@@ -19,6 +19,8 @@ export interface State {
   servers: Server[];
   toolCount: number | null;
   live: Live;
+  /** When the live stream dropped (ms since epoch), while it is down. */
+  downSince: number | null;
   /** Optimistic enabled/disabled while a switch click is in flight. */
   pending: Record<string, boolean>;
   /** Bumped on every `tools` event (and our own tool changes), so views refetch tool lists. */
@@ -32,6 +34,7 @@ let state: State = {
   servers: [],
   toolCount: null,
   live: 'connecting',
+  downSince: null,
   pending: {},
   toolsVersion: 0,
   toasts: [],
@@ -41,6 +44,8 @@ const listeners = new Set<() => void>();
 
 function set(patch: Partial<State>) {
   state = { ...state, ...patch };
+  if (patch.live === 'live') state.downSince = null;
+  else if (patch.live && state.downSince === null) state.downSince = Date.now();
   listeners.forEach((fn) => fn());
 }
 

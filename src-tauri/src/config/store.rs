@@ -90,6 +90,7 @@ pub struct Store {
     path: Arc<PathBuf>,
     tx: Arc<watch::Sender<Arc<Config>>>,
     write_lock: Arc<Mutex<()>>,
+    rejected: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl Store {
@@ -115,6 +116,7 @@ impl Store {
             path: Arc::new(path),
             tx: Arc::new(tx),
             write_lock: Arc::new(Mutex::new(())),
+            rejected: Default::default(),
         }
     }
 
@@ -167,17 +169,28 @@ impl Store {
     pub async fn reload(&self) -> Result<bool, ConfigError> {
         let _guard = self.write_lock.lock().await;
         let path = self.path.clone();
-        let next = tokio::task::spawn_blocking(move || load(&path))
+        let loaded = tokio::task::spawn_blocking(move || load(&path))
             .await
             .map_err(|e| ConfigError::Io {
                 path: self.path.to_path_buf(),
                 source: std::io::Error::other(e),
-            })??;
+            })?;
+        *self.rejected.lock().unwrap_or_else(|e| e.into_inner()) =
+            loaded.as_ref().err().map(|e| e.to_string());
+        let next = loaded?;
         if *self.current() == next {
             return Ok(false);
         }
         self.tx.send_replace(Arc::new(next));
         Ok(true)
+    }
+
+    /// Why the last outside edit of the file was refused (`None` once a valid file was read).
+    pub fn rejected_edit(&self) -> Option<String> {
+        self.rejected
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Enables or disables server `name` (the `disabled` key), through [`Store::update`].

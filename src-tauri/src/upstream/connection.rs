@@ -79,6 +79,14 @@ pub enum UpstreamError {
         /// Details.
         message: String,
     },
+    /// The server sent a message larger than Loopgate accepts; it was dropped.
+    #[error("server \"{server}\" sent a message larger than {limit_mib} MiB; it was dropped (the tool result is too large)")]
+    TooLarge {
+        /// Server name.
+        server: String,
+        /// The limit, in MiB.
+        limit_mib: usize,
+    },
     /// The caller cancelled the request.
     #[error("request to server \"{server}\" was cancelled")]
     Cancelled {
@@ -153,6 +161,7 @@ impl ClientHandler for BackendClient {
 /// The shared handle to one live backend, used by the gateway to route requests.
 pub struct Connection {
     name: String,
+    oversized: Arc<Notify>,
     peer: Peer<RoleClient>,
     progress: ProgressRoutes,
     request_timeout: Duration,
@@ -184,6 +193,7 @@ pub async fn connect(
 ) -> Result<Live, UpstreamError> {
     let progress: ProgressRoutes = Default::default();
     let changed = Arc::new(Notify::new());
+    let oversized = Arc::new(Notify::new());
     let handler = BackendClient {
         progress: progress.clone(),
         changed: changed.clone(),
@@ -215,7 +225,8 @@ pub async fn connect(
             };
             let mut spawned =
                 stdio::spawn(name, &spec, logs.clone()).map_err(|e| setup(e.to_string()))?;
-            let serve = handler.serve_with_lifecycle((spawned.stdout, spawned.stdin), lifecycle);
+            let stdout = stdio::WatchedStdout::new(spawned.stdout, oversized.clone());
+            let serve = handler.serve_with_lifecycle((stdout, spawned.stdin), lifecycle);
             tokio::select! {
                 r = tokio::time::timeout(connect_timeout, serve) => match r {
                     Ok(Ok(service)) => (service, Some(spawned.process), None),
@@ -257,6 +268,7 @@ pub async fn connect(
     };
     let connection = Arc::new(Connection {
         name: name.to_string(),
+        oversized,
         peer: service.peer().clone(),
         progress,
         request_timeout,
@@ -348,6 +360,10 @@ impl Connection {
         });
         tokio::select! {
             r = handle.await_response() => r.map_err(|e| self.map_err(e)),
+            _ = self.oversized.notified() => {
+                let _ = self.peer.notify_cancelled(CancelledNotificationParam::new(Some(id), Some("response too large".into()))).await;
+                Err(UpstreamError::TooLarge { server: self.name.clone(), limit_mib: stdio::MAX_MESSAGE_BYTES >> 20 })
+            }
             _ = ct.cancelled() => {
                 let _ = self.peer.notify_cancelled(CancelledNotificationParam::new(Some(id), Some("cancelled by the client".into()))).await;
                 Err(UpstreamError::Cancelled { server: self.name.clone() })

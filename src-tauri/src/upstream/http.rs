@@ -25,8 +25,8 @@ use rmcp::transport::StreamableHttpClientTransport;
 use sse_stream::Sse;
 use tokio::sync::Notify;
 
-/// Largest JSON response accepted from a backend, in bytes (64 MiB).
-pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+/// Largest JSON response accepted from a backend, in bytes (16 MiB, as for stdio servers).
+pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 /// What Loopgate has seen of one backend's HTTP session. Shared between the transport (which
 /// writes it) and the supervisor (which reads it for status and re-listing).

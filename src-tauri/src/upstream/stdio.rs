@@ -16,6 +16,57 @@ use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
 
 use super::logs::{LogBuffer, MAX_LINE_BYTES};
 
+/// Largest single message accepted from a stdio server, in bytes (16 MiB, rmcp's line limit).
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Passes a server's stdout through unchanged while watching line lengths: when a line grows
+/// past [`MAX_MESSAGE_BYTES`] (rmcp drops such a line without telling anyone), `oversized` is
+/// notified so waiting callers get a clear error instead of a timeout.
+pub struct WatchedStdout<R> {
+    inner: R,
+    line_len: usize,
+    flagged: bool,
+    oversized: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl<R> WatchedStdout<R> {
+    /// Wraps `inner`, notifying `oversized` once per oversized line.
+    pub fn new(inner: R, oversized: std::sync::Arc<tokio::sync::Notify>) -> Self {
+        Self {
+            inner,
+            line_len: 0,
+            flagged: false,
+            oversized,
+        }
+    }
+}
+
+impl<R: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for WatchedStdout<R> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let std::task::Poll::Ready(Ok(())) = &poll {
+            let this = &mut *self;
+            for chunk in buf.filled()[before..].split_inclusive(|b| *b == b'\n') {
+                this.line_len += chunk.len();
+                if this.line_len > MAX_MESSAGE_BYTES && !this.flagged {
+                    this.flagged = true;
+                    this.oversized.notify_waiters();
+                }
+                if chunk.ends_with(b"\n") {
+                    this.line_len = 0;
+                    this.flagged = false;
+                }
+            }
+        }
+        poll
+    }
+}
+
 /// How long a child gets after stdin closes, and again after SIGTERM, before the next step.
 pub const STOP_GRACE: Duration = Duration::from_secs(2);
 

@@ -1,5 +1,6 @@
 // JSON Schema rendered for people: a table of fields (nested objects indented) or the raw JSON.
 
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { JsonSchema } from '../api';
 import { IconCode, IconTable } from './icons';
@@ -129,7 +130,12 @@ export function flattenSchema(schema: JsonSchema): FieldRow[] {
         depth,
         type: typeOf(raw, schema),
         required: required.has(name),
-        description: typeof s.description === 'string' ? s.description : typeof s.title === 'string' ? s.title : null,
+        description:
+          typeof s.description === 'string'
+            ? s.description
+            : typeof s.title === 'string' && s.title.toLowerCase().replace(/[\s_-]/g, '') !== name.toLowerCase().replace(/[\s_-]/g, '')
+              ? s.title
+              : null,
         details: detailsOf(s),
       });
       const nested = nestedObject(s, schema, next);
@@ -142,7 +148,7 @@ export function flattenSchema(schema: JsonSchema): FieldRow[] {
 
 /** Colors JSON tokens (keys, strings, numbers, literals) without a dependency. */
 function highlightJson(text: string) {
-  const parts: (string | preact.JSX.Element)[] = [];
+  const parts: ComponentChildren[] = [];
   const re = /("(?:\\.|[^"\\])*")(\s*:)?|\b(true|false|null)\b|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;
   let last = 0;
   let m: RegExpExecArray | null;
@@ -262,7 +268,7 @@ export function SchemaView({ schema, label, testPrefix }: { schema: JsonSchema; 
           </button>
         </div>
       </div>
-      {raw ? <RawJson value={schema} testId="schema-raw" /> : <SchemaTable schema={schema} testId={testPrefix ? 'schema-table' : 'output-schema-table'} />}
+      {raw ? <RawJson value={schema} testId={testPrefix ? 'schema-raw' : 'output-schema-raw'} /> : <SchemaTable schema={schema} testId={testPrefix ? 'schema-table' : 'output-schema-table'} />}
     </section>
   );
 }

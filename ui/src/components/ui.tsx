@@ -1,6 +1,6 @@
 // Small building blocks shared by the pages.
 
-import type { ComponentChildren, JSX } from 'preact';
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ServerState } from '../api';
 import { copyText, stateLabel } from '../format';
@@ -56,7 +56,7 @@ export function StatePill({ state, testId }: { state: ServerState; testId?: stri
 
 export function CopyButton({ text, label = 'Copy', compact = false }: { text: string; label?: string; compact?: boolean }) {
   const [copied, setCopied] = useState(false);
-  const timer = useRef<ReturnType<typeof setTimeout>>();
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   useEffect(() => () => clearTimeout(timer.current), []);
   return (
     <button
@@ -153,7 +153,7 @@ export function ConfirmDialog(props: {
       ref={ref}
       class="dialog"
       aria-labelledby="dialog-title"
-      onCancel={(e: JSX.TargetedEvent<HTMLDialogElement>) => {
+      onCancel={(e: Event) => {
         e.preventDefault();
         props.onCancel();
       }}

@@ -15,7 +15,7 @@ import {
   IconTrash,
   IconX,
 } from '../components/icons';
-import { RawJson, SchemaView } from '../components/schema';
+import { SchemaView } from '../components/schema';
 import { ConfirmDialog, CopyButton, EmptyState, SecretBadge, Skeleton, Spinner, StatePill, StatusDot, Switch, useTitle } from '../components/ui';
 import { clockTime, duration, matches, plural, useNow } from '../format';
 import { href, navigate } from '../router';
@@ -124,7 +124,6 @@ export function ServerDetailPage({ name, focusTool }: { name: string; focusTool:
         <p>
           Loopgate stops <strong>{server.name}</strong> and deletes it from the config file. Its {plural(server.toolCount, 'tool')}{' '}
           disappear from your clients.
-          {server.transport === 'stdio' ? '' : ''}
         </p>
       </ConfirmDialog>
     </div>
@@ -392,21 +391,29 @@ function ToolsSection({ server, focusTool }: { server: Server; focusTool: string
             </p>
           )}
         </div>
-        {tools && tools.length > 0 && <SearchBox value={query} onInput={setQuery} label={`Search ${server.name}’s tools`} testId="tool-search" />}
+        {tools && tools.length > 0 && <SearchBox value={query} onInput={setQuery} label={`Search ${server.name}’s tools`} placeholder="Filter tools" testId="tool-search" />}
       </div>
       {body}
     </section>
   );
 }
 
-export function SearchBox(props: { value: string; onInput: (v: string) => void; label: string; testId?: string; autoFocus?: boolean; big?: boolean }) {
+export function SearchBox(props: {
+  value: string;
+  onInput: (v: string) => void;
+  label: string;
+  placeholder?: string;
+  testId?: string;
+  autoFocus?: boolean;
+  big?: boolean;
+}) {
   return (
     <div class={`search${props.big ? ' search-big' : ''}`}>
       <IconSearch size={props.big ? 18 : 15} />
       <input
         type="search"
         value={props.value}
-        placeholder={props.label}
+        placeholder={props.placeholder ?? props.label}
         aria-label={props.label}
         data-testid={props.testId}
         autoFocus={props.autoFocus}
@@ -474,7 +481,7 @@ function ToolRow(props: {
               ))}
               {!enabled && <span class="badge badge-off">hidden from clients</span>}
             </span>
-            {t.description && <span class="tool-desc">{firstLine(t.description)}</span>}
+            {t.description && !expanded && <span class="tool-desc">{firstLine(t.description)}</span>}
           </span>
         </button>
         <Switch
@@ -513,7 +520,7 @@ function ToolRow(props: {
           {t.outputSchema && (
             <details class="output-schema">
               <summary>Output schema</summary>
-              <RawJson value={t.outputSchema} />
+              <SchemaView schema={t.outputSchema} label="Output" />
             </details>
           )}
         </div>

@@ -541,10 +541,10 @@ function RowsEditor(props: {
               onInput={(e) => update(r.id, { key: (e.target as HTMLInputElement).value })}
             />
             <input
-              type={r.secret ? 'password' : 'text'}
+              type={(r.secret ? 'password' : 'text') as 'text'}
               class="input mono"
               value={r.value}
-              placeholder={r.existing ? '•••••••• stored in keychain — type to replace' : r.secret ? 'Secret value' : 'value'}
+              placeholder={r.existing ? 'In keychain · type to replace' : r.secret ? 'Secret value' : 'value'}
               aria-label={`${props.noun} ${i + 1} value`}
               spellcheck={false}
               autoComplete={r.secret ? 'new-password' : 'off'}

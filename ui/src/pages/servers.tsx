@@ -60,14 +60,20 @@ export function ServersPage() {
         <div class="stat stat-health">
           <div class="stat-label">Health</div>
           <div class="health">
-            <span class="health-main">
-              <strong>{ready}</strong> of {servers.length} ready
-            </span>
+            {servers.length === 0 ? (
+              <span class="health-main">
+                <strong>0</strong> servers
+              </span>
+            ) : (
+              <span class="health-main">
+                <strong>{ready}</strong> of {servers.length} ready
+              </span>
+            )}
           </div>
           <div class="stat-sub health-chips">
             {problems > 0 && (
               <span class="chip chip-state">
-                <StatusDot state="failed" /> {problems} need attention
+                <StatusDot state="failed" /> {problems} {problems === 1 ? 'needs' : 'need'} attention
               </span>
             )}
             {starting > 0 && (

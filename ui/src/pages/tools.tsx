@@ -1,40 +1,62 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, ApiError, type ExposedTool } from '../api';
+import { api, ApiError, type ServerTool } from '../api';
 import { IconAlert, IconChevron, IconSearch, IconTool } from '../components/icons';
-import { EmptyState, Skeleton, useTitle } from '../components/ui';
+import { EmptyState, Skeleton, Switch, useTitle } from '../components/ui';
 import { matches } from '../format';
-import { href, navigate } from '../router';
-import { useStore } from '../store';
+import { href } from '../router';
+import { toast, toolsChanged, useStore } from '../store';
 import { SearchBox } from './server-detail';
+
+interface Row {
+  server: string;
+  tool: ServerTool;
+}
+
+type Show = 'all' | 'on' | 'off';
 
 export function ToolsPage({ initialQuery }: { initialQuery: string }) {
   useTitle('Tools');
-  const { toolsVersion, servers } = useStore();
-  const [tools, setTools] = useState<ExposedTool[] | null>(null);
+  const { toolsVersion, servers, toolCount } = useStore();
+  const [rows, setRows] = useState<Row[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [query, setQuery] = useState(initialQuery);
   const [server, setServer] = useState<string>('');
+  const [show, setShow] = useState<Show>('all');
+  const [optimistic, setOptimistic] = useState<Record<string, boolean>>({});
   const wrap = useRef<HTMLDivElement>(null);
 
+  // Every connected server's tools, including the ones switched off (GET /api/servers/{name}/tools).
+  const connected = servers.filter((s) => s.state === 'ready' || s.state === 'degraded');
+  const key = connected.map((s) => `${s.name}:${s.state}:${s.toolCount}:${(s.config?.disabledTools ?? []).join(',')}`).join('|');
+  const load = async (isAlive: () => boolean) => {
+    try {
+      const lists = await Promise.all(
+        connected.map(async (s) => {
+          try {
+            return (await api.serverTools(s.name)).map((tool) => ({ server: s.name, tool }));
+          } catch (e) {
+            if ((e as ApiError).status === 404) return []; // removed meanwhile
+            throw e;
+          }
+        }),
+      );
+      if (!isAlive()) return;
+      setRows(lists.flat());
+      setError(null);
+    } catch (e) {
+      if (isAlive() && !(e as ApiError).unauthorized) setError((e as Error).message);
+    }
+  };
   useEffect(() => {
     let alive = true;
-    api
-      .tools()
-      .then((r) => {
-        if (!alive) return;
-        setTools(r.tools);
-        setError(null);
-      })
-      .catch((e: ApiError) => {
-        if (alive && !e.unauthorized) setError(e.message);
-      });
+    void load(() => alive);
     return () => {
       alive = false;
     };
-  }, [toolsVersion, servers.map((s) => `${s.name}:${s.state}:${s.toolCount}`).join(',')]);
+  }, [toolsVersion, key]);
 
-  // Keep the query in the URL so a search can be shared/reloaded, without adding history entries.
+  // Keep the query in the URL so a search survives a reload, without adding history entries.
   useEffect(() => {
     const want = href.tools(query);
     if (location.hash !== want) history.replaceState(null, '', want);
@@ -53,14 +75,39 @@ export function ToolsPage({ initialQuery }: { initialQuery: string }) {
     return () => window.removeEventListener('keydown', fn);
   }, []);
 
-  const serverNames = useMemo(() => [...new Set((tools ?? []).map((t) => t.server))], [tools]);
+  const isOn = (r: Row) => optimistic[r.tool.name] ?? r.tool.enabled;
+  const serverNames = useMemo(() => [...new Set((rows ?? []).map((r) => r.server))], [rows]);
+  const offCount = (rows ?? []).filter((r) => !isOn(r)).length;
   const shown = useMemo(
-    () => (tools ?? []).filter((t) => (!server || t.server === server) && matches(query, t.name, t.server, t.originalName, t.description)),
-    [tools, query, server],
+    () =>
+      (rows ?? []).filter(
+        (r) =>
+          (!server || r.server === server) &&
+          (show === 'all' || (show === 'on') === isOn(r)) &&
+          matches(query, r.tool.name, r.server, r.tool.originalName, r.tool.title, r.tool.description),
+      ),
+    [rows, query, server, show, optimistic],
   );
 
+  const toggle = async (r: Row, on: boolean) => {
+    setOptimistic((o) => ({ ...o, [r.tool.name]: on }));
+    try {
+      await api.setToolEnabled(r.server, r.tool.originalName, on);
+      await load(() => true);
+      toolsChanged();
+    } catch (e) {
+      if (!(e as ApiError).unauthorized) toast(`Could not switch ${r.tool.name} ${on ? 'on' : 'off'}: ${(e as Error).message}`);
+    } finally {
+      setOptimistic((o) => {
+        const n = { ...o };
+        delete n[r.tool.name];
+        return n;
+      });
+    }
+  };
+
   let body: ComponentChildren;
-  if (tools === null && error === null) {
+  if (rows === null && error === null) {
     body = (
       <ul class="tool-index" aria-busy="true">
         {[0, 1, 2, 3, 4].map((i) => (
@@ -71,17 +118,18 @@ export function ToolsPage({ initialQuery }: { initialQuery: string }) {
         ))}
       </ul>
     );
-  } else if (error !== null && tools === null) {
+  } else if (error !== null && rows === null) {
     body = (
       <EmptyState icon={<IconAlert size={24} />} title="Couldn’t load tools" tone="danger">
         <p>{error}</p>
       </EmptyState>
     );
-  } else if ((tools ?? []).length === 0) {
+  } else if ((rows ?? []).length === 0) {
     body = (
       <EmptyState
         icon={<IconTool size={26} />}
         title="No tools yet"
+        testId="tools-empty"
         action={
           <a class="btn btn-primary" href={servers.length ? href.servers() : href.add()}>
             {servers.length ? 'Check your servers' : 'Add a server'}
@@ -95,7 +143,7 @@ export function ToolsPage({ initialQuery }: { initialQuery: string }) {
     body = (
       <EmptyState
         icon={<IconSearch size={24} />}
-        title={query ? `No tools match “${query}”` : 'No tools on this server'}
+        title={query ? `No tools match “${query}”` : 'No tools match these filters'}
         testId="tools-no-match"
         action={
           <button
@@ -104,58 +152,72 @@ export function ToolsPage({ initialQuery }: { initialQuery: string }) {
             onClick={() => {
               setQuery('');
               setServer('');
+              setShow('all');
             }}
           >
             Clear filters
           </button>
         }
       >
-        <p>Search looks at tool names, server names and descriptions. Tools you switched off aren’t listed here.</p>
+        <p>Search looks at tool names, server names and descriptions.</p>
       </EmptyState>
     );
   } else {
     body = (
       <ul class="tool-index" role="list" data-testid="tool-results">
-        {shown.map((t) => (
-          <li key={t.name} class="ti-row" data-testid={`tool-result-${t.name}`}>
-            <a class="ti-link" href={href.server(t.server, t.originalName)}>
-              <span class="ti-main">
-                <span class="ti-name">
-                  <code>
-                    <Highlight text={t.name} query={query} />
-                  </code>
-                </span>
-                {t.description && (
-                  <span class="ti-desc">
-                    <Highlight text={oneLine(t.description)} query={query} />
+        {shown.map((r) => {
+          const on = isOn(r);
+          return (
+            <li key={r.tool.name} class={`ti-row${on ? '' : ' is-off'}`} data-testid={`tool-result-${r.tool.name}`} data-enabled={on}>
+              <a class="ti-link" href={href.server(r.server, r.tool.originalName)}>
+                <span class="ti-main">
+                  <span class="ti-name">
+                    <code>
+                      <Highlight text={r.tool.name} query={query} />
+                    </code>
+                    {!on && <span class="badge badge-off">off</span>}
                   </span>
-                )}
-              </span>
-              <span class="badge badge-server">
-                <Highlight text={t.server} query={query} />
-              </span>
-              <IconChevron size={14} class="ti-chev" />
-            </a>
-          </li>
-        ))}
+                  {r.tool.description && (
+                    <span class="ti-desc">
+                      <Highlight text={oneLine(r.tool.description)} query={query} />
+                    </span>
+                  )}
+                </span>
+                <span class="badge badge-server">
+                  <Highlight text={r.server} query={query} />
+                </span>
+                <IconChevron size={14} class="ti-chev" />
+              </a>
+              <Switch
+                size="sm"
+                checked={on}
+                busy={r.tool.name in optimistic}
+                label={`Tool ${r.tool.name} enabled`}
+                title={on ? 'Hide this tool from clients' : 'Offer this tool to clients'}
+                testId={`tools-switch-${r.tool.name}`}
+                onChange={(next) => void toggle(r, next)}
+              />
+            </li>
+          );
+        })}
       </ul>
     );
   }
 
+  const total = rows?.length ?? 0;
   return (
     <div class="page">
       <div class="page-head">
         <div>
           <h1 tabIndex={-1}>Tools</h1>
           <p class="page-sub">
-            Every tool your AI clients see right now, across all servers
-            {tools && (
+            Every tool of every connected server.{' '}
+            {toolCount !== null && (
               <>
-                {' '}
-                — <strong data-testid="tools-count">{tools.length}</strong> in total
+                Your clients see <strong data-testid="tools-count">{toolCount}</strong>
+                {offCount > 0 && <> — {offCount} switched off</>}.
               </>
             )}
-            .
           </p>
         </div>
       </div>
@@ -178,16 +240,26 @@ export function ToolsPage({ initialQuery }: { initialQuery: string }) {
               ))}
             </select>
           )}
+          {offCount > 0 && (
+            <div class="segmented segmented-lg" role="group" aria-label="Show">
+              {(['all', 'on', 'off'] as Show[]).map((v) => (
+                <button key={v} type="button" class={show === v ? 'is-on' : ''} aria-pressed={show === v} onClick={() => setShow(v)}>
+                  {v === 'all' ? 'All' : v === 'on' ? 'On' : 'Off'}
+                </button>
+              ))}
+            </div>
+          )}
         </div>
-        {tools && tools.length > 0 && (query || server) && shown.length > 0 && (
+        {rows && total > 0 && (query || server || show !== 'all') && shown.length > 0 && (
           <div class="result-count" role="status">
-            {shown.length} of {tools.length} tools
+            {shown.length} of {total} tools
           </div>
         )}
         {body}
       </div>
       <p class="footnote">
-        Press <kbd>/</kbd> to search · <kbd>Enter</kbd> on a result opens it on its server’s page
+        Press <kbd>/</kbd> to search · <kbd>Enter</kbd> on a result opens it on its server’s page · switched-off tools stay hidden from
+        clients
       </p>
     </div>
   );
@@ -223,5 +295,3 @@ function Highlight({ text, query }: { text: string; query: string }) {
   }
   return <>{out}</>;
 }
-
-export { navigate };

@@ -1,7 +1,8 @@
 //! The admin JSON API under `/api` (same guard as `/mcp`), used by the CLI and the dashboard.
 //!
 //! Reading:
-//! - `GET  /api/info` → `{ version, mcpUrl, configPath, toolCount, authNone }`
+//! - `GET  /api/info` → `{ version, mcpUrl, configPath, toolCount, authNone, configError }` (configError: why the
+//!   last hand edit of the config file was refused, or null)`
 //! - `GET  /api/servers` → `[server]`: the status fields of
 //!   [`ServerStatus`](crate::upstream::ServerStatus) plus `config` (command/args/env/cwd or
 //!   url/headers, and disabledTools; `${secret:…}` references as written, never values)
@@ -162,6 +163,7 @@ async fn info(State(s): State<AppState>) -> Json<Value> {
         "configPath": s.store.path().display().to_string(),
         "toolCount": s.gw.registry().tool_count(),
         "authNone": s.guard.token.is_none(),
+        "configError": s.store.rejected_edit(),
     }))
 }
 

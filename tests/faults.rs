@@ -1,0 +1,181 @@
+//! Backend faults, produced by a real Python SDK stdio server whose tools misbehave on request
+//! (`tests/peers/faulty-server.py`): a hanging call times out with an error naming the server
+//! while other servers keep answering; a stderr flood and a 50 MB result leave memory bounded
+//! with a clear error; a crash mid-call fails that call and the server comes back; a crash loop
+//! is parked as `failed`, not restarted forever.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use rmcp::model::CallToolRequestParams;
+use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RunningService};
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::RoleClient;
+use serde_json::{json, Value};
+
+fn faulty(extra_env: Value) -> Value {
+    let dir = ensure_peers();
+    json!({
+        "command": python(),
+        "args": [dir.join("faulty-server.py")],
+        "env": extra_env,
+        "timeoutMs": 2000
+    })
+}
+
+async fn client(gw: &Gw) -> RunningService<RoleClient, ()> {
+    let mut cfg = StreamableHttpClientTransportConfig::with_uri(gw.url.as_str());
+    cfg.auth_header = Some(gw.token.clone());
+    ().serve_with_lifecycle(
+        StreamableHttpClientTransport::from_config(cfg),
+        ClientLifecycleMode::Initialize,
+    )
+    .await
+    .unwrap()
+}
+
+/// Calls a tool; returns (is_error, text) whether the failure came as a tool error or a
+/// JSON-RPC error.
+async fn call(c: &RunningService<RoleClient, ()>, name: &str, args: Value) -> (bool, String) {
+    let mut p = CallToolRequestParams::new(name.to_string());
+    p.arguments = args.as_object().cloned();
+    match c.peer().call_tool(p).await {
+        Ok(r) => (
+            r.is_error == Some(true),
+            r.content
+                .iter()
+                .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+                .collect::<Vec<_>>()
+                .join(""),
+        ),
+        Err(e) => (true, e.to_string()),
+    }
+}
+
+fn rss_mb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kb: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    kb / 1024
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hang_flood_big_and_crash_are_contained() {
+    let gw = Gw::start(json!({ "faulty": faulty(json!({})), "memory": memory_stdio() })).await;
+    gw.wait_ready(40).await;
+    let c = client(&gw).await;
+    assert_eq!(
+        call(&c, "faulty__echo", json!({"message": "hi"})).await,
+        (false, "echo: hi".to_string())
+    );
+
+    // A hanging call times out after the configured 2 s; another server answers meanwhile.
+    let started = Instant::now();
+    let (hang, other) = tokio::join!(call(&c, "faulty__hang", json!({})), async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let r = call(&c, "memory__read_graph", json!({})).await;
+        (r, started.elapsed())
+    });
+    assert!(
+        hang.0 && hang.1.contains("server \"faulty\"") && hang.1.contains("2000 ms"),
+        "{hang:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(
+        !other.0 .0 && other.1 < Duration::from_millis(1900),
+        "other server was held up: {other:?}"
+    );
+
+    // A 20 MiB stderr flood: bounded log buffer, bounded memory, the call still answers.
+    let before = rss_mb();
+    assert_eq!(
+        call(&c, "faulty__flood", json!({"mb": 20})).await,
+        (false, "flooded".to_string())
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let logs = gw.running().gateway.supervisor().snapshot()["faulty"]
+        .logs
+        .tail(10_000);
+    assert!(logs.len() <= 500, "{} log lines kept", logs.len());
+    // A 50 MiB result: refused with a clear error, memory bounded, the server stays usable.
+    let (err, text) = call(&c, "faulty__big", json!({"mb": 50})).await;
+    assert!(
+        err && text.contains("server \"faulty\"") && text.contains("larger than 16 MiB"),
+        "{text}"
+    );
+    let grown = rss_mb().saturating_sub(before);
+    assert!(grown < 150, "memory grew by {grown} MiB");
+    assert_eq!(
+        call(&c, "faulty__echo", json!({"message": "still"})).await,
+        (false, "echo: still".to_string())
+    );
+
+    // A crash mid-call fails that call with the server named; the server is restarted.
+    let (err, text) = call(&c, "faulty__crash", json!({})).await;
+    assert!(err && text.contains("faulty"), "{text}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let s = gw.status("faulty");
+        if s["state"] == "ready" && s["restarts"].as_u64() >= Some(1) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not restarted: {s}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        call(&c, "faulty__echo", json!({"message": "back"})).await,
+        (false, "echo: back".to_string())
+    );
+    c.cancel().await.unwrap();
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_loop_is_parked_as_failed() {
+    let gw = Gw::start(
+        json!({ "loop": faulty(json!({"CRASH_ON_START": "1"})), "memory": memory_stdio() }),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let parked = loop {
+        let s = gw.status("loop");
+        if s["lastError"]
+            .as_str()
+            .is_some_and(|e| e.contains("gave up"))
+        {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "never parked: {s}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(parked["state"], "failed");
+    let reason = parked["lastError"].as_str().unwrap();
+    assert!(
+        reason.contains("exited with code 7") && reason.contains("5 failed starts"),
+        "{reason}"
+    );
+    let restarts = parked["restarts"].clone();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        gw.status("loop")["restarts"],
+        restarts,
+        "kept restarting after being parked"
+    );
+    assert_eq!(
+        gw.status("memory")["state"],
+        "ready",
+        "other servers unaffected"
+    );
+    gw.stop().await;
+}

@@ -1,0 +1,439 @@
+#!/usr/bin/env node
+// A stand-in for the gateway's admin API, for developing the dashboard without a Rust build.
+// Serves ui/dist at `/`, `/auth?token=T` (sets the HttpOnly cookie, redirects to `/`), the JSON
+// API of the contract under /api (canned servers whose states change like the real ones), and
+// Server-Sent Events at /api/events. No dependencies.
+//
+//   node tests/ui/mock-api.mjs [--port 7399] [--token devtoken] [--scenario demo|empty|two] [--config FILE]
+//
+// With --config the mock writes its servers to FILE (in the gateway's mcpServers shape) after
+// every change, and /mcp answers initialize + tools/list, so tests/ui/run.mjs can run against it:
+//   node tests/ui/mock-api.mjs --scenario two --config /tmp/mock-config.json &
+//   MEMORY_SERVER_JS=/x/server-memory/dist/index.js \
+//     node tests/ui/run.mjs http://127.0.0.1:7399 devtoken /tmp/mock-config.json /tmp/shots
+//
+// Mock-only controls (no auth): POST /__mock/drop-events (closes every SSE stream),
+// POST /__mock/scenario?name=… (resets the state), POST /__mock/events?off=1 (refuse /api/events).
+
+import { createServer } from 'node:http';
+import { readFile, writeFile, rename } from 'node:fs/promises';
+import { extname, join, normalize, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const DIST = join(HERE, '..', '..', 'ui', 'dist');
+
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const PORT = Number(opt('port', process.env.PORT ?? 7399));
+const TOKEN = opt('token', 'devtoken');
+const CONFIG = opt('config', null);
+let scenario = opt('scenario', 'demo');
+let eventsOff = false;
+/** Open SSE responses. */
+const streams = new Set();
+let saving = Promise.resolve();
+
+const now = () => Date.now();
+
+// ---- canned tools ------------------------------------------------------------------------------
+
+const everythingTools = [
+  { originalName: 'echo', description: 'Echoes back the input string', inputSchema: { type: 'object', properties: { message: { type: 'string', description: 'Message to echo' } }, required: ['message'], additionalProperties: false, $schema: 'http://json-schema.org/draft-07/schema#' }, annotations: { readOnlyHint: true, openWorldHint: false } },
+  { originalName: 'get-sum', description: 'Returns the sum of two numbers', inputSchema: { type: 'object', properties: { a: { type: 'number', description: 'First number' }, b: { type: 'number', description: 'Second number' } }, required: ['a', 'b'] }, annotations: { readOnlyHint: true, idempotentHint: true } },
+  { originalName: 'get-env', description: 'Returns all environment variables, helpful for debugging MCP server configuration', inputSchema: { type: 'object', properties: {} } },
+  { originalName: 'get-tiny-image', description: 'Returns a tiny MCP logo image.', inputSchema: { type: 'object', properties: {} } },
+  { originalName: 'trigger-long-running-operation', description: 'Demonstrates a long running operation with progress updates.', inputSchema: { type: 'object', properties: { duration: { type: 'number', default: 10, description: 'Duration of the operation in seconds' }, steps: { type: 'number', default: 5, minimum: 1, description: 'Number of steps in the operation' } } } },
+  { originalName: 'get-annotated-message', description: 'Demonstrates how annotations can be used to provide metadata about content.', inputSchema: { type: 'object', properties: { messageType: { type: 'string', enum: ['error', 'success', 'debug'], description: 'Type of message to demonstrate different annotation patterns' }, includeImage: { type: 'boolean', default: false, description: 'Whether to include an example image' } }, required: ['messageType'] } },
+  { originalName: 'get-structured-content', title: 'Structured weather', description: 'Returns structured content along with an output schema for client data validation', inputSchema: { type: 'object', properties: { location: { type: 'string', enum: ['New York', 'Chicago', 'Los Angeles'], description: 'Choose city' } }, required: ['location'] }, outputSchema: { type: 'object', properties: { temperature: { type: 'number' }, conditions: { type: 'string' }, humidity: { type: 'number' } }, required: ['temperature', 'conditions', 'humidity'] }, annotations: { readOnlyHint: true, openWorldHint: true } },
+  { originalName: 'search-issues', title: 'Search issues', description: 'Searches the demo issue tracker.\n\nFilters combine with AND. Results are sorted by the given keys in order.', inputSchema: { type: 'object', properties: { query: { type: 'string', description: 'Free-text query', minLength: 1 }, filters: { type: 'object', description: 'Narrow the results', properties: { state: { type: 'string', enum: ['open', 'closed', 'all'], default: 'open' }, labels: { type: 'array', items: { type: 'string' }, description: 'Issues must carry every label' }, assignee: { anyOf: [{ type: 'string' }, { type: 'null' }], description: 'Login of the assignee, or null for unassigned' }, created: { type: 'object', description: 'Creation date range', properties: { after: { type: 'string', format: 'date-time' }, before: { type: 'string', format: 'date-time' } } } }, required: ['state'] }, sort: { type: 'array', description: 'Sort keys, most significant first', items: { type: 'object', properties: { field: { type: 'string', enum: ['created', 'updated', 'comments'] }, direction: { type: 'string', enum: ['asc', 'desc'], default: 'desc' } }, required: ['field'] } }, limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 } }, required: ['query'] }, annotations: { readOnlyHint: true, openWorldHint: true } },
+  { originalName: 'delete-issue', description: 'Permanently deletes an issue from the demo tracker.', inputSchema: { type: 'object', properties: { id: { type: 'integer', description: 'Issue number' } }, required: ['id'] }, annotations: { destructiveHint: true, idempotentHint: true } },
+  { originalName: 'sample-llm', description: "Samples from an LLM using MCP's sampling feature", inputSchema: { type: 'object', properties: { prompt: { type: 'string', description: 'The prompt to send to the LLM' }, maxTokens: { type: 'number', default: 100, description: 'Maximum number of tokens to generate' } }, required: ['prompt'] } },
+  { originalName: 'toggle-simulated-logging', description: 'Toggles simulated, random-leveled logging on or off.', inputSchema: { type: 'object', properties: {} } },
+  { originalName: 'gzip-file-as-resource', description: 'Compresses a single file using gzip compression and returns it as a resource.', inputSchema: { type: 'object', properties: { name: { type: 'string', description: 'Name of the output file', default: 'README.md.gz' }, data: { type: 'string', format: 'uri', description: 'URL or data URI of the file content to compress' }, outputType: { type: 'string', enum: ['resourceLink', 'resource'], default: 'resourceLink' } } } },
+  { originalName: 'get-resource-links', description: 'Returns up to ten resource links that reference different types of resources', inputSchema: { type: 'object', properties: { count: { type: 'number', minimum: 1, maximum: 10, default: 3 } } } },
+];
+
+const pyTools = [
+  { originalName: 'add', description: 'Add two numbers', inputSchema: { type: 'object', properties: { a: { title: 'A', type: 'integer' }, b: { title: 'B', type: 'integer' } }, required: ['a', 'b'], title: 'addArguments' }, outputSchema: { type: 'object', properties: { result: { title: 'Result', type: 'integer' } }, required: ['result'] } },
+  { originalName: 'echo', description: 'Echo a message', inputSchema: { type: 'object', properties: { message: { title: 'Message', type: 'string' } }, required: ['message'], title: 'echoArguments' } },
+];
+
+const memoryTools = ['create_entities', 'create_relations', 'add_observations', 'delete_entities', 'delete_observations', 'delete_relations', 'read_graph', 'search_nodes', 'open_nodes'].map((n) => ({
+  originalName: n,
+  description: `Knowledge graph: ${n.replace(/_/g, ' ')}`,
+  inputSchema: n === 'read_graph' ? { type: 'object', properties: {} } : { type: 'object', properties: { names: { type: 'array', items: { type: 'string' } } } },
+}));
+
+// ---- state -------------------------------------------------------------------------------------
+
+/** name -> { entry: config entry, rt: runtime status, tools, logs } in config order. */
+let servers = new Map();
+
+function addServer(name, entry, { state = null, lastError = null } = {}) {
+  const s = { name, entry: { disabledTools: [], ...entry }, rt: freshRuntime(), tools: [], logs: [] };
+  servers.set(name, s);
+  if (s.entry.disabled) setState(s, 'disabled');
+  else if (state === 'failed') {
+    s.rt.restarts = 5;
+    setState(s, 'failed', lastError);
+  } else if (state === 'degraded') {
+    connect(s, true);
+    s.rt.lastError = lastError;
+    s.rt.state = 'degraded';
+    s.tools = [];
+  } else connect(s, true);
+  return s;
+}
+
+function freshRuntime() {
+  return { state: 'starting', lastError: null, protocolVersion: null, sessionIssued: null, sessionId: null, reinitializations: 0, restarts: 0, connectedSinceMs: null, pid: null };
+}
+
+function toolsFor(s) {
+  if (s.name === 'everything') return everythingTools;
+  if (s.name === 'py') return pyTools;
+  if (/memory/.test(s.name) || /server-memory|memory/.test((s.entry.args ?? []).join(' '))) return memoryTools;
+  return [{ originalName: 'ping', description: 'Replies with pong', inputSchema: { type: 'object', properties: {} } }];
+}
+
+function log(s, source, line) {
+  s.logs.push({ tsMs: now(), source, line });
+  if (s.logs.length > 200) s.logs.shift();
+}
+
+function setState(s, state, lastError = null) {
+  s.rt.state = state;
+  if (lastError !== null) s.rt.lastError = lastError;
+  if (state !== 'ready' && state !== 'degraded') {
+    s.rt.connectedSinceMs = null;
+    s.rt.pid = null;
+    s.tools = [];
+  }
+}
+
+function connect(s, immediate = false) {
+  setState(s, 'starting');
+  log(s, 'gateway', s.entry.url ? `connecting to ${s.entry.url}` : `spawning ${[s.entry.command, ...(s.entry.args ?? [])].join(' ')}`);
+  const finish = () => {
+    if (!servers.has(s.name) || s.entry.disabled) return;
+    if (!s.entry.url && !/^(npx|node|uvx|python3?|deno|bun|docker)$/.test(s.entry.command ?? '') && !(s.entry.command ?? '').startsWith('/')) {
+      s.rt.restarts++;
+      setState(s, 'failed', `spawn ${s.entry.command} ENOENT: the command was not found (retrying in 8s)`);
+      log(s, 'gateway', `failed: spawn ${s.entry.command} ENOENT`);
+      broadcast();
+      return;
+    }
+    s.rt.state = 'ready';
+    s.rt.lastError = null;
+    s.rt.protocolVersion = s.entry.url ? '2025-06-18' : '2025-11-25';
+    s.rt.connectedSinceMs = now() - (immediate ? 1000 * (60 * 47 + 12) : 0);
+    if (s.entry.url) {
+      s.rt.sessionIssued = true;
+      s.rt.sessionId = 'a3f09c2e71b84d6f9e0c55d1b2a7e410';
+    } else {
+      s.rt.pid = 40000 + Math.floor(Math.random() * 9000);
+      log(s, 'stderr', `${s.name} MCP server running on stdio`);
+    }
+    s.tools = toolsFor(s);
+    log(s, 'gateway', `ready — ${s.tools.length} tools (protocol ${s.rt.protocolVersion})`);
+    broadcast();
+  };
+  if (immediate) finish();
+  else setTimeout(finish, 900);
+}
+
+function loadScenario(name) {
+  servers = new Map();
+  scenario = name;
+  if (name === 'empty') return;
+  const ev = addServer('everything', { command: 'npx', args: ['-y', '@modelcontextprotocol/server-everything@2026.8.31', 'stdio'], env: { LOG_LEVEL: 'info' }, disabledTools: name === 'demo' ? ['trigger-long-running-operation'] : [] });
+  for (const l of ['Starting default (STDIO) server...', 'Registered 13 tools, 7 prompts, 100 resources', 'everything MCP server running on stdio', 'Client requested tools/list', 'Client requested tools/call echo']) log(ev, 'stderr', l);
+  addServer('py', { url: 'http://127.0.0.1:3401/mcp', headers: { 'X-Team': 'blue', Authorization: '${secret:loopgate/py/Authorization}' } });
+  if (name === 'two') return;
+  const gh = addServer('github', { command: 'npx', args: ['-y', '@modelcontextprotocol/server-github'], env: { GITHUB_PERSONAL_ACCESS_TOKEN: '${secret:loopgate/github/GITHUB_PERSONAL_ACCESS_TOKEN}', GITHUB_API_URL: 'https://api.github.com' } }, { state: 'failed', lastError: 'process exited with status 1 before the MCP handshake (5 failed starts in a row; parked until re-enabled or restarted)' });
+  log(gh, 'stderr', 'Error: Bad credentials (401) — check GITHUB_PERSONAL_ACCESS_TOKEN');
+  log(gh, 'gateway', 'exited with status 1; giving up after 5 attempts');
+  addServer('linear', { url: 'https://mcp.linear.app/mcp', headers: { Authorization: '${secret:loopgate/linear/Authorization}' }, disabled: true });
+}
+
+// ---- views -------------------------------------------------------------------------------------
+
+function statusOf(s) {
+  const e = s.entry;
+  const exposed = s.tools.filter((t) => !e.disabledTools.includes(t.originalName));
+  const config = e.url ? { url: e.url, headers: e.headers ?? {}, disabledTools: e.disabledTools } : { command: e.command, args: e.args ?? [], env: e.env ?? {}, cwd: e.cwd ?? null, disabledTools: e.disabledTools };
+  void exposed;
+  return {
+    name: s.name,
+    transport: e.url ? 'http' : 'stdio',
+    target: e.url ?? [e.command, ...(e.args ?? [])].join(' '),
+    enabled: !e.disabled,
+    ...s.rt,
+    toolCount: s.tools.length,
+    config,
+  };
+}
+
+function exposedTools() {
+  const out = [];
+  for (const s of servers.values()) {
+    if (s.rt.state !== 'ready') continue;
+    for (const t of s.tools) if (!s.entry.disabledTools.includes(t.originalName)) out.push({ name: `${s.name}__${t.originalName}`, server: s.name, originalName: t.originalName, description: t.description ?? null });
+  }
+  return out;
+}
+
+// ---- SSE ---------------------------------------------------------------------------------------
+
+function send(res, event, data) {
+  res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+function broadcast() {
+  void saveConfig();
+  const list = [...servers.values()].map(statusOf);
+  const count = exposedTools().length;
+  for (const res of streams) {
+    send(res, 'servers', list);
+    send(res, 'tools', { count });
+  }
+}
+setInterval(() => {
+  for (const res of streams) res.write(': keep-alive\n\n');
+}, 15000).unref();
+
+function saveConfig() {
+  if (!CONFIG) return;
+  const mcpServers = Object.fromEntries([...servers.values()].map((s) => [s.name, s.entry]));
+  const text = JSON.stringify({ gateway: { port: PORT }, mcpServers }, null, 2);
+  saving = saving.then(async () => {
+    await writeFile(`${CONFIG}.tmp`, text);
+    await rename(`${CONFIG}.tmp`, CONFIG);
+  });
+  return saving;
+}
+
+/** Just enough of the MCP Streamable HTTP server side for initialize + tools/list (JSON answers). */
+async function mcp(req, res) {
+  if (req.method === 'DELETE') return json(res, 200, {});
+  if (req.method !== 'POST') {
+    res.writeHead(405, { Allow: 'POST, DELETE' });
+    return res.end();
+  }
+  const msg = await body(req);
+  if (!msg || msg.id === undefined) {
+    res.writeHead(202);
+    return res.end();
+  }
+  const reply = (result) => {
+    const headers = { 'Content-Type': 'application/json' };
+    if (msg.method === 'initialize') headers['Mcp-Session-Id'] = `mock-${Math.random().toString(16).slice(2)}`;
+    res.writeHead(200, headers);
+    res.end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
+  };
+  if (msg.method === 'initialize') {
+    return reply({ protocolVersion: msg.params?.protocolVersion ?? '2025-06-18', capabilities: { tools: { listChanged: true } }, serverInfo: { name: 'loopgate-mock', version: '0.1.0' } });
+  }
+  if (msg.method === 'tools/list') {
+    const byName = new Map();
+    for (const s of servers.values()) for (const t of s.tools) byName.set(`${s.name}__${t.originalName}`, t);
+    return reply({ tools: exposedTools().map((t) => ({ name: t.name, description: t.description ?? undefined, inputSchema: byName.get(t.name)?.inputSchema ?? { type: 'object' } })) });
+  }
+  if (msg.method === 'ping') return reply({});
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, error: { code: -32601, message: `mock: ${msg.method} not supported` } }));
+}
+
+// ---- HTTP --------------------------------------------------------------------------------------
+
+const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json' };
+
+function json(res, status, body) {
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+function authed(req) {
+  const cookie = (req.headers.cookie ?? '').split(';').map((c) => c.trim()).find((c) => c.startsWith('loopgate_token='));
+  const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  return cookie?.slice('loopgate_token='.length) === TOKEN || bearer === TOKEN;
+}
+async function body(req) {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+  } catch {
+    return null;
+  }
+}
+
+function validateInput(b, existingName) {
+  if (!b || typeof b !== 'object') return { error: 'The body must be a JSON object.', field: null };
+  if (typeof b.name !== 'string' || !/^[A-Za-z0-9_-]+$/.test(b.name) || b.name.includes('__')) return { error: 'Server names use letters, digits, "_" and "-" and may not contain "__".', field: 'name' };
+  if (!existingName && servers.has(b.name)) return { error: `A server named "${b.name}" already exists.`, field: 'name' };
+  if (existingName && b.name !== existingName && servers.has(b.name)) return { error: `A server named "${b.name}" already exists.`, field: 'name' };
+  if (b.url !== undefined) {
+    if (!/^https?:\/\//.test(b.url)) return { error: `"${b.url}" must start with http:// or https://`, field: 'url' };
+  } else if (typeof b.command !== 'string' || !b.command.trim()) return { error: 'A stdio server needs a command.', field: 'command' };
+  return null;
+}
+
+function entryFrom(b, old) {
+  const secrets = b.secrets ?? {};
+  const ref = (k) => `\${secret:loopgate/${b.name}/${k}}`;
+  const merge = (plain) => {
+    const out = { ...(plain ?? {}) };
+    for (const k of Object.keys(secrets)) out[k] = ref(k);
+    return out;
+  };
+  const base = { disabledTools: old?.disabledTools ?? [], ...(old?.disabled ? { disabled: true } : {}) };
+  if (b.url !== undefined) return { ...base, url: b.url, headers: merge(b.headers) };
+  return { ...base, command: b.command, args: b.args ?? [], env: merge(b.env), ...(b.cwd ? { cwd: b.cwd } : {}) };
+}
+
+const server = createServer(async (req, res) => {
+  const url = new URL(req.url, `http://${req.headers.host}`);
+  const path = url.pathname;
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+
+  // mock controls
+  if (path === '/__mock/drop-events') {
+    for (const r of streams) r.destroy();
+    streams.clear();
+    return json(res, 200, { ok: true });
+  }
+  if (path === '/__mock/scenario') {
+    loadScenario(url.searchParams.get('name') ?? 'demo');
+    broadcast();
+    return json(res, 200, { ok: true });
+  }
+  if (path === '/__mock/events') {
+    eventsOff = url.searchParams.get('off') === '1';
+    if (eventsOff) for (const r of streams) r.destroy();
+    return json(res, 200, { ok: true, eventsOff });
+  }
+
+  if (path === '/auth') {
+    if (url.searchParams.get('token') !== TOKEN) return json(res, 401, { error: 'wrong token' });
+    res.writeHead(303, { Location: '/', 'Set-Cookie': `loopgate_token=${TOKEN}; HttpOnly; SameSite=Strict; Path=/` });
+    return res.end();
+  }
+
+  if (path === '/mcp') {
+    if (!authed(req)) return json(res, 401, { jsonrpc: '2.0', id: null, error: { code: -32001, message: 'missing or wrong access token' } });
+    return mcp(req, res);
+  }
+
+  if (parts[0] === 'api') {
+    if (!authed(req)) {
+      res.writeHead(401, { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer realm="loopgate"' });
+      return res.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32001, message: 'missing or wrong access token' } }));
+    }
+    const m = req.method;
+    const r = parts.slice(1);
+    if (m === 'GET' && r[0] === 'info') return json(res, 200, { version: '0.1.0', mcpUrl: `http://127.0.0.1:${PORT}/mcp`, configPath: '/home/you/.config/loopgate/config.json', toolCount: exposedTools().length });
+    if (m === 'GET' && r[0] === 'events') {
+      if (eventsOff) return json(res, 503, { error: 'events off (mock)' });
+      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+      res.write('retry: 1500\n\n');
+      streams.add(res);
+      send(res, 'servers', [...servers.values()].map(statusOf));
+      send(res, 'tools', { count: exposedTools().length });
+      req.on('close', () => streams.delete(res));
+      return;
+    }
+    if (m === 'GET' && r[0] === 'tools' && r.length === 1) {
+      const tools = exposedTools();
+      return json(res, 200, { count: tools.length, tools });
+    }
+    if (r[0] === 'servers' && r.length === 1) {
+      if (m === 'GET') return json(res, 200, [...servers.values()].map(statusOf));
+      if (m === 'POST') {
+        const b = await body(req);
+        const bad = validateInput(b, null);
+        if (bad) return json(res, 400, bad);
+        const s = addServer(b.name, entryFrom(b, null));
+        if (!s.entry.disabled) connect(s);
+        broadcast();
+        return json(res, 200, { ok: true });
+      }
+    }
+    const s = servers.get(r[1]);
+    if (r[0] === 'servers' && !s) return json(res, 404, { error: `no server named "${r[1]}"` });
+    if (r[0] === 'servers' && r.length === 2) {
+      if (m === 'DELETE') {
+        servers.delete(s.name);
+        broadcast();
+        return json(res, 200, { ok: true });
+      }
+      if (m === 'PUT') {
+        const b = await body(req);
+        const bad = validateInput(b, s.name);
+        if (bad) return json(res, 400, bad);
+        s.entry = entryFrom(b, s.entry);
+        if (!s.entry.disabled) connect(s);
+        broadcast();
+        return json(res, 200, { ok: true });
+      }
+    }
+    if (r[0] === 'servers' && r.length === 3) {
+      if (m === 'GET' && r[2] === 'tools') {
+        return json(res, 200, s.tools.map((t) => ({ name: `${s.name}__${t.originalName}`, originalName: t.originalName, title: t.title ?? null, description: t.description ?? null, annotations: t.annotations ?? null, inputSchema: t.inputSchema, outputSchema: t.outputSchema ?? null, enabled: !s.entry.disabledTools.includes(t.originalName) })));
+      }
+      if (m === 'GET' && r[2] === 'logs') return json(res, 200, s.logs);
+      if (m === 'POST' && (r[2] === 'enable' || r[2] === 'disable')) {
+        const on = r[2] === 'enable';
+        if (on) {
+          delete s.entry.disabled;
+          s.rt.restarts = 0;
+          connect(s);
+        } else {
+          s.entry.disabled = true;
+          setState(s, 'disabled');
+          log(s, 'gateway', 'disabled');
+        }
+        broadcast();
+        return json(res, 200, { ok: true });
+      }
+      if (m === 'POST' && r[2] === 'restart') {
+        if (s.entry.disabled) return json(res, 400, { error: `${s.name} is disabled` });
+        s.rt.restarts++;
+        connect(s);
+        broadcast();
+        return json(res, 200, { ok: true });
+      }
+    }
+    if (r[0] === 'servers' && r.length === 5 && r[2] === 'tools' && m === 'POST') {
+      const tool = r[3];
+      if (!s.tools.some((t) => t.originalName === tool) && r[4] === 'disable') return json(res, 404, { error: `no tool named "${tool}"` });
+      const set = new Set(s.entry.disabledTools);
+      if (r[4] === 'disable') set.add(tool);
+      else set.delete(tool);
+      s.entry.disabledTools = [...set];
+      broadcast();
+      return json(res, 200, { ok: true });
+    }
+    return json(res, 404, { error: 'not found' });
+  }
+
+  // static files
+  let file = path === '/' ? '/index.html' : path;
+  file = normalize(file).replace(/^(\.\.[/\\])+/, '');
+  try {
+    const data = await readFile(join(DIST, file));
+    res.writeHead(200, { 'Content-Type': types[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache' });
+    res.end(data);
+  } catch {
+    res.writeHead(404, { 'Content-Type': 'text/plain' });
+    res.end('not found');
+  }
+});
+
+loadScenario(scenario);
+void saveConfig();
+server.listen(PORT, '127.0.0.1', () => {
+  console.log(`mock Loopgate API on http://127.0.0.1:${PORT}  (open http://127.0.0.1:${PORT}/auth?token=${TOKEN})  scenario=${scenario}`);
+});

@@ -1,0 +1,301 @@
+#!/usr/bin/env node
+// Browser tests of the Loopgate dashboard against a running gateway, as a person would use it:
+// Debian's Chromium (never a downloaded browser) drives the UI; a real MCP client
+// (@modelcontextprotocol/sdk, Streamable HTTP) checks what AI clients see; the config file is
+// read to check what was written.
+//
+//   node tests/ui/run.mjs <baseUrl> <token> <configPath> <screenshotDir>
+//
+// The gateway must have exactly two servers: `everything` (server-everything, stdio) and `py`
+// (the Python SDK server over HTTP, tools `add` and `echo`). MEMORY_SERVER_JS must name
+// server-memory's entry script (step e adds it as `memory2`; step g removes it again).
+// Prints `UI TESTS PASSED` on success; on failure the step and the reason, and exits 1.
+
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+const [baseArg, token, configPath, shotDir] = process.argv.slice(2);
+if (!baseArg || !token || !configPath || !shotDir) {
+  console.error('usage: node tests/ui/run.mjs <baseUrl> <token> <configPath> <screenshotDir>');
+  process.exit(2);
+}
+const base = baseArg.replace(/\/+$/, '');
+const memoryJs = process.env.MEMORY_SERVER_JS;
+mkdirSync(shotDir, { recursive: true });
+
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const SETTLE_MS = 60_000; // a server (re)starting: npx, python
+const TOOLS_MS = 30_000; // a change reaching tools/list
+
+// ---- helpers -----------------------------------------------------------------------------------
+
+const t0 = Date.now();
+const since = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
+let current = '(setup)';
+
+async function step(name, fn) {
+  current = name;
+  console.log(`ui: [${since()}] step ${name}`);
+  await fn();
+}
+
+class Check extends Error {}
+function assert(cond, msg) {
+  if (!cond) throw new Check(msg);
+}
+
+/** Polls `fn` until it returns a truthy value; fails with `what` (and the last value) after `ms`. */
+async function until(what, fn, ms = TOOLS_MS, every = 400) {
+  const end = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e instanceof Error ? e.message : e;
+    }
+    if (Date.now() > end) throw new Check(`timed out after ${ms / 1000}s waiting for ${what} (last: ${JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+async function api(path) {
+  const res = await fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } });
+  assert(res.ok, `GET ${path} answered HTTP ${res.status}`);
+  return res.json();
+}
+
+/** Names of the tools a real MCP client sees now (fresh session each time, all pages). */
+async function mcpToolNames() {
+  const client = new Client({ name: 'loopgate-ui-test', version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
+    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+  });
+  await client.connect(transport);
+  try {
+    const names = [];
+    let cursor;
+    do {
+      const page = await client.listTools(cursor ? { cursor } : {});
+      names.push(...page.tools.map((t) => t.name));
+      cursor = page.nextCursor;
+    } while (cursor);
+    return names;
+  } finally {
+    await transport.terminateSession().catch(() => {});
+    await client.close().catch(() => {});
+  }
+}
+
+function config() {
+  return JSON.parse(readFileSync(configPath, 'utf8'));
+}
+const entry = (name) => config().mcpServers?.[name];
+
+// ---- browser -----------------------------------------------------------------------------------
+
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const ctx = await browser.newContext({ viewport: { width: 1240, height: 860 }, colorScheme: 'light' });
+const page = await ctx.newPage();
+page.setDefaultTimeout(30_000);
+const pageErrors = [];
+page.on('pageerror', (e) => pageErrors.push(e.message));
+
+const byId = (id) => page.getByTestId(id);
+const stateOf = (name) => byId(`server-state-${name}`).getAttribute('data-state');
+const countOf = async (id) => Number(await byId(id).getAttribute('data-count'));
+
+async function go(hash) {
+  await page.evaluate((h) => {
+    location.hash = h;
+  }, hash);
+}
+
+async function shot(name) {
+  await page.evaluate(() => {
+    document.querySelectorAll('.toast button').forEach((b) => b.click()); // transient toasts
+    window.scrollTo(0, 0);
+  });
+  await page.waitForTimeout(300); // let transitions settle
+  await page.screenshot({ path: join(shotDir, `${name}.png`), fullPage: true });
+}
+
+try {
+  await step('a: sign in with /auth and see both servers ready', async () => {
+    await page.goto(`${base}/auth?token=${encodeURIComponent(token)}`);
+    await page.waitForURL((u) => u.pathname === '/' && !u.search.includes('token'));
+    assert(!page.url().includes(token), 'the token is still in the address bar');
+    const cookies = await ctx.cookies(base);
+    assert(cookies.length > 0 && cookies.every((c) => c.httpOnly), `the auth cookie must be HttpOnly (got ${JSON.stringify(cookies.map((c) => ({ name: c.name, httpOnly: c.httpOnly })))})`);
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+    assert(!stored.includes(token), 'the token was put in web storage');
+
+    for (const name of ['everything', 'py']) {
+      await byId(`server-row-${name}`).waitFor();
+      await until(`${name} to be ready`, async () => (await stateOf(name)) === 'ready', SETTLE_MS);
+      await until(`${name}'s tool count > 0`, async () => (await countOf(`server-toolcount-${name}`)) > 0);
+      assert(await byId(`server-switch-${name}`).getAttribute('role') === 'switch', `${name}'s switch has no role=switch`);
+      assert((await byId(`server-switch-${name}`).getAttribute('aria-checked')) === 'true', `${name}'s switch is not on`);
+    }
+    await until('the total tool count to equal GET /api/tools', async () => {
+      const [{ count }, shown] = await Promise.all([api('/api/tools'), countOf('total-tools')]);
+      const text = Number((await byId('total-tools').innerText()).trim());
+      return count > 0 && shown === count && text === count;
+    });
+  });
+
+  await step('b: server detail shows echo with its input schema', async () => {
+    await byId('server-row-everything').locator('.sr-target').click(); // a click anywhere on the row
+    await page.waitForURL((u) => u.hash === '#/servers/everything');
+    const row = byId('tool-row-echo');
+    await row.waitFor();
+    await byId('tool-toggle-echo').click();
+    const table = row.getByTestId('schema-table');
+    await table.waitFor();
+    assert((await table.locator('tr[data-field="message"]').count()) === 1, 'the schema table has no `message` field');
+    assert((await table.locator('tr[data-field="message"]').innerText()).includes('string'), '`message` is not shown as a string');
+    await byId('tool-echo-raw').click();
+    await until('the raw JSON schema', async () => (await row.getByTestId('schema-raw').innerText()).includes('"message"'), 5000);
+    await row.getByRole('button', { name: 'Fields' }).click();
+    await table.waitFor();
+    await until('the connection facts', async () => (await byId('server-target').innerText()).length > 0, 5000);
+  });
+
+  await step('c: the server switch turns everything off and on', async () => {
+    await go('#/');
+    const sw = byId('server-switch-everything');
+    await sw.click();
+    await until('the switch to read off', async () => (await sw.getAttribute('aria-checked')) === 'false', 5000);
+    await until('everything to show disabled', async () => (await stateOf('everything')) === 'disabled');
+    await until('tools/list without everything__ tools', async () => !(await mcpToolNames()).some((n) => n.startsWith('everything__')));
+    await until('config everything.disabled == true', () => entry('everything')?.disabled === true, 5000);
+    await until('the total tool count to follow (live, no reload)', async () => {
+      const [{ count }, shown] = await Promise.all([api('/api/tools'), countOf('total-tools')]);
+      return shown === count && !(await api('/api/tools')).tools.some((t) => t.server === 'everything');
+    });
+
+    await sw.click();
+    await until('the switch to read on', async () => (await sw.getAttribute('aria-checked')) === 'true', 5000);
+    await until('tools/list with everything__ tools again', async () => (await mcpToolNames()).some((n) => n.startsWith('everything__')));
+    await until('everything to be ready again', async () => (await stateOf('everything')) === 'ready', SETTLE_MS);
+    assert(entry('everything')?.disabled !== true, 'config still has everything disabled');
+  });
+
+  await step('d: a tool switch hides py echo from clients and brings it back', async () => {
+    await go('#/servers/py');
+    const sw = byId('tool-switch-echo');
+    await sw.waitFor();
+    assert((await sw.getAttribute('aria-checked')) === 'true', 'py echo starts off');
+    await sw.click();
+    await until('tools/list without py__echo', async () => {
+      const names = await mcpToolNames();
+      return !names.includes('py__echo') && names.includes('py__add');
+    });
+    await until('config py.disabledTools to contain "echo"', () => (entry('py')?.disabledTools ?? []).includes('echo'), 5000);
+    await until('the tool switch to read off', async () => (await sw.getAttribute('aria-checked')) === 'false', 5000);
+
+    await sw.click();
+    await until('tools/list with py__echo again', async () => (await mcpToolNames()).includes('py__echo'));
+    await until('config py.disabledTools without "echo"', () => !(entry('py')?.disabledTools ?? []).includes('echo'), 5000);
+    await until('the tool switch to read on', async () => (await sw.getAttribute('aria-checked')) === 'true', 5000);
+  });
+
+  await step('e: add memory2 through the form', async () => {
+    assert(memoryJs, 'MEMORY_SERVER_JS is not set (path of server-memory’s dist/index.js)');
+    await go('#/');
+    await byId('add-server-button').click();
+    await page.waitForURL((u) => u.hash === '#/add');
+    await byId('field-name').fill('memory2');
+    await byId('transport-stdio').click();
+    await byId('field-command').fill('node');
+    await byId('field-args').fill(memoryJs);
+    await byId('submit-server').click();
+    await page.waitForURL((u) => u.hash.startsWith('#/servers/memory2'));
+
+    await page.getByRole('link', { name: /^Servers/ }).first().click();
+    await byId('server-row-memory2').waitFor();
+    await until('memory2 to be ready', async () => (await stateOf('memory2')) === 'ready', SETTLE_MS);
+    await until('tools/list with memory2__read_graph', async () => (await mcpToolNames()).includes('memory2__read_graph'));
+    const e = entry('memory2');
+    assert(e?.command === 'node' && JSON.stringify(e.args) === JSON.stringify([memoryJs]), `config memory2 is ${JSON.stringify(e)}`);
+  });
+
+  await step('f: screenshots of every screen, light and dark', async () => {
+    for (const scheme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme: scheme });
+
+      await go('#/');
+      await byId('server-row-everything').waitFor();
+      await until('both servers ready', async () => (await stateOf('everything')) === 'ready' && (await stateOf('py')) === 'ready', SETTLE_MS);
+      await shot(`servers-${scheme}`);
+
+      await go('#/servers/everything');
+      await byId('tool-row-echo').waitFor();
+      if ((await byId('tool-toggle-echo').getAttribute('aria-expanded')) !== 'true') await byId('tool-toggle-echo').click();
+      await byId('tool-row-echo').getByTestId('schema-table').waitFor();
+      await shot(`detail-${scheme}`);
+
+      await go('#/tools');
+      await byId('tools-search').fill('echo');
+      await byId('tool-result-everything__echo').waitFor();
+      await byId('tool-result-py__echo').waitFor();
+      assert((await byId('tool-results').locator('li').count()) >= 2, 'search for echo found fewer than 2 tools');
+      await shot(`tools-${scheme}`);
+
+      await go('#/add');
+      await byId('field-name').waitFor();
+      await shot(`add-${scheme}`);
+
+      // An error from the API, shown at its field.
+      await byId('field-name').fill('badurl');
+      await byId('transport-http').click();
+      await byId('field-url').fill('ftp://example.com/mcp');
+      await byId('submit-server').click();
+      await byId('field-error-url').waitFor();
+      assert((await byId('field-error-url').innerText()).trim().length > 0, 'the URL error is empty');
+      assert(!(await api('/api/servers')).some((s) => s.name === 'badurl'), 'a refused server was added anyway');
+      await shot(`form-error-${scheme}`);
+
+      // Not signed in: a browser without the cookie.
+      const anon = await browser.newContext({ viewport: { width: 1240, height: 760 }, colorScheme: scheme });
+      const p = await anon.newPage();
+      await p.goto(`${base}/`);
+      await p.getByTestId('unauthorized').waitFor();
+      assert((await p.getByTestId('unauthorized').innerText()).includes('loopgate open'), 'the signed-out screen does not say how to sign in');
+      await p.waitForTimeout(300);
+      await p.screenshot({ path: join(shotDir, `signed-out-${scheme}.png`), fullPage: true });
+      await anon.close();
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  await step('g: remove memory2 (with confirmation)', async () => {
+    await go('#/servers/memory2');
+    await byId('remove-server').click();
+    await byId('confirm-dialog-confirm').click();
+    await page.waitForURL((u) => u.hash === '#/' || u.hash === '');
+    await until('the memory2 row to go', async () => (await byId('server-row-memory2').count()) === 0, 10_000);
+    await until('config without memory2', () => entry('memory2') === undefined, 5000);
+    await until('tools/list without memory2__ tools', async () => !(await mcpToolNames()).some((n) => n.startsWith('memory2__')));
+  });
+
+  assert(pageErrors.length === 0, `uncaught errors in the page: ${pageErrors.join(' | ')}`);
+  console.log(`ui: screenshots in ${shotDir}`);
+  console.log('UI TESTS PASSED');
+  await browser.close();
+  process.exit(0);
+} catch (e) {
+  console.error(`UI TESTS FAILED at step ${current}: ${e instanceof Error ? (e instanceof Check ? e.message : e.stack) : e}`);
+  try {
+    await page.screenshot({ path: join(shotDir, 'failure.png'), fullPage: true });
+    console.error(`ui: page at failure: ${page.url()} (screenshot ${join(shotDir, 'failure.png')})`);
+  } catch {
+    /* the browser may be gone */
+  }
+  await browser.close().catch(() => {});
+  process.exit(1);
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// Screenshots of every dashboard screen against tests/ui/mock-api.mjs, for design review.
+//   node tests/ui/mock-api.mjs --port 7399 &   (after `npm run build` in ui/)
+//   node tests/ui/shoot-mock.mjs [baseUrl=http://127.0.0.1:7399] [outDir=tests/ui/screenshots/mock] [width=1200]
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const base = process.argv[2] ?? 'http://127.0.0.1:7399';
+const out = process.argv[3] ?? new URL('./screenshots/mock', import.meta.url).pathname;
+const width = Number(process.argv[4] ?? 1200);
+mkdirSync(out, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+});
+const mock = (p) => fetch(`${base}${p}`, { method: 'POST' });
+
+try {
+  for (const scheme of ['light', 'dark']) {
+    await mock('/__mock/scenario?name=demo');
+    const ctx = await browser.newContext({ viewport: { width, height: 820 }, colorScheme: scheme, deviceScaleFactor: 1 });
+    const page = await ctx.newPage();
+    page.on('pageerror', (e) => console.error('pageerror:', e.message));
+    page.on('console', (m) => m.type() === 'error' && console.error('console:', m.text()));
+    const shot = async (name, full = true) => {
+      await page.evaluate(() => document.querySelectorAll('.toast button').forEach((b) => b.click()));
+      if (full) await page.evaluate(() => window.scrollTo(0, 0));
+      await page.waitForTimeout(350);
+      await page.screenshot({ path: join(out, `${name}-${scheme}.png`), fullPage: full });
+      console.log('saved', name, scheme);
+    };
+
+    await page.goto(`${base}/auth?token=devtoken`);
+    await page.getByTestId('server-row-everything').waitFor();
+    await shot('servers');
+
+    await page.goto(`${base}/#/servers/everything`);
+    await page.getByTestId('tool-row-search-issues').waitFor();
+    await page.getByTestId('tool-toggle-search-issues').click();
+    await page.getByTestId('schema-table').waitFor();
+    await shot('detail');
+
+    await page.getByTestId('tool-search').fill('sum');
+    await page.getByTestId('tool-toggle-get-sum').click();
+    await shot('detail-search', false);
+
+    await page.goto(`${base}/#/servers/github`);
+    await page.getByTestId('server-error').waitFor();
+    await shot('detail-failed');
+
+    await page.goto(`${base}/#/tools`);
+    await page.getByTestId('tool-results').waitFor();
+    await shot('tools-all');
+    await page.getByTestId('tools-search').fill('echo');
+    await shot('tools');
+
+    await page.goto(`${base}/#/add`);
+    await page.getByTestId('field-name').fill('github');
+    await page.getByTestId('field-command').fill('npx -y @modelcontextprotocol/server-github');
+    await page.getByTestId('add-env').click();
+    await page.locator('.kv-key-input').last().fill('GITHUB_TOKEN');
+    await page.getByTestId('env-value-0').fill('ghp_example');
+    await page.getByTestId('env-secret-0').check();
+    await shot('add');
+    await page.getByTestId('submit-server').click();
+    await page.getByTestId('field-error-name').waitFor();
+    await shot('add-error');
+
+    await page.goto(`${base}/#/servers/py/edit`);
+    await page.getByTestId('field-url').waitFor();
+    await shot('edit-http');
+
+    await page.goto(`${base}/#/servers/everything`);
+    await page.getByTestId('remove-server').click();
+    await shot('remove-confirm', false);
+    await page.keyboard.press('Escape');
+
+    await mock('/__mock/drop-events');
+    await mock('/__mock/events?off=1');
+    await page.goto(`${base}/#/`);
+    await page.getByTestId('live-indicator').and(page.locator('[data-live="reconnecting"]')).waitFor({ timeout: 10000 });
+    await page.getByTestId('offline-banner').waitFor({ timeout: 10000 });
+    await shot('reconnecting', false);
+    await mock('/__mock/events?off=0');
+
+    await mock('/__mock/scenario?name=empty');
+    await page.goto(`${base}/#/`);
+    await page.reload();
+    await page.getByTestId('servers-empty').waitFor();
+    await shot('empty', false);
+    await page.goto(`${base}/#/tools`);
+    await shot('tools-empty', false);
+    await mock('/__mock/scenario?name=demo');
+
+    const anon = await browser.newContext({ viewport: { width, height: 720 }, colorScheme: scheme });
+    const p2 = await anon.newPage();
+    await p2.goto(`${base}/`);
+    await p2.getByTestId('unauthorized').waitFor();
+    await p2.waitForTimeout(300);
+    await p2.screenshot({ path: join(out, `unauthorized-${scheme}.png`) });
+    await anon.close();
+
+    const down = await browser.newContext({ viewport: { width, height: 720 }, colorScheme: scheme });
+    const p3 = await down.newPage();
+    await p3.goto(`${base}/auth?token=devtoken`);
+    await p3.getByTestId('server-row-everything').waitFor();
+    await p3.route('**/api/**', (r) => r.abort('connectionrefused'));
+    await p3.reload();
+    await p3.getByTestId('unreachable').waitFor();
+    await p3.waitForTimeout(300);
+    await p3.screenshot({ path: join(out, `unreachable-${scheme}.png`) });
+    await down.close();
+    await ctx.close();
+  }
+} finally {
+  await browser.close();
+}

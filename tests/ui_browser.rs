@@ -1,0 +1,68 @@
+//! The web dashboard in a real browser: `tests/ui/run.mjs` drives Debian's headless Chromium
+//! with playwright-core against a real gateway (server-everything over stdio, the Python SDK
+//! server over HTTP) and checks every screen, the switches and the add form through a real MCP
+//! client (TypeScript SDK) and the config file. Screenshots of every screen, light and dark,
+//! land in `target/ui-screenshots/`.
+
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+
+use common::*;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_in_a_real_browser() {
+    assert!(
+        Path::new("/usr/bin/chromium").exists(),
+        "the browser tests need Debian's Chromium: apt-get install chromium (tests/run.sh installs it)"
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let status = std::process::Command::new("bash")
+        .arg(root.join("tests/ui/install.sh"))
+        .stdin(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "tests/ui/install.sh failed");
+
+    let (_py, py_url) = python_http_server("stateful");
+    let gw = Gw::start(json!({ "everything": everything_stdio(), "py": { "url": py_url } })).await;
+    gw.wait_ready(40).await;
+    let shots = root.join("target/ui-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let memory_js =
+        ensure_peers().join("node_modules/@modelcontextprotocol/server-memory/dist/index.js");
+    let base = gw.url.trim_end_matches("/mcp").to_string();
+    let out = tokio::process::Command::new("node")
+        .arg(root.join("tests/ui/run.mjs"))
+        .arg(&base)
+        .arg(&gw.token)
+        .arg(gw.dir.path().join("config.json"))
+        .arg(&shots)
+        .env("MEMORY_SERVER_JS", memory_js)
+        .current_dir(root.join("tests/ui"))
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    gw.stop().await;
+    assert!(
+        out.status.success() && stdout.contains("UI TESTS PASSED"),
+        "browser tests failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let pngs = std::fs::read_dir(&shots)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "png")
+        })
+        .count();
+    assert!(pngs >= 10, "only {pngs} screenshots in {}", shots.display());
+}
