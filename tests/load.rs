@@ -1,0 +1,101 @@
+//! Load: 64 concurrent client sessions, each making calls spread across several backends (a
+//! real Python SDK server over HTTP, server-memory over stdio, and the fast mock), with zero
+//! errors and bounded memory. CI uses 40 calls per session; `LOOPGATE_LOAD_CALLS=2000` runs the
+//! full 64 × 2,000.
+
+mod common;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use common::mock::{MockBackend, Mode};
+use common::*;
+use rmcp::model::CallToolRequestParams;
+use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::StreamableHttpClientTransport;
+use serde_json::json;
+
+fn rss_mb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        / 1024
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_four_sessions_without_errors() {
+    let calls: usize = std::env::var("LOOPGATE_LOAD_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    let (_py, py_url) = python_http_server("stateless");
+    let mock = MockBackend::start(Mode::Strict).await;
+    let gw = Gw::start(
+        json!({ "py": { "url": py_url }, "memory": memory_stdio(), "mock": { "url": mock.url } }),
+    )
+    .await;
+    gw.wait_ready(40).await;
+    let targets = [
+        ("py__add", json!({"a": 1, "b": 2}), "3"),
+        ("memory__read_graph", json!({}), "entities"),
+        ("mock__echo", json!({"message": "m"}), "mock echo: m"),
+    ];
+
+    let errors = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicU64::new(0));
+    let rss_start = rss_mb();
+    let mut sessions = Vec::new();
+    for s in 0..64usize {
+        let (url, token) = (gw.url.clone(), gw.token.clone());
+        let targets = targets.clone();
+        let (errors, done) = (errors.clone(), done.clone());
+        sessions.push(tokio::spawn(async move {
+            let mut cfg = StreamableHttpClientTransportConfig::with_uri(url.as_str());
+            cfg.auth_header = Some(token);
+            let client = ()
+                .serve_with_lifecycle(
+                    StreamableHttpClientTransport::from_config(cfg),
+                    ClientLifecycleMode::Initialize,
+                )
+                .await
+                .unwrap();
+            for i in 0..calls {
+                let (tool, args, expect) = &targets[(s + i) % targets.len()];
+                let mut p = CallToolRequestParams::new(tool.to_string());
+                p.arguments = args.as_object().cloned();
+                match client.peer().call_tool(p).await {
+                    Ok(r)
+                        if r.is_error != Some(true)
+                            && serde_json::to_string(&r.content).unwrap().contains(expect) => {}
+                    other => {
+                        if errors.fetch_add(1, Ordering::SeqCst) < 3 {
+                            eprintln!("session {s} call {i} {tool}: {other:?}");
+                        }
+                    }
+                }
+                done.fetch_add(1, Ordering::SeqCst);
+            }
+            client.cancel().await.unwrap();
+        }));
+    }
+    let mut peak = rss_start;
+    for s in sessions {
+        s.await.unwrap();
+        peak = peak.max(rss_mb());
+    }
+    assert_eq!(done.load(Ordering::SeqCst), 64 * calls as u64);
+    assert_eq!(errors.load(Ordering::SeqCst), 0, "calls failed under load");
+    assert!(
+        peak.saturating_sub(rss_start) < 200,
+        "memory grew from {rss_start} to {peak} MiB"
+    );
+    gw.stop().await;
+}
