@@ -122,6 +122,12 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
     let guard = std::sync::Arc::new(GuardConfig {
         token: (!auth_none).then(|| token.clone().into()),
         port: addr.port(),
+        client_tokens: std::sync::Arc::new(arc_swap::ArcSwap::from_pointee(
+            token::client_tokens(&options.config_path, &secrets)
+                .await?
+                .into_values()
+                .collect(),
+        )),
         extra_host: (!addr.ip().is_loopback()).then_some(addr.ip()),
     });
     let state = AppState {

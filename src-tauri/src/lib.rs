@@ -15,7 +15,9 @@
 
 pub mod app;
 pub mod cli;
+pub mod clients;
 pub mod config;
+pub mod connect;
 pub mod gateway;
 pub mod http;
 pub mod secrets;

@@ -121,6 +121,102 @@ pub async fn load_or_create(
     }
 }
 
+/// The keychain entry holding the per-client tokens of `config_path` (a JSON object
+/// `{client id: token}`).
+pub fn clients_keychain_name(config_path: &Path) -> String {
+    keychain_name(config_path).replace("gateway-token.", "client-tokens.")
+}
+
+/// The owner-only file holding per-client tokens when no keychain is reachable.
+pub fn clients_file(config_path: &Path) -> PathBuf {
+    config_path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("client-tokens.json")
+}
+
+/// The per-client tokens (`client id → token`) of the gateway configured at `config_path`.
+/// Each wired client gets its own, so one can be revoked without touching the others.
+///
+/// Errors: [`TokenError`] when the keychain refuses or the file is unreadable.
+pub async fn client_tokens(
+    config_path: &Path,
+    secrets: &SecretStore,
+) -> Result<std::collections::BTreeMap<String, String>, TokenError> {
+    let text = if secrets.status().await.is_ok() {
+        match secrets.get(&clients_keychain_name(config_path)).await {
+            Ok(t) => Some(t),
+            Err(SecretError::NotSet(_)) => None,
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        let path = clients_file(config_path);
+        match std::fs::read_to_string(&path) {
+            Ok(t) => Some(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => return Err(TokenError::File { path, source }),
+        }
+    };
+    Ok(text
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default())
+}
+
+async fn save_client_tokens(
+    config_path: &Path,
+    secrets: &SecretStore,
+    tokens: &std::collections::BTreeMap<String, String>,
+) -> Result<(), TokenError> {
+    let text = serde_json::to_string(tokens).expect("tokens serialize");
+    if secrets.status().await.is_ok() {
+        return Ok(secrets
+            .set(&clients_keychain_name(config_path), &text)
+            .await?);
+    }
+    let path = clients_file(config_path);
+    let err = |source| TokenError::File {
+        path: path.clone(),
+        source,
+    };
+    crate::config::store::write_atomic(&path, text.as_bytes()).map_err(err)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(err)?;
+    }
+    Ok(())
+}
+
+/// The token of `client` (an id like `cursor`), created if it has none yet.
+pub async fn issue_client_token(
+    config_path: &Path,
+    secrets: &SecretStore,
+    client: &str,
+) -> Result<String, TokenError> {
+    let mut tokens = client_tokens(config_path, secrets).await?;
+    if let Some(t) = tokens.get(client) {
+        return Ok(t.clone());
+    }
+    let token = generate();
+    tokens.insert(client.to_string(), token.clone());
+    save_client_tokens(config_path, secrets, &tokens).await?;
+    Ok(token)
+}
+
+/// Revokes `client`'s token; `Ok(false)` when it had none.
+pub async fn revoke_client_token(
+    config_path: &Path,
+    secrets: &SecretStore,
+    client: &str,
+) -> Result<bool, TokenError> {
+    let mut tokens = client_tokens(config_path, secrets).await?;
+    if tokens.remove(client).is_none() {
+        return Ok(false);
+    }
+    save_client_tokens(config_path, secrets, &tokens).await?;
+    Ok(true)
+}
+
 /// A fresh random token: 32 bytes from the OS RNG, as 64 hex characters.
 pub fn generate() -> String {
     let bytes: [u8; 32] = rand::random();

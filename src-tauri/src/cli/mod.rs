@@ -5,9 +5,12 @@
 //! - `loopgate token` — print the access token; `loopgate open` — open the dashboard.
 //! - `loopgate secret set|list|rm`, `loopgate import FILE` — the keychain — [`secret`].
 //!
+//! - `loopgate connect`, `loopgate client …` — desktop AI clients — [`clients`].
+//!
 //! [`client`] talks to a running gateway's `/api`.
 
 mod client;
+mod clients;
 mod secret;
 mod serve;
 mod status;
@@ -70,11 +73,45 @@ pub enum Command {
         #[command(subcommand)]
         action: SecretCommand,
     },
+    /// A stdio MCP server that bridges to the running gateway (for clients that only start
+    /// stdio servers, like Claude Desktop). Exits with an error when no gateway is running.
+    Connect,
+    /// Wire Loopgate into desktop AI clients, or take their servers into Loopgate.
+    Client {
+        /// What to do.
+        #[command(subcommand)]
+        action: ClientCommand,
+    },
     /// Add the servers of another client's config (Claude Desktop, Cursor, …), moving secret
     /// env values and Authorization headers into the OS keychain. The file is not modified.
     Import {
         /// The config file to read (a JSON object with "mcpServers").
         file: PathBuf,
+    },
+}
+
+/// `loopgate client …`
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Show the known clients, whether each is installed here and wired to Loopgate.
+    List,
+    /// Add Loopgate to a client's config (claude-desktop, claude-code, cursor, vscode, windsurf).
+    Install {
+        /// Client id.
+        name: String,
+    },
+    /// Remove Loopgate's entry from a client's config and revoke its token.
+    Uninstall {
+        /// Client id.
+        name: String,
+    },
+    /// Take the servers configured in a client into Loopgate (secrets to the keychain).
+    Import {
+        /// Client id.
+        name: String,
+        /// Also replace them in the client by the single Loopgate entry.
+        #[arg(long)]
+        replace: bool,
     },
 }
 
@@ -186,5 +223,17 @@ async fn run(cli: Cli) -> Result<()> {
             SecretCommand::Rm { name } => secret::rm(&path, &secrets, &name).await,
         },
         Command::Import { file } => secret::import(&path, &secrets, &file).await,
+        Command::Connect => clients::connect(&path, secrets).await,
+        Command::Client { action } => match action {
+            ClientCommand::List => {
+                clients::list();
+                Ok(())
+            }
+            ClientCommand::Install { name } => clients::install(&path, &secrets, &name).await,
+            ClientCommand::Uninstall { name } => clients::uninstall(&path, &secrets, &name).await,
+            ClientCommand::Import { name, replace } => {
+                clients::import_from(&path, &secrets, &name, replace).await
+            }
+        },
     }
 }

@@ -133,14 +133,27 @@ pub async fn rm(path: &Path, secrets: &SecretStore, name: &str) -> Result<()> {
     Ok(())
 }
 
-/// `loopgate import FILE`: add another client's servers, moving secret values to the keychain.
-pub async fn import(path: &Path, secrets: &SecretStore, file: &Path) -> Result<()> {
-    let (store, _) = Store::open_or_init(path)?;
-    let plan = import::plan(file, &store.current())?;
+/// Where imported servers came from (for messages).
+pub enum ImportSource<'a> {
+    /// A config file.
+    File(&'a Path),
+    /// A known client's config.
+    Client(&'static str),
+}
+
+/// Stores an import plan's secrets, adds its servers and tells a running gateway to reload.
+pub async fn apply_import(
+    path: &Path,
+    secrets: &SecretStore,
+    store: &Store,
+    plan: import::ImportPlan,
+    source: ImportSource<'_>,
+) -> Result<()> {
     if !plan.secrets.is_empty() {
-        secrets.status().await.context(
-            "not imported: the secret values in this file would have no safe place to go",
-        )?;
+        secrets
+            .status()
+            .await
+            .context("not imported: the secret values would have no safe place to go")?;
     }
     for s in &plan.secrets {
         secrets.set(&s.name, &s.value).await?;
@@ -166,7 +179,10 @@ pub async fn import(path: &Path, secrets: &SecretStore, file: &Path) -> Result<(
         path.display(),
         added.join(", ")
     );
-    println!("{} was not modified.", file.display());
+    match source {
+        ImportSource::File(file) => println!("{} was not modified.", file.display()),
+        ImportSource::Client(name) => println!("{name}'s config was not modified."),
+    }
     match client::call(path, secrets, reqwest::Method::POST, "config/reload", None).await {
         Ok(_) => println!("The running gateway picked up the new servers."),
         Err(ApiError::NotRunning(_)) => {}
@@ -175,4 +191,11 @@ pub async fn import(path: &Path, secrets: &SecretStore, file: &Path) -> Result<(
         }
     }
     Ok(())
+}
+
+/// `loopgate import FILE`: add another client's servers, moving secret values to the keychain.
+pub async fn import(path: &Path, secrets: &SecretStore, file: &Path) -> Result<()> {
+    let (store, _) = Store::open_or_init(path)?;
+    let plan = import::plan(file, &store.current())?;
+    apply_import(path, secrets, &store, plan, ImportSource::File(file)).await
 }

@@ -115,8 +115,15 @@ pub fn plan(source: &Path, current: &Config) -> Result<ImportPlan, ConfigError> 
                 .into(),
         });
     }
+    Ok(plan_entries(parsed.mcp_servers, current))
+}
+
+/// Plans adding `entries` (servers by their names in another client) to `current`: names are
+/// made valid, taken names and invalid entries are skipped with the reason, and secret-looking
+/// values are moved out (see the module docs).
+pub fn plan_entries(entries: IndexMap<String, ServerEntry>, current: &Config) -> ImportPlan {
     let mut out = ImportPlan::default();
-    for (original, entry) in parsed.mcp_servers {
+    for (original, entry) in entries {
         let name = safe_server_name(&original);
         if current.mcp_servers.contains_key(&name) || out.servers.contains_key(&name) {
             out.skipped.push((
@@ -153,7 +160,7 @@ pub fn plan(source: &Path, current: &Config) -> Result<ImportPlan, ConfigError> 
         move_values(&mut entry.headers);
         out.servers.insert(name, entry);
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]

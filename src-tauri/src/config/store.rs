@@ -55,31 +55,37 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
-/// Writes `config` to `path` atomically: a temp file in the same directory is written,
-/// flushed to disk and renamed over `path`. Creates the parent directory if needed.
+/// Writes `bytes` to `path` atomically: a temp file in the same directory is written, flushed
+/// to disk and renamed over `path`, so readers see the old or the new content, never a torn
+/// file. Creates the parent directory if needed.
 ///
-/// Errors: [`ConfigError::Io`] naming `path`.
-pub fn save_atomic(path: &Path, config: &Config) -> Result<(), ConfigError> {
-    let io = |source| ConfigError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+/// Errors: the OS error.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io)?;
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".loopgate-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Writes `config` to `path` atomically (see [`write_atomic`]) as pretty JSON.
+///
+/// Errors: [`ConfigError::Io`] naming `path`.
+pub fn save_atomic(path: &Path, config: &Config) -> Result<(), ConfigError> {
     let mut json = serde_json::to_string_pretty(config).expect("config serializes");
     json.push('\n');
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".config-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io)?;
-    tmp.write_all(json.as_bytes()).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    write_atomic(path, json.as_bytes()).map_err(|source| ConfigError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// The config file and the one writer of it.

@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use events::{ClientHub, ListsChanged};
 pub use handler::GatewayHandler;
-pub use registry::Registry;
+pub use registry::{Naming, Registry};
 
 use crate::upstream::{Event, Supervisor};
 
@@ -31,16 +31,24 @@ pub const COALESCE: Duration = Duration::from_millis(30);
 /// The shared state behind every client session.
 pub struct Gateway {
     supervisor: Supervisor,
+    naming: Naming,
     registry: ArcSwap<Registry>,
     clients: ClientHub,
     generation: tokio::sync::watch::Sender<u64>,
 }
 
 impl Gateway {
-    /// A gateway over `supervisor`; call [`Gateway::spawn`] to keep it up to date.
+    /// A gateway over `supervisor` with namespaced names; call [`Gateway::spawn`] to keep it up
+    /// to date.
     pub fn new(supervisor: Supervisor) -> Arc<Gateway> {
-        let registry = Registry::build(&supervisor.snapshot());
+        Self::with_naming(supervisor, Naming::Namespaced)
+    }
+
+    /// A gateway over `supervisor` naming tools per `naming`.
+    pub fn with_naming(supervisor: Supervisor, naming: Naming) -> Arc<Gateway> {
+        let registry = Registry::build(&supervisor.snapshot(), naming);
         Arc::new(Gateway {
+            naming,
             supervisor,
             registry: ArcSwap::from_pointee(registry),
             clients: ClientHub::default(),
@@ -71,7 +79,7 @@ impl Gateway {
 
     /// Rebuilds the registry now and notifies clients of what changed. Returns what changed.
     pub async fn rebuild(&self) -> ListsChanged {
-        let next = Registry::build(&self.supervisor.snapshot());
+        let next = Registry::build(&self.supervisor.snapshot(), self.naming);
         let (t0, p0, r0) = self.registry.load().fingerprint();
         let (t1, p1, r1) = next.fingerprint();
         self.registry.store(Arc::new(next));

@@ -48,6 +48,17 @@ pub struct ExposedTool {
     pub route: Route,
 }
 
+/// How exposed names are formed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Naming {
+    /// `<server>__<name>` (the gateway).
+    #[default]
+    Namespaced,
+    /// Names as the servers give them (the `loopgate connect` bridge, which fronts one server:
+    /// the gateway itself). With several servers, a clashing name gets a `_2` suffix.
+    Transparent,
+}
+
 /// The merged, namespaced catalog of all ready servers. Immutable; rebuilt on every change.
 #[derive(Debug, Default)]
 pub struct Registry {
@@ -85,11 +96,16 @@ fn fit(name: String, full: &str) -> String {
 #[derive(Default)]
 struct Namer {
     used: HashSet<String>,
+    transparent: bool,
 }
 
 impl Namer {
     fn name(&mut self, server: &str, original: &str) -> String {
-        let full = format!("{server}{SEPARATOR}{original}");
+        let full = if self.transparent {
+            original.to_string()
+        } else {
+            format!("{server}{SEPARATOR}{original}")
+        };
         let base = fit(sanitize(&full), &full);
         let mut candidate = base.clone();
         let mut n = 2;
@@ -111,11 +127,18 @@ fn template_prefix(template: &str) -> &str {
 
 impl Registry {
     /// Builds the registry from the servers that have a live connection, in config order,
-    /// hiding each server's `disabledTools`.
-    pub fn build(snapshot: &Snapshot) -> Registry {
+    /// hiding each server's `disabledTools`, naming per `naming`.
+    pub fn build(snapshot: &Snapshot, naming: Naming) -> Registry {
         let mut reg = Registry::default();
-        let mut tool_names = Namer::default();
-        let mut prompt_names = Namer::default();
+        let transparent = naming == Naming::Transparent;
+        let mut tool_names = Namer {
+            transparent,
+            ..Namer::default()
+        };
+        let mut prompt_names = Namer {
+            transparent,
+            ..Namer::default()
+        };
         for (server, view) in snapshot {
             if view.connection.is_none() {
                 continue;

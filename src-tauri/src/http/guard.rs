@@ -24,6 +24,9 @@ pub struct GuardConfig {
     pub token: Option<Arc<str>>,
     /// Port the gateway listens on (for the allowed Origins).
     pub port: u16,
+    /// Per-client tokens (accepted like the main token); replaced when clients are wired or
+    /// revoked.
+    pub client_tokens: std::sync::Arc<arc_swap::ArcSwap<Vec<String>>>,
     /// A non-loopback address the gateway was explicitly allowed to bind
     /// (`gateway.unsafeAllowNonLoopback`); `Host` may then name it too.
     pub extra_host: Option<std::net::IpAddr>,
@@ -158,7 +161,7 @@ pub fn check(cfg: &GuardConfig, headers: &HeaderMap) -> Result<(), Rejection> {
     check_origin(cfg, headers)?;
     if let Some(expected) = &cfg.token {
         match presented_token(headers) {
-            Some(given) if token::matches(expected, &given) => {}
+            Some(given) if token::matches(expected, &given) || cfg.client_tokens.load().iter().any(|t| token::matches(t, &given)) => {}
             Some(_) => return Err(reject(StatusCode::UNAUTHORIZED, "Unauthorized: wrong access token; `loopgate token` prints the right one")),
             None => {
                 return Err(reject(
@@ -212,6 +215,7 @@ mod tests {
         let cfg = GuardConfig {
             token: Some("secret".into()),
             port: 7337,
+            client_tokens: Default::default(),
             extra_host: None,
         };
         let ok = [
@@ -275,6 +279,7 @@ mod tests {
         let open = GuardConfig {
             token: None,
             port: 1,
+            client_tokens: Default::default(),
             extra_host: None,
         };
         assert!(check(&open, &headers(&[("host", "127.0.0.1:1")])).is_ok());

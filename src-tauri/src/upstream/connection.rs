@@ -524,3 +524,36 @@ impl Drop for RouteGuard {
             .remove(&self.token);
     }
 }
+
+/// On 2026-07-28 connections list-changed notifications only arrive on a
+/// `subscriptions/listen` stream: opens one and notifies `changed` for each notification.
+/// Returns the task (abort it when the connection ends), or `None` on initialize-based
+/// connections, where notifications reach [`BackendClient`] directly.
+pub fn follow_list_changes(
+    connection: &Arc<Connection>,
+    changed: Arc<Notify>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let modern = connection
+        .protocol_version()
+        .is_some_and(|v| v.as_str() >= "2026-07-28");
+    if !modern {
+        return None;
+    }
+    let peer = connection.peer().clone();
+    let name = connection.name().to_string();
+    Some(tokio::spawn(async move {
+        let filter = rmcp::model::SubscriptionFilter::builder()
+            .tools_list_changed()
+            .prompts_list_changed()
+            .resources_list_changed()
+            .build();
+        match peer.listen(filter).await {
+            Ok(mut sub) => {
+                while let Ok(Some(_)) = sub.next().await {
+                    changed.notify_one();
+                }
+            }
+            Err(e) => tracing::debug!(server = %name, "subscriptions/listen not available: {e}"),
+        }
+    }))
+}

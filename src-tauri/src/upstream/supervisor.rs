@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
 use indexmap::IndexMap;
-use rmcp::model::{Prompt, Resource, ResourceTemplate, SubscriptionFilter, Tool};
+use rmcp::model::{Prompt, Resource, ResourceTemplate, Tool};
 use serde::Serialize;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
@@ -490,7 +490,7 @@ impl Runner {
                 v.status.last_error = Some(format!("connected, but listing failed: {e}"));
             });
         }
-        let listener = self.spawn_listener(&connection, changed.clone());
+        let listener = connection::follow_list_changes(&connection, changed.clone());
         let observer = connection.session().cloned();
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         let end = loop {
@@ -560,40 +560,6 @@ impl Runner {
             v.status.state = ServerState::Degraded;
             v.status.last_error = Some(format!("re-listing failed: {e}"));
         });
-    }
-
-    /// On 2026-07-28 connections list-changed notifications only arrive on a
-    /// `subscriptions/listen` stream: open one and forward to `changed`.
-    fn spawn_listener(
-        &self,
-        connection: &Arc<Connection>,
-        changed: Arc<tokio::sync::Notify>,
-    ) -> Option<JoinHandle<()>> {
-        let modern = connection
-            .protocol_version()
-            .is_some_and(|v| v.as_str() >= "2026-07-28");
-        if !modern {
-            return None;
-        }
-        let peer = connection.peer().clone();
-        let name = self.name.clone();
-        Some(tokio::spawn(async move {
-            let filter = SubscriptionFilter::builder()
-                .tools_list_changed()
-                .prompts_list_changed()
-                .resources_list_changed()
-                .build();
-            match peer.listen(filter).await {
-                Ok(mut sub) => {
-                    while let Ok(Some(_)) = sub.next().await {
-                        changed.notify_one();
-                    }
-                }
-                Err(e) => {
-                    tracing::debug!(server = %name, "subscriptions/listen not available: {e}")
-                }
-            }
-        }))
     }
 
     /// Re-lists tools, prompts and resources and publishes them with a `ready` state.

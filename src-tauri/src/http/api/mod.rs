@@ -20,9 +20,13 @@
 //! - `POST /api/config/reload` → `{ changed }` (after `loopgate import` or a hand edit; an
 //!   invalid file is refused and the running config stays)
 //!
+//! Clients (the "Connect a client" page, [`clients`]):
+//! - `GET  /api/clients`, `POST /api/clients/{id}/install|uninstall`, `POST /api/clients/tokens/reload`
+//!
 //! Errors are `{ "error": "…" }` (plus `"field"` for invalid input): 404 for an unknown
 //! server or tool, 400 for refused input; the config is unchanged after an error.
 
+pub mod clients;
 pub mod events;
 pub mod servers;
 
@@ -63,6 +67,10 @@ pub fn routes() -> Router<AppState> {
         .route("/servers/{name}/restart", post(restart))
         .route("/secrets/{name}/changed", post(secret_changed))
         .route("/config/reload", post(reload))
+        .route("/clients", get(clients::list))
+        .route("/clients/tokens/reload", post(clients::reload))
+        .route("/clients/{id}/install", post(clients::install))
+        .route("/clients/{id}/uninstall", post(clients::uninstall))
 }
 
 /// An API error response: `status` with `{"error": message, "field": field}`.

@@ -1,0 +1,100 @@
+//! `loopgate connect`: a stdio MCP server that bridges to the running gateway, for clients
+//! that only launch stdio servers (Claude Desktop).
+//!
+//! It is the gateway's own machinery pointed at one backend — the running gateway's `/mcp`,
+//! authenticated with its token (or a client's own token) — with tool names passed through
+//! unchanged ([`Naming::Transparent`]): the stdio side speaks both protocol eras, relays
+//! progress, cancellation and `notifications/tools/list_changed`, and if the gateway restarts
+//! it reconnects with backoff. When no gateway is running at start, it says so on stderr and
+//! exits non-zero (it never starts a gateway of its own, so one gateway owns the servers).
+
+use std::time::{Duration, Instant};
+
+use rmcp::ServiceExt;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::gateway::{Gateway, GatewayHandler, Naming};
+use crate::secrets::SecretStore;
+use crate::upstream::{ServerState, Supervisor};
+
+/// Name of the single backend (the gateway) inside the bridge.
+const UPSTREAM: &str = "gateway";
+
+/// Why the bridge could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// Nothing answers at the gateway's address.
+    #[error("no Loopgate gateway is running on {0}; start it with `loopgate serve` (or open the Loopgate app), then restart this client")]
+    NotRunning(String),
+    /// The gateway refused the token or the handshake failed.
+    #[error("cannot use the gateway at {addr}: {message}")]
+    Refused {
+        /// The gateway address.
+        addr: String,
+        /// Why.
+        message: String,
+    },
+    /// stdio failed.
+    #[error("stdio: {0}")]
+    Stdio(String),
+}
+
+/// Serves MCP on stdin/stdout until stdin closes, forwarding to the gateway at `addr`
+/// (`host:port`) with `token`.
+///
+/// Errors: [`ConnectError::NotRunning`] when nothing listens at `addr`,
+/// [`ConnectError::Refused`] when the gateway does not accept the connection within 30 s.
+pub async fn run(addr: &str, token: &str, secrets: SecretStore) -> Result<(), ConnectError> {
+    if tokio::net::TcpStream::connect(addr).await.is_err() {
+        return Err(ConnectError::NotRunning(addr.to_string()));
+    }
+    let entry = json!({"url": format!("http://{addr}/mcp"), "headers": {"Authorization": format!("Bearer {token}")}});
+    let config: Config = serde_json::from_value(json!({ "mcpServers": { UPSTREAM: entry } }))
+        .expect("bridge config");
+    let supervisor = Supervisor::new(secrets);
+    let gateway = Gateway::with_naming(supervisor.clone(), Naming::Transparent);
+    let shutdown = CancellationToken::new();
+    let follower = gateway.spawn(shutdown.clone());
+    supervisor.apply(&config).await;
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let snap = supervisor.snapshot();
+        let status = &snap[UPSTREAM].status;
+        if status.state == ServerState::Ready {
+            break;
+        }
+        if Instant::now() > deadline
+            || (status.state == ServerState::Failed && status.restarts >= 1)
+        {
+            let message = status
+                .last_error
+                .clone()
+                .unwrap_or_else(|| "no answer".into());
+            supervisor.shutdown().await;
+            return Err(ConnectError::Refused {
+                addr: addr.to_string(),
+                message,
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    gateway.rebuild().await;
+
+    let result = match GatewayHandler::new(gateway.clone())
+        .serve(rmcp::transport::stdio())
+        .await
+    {
+        Ok(service) => {
+            let _ = service.waiting().await;
+            Ok(())
+        }
+        Err(e) => Err(ConnectError::Stdio(e.to_string())),
+    };
+    shutdown.cancel();
+    follower.abort();
+    supervisor.shutdown().await;
+    result
+}

@@ -1,0 +1,84 @@
+//! Desktop AI clients through the API (the dashboard's "Connect a client" page):
+//!
+//! - `GET  /api/clients` → `{ clients: [ClientState], snippets: { mcpUrl, stdioCommand } }`
+//! - `POST /api/clients/{id}/install` / `uninstall` → `{ ok, change }`; the client gets (or
+//!   loses) its own access token, effective at once
+//! - `POST /api/clients/tokens/reload` → re-reads the per-client tokens (after the CLI changed
+//!   them)
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::ApiError;
+use crate::clients::{self, writer::Change};
+use crate::http::AppState;
+
+fn change_json(change: &Change) -> Value {
+    match change {
+        Change::Unchanged => json!({"written": false}),
+        Change::Written { backup } => json!({"written": true, "backup": backup}),
+    }
+}
+
+/// Re-reads the per-client tokens into the guard.
+pub async fn reload_tokens(s: &AppState) -> Result<(), ApiError> {
+    let tokens = crate::token::client_tokens(s.store.path(), &s.secrets)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    s.guard
+        .client_tokens
+        .store(std::sync::Arc::new(tokens.into_values().collect()));
+    Ok(())
+}
+
+/// `GET /api/clients`.
+pub async fn list(State(s): State<AppState>) -> Json<Value> {
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "loopgate".into());
+    let non_default = crate::config::default_config_path().is_none_or(|d| d != s.store.path());
+    let stdio = if non_default {
+        format!("{exe} connect --config {}", s.store.path().display())
+    } else {
+        format!("{exe} connect")
+    };
+    Json(
+        json!({"clients": clients::states(), "snippets": {"mcpUrl": s.mcp_url, "stdioCommand": stdio}}),
+    )
+}
+
+/// `POST /api/clients/{id}/install`.
+pub async fn install(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let client = clients::find(&id).map_err(|m| ApiError::new(StatusCode::NOT_FOUND, m))?;
+    let exe = std::env::current_exe()
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let change = clients::install(&client, s.store.path(), &s.secrets, &s.mcp_url, &exe)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    reload_tokens(&s).await?;
+    Ok(Json(json!({"ok": true, "change": change_json(&change)})))
+}
+
+/// `POST /api/clients/{id}/uninstall`.
+pub async fn uninstall(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let client = clients::find(&id).map_err(|m| ApiError::new(StatusCode::NOT_FOUND, m))?;
+    let change = clients::uninstall(&client, s.store.path(), &s.secrets)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    reload_tokens(&s).await?;
+    Ok(Json(json!({"ok": true, "change": change_json(&change)})))
+}
+
+/// `POST /api/clients/tokens/reload`.
+pub async fn reload(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
+    reload_tokens(&s).await?;
+    Ok(Json(json!({"ok": true})))
+}
