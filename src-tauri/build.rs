@@ -44,12 +44,16 @@ fn run(cmd: &str, args: &[&str]) -> Result<(), String> {
     if out.status.success() {
         Ok(())
     } else {
-        let tail: String = String::from_utf8_lossy(&out.stderr)
+        let all = format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lines: Vec<&str> = all
             .lines()
-            .rev()
-            .take(5)
-            .collect::<Vec<_>>()
-            .join(" | ");
+            .filter(|l| !l.trim().is_empty() && !l.starts_with("npm warn"))
+            .collect();
+        let tail = lines[lines.len().saturating_sub(5)..].join(" | ");
         Err(format!("`{cmd} {}` failed: {tail}", args.join(" ")))
     }
 }
