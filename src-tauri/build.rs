@@ -1,5 +1,7 @@
 //! Build script: builds the web dashboard (`ui/`, Vite) into `ui/dist` and embeds it in the
-//! binary with memory-serve, so `loopgate serve` serves it at `/` with no manual step.
+//! binary with memory-serve, so `loopgate serve` serves it at `/` with no manual step. With
+//! the `desktop` feature it also runs tauri-build (root `tauri.conf.json`, `icons/`,
+//! `src-tauri/capabilities/`).
 //!
 //! `npm ci` runs when `ui/node_modules` is missing or older than `ui/package-lock.json`, then
 //! `npm run build`. Without Node.js (or when the build fails) a page explaining how to build
@@ -32,6 +34,11 @@ fn main() {
     // SAFETY of intent: build scripts are single-threaded; this only silences memory-serve's log.
     std::env::set_var("MEMORY_SERVE_QUIET", "1");
     memory_serve::load_directory_with_embed(dist, true);
+    #[cfg(feature = "desktop")]
+    tauri_build::try_build(
+        tauri_build::Attributes::new().capabilities_path_pattern("./src-tauri/capabilities/**/*"),
+    )
+    .expect("tauri-build (tauri.conf.json, icons/, capabilities/)");
 }
 
 fn run(cmd: &str, args: &[&str]) -> Result<(), String> {

@@ -16,6 +16,12 @@ command -v dbus-send >/dev/null || need+=(dbus-bin)
 command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
 # Headless Chromium for the dashboard's browser tests (never a downloaded browser).
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# The desktop app (Tauri 2: GTK + WebKitGTK) and its test under Xvfb.
+pkg-config --exists webkit2gtk-4.1 2>/dev/null || need+=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev pkg-config)
+command -v Xvfb >/dev/null || need+=(xvfb xauth)
+command -v xdotool >/dev/null || need+=(xdotool)
+command -v import >/dev/null || need+=(imagemagick)
+command -v dbus-run-session >/dev/null || need+=(dbus)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "tests: installing Debian packages: ${need[*]}" >&2
@@ -33,6 +39,11 @@ trap 'rm -f "$log"' EXIT
 set +e
 cargo test --no-default-features "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+# The desktop build and its Xvfb test (the rest of the suite does not need GTK).
+if [ "$status" = 0 ] && [ -z "${LOOPGATE_SKIP_DESKTOP:-}" ]; then
+  cargo test --features desktop --test desktop 2>&1 | tee -a "$log"
+  status=${PIPESTATUS[0]}
+fi
 set -e
 # One closing line over every test binary: "N passed, N failed".
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }

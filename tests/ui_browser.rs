@@ -26,6 +26,11 @@ async fn dashboard_in_a_real_browser() {
         .unwrap();
     assert!(status.success(), "tests/ui/install.sh failed");
 
+    // The Connect page writes client configs under HOME: point it at a temporary home (this
+    // binary has only this test, so changing the environment here races with nothing).
+    let home = tempfile::tempdir().unwrap();
+    std::env::set_var("HOME", home.path());
+    std::env::set_var("XDG_CONFIG_HOME", home.path().join(".config"));
     let (_py, py_url) = python_http_server("stateful");
     let gw = Gw::start(json!({ "everything": everything_stdio(), "py": { "url": py_url } })).await;
     gw.wait_ready(40).await;
@@ -41,6 +46,7 @@ async fn dashboard_in_a_real_browser() {
         .arg(gw.dir.path().join("config.json"))
         .arg(&shots)
         .env("MEMORY_SERVER_JS", memory_js)
+        .env("LOOPGATE_TEST_HOME", home.path())
         .current_dir(root.join("tests/ui"))
         .stdin(Stdio::null())
         .kill_on_drop(true)

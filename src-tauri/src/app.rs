@@ -124,7 +124,13 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
         port: addr.port(),
         client_tokens: std::sync::Arc::new(arc_swap::ArcSwap::from_pointee(
             token::client_tokens(&options.config_path, &secrets)
-                .await?
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(
+                        "client tokens unavailable ({e}); only the gateway token is accepted"
+                    );
+                    Default::default()
+                })
                 .into_values()
                 .collect(),
         )),
@@ -136,6 +142,7 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
         secrets: secrets.clone(),
         mcp_url: format!("http://{addr}/mcp"),
         guard,
+        shutdown: shutdown.clone(),
     };
     let app = http::router(state, shutdown.clone());
     let server_ct = shutdown.clone();

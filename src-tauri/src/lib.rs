@@ -18,8 +18,11 @@ pub mod cli;
 pub mod clients;
 pub mod config;
 pub mod connect;
+#[cfg(feature = "desktop")]
+pub mod desktop;
 pub mod gateway;
 pub mod http;
 pub mod secrets;
 pub mod token;
+pub mod tray_menu;
 pub mod upstream;

@@ -62,7 +62,8 @@ pub async fn read(config_path: &Path, secrets: &SecretStore) -> Result<Option<St
         match secrets.get(&keychain_name(config_path)).await {
             Ok(t) => return Ok(Some(t)),
             Err(SecretError::NotSet(_)) => {}
-            Err(e) => return Err(e.into()),
+            // A locked or misbehaving keychain: the token file (if any) still works.
+            Err(e) => tracing::warn!("{e}; looking for the access token file instead"),
         }
     }
     read_file(config_path)
@@ -77,19 +78,15 @@ pub async fn load_or_create(
     secrets: &SecretStore,
 ) -> Result<String, TokenError> {
     if secrets.status().await.is_ok() {
-        let name = keychain_name(config_path);
-        match secrets.get(&name).await {
+        match keychain_load_or_create(config_path, secrets).await {
             Ok(t) => return Ok(t),
-            Err(SecretError::NotSet(_)) => {}
-            Err(e) => return Err(e.into()),
+            // A locked or refusing keychain must not keep the gateway from starting: the token
+            // (not a user secret) falls back to the owner-only file.
+            Err(e) => tracing::warn!(
+                "{e}; keeping the access token in {} instead",
+                token_path(config_path).display()
+            ),
         }
-        let token = match read_file(config_path)? {
-            Some(t) => t,
-            None => generate(),
-        };
-        secrets.set(&name, &token).await?;
-        let _ = std::fs::remove_file(token_path(config_path));
-        return Ok(token);
     }
     if let Some(token) = read_file(config_path)? {
         return Ok(token);
@@ -217,6 +214,25 @@ pub async fn revoke_client_token(
     Ok(true)
 }
 
+async fn keychain_load_or_create(
+    config_path: &Path,
+    secrets: &SecretStore,
+) -> Result<String, TokenError> {
+    let name = keychain_name(config_path);
+    match secrets.get(&name).await {
+        Ok(t) => return Ok(t),
+        Err(SecretError::NotSet(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let token = match read_file(config_path)? {
+        Some(t) => t,
+        None => generate(),
+    };
+    secrets.set(&name, &token).await?;
+    let _ = std::fs::remove_file(token_path(config_path));
+    Ok(token)
+}
+
 /// A fresh random token: 32 bytes from the OS RNG, as 64 hex characters.
 pub fn generate() -> String {
     let bytes: [u8; 32] = rand::random();
@@ -279,6 +295,44 @@ mod tests {
         assert!(matches(&t, &t.clone()));
         assert!(!matches(&t, "x"));
         assert_ne!(generate(), generate());
+    }
+
+    /// A keychain that answers but refuses every item (e.g. locked), as gnome-keyring does
+    /// when D-Bus starts it without unlocking.
+    struct Locked;
+    impl Backend for Locked {
+        fn get(&self, name: &str) -> Result<Option<String>, SecretError> {
+            if name == "#index" {
+                Ok(None)
+            } else {
+                Err(SecretError::Access {
+                    name: name.into(),
+                    detail: "locked".into(),
+                })
+            }
+        }
+        fn set(&self, name: &str, _: &str) -> Result<(), SecretError> {
+            Err(SecretError::Access {
+                name: name.into(),
+                detail: "locked".into(),
+            })
+        }
+        fn delete(&self, name: &str) -> Result<bool, SecretError> {
+            Err(SecretError::Access {
+                name: name.into(),
+                detail: "locked".into(),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_locked_keychain_falls_back_to_the_file() {
+        let store = SecretStore::with_backend(Arc::new(Locked));
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("config.json");
+        let t = load_or_create(&cfg, &store).await.unwrap();
+        assert_eq!(read(&cfg, &store).await.unwrap(), Some(t));
+        assert!(token_path(&cfg).exists());
     }
 
     #[tokio::test]

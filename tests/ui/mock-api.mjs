@@ -13,11 +13,19 @@
 //     node tests/ui/run.mjs http://127.0.0.1:7399 devtoken /tmp/mock-config.json /tmp/shots
 //
 // Mock-only controls (no auth): POST /__mock/drop-events (closes every SSE stream),
-// POST /__mock/scenario?name=… (resets the state), POST /__mock/events?off=1 (refuse /api/events).
+// POST /__mock/scenario?name=… (resets the state), POST /__mock/events?off=1 (refuse /api/events),
+// POST /__mock/clients?preset=demo|clean (resets the AI clients' config files).
+//
+// The "Connect a client" endpoints (/api/clients…) edit real files, the way the gateway does, but
+// under a stand-in home directory: --home DIR (never the real one), else a fresh temp directory
+// (printed at start). Its path is the LOOPGATE_TEST_HOME to give tests/ui/run.mjs.
 
 import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile, rename } from 'node:fs/promises';
-import { extname, join, normalize, dirname } from 'node:path';
+import { homedir, tmpdir } from 'node:os';
+import { basename, extname, join, normalize, dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -32,6 +40,17 @@ const PORT = Number(opt('port', process.env.PORT ?? 7399));
 const TOKEN = opt('token', 'devtoken');
 const CONFIG = opt('config', null);
 let scenario = opt('scenario', 'demo');
+const HOME = (() => {
+  const h = opt('home', null);
+  if (!h) return realpathSync(mkdtempSync(join(tmpdir(), 'loopgate-mock-home-')));
+  mkdirSync(h, { recursive: true });
+  const real = realpathSync(h);
+  if (real === realpathSync(homedir())) {
+    console.error('mock: --home must not be your real home directory');
+    process.exit(2);
+  }
+  return real;
+})();
 let eventsOff = false;
 /** Open SSE responses. */
 const streams = new Set();
@@ -160,6 +179,148 @@ function loadScenario(name) {
   addServer('linear', { url: 'https://mcp.linear.app/mcp', headers: { Authorization: '${secret:loopgate/linear/Authorization}' }, disabled: true });
 }
 
+
+// ---- AI clients ("Connect a client") -----------------------------------------------------------
+
+const LOOPGATE_EXE = '/usr/local/bin/loopgate';
+const mcpUrl = () => `http://127.0.0.1:${PORT}/mcp`;
+const CLIENTS = [
+  { id: 'claude-desktop', name: 'Claude Desktop', format: 'mcpServersStdio', path: ['.config', 'Claude', 'claude_desktop_config.json'] },
+  { id: 'claude-code', name: 'Claude Code', format: 'mcpServersTypedHttp', path: ['.claude.json'] },
+  { id: 'cursor', name: 'Cursor', format: 'mcpServersUrl', path: ['.cursor', 'mcp.json'] },
+  { id: 'vscode', name: 'VS Code', format: 'vsCodeServers', path: ['.config', 'Code', 'User', 'mcp.json'] },
+  { id: 'windsurf', name: 'Windsurf', format: 'mcpServersServerUrl', path: ['.codeium', 'windsurf', 'mcp_config.json'] },
+];
+/** client id -> its own access token (accepted like the main one, as the gateway does). */
+const clientTokens = new Map();
+
+const clientPath = (c) => join(HOME, ...c.path);
+const serversKey = (c) => (c.format === 'vsCodeServers' ? 'servers' : 'mcpServers');
+
+class ClientFileError extends Error {}
+
+/** The client's file as an object ({} when missing); throws ClientFileError when not plain JSON. */
+function readClientFile(c) {
+  const path = clientPath(c);
+  if (!existsSync(path)) return {};
+  const text = readFileSync(path, 'utf8');
+  if (!text.trim()) return {};
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new ClientFileError(`${path} is not plain JSON (${e.message}); edit it by hand or fix it first — Loopgate left it unchanged`);
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new ClientFileError(`${path} is not plain JSON (the top level is not an object); edit it by hand or fix it first — Loopgate left it unchanged`);
+  return doc;
+}
+
+function writeClientFile(c, doc) {
+  const path = clientPath(c);
+  let backup = null;
+  if (existsSync(path)) {
+    backup = `${path}.loopgate-backup-${Date.now()}`;
+    copyFileSync(path, backup);
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(doc, null, 2)}\n`);
+  renameSync(`${path}.tmp`, path);
+  return { written: true, backup };
+}
+
+function clientEntry(c, token) {
+  const headers = { Authorization: `Bearer ${token}` };
+  switch (c.format) {
+    case 'mcpServersStdio':
+      return { command: LOOPGATE_EXE, args: ['connect'] };
+    case 'mcpServersTypedHttp':
+    case 'vsCodeServers':
+      return { type: 'http', url: mcpUrl(), headers };
+    case 'mcpServersServerUrl':
+      return { serverUrl: mcpUrl(), headers };
+    default:
+      return { url: mcpUrl(), headers };
+  }
+}
+
+function clientState(c) {
+  const path = clientPath(c);
+  let wired;
+  try {
+    wired = readClientFile(c)[serversKey(c)]?.loopgate !== undefined;
+  } catch {
+    wired = null;
+  }
+  return {
+    id: c.id,
+    name: c.name,
+    format: c.format,
+    configPath: path,
+    installed: existsSync(path) || (c.id !== 'claude-code' && existsSync(dirname(path))),
+    wired,
+    transport: c.format === 'mcpServersStdio' ? 'stdio' : 'http',
+  };
+}
+
+function installClient(c) {
+  const doc = readClientFile(c);
+  const key = serversKey(c);
+  if (doc[key] !== undefined && (typeof doc[key] !== 'object' || doc[key] === null || Array.isArray(doc[key]))) {
+    throw new ClientFileError(`${clientPath(c)} is not plain JSON ("${key}" is not an object); edit it by hand or fix it first — Loopgate left it unchanged`);
+  }
+  if (c.format !== 'mcpServersStdio' && !clientTokens.has(c.id)) clientTokens.set(c.id, `lgc_${randomBytes(18).toString('base64url')}`);
+  const entry = clientEntry(c, clientTokens.get(c.id));
+  doc[key] ??= {};
+  if (JSON.stringify(doc[key].loopgate) === JSON.stringify(entry)) return { written: false };
+  doc[key].loopgate = entry;
+  return writeClientFile(c, doc);
+}
+
+function uninstallClient(c) {
+  const doc = readClientFile(c);
+  const key = serversKey(c);
+  const servers = doc[key];
+  let change = { written: false };
+  if (servers && typeof servers === 'object' && servers.loopgate !== undefined) {
+    delete servers.loopgate;
+    if (Object.keys(servers).length === 0) delete doc[key];
+    change = writeClientFile(c, doc);
+  }
+  clientTokens.delete(c.id);
+  return change;
+}
+
+/** Resets the client files under HOME: `clean` (no client anywhere) or `demo` (one of each state). */
+function loadClients(preset) {
+  clientTokens.clear();
+  for (const c of CLIENTS) {
+    const path = clientPath(c);
+    const dir = dirname(path);
+    if (existsSync(dir)) {
+      for (const f of readdirSync(dir)) if (f === basename(path) || f.startsWith(`${basename(path)}.loopgate-backup-`) || f === `${basename(path)}.tmp`) unlinkSync(join(dir, f));
+    }
+    // Drop the (now empty) directories the mock made, innermost first; never anything else.
+    for (let d = dir; d.startsWith(HOME + sep); d = dirname(d)) {
+      try {
+        rmdirSync(d);
+      } catch {
+        break;
+      }
+    }
+  }
+  if (preset !== 'demo') return;
+  const put = (id, content) => {
+    const path = clientPath(CLIENTS.find((c) => c.id === id));
+    mkdirSync(dirname(path), { recursive: true });
+    if (content !== null) writeFileSync(path, typeof content === 'string' ? content : `${JSON.stringify(content, null, 2)}\n`);
+  };
+  put('claude-desktop', { mcpServers: { filesystem: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', '/home/you/Documents'] } }, globalShortcut: 'Alt+Space' });
+  clientTokens.set('claude-code', `lgc_${randomBytes(18).toString('base64url')}`);
+  put('claude-code', { numStartups: 42, theme: 'dark', mcpServers: { loopgate: clientEntry(CLIENTS[1], clientTokens.get('claude-code')) } });
+  put('cursor', null); // ~/.cursor exists, mcp.json doesn't yet
+  put('windsurf', '// Windsurf MCP servers\n{\n  "mcpServers": {}\n}\n');
+}
+
 // ---- views -------------------------------------------------------------------------------------
 
 function statusOf(s) {
@@ -258,7 +419,7 @@ function json(res, status, body) {
 function authed(req) {
   const cookie = (req.headers.cookie ?? '').split(';').map((c) => c.trim()).find((c) => c.startsWith('loopgate_token='));
   const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-  return cookie?.slice('loopgate_token='.length) === TOKEN || bearer === TOKEN;
+  return cookie?.slice('loopgate_token='.length) === TOKEN || bearer === TOKEN || (bearer !== undefined && [...clientTokens.values()].includes(bearer));
 }
 async function body(req) {
   const chunks = [];
@@ -307,8 +468,13 @@ const server = createServer(async (req, res) => {
   }
   if (path === '/__mock/scenario') {
     loadScenario(url.searchParams.get('name') ?? 'demo');
+    loadClients(scenario === 'demo' ? 'demo' : 'clean');
     broadcast();
     return json(res, 200, { ok: true });
+  }
+  if (path === '/__mock/clients') {
+    loadClients(url.searchParams.get('preset') ?? 'demo');
+    return json(res, 200, { ok: true, home: HOME });
   }
   if (path === '/__mock/events') {
     eventsOff = url.searchParams.get('off') === '1';
@@ -348,6 +514,19 @@ const server = createServer(async (req, res) => {
     if (m === 'GET' && r[0] === 'tools' && r.length === 1) {
       const tools = exposedTools();
       return json(res, 200, { count: tools.length, tools });
+    }
+    if (r[0] === 'clients' && r.length === 1 && m === 'GET') {
+      return json(res, 200, { clients: CLIENTS.map(clientState), snippets: { mcpUrl: mcpUrl(), stdioCommand: `${LOOPGATE_EXE} connect` } });
+    }
+    if (r[0] === 'clients' && r.length === 3 && m === 'POST' && (r[2] === 'install' || r[2] === 'uninstall')) {
+      const c = CLIENTS.find((x) => x.id === r[1]);
+      if (!c) return json(res, 404, { error: `unknown client "${r[1]}"; known clients: ${CLIENTS.map((x) => x.id).join(', ')}` });
+      await new Promise((ok) => setTimeout(ok, 250)); // a visible busy state
+      try {
+        return json(res, 200, { ok: true, change: r[2] === 'install' ? installClient(c) : uninstallClient(c) });
+      } catch (e) {
+        return json(res, 400, { error: e.message });
+      }
     }
     if (r[0] === 'servers' && r.length === 1) {
       if (m === 'GET') return json(res, 200, [...servers.values()].map(statusOf));
@@ -433,7 +612,9 @@ const server = createServer(async (req, res) => {
 });
 
 loadScenario(scenario);
+loadClients(scenario === 'demo' ? 'demo' : 'clean');
 void saveConfig();
 server.listen(PORT, '127.0.0.1', () => {
   console.log(`mock Loopgate API on http://127.0.0.1:${PORT}  (open http://127.0.0.1:${PORT}/auth?token=${TOKEN})  scenario=${scenario}`);
+  console.log(`mock: AI client config files under ${HOME}`);
 });

@@ -40,7 +40,11 @@ cat >"$TMP/config.json" <<JSON
 }
 JSON
 GWPORT=$(free_port)
-"$BIN" --config "$TMP/config.json" serve --port "$GWPORT" >"$TMP/gw.log" 2>&1 &
+# The "Connect a client" step writes the gateway's ~/.cursor/mcp.json: give the gateway a home of
+# its own, and tell run.mjs, which refuses to edit a client file outside it.
+mkdir -p "$TMP/home/.config"
+export LOOPGATE_TEST_HOME=$TMP/home
+HOME=$TMP/home XDG_CONFIG_HOME=$TMP/home/.config "$BIN" --config "$TMP/config.json" serve --port "$GWPORT" >"$TMP/gw.log" 2>&1 &
 GW=$!
 wait_for "http://127.0.0.1:$GWPORT/" "the gateway" || { cat "$TMP/gw.log" >&2; exit 1; }
 

@@ -9,10 +9,14 @@
 // The gateway must have exactly two servers: `everything` (server-everything, stdio) and `py`
 // (the Python SDK server over HTTP, tools `add` and `echo`). MEMORY_SERVER_JS must name
 // server-memory's entry script (step e adds it as `memory2`; step g removes it again).
+// Step h wires Loopgate into Cursor from the "Connect a client" page and takes it out again, so it
+// writes the gateway's ~/.cursor/mcp.json: run the gateway with HOME (and XDG_CONFIG_HOME) set to a
+// temporary directory, and name that directory in LOOPGATE_TEST_HOME — the step then refuses to
+// touch a file outside it.
 // Prints `UI TESTS PASSED` on success; on failure the step and the reason, and exits 1.
 
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { chromium } from 'playwright-core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -70,10 +74,10 @@ async function api(path) {
 }
 
 /** Names of the tools a real MCP client sees now (fresh session each time, all pages). */
-async function mcpToolNames() {
+async function mcpToolNames(bearer = token) {
   const client = new Client({ name: 'loopgate-ui-test', version: '1.0.0' });
   const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
-    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+    requestInit: { headers: { Authorization: `Bearer ${bearer}` } },
   });
   await client.connect(transport);
   try {
@@ -89,6 +93,25 @@ async function mcpToolNames() {
     await transport.terminateSession().catch(() => {});
     await client.close().catch(() => {});
   }
+}
+
+/** The HTTP status /mcp answers an initialize with `bearer` (401 = the token is refused). */
+async function mcpStatus(bearer) {
+  const res = await fetch(`${base}/mcp`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${bearer}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'loopgate-ui-test', version: '1.0.0' } } }),
+  });
+  await res.body?.cancel().catch(() => {});
+  return res.status;
+}
+
+/** `path` resolved through symlinks as far as it exists (the file itself may not, yet). */
+function realish(path) {
+  const p = resolve(path);
+  if (existsSync(p)) return realpathSync(p);
+  const parent = dirname(p);
+  return parent === p ? p : join(realish(parent), basename(p));
 }
 
 function config() {
@@ -281,6 +304,79 @@ try {
     await until('the memory2 row to go', async () => (await byId('server-row-memory2').count()) === 0, 10_000);
     await until('config without memory2', () => entry('memory2') === undefined, 5000);
     await until('tools/list without memory2__ tools', async () => !(await mcpToolNames()).some((n) => n.startsWith('memory2__')));
+  });
+
+  await step('h: connect a client: install Loopgate into Cursor, then remove it', async () => {
+    const ids = ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'windsurf'];
+    await go('#/');
+    await byId('nav-connect').click();
+    await page.waitForURL((u) => u.hash === '#/connect');
+    for (const id of ids) await byId(`client-row-${id}`).waitFor();
+    assert((await page.locator('[data-testid^="client-row-"]').count()) === ids.length, `expected ${ids.length} client rows`);
+    assert((await byId('nav-connect').getAttribute('aria-current')) === 'page', 'the Connect nav entry is not marked current');
+
+    const cursorPath = await byId('client-row-cursor').getAttribute('data-config-path');
+    assert(cursorPath, 'the Cursor row shows no config path');
+    assert((await byId('client-row-cursor').innerText()).includes(cursorPath), 'the Cursor row does not show its config path');
+    const listed = (await api('/api/clients')).clients.find((c) => c.id === 'cursor');
+    assert(listed?.configPath === cursorPath, `the row's path ${cursorPath} differs from GET /api/clients (${listed?.configPath})`);
+    // Never edit a real ~/.cursor/mcp.json: with LOOPGATE_TEST_HOME set, the file must be inside it.
+    const testHome = process.env.LOOPGATE_TEST_HOME;
+    if (testHome) {
+      const home = realish(testHome);
+      const file = realish(cursorPath);
+      if (!file.startsWith(home + sep)) {
+        throw new Check(`refusing to edit ${cursorPath}: it is not inside LOOPGATE_TEST_HOME (${home}); run the gateway with HOME set to that directory`);
+      }
+    } else {
+      console.warn(`ui: LOOPGATE_TEST_HOME is not set; step h edits ${cursorPath}`);
+    }
+    assert((await byId('client-status-cursor').getAttribute('data-wired')) !== 'true', `Cursor already has Loopgate in ${cursorPath} before the test added it`);
+
+    // The snippets for any other client: the real URL, a placeholder for the token, never the token.
+    const http = await byId('snippet-http').innerText();
+    assert(http.includes(`${base}/mcp`), `the HTTP snippet does not show ${base}/mcp`);
+    assert(http.includes('Authorization: Bearer <your token>'), 'the HTTP snippet has no Authorization header line');
+    assert(http.includes('loopgate token'), 'the HTTP snippet does not say to run `loopgate token`');
+    assert(/"Bearer <token>"/.test(http), 'the HTTP snippet has no JSON with the header');
+    assert((await byId('snippet-stdio').innerText()).includes('connect'), 'the stdio snippet has no `… connect` command');
+    assert(!(await page.locator('body').innerText()).includes(token), 'the page shows the access token');
+
+    await byId('client-install-cursor').click();
+    const status = byId('client-status-cursor');
+    await until('the Connected badge on Cursor', async () => (await status.getAttribute('data-wired')) === 'true' && (await status.innerText()).includes('Connected'), 10_000);
+    await until('the confirmation on Cursor’s row', async () => (await byId('client-notice-cursor').innerText()).includes('Added to Cursor'), 5000);
+    await byId('client-remove-cursor').waitFor();
+
+    let doc;
+    try {
+      doc = JSON.parse(readFileSync(cursorPath, 'utf8'));
+    } catch (e) {
+      throw new Check(`${cursorPath} is not readable JSON after Install: ${e.message}`);
+    }
+    const lg = doc?.mcpServers?.loopgate;
+    assert(lg?.url === `${base}/mcp`, `mcpServers.loopgate.url in ${cursorPath} is ${JSON.stringify(lg?.url)}, not ${base}/mcp`);
+    const auth = lg.headers?.Authorization;
+    assert(typeof auth === 'string' && auth.startsWith('Bearer ') && auth.length > 'Bearer '.length, `mcpServers.loopgate.headers.Authorization is ${JSON.stringify(auth)}`);
+    const clientToken = auth.slice('Bearer '.length);
+    assert((await mcpToolNames(clientToken)).length > 0, 'tools/list with the token written for Cursor found no tools');
+
+    await page.mouse.move(0, 0); // no hover state in the screenshots
+    for (const scheme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await shot(`connect-${scheme}`);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    await byId('client-remove-cursor').click();
+    await until('Cursor to read not connected', async () => (await status.getAttribute('data-wired')) === 'false', 10_000);
+    await byId('client-install-cursor').waitFor();
+    await until(`the loopgate entry to be gone from ${cursorPath}`, () => {
+      if (!existsSync(cursorPath)) return true;
+      const d = JSON.parse(readFileSync(cursorPath, 'utf8'));
+      return d?.mcpServers?.loopgate === undefined;
+    }, 5000);
+    await until('Cursor’s token to be refused after Remove', async () => (await mcpStatus(clientToken)) === 401, 5000);
   });
 
   assert(pageErrors.length === 0, `uncaught errors in the page: ${pageErrors.join(' | ')}`);

@@ -56,6 +56,16 @@ try {
     await page.getByTestId('tools-search').fill('echo');
     await shot('tools');
 
+    await page.goto(`${base}/#/connect`);
+    await page.getByTestId('client-row-cursor').waitFor();
+    await shot('connect');
+    await page.getByTestId('client-install-claude-desktop').click();
+    await page.getByTestId('client-remove-claude-desktop').waitFor();
+    await page.getByTestId('client-install-windsurf').click(); // its file has comments: an inline error
+    await page.locator('[data-testid="client-notice-windsurf"] .cr-notice').waitFor();
+    await page.mouse.move(0, 0);
+    await shot('connect-actions');
+
     await page.goto(`${base}/#/add`);
     await page.getByTestId('field-name').fill('github');
     await page.getByTestId('field-command').fill('npx -y @modelcontextprotocol/server-github');

@@ -9,6 +9,10 @@ export interface Info {
   mcpUrl: string;
   configPath: string;
   toolCount: number;
+  /** True while `"gateway": {"auth": "none"}` turns token checking off. */
+  authNone?: boolean;
+  /** Why the last hand edit of the config file was refused (the last good config is running). */
+  configError?: string | null;
 }
 
 export interface ServerConfig {
@@ -85,6 +89,35 @@ export interface ServerInput {
   url?: string;
   headers?: Record<string, string>;
   secrets?: Record<string, string>;
+}
+
+/** A desktop AI client Loopgate can wire itself into (GET /api/clients). */
+export interface ClientState {
+  /** `claude-desktop`, `claude-code`, `cursor`, `vscode`, `windsurf`. */
+  id: string;
+  name: string;
+  /** The shape of its config file (e.g. `mcpServersUrl`). */
+  format: string;
+  /** Its MCP config file on this machine; null without a home directory. */
+  configPath: string | null;
+  /** Whether the client looks installed here (its config file or directory exists). */
+  installed: boolean;
+  /** Whether Loopgate is in its config; null when the file can't be read. */
+  wired: boolean | null;
+  /** How it reaches Loopgate: Streamable HTTP with its own token, or `loopgate connect`. */
+  transport: Transport;
+}
+
+export interface ClientSnippets {
+  mcpUrl: string;
+  stdioCommand: string;
+}
+
+/** What an install/uninstall did to the client's file. */
+export interface ClientChange {
+  written: boolean;
+  /** The copy of the previous file, when there was one to back up. */
+  backup?: string | null;
 }
 
 /** A failed API call. status 0 = the gateway could not be reached. */
@@ -175,6 +208,9 @@ export const api = {
   addServer: (input: ServerInput) => request<{ ok: true }>('POST', '/api/servers', input),
   updateServer: (name: string, input: ServerInput) => request<{ ok: true }>('PUT', `/api/servers/${seg(name)}`, input),
   removeServer: (name: string) => request<{ ok: true }>('DELETE', `/api/servers/${seg(name)}`),
+  clients: () => request<{ clients: ClientState[]; snippets: ClientSnippets }>('GET', '/api/clients'),
+  setClientWired: (id: string, on: boolean) =>
+    request<{ ok: true; change: ClientChange }>('POST', `/api/clients/${seg(id)}/${on ? 'install' : 'uninstall'}`),
 };
 
 /** `${secret:NAME}` → NAME, else null. */

@@ -5,6 +5,7 @@ import { ServerDetailPage } from './pages/server-detail';
 import { ServerFormPage } from './pages/server-form';
 import { ServersPage } from './pages/servers';
 import { ToolsPage } from './pages/tools';
+import { ConnectPage } from './pages/connect';
 import { NotFound } from './pages/not-found';
 import { useNow } from './format';
 import { href, useRoute, type Route } from './router';
@@ -28,6 +29,7 @@ export function App() {
       </a>
       <AppBar route={route} />
       <OfflineBanner />
+      <WarningBanners />
       <main id="main" class="main" tabIndex={-1}>
         {st.phase === 'loading' ? <Loading /> : <Page route={route} />}
       </main>
@@ -62,6 +64,8 @@ function Page({ route }: { route: Route }) {
       return <ServerFormPage key="add" />;
     case 'tools':
       return <ToolsPage initialQuery={route.q} />;
+    case 'connect':
+      return <ConnectPage />;
     default:
       return <NotFound />;
   }
@@ -69,7 +73,7 @@ function Page({ route }: { route: Route }) {
 
 function AppBar({ route }: { route: Route }) {
   const { info, live, toolCount } = useStore();
-  const section = route.page === 'tools' ? 'tools' : 'servers';
+  const section = route.page === 'tools' || route.page === 'connect' ? route.page : 'servers';
   return (
     <header class="appbar">
       <a class="brand" href={href.servers()} aria-label="Loopgate — servers">
@@ -85,10 +89,39 @@ function AppBar({ route }: { route: Route }) {
           Tools
           {toolCount !== null && <span class="nav-count">{toolCount}</span>}
         </a>
+        <a
+          class={`nav-link${section === 'connect' ? ' is-active' : ''}`}
+          href={href.connect()}
+          aria-current={section === 'connect' ? 'page' : undefined}
+          data-testid="nav-connect"
+        >
+          Connect
+        </a>
       </nav>
       <div class="appbar-spacer" />
       <LiveIndicator live={live} />
     </header>
+  );
+}
+
+/** Loud warnings the gateway reports: authentication off, a refused config edit. */
+function WarningBanners() {
+  const { info } = useStore();
+  if (!info) return null;
+  return (
+    <>
+      {info.authNone && (
+        <div class="offline-banner" role="alert" data-testid="auth-none-banner">
+          <strong>Authentication is off.</strong> Any program on this computer can use your servers — remove
+          <code> "auth": "none" </code> from the config to require the access token again.
+        </div>
+      )}
+      {info.configError && (
+        <div class="offline-banner" role="alert" data-testid="config-error-banner">
+          <strong>Your last edit of the config file was refused</strong> — the previous config is still running: {info.configError}
+        </div>
+      )}
+    </>
   );
 }
 

@@ -1,4 +1,4 @@
-// Hash routes: #/, #/servers/NAME[?tool=X], #/servers/NAME/edit, #/tools[?q=…], #/add
+// Hash routes: #/, #/servers/NAME[?tool=X], #/servers/NAME/edit, #/tools[?q=…], #/add, #/connect
 
 import { useEffect, useState } from 'preact/hooks';
 
@@ -8,6 +8,7 @@ export type Route =
   | { page: 'edit'; server: string }
   | { page: 'tools'; q: string }
   | { page: 'add' }
+  | { page: 'connect' }
   | { page: 'notfound'; path: string };
 
 export function parseHash(hash: string): Route {
@@ -27,6 +28,7 @@ export function parseHash(hash: string): Route {
   if (parts[0] === 'servers' && parts.length === 3 && parts[2] === 'edit') return { page: 'edit', server: parts[1] };
   if (parts[0] === 'tools' && parts.length === 1) return { page: 'tools', q: params.get('q') ?? '' };
   if (parts[0] === 'add' && parts.length === 1) return { page: 'add' };
+  if (parts[0] === 'connect' && parts.length === 1) return { page: 'connect' };
   return { page: 'notfound', path };
 }
 
@@ -37,6 +39,7 @@ export const href = {
   edit: (name: string) => `#/servers/${encodeURIComponent(name)}/edit`,
   tools: (q?: string) => (q ? `#/tools?q=${encodeURIComponent(q)}` : '#/tools'),
   add: () => '#/add',
+  connect: () => '#/connect',
 };
 
 export function navigate(to: string, replace = false) {

@@ -31,9 +31,10 @@ pub struct Cli {
     /// Config file (default: the platform config dir, e.g. ~/.config/loopgate/config.json).
     #[arg(long, global = true, env = "LOOPGATE_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// What to do.
+    /// What to do; without a command, the desktop app starts (in builds with the `desktop`
+    /// feature).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// The sub-commands.
@@ -136,6 +137,9 @@ pub enum SecretCommand {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
+    if cli.command.is_none() {
+        return desktop(&cli);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -152,6 +156,33 @@ pub fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `loopgate` with no command: the desktop app, or a pointer to `serve` in headless builds.
+fn desktop(cli: &Cli) -> ExitCode {
+    #[cfg(feature = "desktop")]
+    {
+        let path = match config_path(cli) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        };
+        match crate::desktop::run(path) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+    #[cfg(not(feature = "desktop"))]
+    {
+        let _ = cli;
+        eprintln!("this build of loopgate has no desktop app (built without the `desktop` feature); run `loopgate serve`, or see `loopgate --help`");
+        ExitCode::from(2)
     }
 }
 
@@ -177,7 +208,10 @@ fn config_path(cli: &Cli) -> Result<PathBuf> {
 async fn run(cli: Cli) -> Result<()> {
     let path = config_path(&cli)?;
     let secrets = SecretStore::os();
-    match cli.command {
+    let Some(command) = cli.command else {
+        unreachable!("handled in main")
+    };
+    match command {
         Command::Serve { port } => serve::serve(path, port, secrets).await,
         Command::Servers { json } => status::servers(&path, &secrets, json).await,
         Command::Tools { server, json } => {

@@ -36,6 +36,8 @@ pub struct AppState {
     pub mcp_url: String,
     /// The access token (for `/auth`).
     pub guard: Arc<GuardConfig>,
+    /// Cancelling it stops the gateway (`POST /api/quit`, the tray's Quit).
+    pub shutdown: CancellationToken,
 }
 
 /// Could not listen.

@@ -17,6 +17,8 @@
 //! - `POST /api/servers/{name}/tools/{tool}/enable|disable` (`tool` = the server's own name)
 //! - `POST /api/servers`, `PUT /api/servers/{name}`, `DELETE /api/servers/{name}` ([`servers`])
 //! - `POST /api/secrets/{name}/changed` → `{ restarted: [server] }` (after `loopgate secret set/rm`)
+//! - `POST /api/quit` → `{ ok }`: stops the gateway cleanly (backend sessions ended, processes
+//!   stopped); `loopgate serve` then exits, and so does the desktop app (as its tray's Quit)
 //! - `POST /api/config/reload` → `{ changed }` (after `loopgate import` or a hand edit; an
 //!   invalid file is refused and the running config stays)
 //!
@@ -67,6 +69,7 @@ pub fn routes() -> Router<AppState> {
         .route("/servers/{name}/restart", post(restart))
         .route("/secrets/{name}/changed", post(secret_changed))
         .route("/config/reload", post(reload))
+        .route("/quit", post(quit))
         .route("/clients", get(clients::list))
         .route("/clients/tokens/reload", post(clients::reload))
         .route("/clients/{id}/install", post(clients::install))
@@ -244,4 +247,10 @@ async fn secret_changed(State(s): State<AppState>, Path(name): Path<String>) -> 
 async fn reload(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
     let changed = s.store.reload().await?;
     Ok(Json(json!({"changed": changed})))
+}
+
+async fn quit(State(s): State<AppState>) -> Json<Value> {
+    tracing::info!("quit requested through the API");
+    s.shutdown.cancel();
+    ok()
 }

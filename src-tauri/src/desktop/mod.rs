@@ -1,0 +1,102 @@
+//! The desktop app (Tauri 2, cargo feature `desktop`): the gateway runs in-process, a tray icon
+//! puts the servers one click away, and the dashboard opens in a window.
+//!
+//! - [`tray`]: the tray icon and its menu, rebuilt on every server change.
+//! - [`window`]: the dashboard window (signed in without typing a token; closing hides it).
+//!
+//! `loopgate` with no sub-command runs this; `loopgate serve` stays headless and never touches
+//! GTK. Quitting (tray, or `POST /api/quit`) stops the gateway cleanly — backend sessions
+//! ended, child processes stopped — before the app exits.
+
+pub mod tray;
+pub mod window;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tauri::{Manager, RunEvent, WindowEvent};
+
+use crate::app;
+use crate::config::Store;
+use crate::gateway::Gateway;
+
+/// What the shell needs from the running gateway.
+pub struct Shared {
+    /// The gateway (snapshot, registry, events).
+    pub gateway: Arc<Gateway>,
+    /// The config writer (tray toggles go through it).
+    pub store: Store,
+    /// `http://127.0.0.1:<port>/mcp`.
+    pub mcp_url: String,
+    /// The one-time sign-in link of the dashboard.
+    pub dashboard_url: String,
+    /// Cancelling it stops the gateway (then the app exits).
+    pub shutdown: tokio_util::sync::CancellationToken,
+}
+
+/// Runs the desktop app with the config at `config_path` until Quit.
+///
+/// Errors: the gateway could not start (bad config, port taken), or the window system is not
+/// available.
+pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    tauri::async_runtime::set(runtime.handle().clone());
+    let running = runtime.block_on(app::start(app::Options {
+        config_path,
+        port: None,
+        secrets: None,
+    }))?;
+    let shared = Arc::new(Shared {
+        gateway: running.gateway.clone(),
+        store: running.store.clone(),
+        mcp_url: running.mcp_url(),
+        dashboard_url: format!("http://{}/auth?token={}", running.addr, running.token),
+        shutdown: running.shutdown_token(),
+    });
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            window::show(app)
+        }))
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .manage(shared.clone())
+        .setup(|app| {
+            tray::create(app.handle())?;
+            window::create(app.handle())?;
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                // Closing the dashboard hides it; the app keeps running in the tray.
+                api.prevent_close();
+                let _ = window.hide();
+            }
+        })
+        .build(tauri::generate_context!())
+        .context("starting the desktop app (is a display available?)")?;
+
+    // When the gateway stops (Quit from the tray or the API), exit the app.
+    let handle = app.handle().clone();
+    runtime.spawn(async move {
+        running.stopped().await;
+        handle.exit(0);
+    });
+    app.run(|app, event| {
+        if let RunEvent::ExitRequested { api, code, .. } = event {
+            // Windows closing must not end the app; only Quit (an explicit exit code) does.
+            if code.is_none() && !app.state::<Arc<Shared>>().shutdown.is_cancelled() {
+                api.prevent_exit();
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Quits: stops the gateway cleanly; the app exits once it has stopped.
+pub fn quit(app: &tauri::AppHandle) {
+    app.state::<Arc<Shared>>().shutdown.cancel();
+}
