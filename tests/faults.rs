@@ -10,9 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use rmcp::model::CallToolRequestParams;
-use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RunningService};
-use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::service::RunningService;
 use rmcp::RoleClient;
 use serde_json::{json, Value};
 
@@ -27,14 +25,7 @@ fn faulty(extra_env: Value) -> Value {
 }
 
 async fn client(gw: &Gw) -> RunningService<RoleClient, ()> {
-    let mut cfg = StreamableHttpClientTransportConfig::with_uri(gw.url.as_str());
-    cfg.auth_header = Some(gw.token.clone());
-    ().serve_with_lifecycle(
-        StreamableHttpClientTransport::from_config(cfg),
-        ClientLifecycleMode::Initialize,
-    )
-    .await
-    .unwrap()
+    mcp_client(&gw.url, &gw.token).await
 }
 
 /// Calls a tool; returns (is_error, text) whether the failure came as a tool error or a
@@ -53,20 +44,6 @@ async fn call(c: &RunningService<RoleClient, ()>, name: &str, args: Value) -> (b
         ),
         Err(e) => (true, e.to_string()),
     }
-}
-
-fn rss_mb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kb: u64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    kb / 1024
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,20 +15,6 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config as PropConfig, TestRunner};
 use serde_json::{json, Value};
 
-fn rss_mb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse::<u64>()
-        .unwrap()
-        / 1024
-}
-
 /// One request: target path, method, content type, protocol-version header, body.
 #[derive(Debug, Clone)]
 struct Req {

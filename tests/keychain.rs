@@ -13,9 +13,6 @@ use std::time::{Duration, Instant};
 use common::keyring::PrivateKeyring;
 use common::mock::{MockBackend, Mode};
 use rmcp::model::CallToolRequestParams;
-use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
-use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use rmcp::transport::StreamableHttpClientTransport;
 use serde_json::{json, Value};
 
 fn lg(env: &[(String, String)], config: &Path, args: &[&str], stdin: Option<&str>) -> Output {
@@ -138,15 +135,7 @@ fn write_config(dir: &Path, port: u16, servers: Value) -> PathBuf {
 }
 
 async fn call_tool(url: &str, token: &str, name: &str, args: Value) -> String {
-    let mut cfg = StreamableHttpClientTransportConfig::with_uri(url);
-    cfg.auth_header = Some(token.to_string());
-    let client = ()
-        .serve_with_lifecycle(
-            StreamableHttpClientTransport::from_config(cfg),
-            ClientLifecycleMode::Initialize,
-        )
-        .await
-        .unwrap();
+    let client = common::mcp_client(url, token).await;
     let mut params = CallToolRequestParams::new(name.to_string());
     params.arguments = args.as_object().cloned();
     let res = client.peer().call_tool(params).await.unwrap();

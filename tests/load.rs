@@ -11,24 +11,7 @@ use std::sync::Arc;
 use common::mock::{MockBackend, Mode};
 use common::*;
 use rmcp::model::CallToolRequestParams;
-use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
-use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use rmcp::transport::StreamableHttpClientTransport;
 use serde_json::json;
-
-fn rss_mb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse::<u64>()
-        .unwrap()
-        / 1024
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_four_sessions_without_errors() {
@@ -58,15 +41,7 @@ async fn sixty_four_sessions_without_errors() {
         let targets = targets.clone();
         let (errors, done) = (errors.clone(), done.clone());
         sessions.push(tokio::spawn(async move {
-            let mut cfg = StreamableHttpClientTransportConfig::with_uri(url.as_str());
-            cfg.auth_header = Some(token);
-            let client = ()
-                .serve_with_lifecycle(
-                    StreamableHttpClientTransport::from_config(cfg),
-                    ClientLifecycleMode::Initialize,
-                )
-                .await
-                .unwrap();
+            let client = mcp_client(&url, &token).await;
             for i in 0..calls {
                 let (tool, args, expect) = &targets[(s + i) % targets.len()];
                 let mut p = CallToolRequestParams::new(tool.to_string());

@@ -8,9 +8,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use loopgate::tray_menu::{self, Action};
-use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
-use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use rmcp::transport::StreamableHttpClientTransport;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -40,15 +37,7 @@ async fn tray_toggle_hides_and_restores_a_servers_tools() {
         model.servers[0]
     );
 
-    let mut cfg = StreamableHttpClientTransportConfig::with_uri(gw.url.as_str());
-    cfg.auth_header = Some(gw.token.clone());
-    let client = ()
-        .serve_with_lifecycle(
-            StreamableHttpClientTransport::from_config(cfg),
-            ClientLifecycleMode::Initialize,
-        )
-        .await
-        .unwrap();
+    let client = mcp_client(&gw.url, &gw.token).await;
     let names = async || {
         client
             .peer()

@@ -291,3 +291,35 @@ pub async fn run_client(
         raw,
     })
 }
+
+/// Resident memory of this test process, in MiB (from /proc/self/status).
+pub fn rss_mb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        / 1024
+}
+
+/// A plain MCP client (rmcp, the official Rust SDK) on `url` with `token`, initialize-based.
+pub async fn mcp_client(
+    url: &str,
+    token: &str,
+) -> rmcp::service::RunningService<rmcp::RoleClient, ()> {
+    use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
+    let mut cfg =
+        rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(url);
+    cfg.auth_header = Some(token.to_string());
+    ().serve_with_lifecycle(
+        rmcp::transport::StreamableHttpClientTransport::from_config(cfg),
+        ClientLifecycleMode::Initialize,
+    )
+    .await
+    .expect("MCP client connects")
+}

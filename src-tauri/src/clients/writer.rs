@@ -111,6 +111,22 @@ fn write(path: &Path, doc: &Map<String, Value>) -> Result<Change, ClientError> {
     Ok(Change::Written { backup })
 }
 
+/// The client's servers object in `doc`, created if missing.
+fn servers_mut<'a>(
+    doc: &'a mut Map<String, Value>,
+    client: &Client,
+    path: &Path,
+) -> Result<&'a mut Map<String, Value>, ClientError> {
+    let key = client.format.servers_key();
+    doc.entry(key)
+        .or_insert_with(|| Value::Object(Map::new()))
+        .as_object_mut()
+        .ok_or_else(|| ClientError::NotJson {
+            path: path.to_path_buf(),
+            message: format!("\"{key}\" is not an object"),
+        })
+}
+
 /// Whether the client's file has Loopgate's entry.
 pub fn is_wired(client: &Client) -> Result<bool, ClientError> {
     let doc = read(&path_of(client)?)?;
@@ -124,15 +140,7 @@ pub fn is_wired(client: &Client) -> Result<bool, ClientError> {
 pub fn install(client: &Client, entry: Value) -> Result<Change, ClientError> {
     let path = path_of(client)?;
     let mut doc = read(&path)?;
-    let servers = doc
-        .entry(client.format.servers_key())
-        .or_insert_with(|| Value::Object(Map::new()));
-    let Some(servers) = servers.as_object_mut() else {
-        return Err(ClientError::NotJson {
-            path,
-            message: format!("\"{}\" is not an object", client.format.servers_key()),
-        });
-    };
+    let servers = servers_mut(&mut doc, client, &path)?;
     if servers.get(ENTRY_NAME) == Some(&entry) {
         return Ok(Change::Unchanged);
     }
@@ -176,15 +184,7 @@ pub fn servers(client: &Client) -> Result<IndexMap<String, Value>, ClientError> 
 pub fn replace(client: &Client, names: &[String], entry: Value) -> Result<Change, ClientError> {
     let path = path_of(client)?;
     let mut doc = read(&path)?;
-    let servers = doc
-        .entry(client.format.servers_key())
-        .or_insert_with(|| Value::Object(Map::new()));
-    let Some(servers) = servers.as_object_mut() else {
-        return Err(ClientError::NotJson {
-            path,
-            message: format!("\"{}\" is not an object", client.format.servers_key()),
-        });
-    };
+    let servers = servers_mut(&mut doc, client, &path)?;
     for n in names {
         servers.remove(n);
     }
