@@ -484,6 +484,17 @@ impl Runner {
         let pid = child.as_ref().and_then(|c| c.pid());
         let listing = self.refresh(&connection, pid).await;
         tracing::info!(server = %self.name, protocol = ?connection.protocol_version(), "connected");
+        let session = match connection.session().map(|o| o.session_id()) {
+            Some(Some(_)) => ", the server issued a session",
+            Some(None) => ", stateless (no session issued)",
+            None => "",
+        };
+        let protocol = connection.protocol_version().unwrap_or_else(|| "?".into());
+        let process = pid.map(|p| format!(", process {p}")).unwrap_or_default();
+        self.logs.push(
+            "gateway",
+            &format!("connected: protocol {protocol}{session}{process}"),
+        );
         if let Err(e) = listing {
             self.inner.update(&self.name, |v| {
                 v.status.state = ServerState::Degraded;
