@@ -1,0 +1,325 @@
+//! Processes the bench starts (gateways, backends, peer gateways) and what /proc says about
+//! them: CPU seconds (utime + stime) and peak / current resident memory.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The repository root (where Cargo.toml is).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The bench executable itself (it doubles as the test backend: `<exe> backend ...`).
+pub fn self_exe() -> String {
+    std::env::current_exe()
+        .expect("current_exe")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// `target/release/loopgate`, built by `cargo bench` together with this bench.
+pub fn loopgate_exe() -> &'static str {
+    env!("CARGO_BIN_EXE_loopgate")
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until something accepts connections on 127.0.0.1:`port`.
+pub fn wait_port(port: u16, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    false
+}
+
+/// A process started by the bench, in its own process group. Dropping it sends SIGTERM,
+/// waits up to 10 s, then SIGKILLs the whole group.
+pub struct Proc {
+    pub name: String,
+    child: Option<Child>,
+}
+
+impl Proc {
+    /// Starts `program args` with `env`; stdout and stderr go to `log` (or nowhere).
+    pub fn spawn(
+        name: &str,
+        program: &str,
+        args: &[String],
+        env: &[(&str, String)],
+        cwd: Option<&Path>,
+        log: Option<&Path>,
+    ) -> Proc {
+        use std::os::unix::process::CommandExt;
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+            .process_group(0);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        if let Some(dir) = cwd {
+            cmd.current_dir(dir);
+        }
+        match log {
+            Some(path) => {
+                let f = std::fs::File::create(path).expect("log file");
+                cmd.stdout(f.try_clone().unwrap()).stderr(f);
+            }
+            None => {
+                cmd.stdout(Stdio::null()).stderr(Stdio::null());
+            }
+        }
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {name} ({program}): {e}"));
+        Proc {
+            name: name.to_string(),
+            child: Some(child),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    /// (VmHWM, VmRSS) in KiB.
+    pub fn memory_kib(&self) -> (u64, u64) {
+        memory_kib(self.pid())
+    }
+
+    /// Panics with the log tail if the process has exited.
+    pub fn assert_alive(&mut self, log: Option<&Path>) {
+        if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+            let tail = log
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .map(|t| t.lines().rev().take(20).collect::<Vec<_>>().join("\n"))
+                .unwrap_or_default();
+            panic!("{} exited early ({status}); log tail:\n{tail}", self.name);
+        }
+    }
+
+    /// SIGTERM, wait up to `grace`, then SIGKILL the group. Returns how long it took to exit.
+    pub fn stop(&mut self, grace: Duration) -> Duration {
+        let t = Instant::now();
+        let Some(mut child) = self.child.take() else {
+            return Duration::ZERO;
+        };
+        let pgid = nix::unistd::Pid::from_raw(child.id() as i32);
+        let _ = nix::sys::signal::kill(pgid, nix::sys::signal::Signal::SIGTERM);
+        let deadline = Instant::now() + grace;
+        loop {
+            if let Ok(Some(_)) = child.try_wait() {
+                break;
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let elapsed = t.elapsed();
+        let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
+        elapsed
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.stop(Duration::from_secs(10));
+    }
+}
+
+pub fn clk_tck() -> f64 {
+    static TCK: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TCK.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
+
+/// utime + stime of `pid` in seconds (from /proc/<pid>/stat).
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let Some((_, rest)) = stat.rsplit_once(") ") else {
+        return f64::NAN;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // rest starts at field 3 (state); utime = field 14, stime = field 15.
+    let utime: f64 = fields
+        .get(11)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(f64::NAN);
+    let stime: f64 = fields
+        .get(12)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(f64::NAN);
+    (utime + stime) / clk_tck()
+}
+
+/// This process's own CPU seconds (the bench client).
+pub fn self_cpu_seconds() -> f64 {
+    cpu_seconds(std::process::id())
+}
+
+/// (VmHWM, VmRSS) of `pid` in KiB (from /proc/<pid>/status).
+pub fn memory_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+/// A `loopgate serve` process with its temp dir (config, token file, log).
+pub struct Gateway {
+    pub proc: Proc,
+    pub dir: tempfile::TempDir,
+    /// The log lives outside the config folder: the gateway watches that folder for config
+    /// edits, and its own log writes would wake the watcher.
+    logs: tempfile::TempDir,
+    pub port: u16,
+    pub token: String,
+    pub started: Instant,
+}
+
+impl Gateway {
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/mcp", self.port)
+    }
+
+    pub fn log(&self) -> PathBuf {
+        self.logs.path().join("gateway.log")
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config.json")
+    }
+
+    /// Writes a config with `servers` as `mcpServers` on a free port and a fresh token file,
+    /// then starts `loopgate serve` (returns at once; see [`Gateway::wait_listening`]).
+    pub fn start(servers: Value) -> Gateway {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let config = serde_json::json!({
+            "gateway": { "port": port },
+            "mcpServers": servers,
+        });
+        let path = dir.path().join("config.json");
+        std::fs::write(&path, serde_json::to_string_pretty(&config).unwrap()).unwrap();
+        // The gateway reads this file (no keychain is reachable: DBUS points nowhere).
+        let token = format!("bench{:032x}", rand::random::<u128>());
+        {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(dir.path().join("token"))
+                .unwrap();
+            f.write_all(token.as_bytes()).unwrap();
+        }
+        let logs = tempfile::tempdir().unwrap();
+        let log = logs.path().join("gateway.log");
+        // Experiments only (see experiments/): e.g. a shim that sets TCP_NODELAY.
+        let env: Vec<(&str, String)> = std::env::var("BENCH_GATEWAY_LD_PRELOAD")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(|v| vec![("LD_PRELOAD", v)])
+            .unwrap_or_default();
+        let started = Instant::now();
+        let proc = Proc::spawn(
+            "loopgate",
+            loopgate_exe(),
+            &[
+                "--config".into(),
+                path.to_string_lossy().into_owned(),
+                "serve".into(),
+            ],
+            &env,
+            None,
+            Some(&log),
+        );
+        Gateway {
+            proc,
+            dir,
+            logs,
+            port,
+            token,
+            started,
+        }
+    }
+
+    /// Waits until the gateway accepts connections; panics with its log otherwise.
+    pub fn wait_listening(&mut self) {
+        if !wait_port(self.port, Duration::from_secs(20)) {
+            let log = self.log();
+            self.proc.assert_alive(Some(&log));
+            panic!("loopgate did not listen on {} within 20 s", self.port);
+        }
+    }
+
+    /// `loopgate --config PATH token`, as a user would read it.
+    pub fn cli_token(&self) -> String {
+        let out = Command::new(loopgate_exe())
+            .arg("--config")
+            .arg(self.config_path())
+            .arg("token")
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+            .output()
+            .expect("loopgate token");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+/// `tests/peers/venv/bin/python` (the Python `mcp` SDK, installed by setup.sh).
+pub fn peers_python() -> String {
+    root()
+        .join("tests/peers/venv/bin/python")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// `tests/peers/py-server.py`.
+pub fn py_server() -> String {
+    root()
+        .join("tests/peers/py-server.py")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Runs tests/bench/setup.sh (idempotent) so the peers are installed.
+pub fn setup() {
+    let status = Command::new("bash")
+        .arg(root().join("tests/bench/setup.sh"))
+        .stdin(Stdio::null())
+        .status()
+        .expect("run tests/bench/setup.sh");
+    assert!(status.success(), "tests/bench/setup.sh failed");
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what `cargo bench --bench gateway` measures Loopgate against, pinned:
+#   node_modules/  supergateway 4.0.0 (npm ci from package-lock.json)
+#   venv/          mcp-proxy 0.13.0 (PyPI, requirements.txt; its own venv: it pins an older `mcp`)
+# and the Python `mcp` SDK server used as a real backend (tests/peers/install.sh).
+# Idempotent (stamp files hold the sha256 of the inputs), non-interactive, concurrency-safe
+# (flock). Progress goes to stderr; stdout stays empty. Env: PYTHON (default python3).
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$HERE"
+PYTHON=${PYTHON:-python3}
+export CI=${CI:-true} PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1 npm_config_update_notifier=false
+log() { echo "bench setup: $*" >&2; }
+
+bash "$HERE/../peers/install.sh"
+
+exec 9>"$HERE/.install.lock"
+flock 9
+
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ -x node_modules/.bin/supergateway ] && [ "$(cat .installed-npm 2>/dev/null)" = "$want" ]; then
+  log "supergateway up to date"
+else
+  log "npm ci (supergateway 4.0.0)..."
+  rm -f .installed-npm
+  npm ci --no-audit --no-fund --loglevel=error </dev/null >&2
+  echo "$want" > .installed-npm
+fi
+
+want=$( { sha256sum requirements.txt; "$PYTHON" --version; } 2>&1 | sha256sum | cut -d' ' -f1)
+if [ -x venv/bin/mcp-proxy ] && [ "$(cat .installed-py 2>/dev/null)" = "$want" ]; then
+  log "mcp-proxy up to date"
+else
+  log "python venv + pip install -r requirements.txt (mcp-proxy 0.13.0)..."
+  rm -rf venv .installed-py
+  "$PYTHON" -m venv venv
+  venv/bin/pip install -q -r requirements.txt </dev/null >&2
+  echo "$want" > .installed-py
+fi
+log "ready in $HERE"
