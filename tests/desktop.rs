@@ -1,7 +1,7 @@
 //! The real desktop build (feature `desktop`) under its own Xvfb display and D-Bus session:
 //! the app starts the gateway in-process, shows the dashboard window (screenshot saved to
-//! `target/desktop-screenshots/`), serves real backends, and on Quit stops every backend
-//! process. Runs only with `cargo test --features desktop` (`.ci/run` does).
+//! `target/desktop-screenshots/`), serves real backends, follows the tray's server switch (a
+//! real MCP client sees the tools go and come back), and on Quit stops every backend process. Runs only with `cargo test --features desktop` (`.ci/run` does).
 #![cfg(feature = "desktop")]
 
 mod common;
@@ -138,6 +138,61 @@ async fn desktop_app_shows_the_dashboard_and_quits_cleanly() {
         .parse()
         .unwrap_or(0);
     assert!(colors > 30, "the screenshot is blank ({colors} colors)");
+
+    // The tray's check-item handler (`tray_menu::toggle_server`, what a click on a server
+    // runs) switches `memory` off and on; a real MCP client sees its tools go and come back.
+    let (store, _) = loopgate::config::Store::open_or_init(&config).unwrap();
+    let client = common::mcp_client(&format!("http://127.0.0.1:{port}/mcp"), &token).await;
+    let names = async || {
+        client
+            .peer()
+            .list_all_tools()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.name.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(names().await.contains(&"memory__read_graph".to_string()));
+    assert!(!loopgate::tray_menu::toggle_server(&store, "memory")
+        .await
+        .unwrap());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while names().await.iter().any(|t| t.starts_with("memory__")) {
+        assert!(
+            Instant::now() < deadline,
+            "memory's tools still listed after the tray switched it off"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(loopgate::tray_menu::toggle_server(&store, "memory")
+        .await
+        .unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !names().await.contains(&"memory__read_graph".to_string()) {
+        assert!(
+            Instant::now() < deadline,
+            "memory's tools did not come back"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    client.cancel().await.unwrap();
+    let servers: Value = http
+        .get(format!("http://127.0.0.1:{port}/api/servers"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pids: Vec<u64> = servers
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["pid"].as_u64())
+        .collect();
+    assert_eq!(pids.len(), 2, "{servers}");
 
     // Quit (the same shutdown the tray's Quit triggers): the app exits and no backend remains.
     let r = http
