@@ -147,9 +147,16 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
     let app = http::router(state, shutdown.clone());
     let server_ct = shutdown.clone();
     let server = tokio::spawn(async move {
-        let result = axum::serve(listener, app)
-            .with_graceful_shutdown(server_ct.cancelled_owned())
-            .await;
+        let result = axum::serve(
+            // Small MCP answers (an SSE event after the headers) must not wait for the
+            // client's delayed ACK (Nagle): ~40 ms per call on keep-alive connections.
+            axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            }),
+            app,
+        )
+        .with_graceful_shutdown(server_ct.cancelled_owned())
+        .await;
         if let Err(e) = result {
             tracing::error!("HTTP server stopped: {e}");
         }

@@ -132,7 +132,9 @@ impl Report {
     /// Prints the target summary and saves the whole report to target/bench-gateway/latest.md.
     pub fn finish(mut self, took: Duration) {
         let targets = std::mem::take(&mut self.targets);
-        self.emit("\n## Targets\n\n| target | measured | |\n|---|---:|---|\n");
+        if !targets.is_empty() {
+            self.emit("\n## Targets\n\n| target | measured | |\n|---|---:|---|\n");
+        }
         for (what, measured, ok) in &targets {
             self.emit(&format!("| {what} | {measured} | {} |\n", verdict(*ok)));
         }

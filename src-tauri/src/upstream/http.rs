@@ -237,6 +237,9 @@ pub fn transport(
     let mut config = StreamableHttpClientTransportConfig::with_uri(url);
     config.custom_headers = custom_headers;
     config.allow_stateless = true;
+    // rmcp caps in-flight POSTs per transport at 16; one backend connection carries every
+    // client's calls, so a slow tool would make the 17th client wait.
+    config.max_concurrent_requests = 256;
     config.reinit_on_expired_session = true;
     config.max_json_response_size = MAX_RESPONSE_BYTES;
     let client = ObservedClient::new(inner, observer.clone());
