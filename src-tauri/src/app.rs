@@ -25,6 +25,8 @@ pub struct Options {
     pub port: Option<u16>,
     /// Where secrets come from; `None` = the OS keychain.
     pub secrets: Option<SecretStore>,
+    /// How OAuth sign-in URLs reach the user (browser for the desktop app, log for `serve`).
+    pub sign_in: crate::oauth::Presenter,
 }
 
 /// Why the gateway could not start.
@@ -84,7 +86,8 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
     let token = token::load_or_create(&options.config_path, &secrets).await?;
 
     let shutdown = CancellationToken::new();
-    let supervisor = Supervisor::new(secrets.clone());
+    let oauth = crate::oauth::Hub::new(secrets.clone(), options.sign_in);
+    let supervisor = Supervisor::with_oauth(secrets.clone(), oauth);
     let gateway = Gateway::new(supervisor.clone());
     let mut tasks = vec![gateway.spawn(shutdown.clone())];
     supervisor.apply(&config).await;

@@ -22,6 +22,7 @@ pub mod connect;
 pub mod desktop;
 pub mod gateway;
 pub mod http;
+pub mod oauth;
 pub mod secrets;
 pub mod token;
 pub mod tray_menu;

@@ -59,6 +59,16 @@ fn hint() -> &'static str {
     }
 }
 
+/// Prefixes of the entries Loopgate keeps for itself (gateway token, client tokens, OAuth
+/// tokens). They live in the keychain like user secrets but are not listed as such.
+pub const INTERNAL_PREFIXES: [&str; 3] = ["gateway-token.", "client-tokens.", "oauth."];
+
+/// Whether `name` is one of Loopgate's own entries (see [`INTERNAL_PREFIXES`]) rather than a
+/// user secret.
+pub fn is_internal(name: &str) -> bool {
+    INTERNAL_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
 /// Checks a secret name: 1–64 characters from `A-Z a-z 0-9 _ . -`.
 pub fn validate_name(name: &str) -> Result<(), SecretError> {
     let ok = !name.is_empty()
@@ -221,6 +231,13 @@ impl SecretStore {
         blocking(move || b.get(&n))
             .await?
             .ok_or_else(|| SecretError::NotSet(name.to_string()))
+    }
+
+    /// The value of `name`, `Ok(None)` when it is not set. Errors: the store's error.
+    pub async fn get_optional(&self, name: &str) -> Result<Option<String>, SecretError> {
+        validate_name(name)?;
+        let (b, n) = (self.backend.clone(), name.to_string());
+        blocking(move || b.get(&n)).await
     }
 
     /// Stores `value` as secret `name` and records the name in the index.

@@ -4,11 +4,13 @@
 //! - `loopgate servers`, `loopgate tools [SERVER]` — ask the running gateway — [`status`].
 //! - `loopgate token` — print the access token; `loopgate open` — open the dashboard.
 //! - `loopgate secret set|list|rm`, `loopgate import FILE` — the keychain — [`secret`].
+//! - `loopgate auth login|logout|status` — OAuth sign-in to HTTP servers — [`auth`].
 //!
 //! - `loopgate connect`, `loopgate client …` — desktop AI clients — [`clients`].
 //!
 //! [`client`] talks to a running gateway's `/api`.
 
+mod auth;
 mod client;
 mod clients;
 mod secret;
@@ -45,6 +47,16 @@ pub enum Command {
         /// Listen on this port instead of the config's `gateway.port` (0 = any free port).
         #[arg(long)]
         port: Option<u16>,
+        /// How OAuth sign-in URLs reach you: `log` (printed here; also shown by the dashboard
+        /// and `loopgate auth status`), `browser` (opened), or `follow` (fetched without a
+        /// human; only for test authorization servers that approve without a login page).
+        #[arg(long, value_enum, default_value = "log")]
+        sign_in: SignInArg,
+    },
+    /// Sign in to HTTP servers that use OAuth; tokens are kept in the OS keychain.
+    Auth {
+        #[command(subcommand)]
+        action: AuthCommand,
     },
     /// List the servers of the running gateway with their state.
     Servers {
@@ -114,6 +126,54 @@ pub enum ClientCommand {
         #[arg(long)]
         replace: bool,
     },
+}
+
+/// `loopgate serve --sign-in`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SignInArg {
+    /// Write sign-in URLs to the log.
+    Log,
+    /// Open them in the system browser.
+    Browser,
+    /// Fetch them without a human (test authorization servers only).
+    Follow,
+}
+
+impl From<SignInArg> for crate::oauth::Presenter {
+    fn from(a: SignInArg) -> Self {
+        match a {
+            SignInArg::Log => crate::oauth::Presenter::Log,
+            SignInArg::Browser => crate::oauth::Presenter::Browser,
+            SignInArg::Follow => crate::oauth::Presenter::Follow,
+        }
+    }
+}
+
+/// `loopgate auth …`
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Sign in to SERVER (opens the browser; through the running gateway when there is one).
+    Login {
+        /// Server name.
+        server: String,
+        /// How to show the authorization URL.
+        #[arg(long, value_enum, default_value = "browser")]
+        show: auth::Show,
+    },
+    /// Sign out of SERVER: delete its tokens and client registration from the keychain.
+    Logout {
+        /// Server name.
+        server: String,
+    },
+    /// Show the sign-in state of every HTTP server that may use OAuth (never token values).
+    Status {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Connect to URL as the gateway would, signing in without a human (conformance client).
+    #[command(hide = true)]
+    Probe(auth::ProbeArgs),
 }
 
 /// `loopgate secret …`
@@ -212,7 +272,13 @@ async fn run(cli: Cli) -> Result<()> {
         unreachable!("handled in main")
     };
     match command {
-        Command::Serve { port } => serve::serve(path, port, secrets).await,
+        Command::Serve { port, sign_in } => serve::serve(path, port, secrets, sign_in.into()).await,
+        Command::Auth { action } => match action {
+            AuthCommand::Login { server, show } => auth::login(&path, &secrets, &server, show).await,
+            AuthCommand::Logout { server } => auth::logout(&path, &secrets, &server).await,
+            AuthCommand::Status { json } => auth::status(&path, &secrets, json).await,
+            AuthCommand::Probe(args) => auth::probe(args).await,
+        },
         Command::Servers { json } => status::servers(&path, &secrets, json).await,
         Command::Tools { server, json } => {
             status::tools(&path, &secrets, server.as_deref(), json).await

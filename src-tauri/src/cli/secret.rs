@@ -95,7 +95,7 @@ pub async fn list(path: &Path, secrets: &SecretStore) -> Result<()> {
             names.extend(e.secret_refs());
         }
     }
-    names.retain(|n| !n.starts_with("gateway-token."));
+    names.retain(|n| !crate::secrets::is_internal(n));
     if names.is_empty() {
         println!("No secrets. Add one with `loopgate secret set NAME` and reference it as ${{secret:NAME}} in env or headers.");
         return Ok(());

@@ -9,11 +9,19 @@ use crate::secrets::SecretStore;
 
 /// Runs the gateway until Ctrl+C / SIGTERM, printing the endpoint, token and server state
 /// changes.
-pub async fn serve(path: PathBuf, port: Option<u16>, secrets: SecretStore) -> Result<()> {
+///
+/// `sign_in` decides how OAuth sign-in URLs reach the user.
+pub async fn serve(
+    path: PathBuf,
+    port: Option<u16>,
+    secrets: SecretStore,
+    sign_in: crate::oauth::Presenter,
+) -> Result<()> {
     let running = app::start(app::Options {
         config_path: path.clone(),
         port,
         secrets: Some(secrets),
+        sign_in,
     })
     .await?;
     let created = if running.created_config {

@@ -152,6 +152,14 @@ pub struct ServerEntry {
     /// Extra HTTP headers sent with every request to `url`.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub headers: IndexMap<String, String>,
+    /// How Loopgate authenticates to an HTTP server: `"oauth"` (sign in with OAuth; also
+    /// what happens without this key when the server answers 401 with a challenge) or `"none"`
+    /// (never sign in; a 401 is an error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<ServerAuth>,
+    /// OAuth client options for an HTTP server (pre-registered client, scopes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<OAuthSettings>,
     /// When true the server is not started and its tools are not listed.
     #[serde(default, skip_serializing_if = "is_false")]
     pub disabled: bool,
@@ -164,6 +172,52 @@ pub struct ServerEntry {
     /// Keys Loopgate does not know, kept verbatim.
     #[serde(flatten)]
     pub extra: IndexMap<String, Value>,
+}
+
+/// The `auth` key of a server entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServerAuth {
+    /// Sign in with OAuth (MCP authorization spec) when the server asks for it.
+    #[serde(rename = "oauth")]
+    OAuth,
+    /// Never sign in.
+    None,
+}
+
+/// OAuth client options of an HTTP server (`"oauth": {…}` in its entry). All optional: by
+/// default Loopgate registers itself with dynamic client registration and lets the server's
+/// metadata choose the scopes.
+///
+/// `Debug` never shows the client secret.
+#[derive(Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuthSettings {
+    /// A client id registered with the authorization server beforehand; used instead of
+    /// registering.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The secret of `clientId`, for confidential clients; normally `${secret:NAME}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Scopes to ask for (default: what the server's challenge or metadata names).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    /// HTTPS URL of a Client ID Metadata Document describing Loopgate, used as the client id
+    /// where the authorization server supports them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_metadata_url: Option<String>,
+}
+
+impl std::fmt::Debug for OAuthSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthSettings")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "[REDACTED]"))
+            .field("scopes", &self.scopes)
+            .field("client_metadata_url", &self.client_metadata_url)
+            .finish()
+    }
 }
 
 fn is_false(b: &bool) -> bool {
@@ -193,6 +247,9 @@ pub enum Backend {
         url: String,
         /// Extra headers, in file order.
         headers: Vec<(String, String)>,
+        /// OAuth options when Loopgate may sign in to this server; `None` when it must not
+        /// (`"auth": "none"`, or an `Authorization` header is configured).
+        oauth: Option<OAuthSettings>,
     },
 }
 
@@ -211,13 +268,18 @@ impl std::fmt::Debug for Backend {
                 .field("env", &env.iter().map(|(k, _)| k).collect::<Vec<_>>())
                 .field("cwd", cwd)
                 .finish(),
-            Backend::Http { url, headers } => f
+            Backend::Http {
+                url,
+                headers,
+                oauth,
+            } => f
                 .debug_struct("Http")
                 .field("url", url)
                 .field(
                     "headers",
                     &headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
                 )
+                .field("oauth", oauth)
                 .finish(),
         }
     }
@@ -451,6 +513,37 @@ impl ServerEntry {
                         )
                     })?;
                 }
+                let static_auth = self
+                    .headers
+                    .keys()
+                    .any(|k| k.eq_ignore_ascii_case("authorization"));
+                let oauth = match self.auth {
+                    Some(ServerAuth::None) => None,
+                    Some(ServerAuth::OAuth) if static_auth => {
+                        return Err((
+                            "auth",
+                            "\"oauth\" cannot be combined with an Authorization header; remove one of them".into(),
+                        ))
+                    }
+                    _ if static_auth => None,
+                    _ => Some(self.oauth.clone().unwrap_or_default()),
+                };
+                if let Some(o) = &oauth {
+                    if let Some(u) = &o.client_metadata_url {
+                        if !u.starts_with("https://") {
+                            return Err((
+                                "oauth",
+                                format!("clientMetadataUrl \"{u}\" must be an https:// URL"),
+                            ));
+                        }
+                    }
+                    if o.client_secret.is_some() && o.client_id.is_none() {
+                        return Err((
+                            "oauth",
+                            "clientSecret needs the clientId it belongs to".into(),
+                        ));
+                    }
+                }
                 Ok(Backend::Http {
                     url: url.clone(),
                     headers: self
@@ -458,15 +551,23 @@ impl ServerEntry {
                         .iter()
                         .map(|(k, v)| (k.clone(), v.clone()))
                         .collect(),
+                    oauth,
                 })
             }
         }
     }
 
-    /// Names of the secrets referenced as `${secret:NAME}` in this entry's `env` and `headers`.
+    /// Names of the secrets referenced as `${secret:NAME}` in this entry's `env`, `headers` and
+    /// `oauth.clientSecret`.
     pub fn secret_refs(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
-        for value in self.env.values().chain(self.headers.values()) {
+        let client_secret = self.oauth.as_ref().and_then(|o| o.client_secret.as_ref());
+        for value in self
+            .env
+            .values()
+            .chain(self.headers.values())
+            .chain(client_secret)
+        {
             for n in crate::secrets::references(value) {
                 if !names.contains(&n) {
                     names.push(n);

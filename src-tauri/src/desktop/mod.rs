@@ -46,6 +46,7 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
         config_path,
         port: None,
         secrets: None,
+        sign_in: crate::oauth::Presenter::Browser,
     }))?;
     let shared = Arc::new(Shared {
         gateway: running.gateway.clone(),

@@ -31,6 +31,7 @@ use super::http::{self as http_transport, SessionObserver};
 use super::logs::LogBuffer;
 use super::stdio::{self, ChildProcess, StdioSpec};
 use crate::config::Backend;
+use crate::oauth::Challenge;
 
 /// Most pages followed when listing one kind of item from a backend (guards against a backend
 /// whose cursors never end).
@@ -93,6 +94,26 @@ pub enum UpstreamError {
         /// Server name.
         server: String,
     },
+    /// The server wants OAuth: no valid token (401), or the token lacks a scope (403
+    /// `insufficient_scope`). Refreshing, where possible, was already tried.
+    #[error("{}", auth_message(server, challenge))]
+    Auth {
+        /// Server name.
+        server: String,
+        /// The server's challenge.
+        challenge: Challenge,
+    },
+}
+
+fn auth_message(server: &str, challenge: &Challenge) -> String {
+    match challenge {
+        Challenge::SignIn(_) => format!(
+            "server \"{server}\" needs you to sign in (HTTP 401): use \"Sign in\" in the Loopgate window or tray, or run `loopgate auth login {server}`"
+        ),
+        Challenge::MoreScope(_) => format!(
+            "server \"{server}\" needs more permissions for this request (HTTP 403 insufficient_scope): sign in again to grant them (\"Sign in\" or `loopgate auth login {server}`)"
+        ),
+    }
 }
 
 impl UpstreamError {
@@ -166,6 +187,9 @@ pub struct Connection {
     progress: ProgressRoutes,
     request_timeout: Duration,
     observer: Option<Arc<SessionObserver>>,
+    url: Option<String>,
+    auth_failure: Mutex<Option<Challenge>>,
+    auth_failed: Notify,
 }
 
 /// Everything a connected backend consists of; owned by the supervisor.
@@ -182,11 +206,16 @@ pub struct Live {
 
 /// Opens a connection to `backend` and completes the MCP handshake within `connect_timeout`.
 ///
-/// `env`/`headers` values in `backend` must already be resolved. Stdio stderr goes to `logs`. Errors: [`UpstreamError::Setup`] (process not started, bad
-/// transport settings) or [`UpstreamError::Handshake`] (including timeouts).
+/// `env`/`headers` values in `backend` must already be resolved. With `auth` (HTTP servers
+/// Loopgate signed in to) requests carry its OAuth tokens. Stdio stderr goes to `logs`.
+///
+/// Errors: [`UpstreamError::Setup`] (process not started, bad transport settings),
+/// [`UpstreamError::Auth`] (the server answered 401/403 with a challenge) or
+/// [`UpstreamError::Handshake`] (including timeouts).
 pub async fn connect(
     name: &str,
     backend: &Backend,
+    auth: Option<rmcp::transport::auth::AuthorizationManager>,
     connect_timeout: Duration,
     request_timeout: Duration,
     logs: Arc<LogBuffer>,
@@ -246,9 +275,10 @@ pub async fn connect(
                 }
             }
         }
-        Backend::Http { url, headers } => {
-            let (transport, observer) = http_transport::transport(url, headers, connect_timeout)
-                .map_err(|e| setup(e.to_string()))?;
+        Backend::Http { url, headers, .. } => {
+            let (transport, observer) =
+                http_transport::transport(url, headers, auth, connect_timeout)
+                    .map_err(|e| setup(e.to_string()))?;
             match tokio::time::timeout(
                 connect_timeout,
                 handler.serve_with_lifecycle(transport, lifecycle),
@@ -256,7 +286,15 @@ pub async fn connect(
             .await
             {
                 Ok(Ok(service)) => (service, None, Some(observer)),
-                Ok(Err(e)) => return Err(handshake(format!("{e} (url {url})"))),
+                Ok(Err(e)) => {
+                    if let Some(header) = e.auth_challenge() {
+                        return Err(UpstreamError::Auth {
+                            server: name.to_string(),
+                            challenge: Challenge::classify(header, url),
+                        });
+                    }
+                    return Err(handshake(format!("{e} (url {url})")));
+                }
                 Err(_) => {
                     return Err(handshake(format!(
                         "no answer from {url} within {} ms",
@@ -273,6 +311,12 @@ pub async fn connect(
         progress,
         request_timeout,
         observer,
+        url: match backend {
+            Backend::Http { url, .. } => Some(url.clone()),
+            Backend::Stdio { .. } => None,
+        },
+        auth_failure: Mutex::new(None),
+        auth_failed: Notify::new(),
     });
     Ok(Live {
         connection,
@@ -308,8 +352,31 @@ impl Connection {
         self.observer.as_ref()
     }
 
+    /// Resolves when a request was refused with an OAuth challenge (401 after refreshing
+    /// failed, or 403 `insufficient_scope`); returns that challenge.
+    pub async fn auth_failed(&self) -> Challenge {
+        loop {
+            let notified = self.auth_failed.notified();
+            if let Some(c) = self
+                .auth_failure
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+            {
+                return c;
+            }
+            notified.await;
+        }
+    }
+
     fn map_err(&self, e: ServiceError) -> UpstreamError {
         let server = self.name.clone();
+        if let (Some(header), Some(url)) = (e.auth_challenge(), &self.url) {
+            let challenge = Challenge::classify(header, url);
+            *self.auth_failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(challenge.clone());
+            self.auth_failed.notify_one();
+            return UpstreamError::Auth { server, challenge };
+        }
         match e {
             ServiceError::McpError(error) => UpstreamError::Mcp { server, error },
             ServiceError::Timeout { timeout } => UpstreamError::Timeout {

@@ -21,6 +21,7 @@ use rmcp::transport::streamable_http_client::{
     SseError, StreamableHttpClient, StreamableHttpClientTransportConfig, StreamableHttpError,
     StreamableHttpPostResponse, StreamableHttpResponseLimits,
 };
+use rmcp::transport::auth::{AuthClient, AuthorizationManager};
 use rmcp::transport::StreamableHttpClientTransport;
 use sse_stream::Sse;
 use tokio::sync::Notify;
@@ -72,17 +73,44 @@ impl SessionObserver {
     }
 }
 
+/// The HTTP client under [`ObservedClient`]: rmcp's reqwest client, wrapped in rmcp's
+/// [`AuthClient`] for servers Loopgate signed in to (it adds the bearer token, refreshes it
+/// before expiry and once on a 401).
+#[derive(Clone)]
+enum Inner {
+    Plain(reqwest::Client),
+    OAuth(AuthClient<reqwest::Client>),
+}
+
+/// Calls the same method on whichever client `Inner` holds.
+macro_rules! delegate {
+    ($inner:expr, $method:ident ( $($arg:expr),* )) => {
+        match $inner {
+            Inner::Plain(c) => c.$method($($arg),*).await,
+            Inner::OAuth(c) => c.$method($($arg),*).await,
+        }
+    };
+}
+
 /// A reqwest client that reports session facts to a [`SessionObserver`]; otherwise it is
-/// rmcp's own reqwest implementation of [`StreamableHttpClient`].
+/// rmcp's own reqwest implementation of [`StreamableHttpClient`] (with OAuth when signed in).
 #[derive(Clone)]
 pub struct ObservedClient {
-    inner: reqwest::Client,
+    inner: Inner,
     observer: Arc<SessionObserver>,
 }
 
 impl ObservedClient {
-    /// Wraps `inner`, reporting to `observer`.
-    pub fn new(inner: reqwest::Client, observer: Arc<SessionObserver>) -> Self {
+    /// Wraps `inner`, reporting to `observer`; with `auth`, requests carry its OAuth tokens.
+    pub fn new(
+        inner: reqwest::Client,
+        auth: Option<AuthorizationManager>,
+        observer: Arc<SessionObserver>,
+    ) -> Self {
+        let inner = match auth {
+            Some(manager) => Inner::OAuth(AuthClient::new(inner, manager)),
+            None => Inner::Plain(inner),
+        };
         Self { inner, observer }
     }
 }
@@ -123,17 +151,17 @@ impl StreamableHttpClient for ObservedClient {
         limits: StreamableHttpResponseLimits,
     ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
         let initialize = is_initialize(&message);
-        let result = self
-            .inner
-            .post_message_with_response_limits(
+        let result = delegate!(
+            &self.inner,
+            post_message_with_response_limits(
                 uri,
                 message,
                 session_id,
                 auth_header,
                 custom_headers,
-                limits,
+                limits
             )
-            .await;
+        );
         match &result {
             Ok(
                 StreamableHttpPostResponse::Json(_, sid) | StreamableHttpPostResponse::Sse(_, sid),
@@ -153,9 +181,10 @@ impl StreamableHttpClient for ObservedClient {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<(), StreamableHttpError<Self::Error>> {
-        self.inner
-            .delete_session(uri, session_id, auth_header, custom_headers)
-            .await
+        delegate!(
+            &self.inner,
+            delete_session(uri, session_id, auth_header, custom_headers)
+        )
     }
 
     async fn get_stream(
@@ -166,9 +195,10 @@ impl StreamableHttpClient for ObservedClient {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<BoxStream<'static, Result<Sse, SseError>>, StreamableHttpError<Self::Error>> {
-        self.inner
-            .get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
-            .await
+        delegate!(
+            &self.inner,
+            get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
+        )
     }
 
     async fn get_stream_with_max_sse_event_size(
@@ -180,16 +210,17 @@ impl StreamableHttpClient for ObservedClient {
         custom_headers: HashMap<HeaderName, HeaderValue>,
         max_sse_event_size: usize,
     ) -> Result<BoxStream<'static, Result<Sse, SseError>>, StreamableHttpError<Self::Error>> {
-        self.inner
-            .get_stream_with_max_sse_event_size(
+        delegate!(
+            &self.inner,
+            get_stream_with_max_sse_event_size(
                 uri,
                 session_id,
                 last_event_id,
                 auth_header,
                 custom_headers,
-                max_sse_event_size,
+                max_sse_event_size
             )
-            .await
+        )
     }
 }
 
@@ -208,10 +239,13 @@ pub enum HttpSetupError {
 /// (values already resolved, never logged).
 ///
 /// `connect_timeout` bounds TCP/TLS connection set-up. An `Authorization` header is sent as
-/// given. Returns the transport and the observer it reports to.
+/// given; with `auth` (a signed-in OAuth manager, see `oauth::flow::authorized_manager`) each
+/// request carries its bearer token instead. Returns the transport and the observer it reports
+/// to.
 pub fn transport(
     url: &str,
     headers: &[(String, String)],
+    auth: Option<AuthorizationManager>,
     connect_timeout: Duration,
 ) -> Result<
     (
@@ -242,7 +276,7 @@ pub fn transport(
     config.max_concurrent_requests = 256;
     config.reinit_on_expired_session = true;
     config.max_json_response_size = MAX_RESPONSE_BYTES;
-    let client = ObservedClient::new(inner, observer.clone());
+    let client = ObservedClient::new(inner, auth, observer.clone());
     Ok((
         StreamableHttpClientTransport::with_client(client, config),
         observer,

@@ -36,6 +36,10 @@ pub enum ServerState {
     Degraded,
     /// Not connected; see the last error. Stdio servers that crash repeatedly are parked here.
     Failed,
+    /// An HTTP server that wants OAuth and has no usable tokens (never signed in, signed out,
+    /// or the refresh token was refused). Waits for a sign-in; no retries meanwhile.
+    #[serde(rename = "needs-sign-in")]
+    NeedsSignIn,
 }
 
 impl ServerState {
@@ -47,6 +51,7 @@ impl ServerState {
             ServerState::Ready => "ready",
             ServerState::Degraded => "degraded",
             ServerState::Failed => "failed",
+            ServerState::NeedsSignIn => "needs-sign-in",
         }
     }
 }

@@ -27,6 +27,7 @@ use super::connection::{self, Connection, Live, UpstreamError};
 use super::logs::LogBuffer;
 use super::ServerState;
 use crate::config::{Backend, Config, GatewaySettings, ServerEntry};
+use crate::oauth::{Challenge, Hub, OAuthSettings, Presenter, Trigger};
 use crate::secrets::{SecretError, SecretStore};
 
 /// First restart delay after a failure.
@@ -37,6 +38,10 @@ pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
 pub const STABLE_AFTER: Duration = Duration::from_secs(30);
 /// Consecutive rapid crashes after which a stdio server is parked as failed.
 pub const MAX_RAPID_CRASHES: u32 = 5;
+/// Automatic sign-ins for more scope (HTTP 403 `insufficient_scope`) per server start; with the
+/// first sign-in that makes at most three authorizations before the user must act (the
+/// conformance suite's `auth/scope-retry-limit`).
+pub const MAX_STEP_UPS: u32 = 2;
 
 /// Something changed; the gateway, UI and tray react to these.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,6 +98,9 @@ pub struct ServerStatus {
     pub connected_since_ms: Option<u64>,
     /// Process id of the stdio server, while running.
     pub pid: Option<u32>,
+    /// For HTTP servers using OAuth: true while connected with Loopgate's tokens, false while
+    /// a sign-in is needed; `None` when OAuth is not involved.
+    pub signed_in: Option<bool>,
 }
 
 /// One server as the gateway sees it: status, live connection and catalog.
@@ -122,6 +130,7 @@ struct Slot {
 
 struct Inner {
     secrets: SecretStore,
+    oauth: Arc<Hub>,
     snapshot: ArcSwap<Snapshot>,
     events: broadcast::Sender<Event>,
     slots: tokio::sync::Mutex<IndexMap<String, Slot>>,
@@ -143,17 +152,49 @@ fn now_ms() -> u64 {
 
 impl Supervisor {
     /// A supervisor with no servers; `${secret:NAME}` references are resolved from `secrets`.
+    /// Sign-in URLs of OAuth servers go to the log (see [`Supervisor::with_oauth`]).
     pub fn new(secrets: SecretStore) -> Self {
+        let hub = Hub::new(secrets.clone(), Presenter::Log);
+        Self::with_oauth(secrets, hub)
+    }
+
+    /// A supervisor whose OAuth sign-ins run through `oauth` (which decides how sign-in URLs
+    /// reach the user).
+    pub fn with_oauth(secrets: SecretStore, oauth: Arc<Hub>) -> Self {
         let (events, _) = broadcast::channel(1024);
-        Supervisor {
-            inner: Arc::new(Inner {
-                secrets,
-                snapshot: ArcSwap::from_pointee(IndexMap::new()),
-                events,
-                slots: tokio::sync::Mutex::new(IndexMap::new()),
-                publish_lock: Mutex::new(()),
-            }),
+        let mut sign_ins = oauth.subscribe();
+        let inner = Arc::new(Inner {
+            oauth,
+            secrets,
+            snapshot: ArcSwap::from_pointee(IndexMap::new()),
+            events,
+            slots: tokio::sync::Mutex::new(IndexMap::new()),
+            publish_lock: Mutex::new(()),
+        });
+        // A sign-in starting, getting its URL or ending is a status change of that server (the
+        // UI, tray and event stream show it).
+        let weak = Arc::downgrade(&inner);
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                loop {
+                    let server = match sign_ins.recv().await {
+                        Ok(server) => server,
+                        Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    };
+                    match weak.upgrade() {
+                        Some(inner) => inner.emit(Event::StatusChanged(server)),
+                        None => return,
+                    }
+                }
+            });
         }
+        Supervisor { inner }
+    }
+
+    /// The sign-ins of this gateway's OAuth servers.
+    pub fn oauth(&self) -> &Arc<Hub> {
+        &self.inner.oauth
     }
 
     /// The current view of every server (lock-free read).
@@ -282,6 +323,7 @@ impl Supervisor {
             restarts: 0,
             connected_since_ms: None,
             pid: None,
+            signed_in: None,
         };
         let view = ServerView {
             status,
@@ -310,6 +352,7 @@ impl Supervisor {
                     request_timeout: entry.request_timeout(gateway),
                     logs,
                     ct: ct.clone(),
+                    step_ups: Default::default(),
                 };
                 Some(tokio::spawn(run.run()))
             }
@@ -383,6 +426,10 @@ impl Inner {
 enum End {
     Stop,
     Lost(String),
+    /// The server refused the tokens (401): a sign-in is needed.
+    SignIn(Challenge),
+    /// A sign-in completed while connected: reconnect with the new tokens.
+    Reconnect,
 }
 
 struct Runner {
@@ -394,6 +441,7 @@ struct Runner {
     request_timeout: Duration,
     logs: Arc<LogBuffer>,
     ct: CancellationToken,
+    step_ups: std::sync::atomic::AtomicU32,
 }
 
 impl Runner {
@@ -429,17 +477,65 @@ impl Runner {
                     return;
                 }
             };
-            let connected = tokio::select! {
-                r = connection::connect(&self.name, &backend, self.connect_timeout, self.request_timeout, self.logs.clone()) => r,
-                _ = self.ct.cancelled() => return,
+            let oauth = match &backend {
+                Backend::Http {
+                    url,
+                    oauth: Some(settings),
+                    ..
+                } => Some((url.clone(), settings.clone())),
+                _ => None,
+            };
+            let auth = match &oauth {
+                Some((url, _)) => {
+                    crate::oauth::flow::authorized_manager(&self.secrets, &self.name, url)
+                        .await
+                        .map_err(|e| format!("server \"{}\": {e}", self.name))
+                }
+                None => Ok(None),
+            };
+            let outcome = match auth {
+                Err(error) => End::Lost(error),
+                Ok(auth) => {
+                    let with_tokens = auth.is_some();
+                    let connected = tokio::select! {
+                        r = connection::connect(&self.name, &backend, auth, self.connect_timeout, self.request_timeout, self.logs.clone()) => r,
+                        _ = self.ct.cancelled() => return,
+                    };
+                    match connected {
+                        Ok(live) => {
+                            if oauth.is_some() {
+                                self.inner
+                                    .update(&self.name, |v| v.status.signed_in = Some(with_tokens));
+                            }
+                            self.watch(live, oauth.as_ref()).await
+                        }
+                        Err(UpstreamError::Auth { challenge, .. }) => End::SignIn(challenge),
+                        Err(e) => End::Lost(e.to_string()),
+                    }
+                }
             };
             drop(backend);
-            let error = match connected {
-                Ok(live) => match self.watch(live).await {
-                    End::Stop => return,
-                    End::Lost(e) => e,
+            let error = match outcome {
+                End::Stop => return,
+                End::Reconnect => {
+                    first = true;
+                    continue;
+                }
+                End::SignIn(challenge) => match &oauth {
+                    Some((url, settings)) => {
+                        if !self.wait_for_sign_in(url, settings, challenge).await {
+                            return;
+                        }
+                        backoff = BACKOFF_START;
+                        first = true;
+                        continue;
+                    }
+                    None => format!(
+                        "server \"{}\" refused the request (HTTP 401/403): check its Authorization header, or remove \"auth\": \"none\" to sign in with OAuth",
+                        self.name
+                    ),
                 },
-                Err(e) => e.to_string(),
+                End::Lost(e) => e,
             };
             tracing::warn!(server = %self.name, "{error}");
             self.logs.push("gateway", &error);
@@ -474,7 +570,58 @@ impl Runner {
     }
 
     /// Lists the catalog, publishes `ready`, then watches the connection until it ends.
-    async fn watch(&self, live: Live) -> End {
+    /// Publishes "needs sign-in", asks the hub for a sign-in (automatic ones at most once until
+    /// one succeeds) and waits until a sign-in succeeds. Returns false when stopped meanwhile.
+    async fn wait_for_sign_in(
+        &self,
+        url: &str,
+        settings: &OAuthSettings,
+        challenge: Challenge,
+    ) -> bool {
+        let hub = &self.inner.oauth;
+        let mut generation = hub.generation(&self.name);
+        generation.borrow_and_update();
+        let message = UpstreamError::Auth {
+            server: self.name.clone(),
+            challenge: challenge.clone(),
+        }
+        .to_string();
+        tracing::warn!(server = %self.name, "{message}");
+        self.logs.push("gateway", &message);
+        self.inner.update(&self.name, |v| {
+            v.status.state = ServerState::NeedsSignIn;
+            v.status.last_error = Some(message);
+            v.status.signed_in = Some(false);
+            v.status.pid = None;
+            v.status.connected_since_ms = None;
+        });
+        let step_up = matches!(challenge, Challenge::MoreScope(_));
+        if step_up && !self.may_step_up() {
+            self.logs.push("gateway", "the server keeps asking for more permissions (HTTP 403 insufficient_scope); not signing in again automatically — use \"Sign in\" to retry");
+        } else {
+            let begun = hub.begin(
+                &self.name,
+                url,
+                settings,
+                Some(challenge.header().to_string()),
+                Trigger::Auto,
+            );
+            tracing::debug!(server = %self.name, ?begun, "sign-in requested");
+        }
+        tokio::select! {
+            r = generation.changed() => r.is_ok(),
+            _ = self.ct.cancelled() => false,
+        }
+    }
+
+    /// Counts an automatic sign-in for more scope; false once [`MAX_STEP_UPS`] were used.
+    fn may_step_up(&self) -> bool {
+        self.step_ups
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            < MAX_STEP_UPS
+    }
+
+    async fn watch(&self, live: Live, oauth: Option<&(String, OAuthSettings)>) -> End {
         let Live {
             connection,
             mut service,
@@ -503,6 +650,8 @@ impl Runner {
         }
         let listener = connection::follow_list_changes(&connection, changed.clone());
         let observer = connection.session().cloned();
+        let mut signed_in_again = self.inner.oauth.generation(&self.name);
+        signed_in_again.borrow_and_update();
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         let end = loop {
             let reinit = async {
@@ -534,6 +683,25 @@ impl Runner {
                     }
                 }
                 exit = exited => break End::Lost(format!("server \"{}\" process {exit}", self.name)),
+                challenge = connection.auth_failed() => match (challenge, oauth) {
+                    (Challenge::MoreScope(header), Some((url, settings))) => {
+                        if self.may_step_up() {
+                            let note = "the server wants more permissions for a request (HTTP 403 insufficient_scope); started a sign-in to grant them";
+                            self.logs.push("gateway", note);
+                            self.inner.oauth.begin(&self.name, url, settings, Some(header), Trigger::Auto);
+                        } else {
+                            let note = "the server keeps asking for more permissions (HTTP 403 insufficient_scope); not signing in again automatically — use \"Sign in\" to retry";
+                            self.logs.push("gateway", note);
+                        }
+                    }
+                    (challenge, _) => break End::SignIn(challenge),
+                },
+                r = signed_in_again.changed(), if oauth.is_some() => {
+                    if r.is_ok() {
+                        self.logs.push("gateway", "signed in again; reconnecting with the new tokens");
+                        break End::Reconnect;
+                    }
+                }
                 _ = tick.tick() => {
                     if service.is_closed() || connection.peer().is_transport_closed() {
                         break End::Lost(format!("server \"{}\": the connection closed", self.name));
@@ -609,7 +777,8 @@ impl Runner {
     }
 }
 
-/// `backend` with every `${secret:NAME}` in env values and header values replaced, in memory.
+/// `backend` with every `${secret:NAME}` in env values, header values and the OAuth client
+/// secret replaced, in memory.
 async fn resolve(backend: &Backend, secrets: &SecretStore) -> Result<Backend, SecretError> {
     Ok(match backend {
         Backend::Stdio {
@@ -629,14 +798,29 @@ async fn resolve(backend: &Backend, secrets: &SecretStore) -> Result<Backend, Se
                 cwd: cwd.clone(),
             }
         }
-        Backend::Http { url, headers } => {
+        Backend::Http {
+            url,
+            headers,
+            oauth,
+        } => {
             let mut resolved = Vec::with_capacity(headers.len());
             for (k, v) in headers {
                 resolved.push((k.clone(), secrets.resolve(v).await?));
             }
+            let oauth = match oauth {
+                Some(o) => {
+                    let mut o = o.clone();
+                    if let Some(secret) = &o.client_secret {
+                        o.client_secret = Some(secrets.resolve(secret).await?);
+                    }
+                    Some(o)
+                }
+                None => None,
+            };
             Backend::Http {
                 url: url.clone(),
                 headers: resolved,
+                oauth,
             }
         }
     })

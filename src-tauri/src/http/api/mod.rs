@@ -22,12 +22,16 @@
 //! - `POST /api/config/reload` → `{ changed }` (after `loopgate import` or a hand edit; an
 //!   invalid file is refused and the running config stays)
 //!
+//! OAuth sign-in ([`auth`]):
+//! - `POST /api/servers/{name}/auth/login|cancel|logout`, `GET /api/auth`
+//!
 //! Clients (the "Connect a client" page, [`clients`]):
 //! - `GET  /api/clients`, `POST /api/clients/{id}/install|uninstall`, `POST /api/clients/tokens/reload`
 //!
 //! Errors are `{ "error": "…" }` (plus `"field"` for invalid input): 404 for an unknown
 //! server or tool, 400 for refused input; the config is unchanged after an error.
 
+pub mod auth;
 pub mod clients;
 pub mod events;
 pub mod servers;
@@ -67,6 +71,10 @@ pub fn routes() -> Router<AppState> {
         .route("/servers/{name}/enable", post(enable))
         .route("/servers/{name}/disable", post(disable))
         .route("/servers/{name}/restart", post(restart))
+        .route("/servers/{name}/auth/login", post(auth::login))
+        .route("/servers/{name}/auth/cancel", post(auth::cancel))
+        .route("/servers/{name}/auth/logout", post(auth::logout))
+        .route("/auth", get(auth::status))
         .route("/secrets/{name}/changed", post(secret_changed))
         .route("/config/reload", post(reload))
         .route("/quit", post(quit))
@@ -142,9 +150,11 @@ fn ok() -> Json<Value> {
     Json(json!({"ok": true}))
 }
 
-/// One server as the API shows it: status plus its config (never secret values).
-pub(crate) fn server_json(view: &ServerView) -> Value {
+/// One server as the API shows it: status plus its config (never secret values) and its
+/// sign-in state (`signIn`: pending, url, lastError, started).
+pub(crate) fn server_json(view: &ServerView, hub: &crate::oauth::Hub) -> Value {
     let mut v = serde_json::to_value(&view.status).unwrap_or_default();
+    v["signIn"] = serde_json::to_value(hub.view(&view.status.name)).unwrap_or_default();
     let e = &view.entry;
     let mut config = json!({"disabledTools": e.disabled_tools});
     if let Some(c) = &e.command {
@@ -163,8 +173,10 @@ pub(crate) fn server_json(view: &ServerView) -> Value {
 
 /// The body of `GET /api/servers` (also sent as the `servers` event).
 pub(crate) fn servers_json(s: &AppState) -> Value {
-    let snap = s.gw.supervisor().snapshot();
-    Value::Array(snap.values().map(server_json).collect())
+    let supervisor = s.gw.supervisor();
+    let snap = supervisor.snapshot();
+    let hub = supervisor.oauth();
+    Value::Array(snap.values().map(|v| server_json(v, hub)).collect())
 }
 
 async fn info(State(s): State<AppState>) -> Json<Value> {

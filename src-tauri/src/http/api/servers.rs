@@ -188,8 +188,8 @@ pub async fn edit(
     Ok(ok())
 }
 
-/// `DELETE /api/servers/{name}`: removes the server (it is stopped cleanly) and the secrets
-/// stored for it by the form (`<name>.*`) that no other server uses.
+/// `DELETE /api/servers/{name}`: removes the server (it is stopped cleanly), the secrets
+/// stored for it by the form (`<name>.*`) that no other server uses, and its OAuth tokens.
 pub async fn remove(
     State(s): State<AppState>,
     Path(name): Path<String>,
@@ -206,12 +206,17 @@ pub async fn remove(
         .await?;
     let prefix = format!("{name}.");
     if let Ok(names) = s.secrets.names().await {
-        for secret in names.into_iter().filter(|n| n.starts_with(&prefix)) {
+        for secret in names
+            .into_iter()
+            .filter(|n| n.starts_with(&prefix) && !crate::secrets::is_internal(n))
+        {
             if config.servers_using(&secret).is_empty() {
                 let _ = s.secrets.delete(&secret).await;
             }
         }
     }
+    // Its OAuth tokens and client registration go too.
+    let _ = s.gw.supervisor().oauth().sign_out(&name).await;
     Ok(ok())
 }
 

@@ -1,0 +1,309 @@
+//! One sign-in, and reuse of its tokens: the MCP authorization flow on top of rmcp's `auth`.
+//!
+//! [`begin`] follows the MCP authorization spec (2025-11-25 / 2026-07-28, "Authorization"):
+//! protected-resource metadata discovery (RFC 9728, seeded from the server's
+//! `WWW-Authenticate` challenge when there is one), authorization-server metadata (RFC 8414 /
+//! OpenID discovery), client registration in the order the spec prefers — a pre-registered
+//! client id from the config, then a Client ID Metadata Document when the server supports them
+//! and one is configured, then dynamic client registration (RFC 7591) — and an authorization
+//! request with PKCE (S256) and the `resource` parameter (RFC 8707). rmcp does the protocol
+//! work; Loopgate adds the loopback redirect listener, the keychain store and the user-facing
+//! errors. [`SignIn::complete`] waits for the browser and exchanges the code.
+//!
+//! [`authorized_manager`] rebuilds an `AuthorizationManager` from the keychain for a connection;
+//! rmcp's `AuthClient` then adds the bearer token to every request, refreshes it before it
+//! expires and once on a 401.
+
+use std::time::Duration;
+
+use rmcp::transport::auth::{
+    AuthError, AuthorizationManager, AuthorizationRequest, AuthorizationSession, OAuthClientConfig,
+};
+use tokio_util::sync::CancellationToken;
+
+use super::redirect::RedirectListener;
+use super::store::{self, KeychainCredentialStore, Record};
+use super::{OAuthError, OAuthSettings};
+use crate::secrets::SecretStore;
+
+/// The client name Loopgate registers with (shown by authorization servers on consent pages).
+pub const CLIENT_NAME: &str = "Loopgate";
+
+/// How long a sign-in waits for the browser to come back before giving up (10 minutes).
+pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// A started sign-in: the authorization URL to open, and the listener waiting for the browser.
+pub struct SignIn {
+    url: String,
+    listener: RedirectListener,
+    session: AuthorizationSession,
+    store: KeychainCredentialStore,
+}
+
+fn flow(step: &'static str) -> impl Fn(AuthError) -> OAuthError {
+    move |e| OAuthError::Flow {
+        step,
+        message: describe(&e),
+    }
+}
+
+/// A short, actionable text for rmcp's auth errors.
+fn describe(e: &AuthError) -> String {
+    match e {
+        AuthError::NoAuthorizationSupport => {
+            "the server does not publish OAuth metadata (no protected-resource or authorization-server metadata found)".into()
+        }
+        AuthError::AuthorizationRequired => "the authorization server requires a new sign-in".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Starts signing in to server `server` at `url`: discovery, client registration, the loopback
+/// redirect listener and the authorization URL (PKCE S256, `resource`, `state`).
+///
+/// `challenge` is the `WWW-Authenticate` header of the 401/403 that triggered the sign-in, if
+/// any (it names the resource metadata and the scopes wanted). Nothing is written to the
+/// keychain until [`SignIn::complete`] succeeds.
+///
+/// Errors: [`OAuthError::Listener`] (no loopback port), [`OAuthError::Flow`] with the failed
+/// step (`discovery`, `registration`, `authorization`).
+pub async fn begin(
+    secrets: &SecretStore,
+    server: &str,
+    url: &str,
+    settings: &OAuthSettings,
+    challenge: Option<&str>,
+) -> Result<SignIn, OAuthError> {
+    let listener = RedirectListener::bind().await?;
+    let redirect_uri = listener.redirect_uri();
+    let mut manager = AuthorizationManager::new(url)
+        .await
+        .map_err(flow("discovery"))?;
+    let store = KeychainCredentialStore::new(
+        secrets.clone(),
+        server,
+        Record {
+            resource: url.to_string(),
+            redirect_uri: redirect_uri.clone(),
+            ..Default::default()
+        },
+    );
+    manager.set_credential_store(store.clone());
+    let resolution = manager
+        .resolve_metadata_from_challenge(challenge)
+        .await
+        .map_err(flow("discovery"))?;
+    let cimd_supported = resolution
+        .metadata
+        .additional_fields
+        .get("client_id_metadata_document_supported")
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    let has_registration = resolution.metadata.registration_endpoint.is_some();
+    manager.set_metadata(resolution.metadata);
+
+    let mut request = AuthorizationRequest::new(&redirect_uri).with_client_name(CLIENT_NAME);
+    if !settings.scopes.is_empty() {
+        request = request.with_scopes(settings.scopes.clone());
+    }
+    // Registration, in the spec's order of preference.
+    if let Some(client_id) = &settings.client_id {
+        request = request.with_preregistered_client(client_id);
+        if let Some(secret) = &settings.client_secret {
+            request = request.with_client_secret(secret);
+        }
+        store
+            .set_client(client_id, settings.client_secret.clone(), &redirect_uri)
+            .await;
+    } else if let (true, Some(cimd)) = (cimd_supported, &settings.client_metadata_url) {
+        request = request.with_client_metadata_url(cimd);
+        store.set_client(cimd, None, &redirect_uri).await;
+    } else if has_registration {
+        let scopes = if settings.scopes.is_empty() {
+            manager.select_scopes(None, &[])
+        } else {
+            settings.scopes.clone()
+        };
+        let scope_refs: Vec<&str> = scopes.iter().map(String::as_str).collect();
+        let registered = manager
+            .register_client(CLIENT_NAME, &redirect_uri, &scope_refs)
+            .await
+            .map_err(flow("registration"))?;
+        request = request.with_preregistered_client(&registered.client_id);
+        if let Some(secret) = &registered.client_secret {
+            request = request.with_client_secret(secret);
+        }
+        store
+            .set_client(&registered.client_id, registered.client_secret.clone(), &redirect_uri)
+            .await;
+    } else {
+        return Err(OAuthError::Flow {
+            step: "registration",
+            message: format!(
+                "the authorization server offers no dynamic client registration{}; register Loopgate \
+                 there (redirect URI http://127.0.0.1/callback, any port) and put the client id in \
+                 mcpServers.{server}.oauth.clientId",
+                if cimd_supported { " and no clientMetadataUrl is configured" } else { "" }
+            ),
+        });
+    }
+    let session = AuthorizationSession::new(manager, request)
+        .await
+        .map_err(|(_, e)| flow("authorization")(e))?;
+    Ok(SignIn {
+        url: session.get_authorization_url().to_string(),
+        listener,
+        session,
+        store,
+    })
+}
+
+impl SignIn {
+    /// The authorization URL to open in the user's browser.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Waits (at most `timeout`, or until `cancel`) for the browser to come back, checks
+    /// `state` and the issuer (RFC 9207), exchanges the code for tokens (PKCE verifier,
+    /// `resource`) and stores them in the keychain. Returns the stored record.
+    ///
+    /// Errors: [`OAuthError::TimedOut`], [`OAuthError::Cancelled`], [`OAuthError::Flow`] with
+    /// step `authorization` (the server denied access) or `token` (the code exchange failed),
+    /// or the keychain's refusal.
+    pub async fn complete(
+        self,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<Record, OAuthError> {
+        let callback = self.listener.wait(timeout, cancel).await?;
+        if let Some(reason) = denial(&callback) {
+            return Err(OAuthError::Flow {
+                step: "authorization",
+                message: reason,
+            });
+        }
+        self.session
+            .handle_callback_url(&callback)
+            .await
+            .map_err(|e| match e {
+                AuthError::CredentialStoreError(m) => OAuthError::Keychain(m),
+                other => flow("token")(other),
+            })?;
+        Ok(self.store.record().await)
+    }
+}
+
+/// The `error` (and `error_description`) of a callback URL that denies access.
+fn denial(callback: &str) -> Option<String> {
+    let url = url::Url::parse(callback).ok()?;
+    let mut error = None;
+    let mut description = None;
+    for (k, v) in url.query_pairs() {
+        match &*k {
+            "error" => error = Some(v.into_owned()),
+            "error_description" => description = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    error.map(|e| match description {
+        Some(d) => format!("the authorization server answered {e}: {d}"),
+        None => format!("the authorization server answered {e}"),
+    })
+}
+
+/// Plays the browser for a sign-in without a human: fetches `auth_url` without following
+/// redirects and delivers the `Location` it answers with (the redirect back to Loopgate's
+/// listener). Used by `loopgate auth login --follow` and the conformance client, against
+/// authorization servers that approve without a login page.
+///
+/// Errors: [`OAuthError::Flow`] (step `authorization`) when the server does not redirect.
+pub async fn follow(auth_url: &str) -> Result<(), OAuthError> {
+    let fail = |message: String| OAuthError::Flow {
+        step: "authorization",
+        message,
+    };
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
+    let response = client
+        .get(auth_url)
+        .send()
+        .await
+        .map_err(|e| fail(format!("could not reach the authorization endpoint: {e}")))?;
+    let location = response
+        .headers()
+        .get(http::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            fail(format!(
+                "the authorization endpoint answered HTTP {} without a redirect; sign in with a browser instead",
+                response.status().as_u16()
+            ))
+        })?;
+    client
+        .get(&location)
+        .send()
+        .await
+        .map_err(|e| fail(format!("could not deliver the redirect to {location}: {e}")))?;
+    Ok(())
+}
+
+/// An `AuthorizationManager` for a connection to server `server` at `url`, holding the
+/// keychain's tokens: `Ok(None)` when there are none for this URL (never signed in, signed out,
+/// or the config now points elsewhere).
+///
+/// Reads authorization-server metadata again (so a moved authorization server is noticed).
+///
+/// Errors: the keychain's error, or [`OAuthError::Flow`] (step `discovery`) when the metadata
+/// cannot be read.
+pub async fn authorized_manager(
+    secrets: &SecretStore,
+    server: &str,
+    url: &str,
+) -> Result<Option<AuthorizationManager>, OAuthError> {
+    let Some(record) = store::read(secrets, server)
+        .await
+        .map_err(|e| OAuthError::Keychain(e.to_string()))?
+    else {
+        return Ok(None);
+    };
+    if record.resource != url || !record.has_tokens() {
+        return Ok(None);
+    }
+    let mut manager = AuthorizationManager::new(url)
+        .await
+        .map_err(flow("discovery"))?;
+    let store = KeychainCredentialStore::new(secrets.clone(), server, record.clone());
+    manager.set_credential_store(store);
+    if !manager
+        .initialize_from_store()
+        .await
+        .map_err(flow("discovery"))?
+    {
+        return Ok(None);
+    }
+    let mut config = OAuthClientConfig::new(record.client_id.clone(), record.redirect_uri.clone())
+        .with_scopes(record.scopes());
+    if let Some(secret) = record.client_secret.clone() {
+        config = config.with_client_secret(secret);
+    }
+    manager.configure_client(config).map_err(flow("discovery"))?;
+    Ok(Some(manager))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_denials_from_callbacks() {
+        assert_eq!(
+            denial("http://127.0.0.1:1/callback?error=access_denied&error_description=no+way&state=s"),
+            Some("the authorization server answered access_denied: no way".into())
+        );
+        assert_eq!(denial("http://127.0.0.1:1/callback?code=c&state=s"), None);
+    }
+}

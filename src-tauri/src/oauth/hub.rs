@@ -1,0 +1,340 @@
+//! The sign-ins of a running gateway: at most one pending per server, cancellable, never a
+//! loop of browser tabs.
+//!
+//! The supervisor asks the [`Hub`] for a sign-in when a server answers 401 and refreshing did
+//! not help ([`Trigger::Auto`]); the UI, tray and `loopgate auth login` ask for one when the
+//! user clicks "Sign in" ([`Trigger::User`]). Rules:
+//!
+//! - While a sign-in for a server is pending, asking again returns the pending one (its URL);
+//!   no second listener, no second browser tab.
+//! - An automatic sign-in happens at most once until a sign-in succeeds: after it fails, times
+//!   out, is cancelled, or after the user signs out, the server waits in "needs sign-in" until
+//!   the user asks.
+//! - A successful sign-in bumps the server's generation ([`Hub::generation`]); the supervisor
+//!   waits on that to reconnect with the new tokens.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use tokio::sync::{broadcast, watch};
+use tokio_util::sync::CancellationToken;
+
+use super::{flow, store, OAuthError, OAuthSettings};
+use crate::secrets::{SecretError, SecretStore};
+
+/// How a sign-in URL reaches the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presenter {
+    /// Open it in the system browser (desktop app, `loopgate auth login`).
+    Browser,
+    /// Write it to the log (headless `loopgate serve`); the UI and `loopgate auth status` show
+    /// it too.
+    Log,
+    /// Fetch it without a human and deliver the redirect (tests, the conformance client; only
+    /// works with authorization servers that approve without a login page).
+    Follow,
+}
+
+/// Who asked for a sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// The supervisor, after a 401 (at most once until a sign-in succeeds).
+    Auto,
+    /// The user (UI, tray, CLI).
+    User,
+}
+
+/// What [`Hub::begin`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Begun {
+    /// A new sign-in was started.
+    Started,
+    /// One was already pending; its URL once known.
+    AlreadyPending(Option<String>),
+    /// An automatic sign-in was not started because one already ran since the last success.
+    Suppressed,
+}
+
+/// The sign-in state of one server, for status output.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInView {
+    /// A sign-in is pending (waiting for discovery or for the browser).
+    pub pending: bool,
+    /// The authorization URL of the pending sign-in, once known.
+    pub url: Option<String>,
+    /// Why the last sign-in failed, if it did.
+    pub last_error: Option<String>,
+    /// How many sign-ins were started for this server since the gateway started.
+    pub started: u32,
+}
+
+struct Pending {
+    id: u64,
+    url: Option<String>,
+    cancel: CancellationToken,
+}
+
+struct ServerSignIn {
+    pending: Option<Pending>,
+    auto_used: bool,
+    last_error: Option<String>,
+    started: u32,
+    generation: watch::Sender<u64>,
+}
+
+impl Default for ServerSignIn {
+    fn default() -> Self {
+        Self {
+            pending: None,
+            auto_used: false,
+            last_error: None,
+            started: 0,
+            generation: watch::channel(0).0,
+        }
+    }
+}
+
+/// The sign-ins of one gateway. Cheap to share (`Arc`).
+pub struct Hub {
+    secrets: SecretStore,
+    presenter: Presenter,
+    servers: Mutex<HashMap<String, ServerSignIn>>,
+    changed: broadcast::Sender<String>,
+    next_id: std::sync::atomic::AtomicU64,
+}
+
+impl Hub {
+    /// A hub storing tokens in `secrets` and showing sign-in URLs through `presenter`.
+    pub fn new(secrets: SecretStore, presenter: Presenter) -> Arc<Hub> {
+        Arc::new(Hub {
+            secrets,
+            presenter,
+            servers: Mutex::new(HashMap::new()),
+            changed: broadcast::channel(64).0,
+            next_id: Default::default(),
+        })
+    }
+
+    /// The keychain store tokens go to.
+    pub fn secrets(&self) -> &SecretStore {
+        &self.secrets
+    }
+
+    fn with<R>(&self, server: &str, f: impl FnOnce(&mut ServerSignIn) -> R) -> R {
+        let mut servers = self.servers.lock().unwrap_or_else(|e| e.into_inner());
+        f(servers.entry(server.to_string()).or_default())
+    }
+
+    /// Names of servers whose sign-in state changed (started, URL known, finished).
+    pub fn subscribe(&self) -> broadcast::Receiver<String> {
+        self.changed.subscribe()
+    }
+
+    /// The sign-in state of `server`.
+    pub fn view(&self, server: &str) -> SignInView {
+        self.with(server, |s| SignInView {
+            pending: s.pending.is_some(),
+            url: s.pending.as_ref().and_then(|p| p.url.clone()),
+            last_error: s.last_error.clone(),
+            started: s.started,
+        })
+    }
+
+    /// A receiver whose value grows by one with each successful sign-in to `server`.
+    pub fn generation(&self, server: &str) -> watch::Receiver<u64> {
+        self.with(server, |s| s.generation.subscribe())
+    }
+
+    /// Starts a sign-in to server `server` at `url` unless one is pending (see the module rules).
+    /// Returns at once; the sign-in runs in the background (discovery, registration, then the
+    /// URL is presented and the listener waits up to [`flow::SIGN_IN_TIMEOUT`]).
+    pub fn begin(
+        self: &Arc<Self>,
+        server: &str,
+        url: &str,
+        settings: &OAuthSettings,
+        challenge: Option<String>,
+        trigger: Trigger,
+    ) -> Begun {
+        let id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let cancel = CancellationToken::new();
+        let begun = self.with(server, |s| {
+            if let Some(p) = &s.pending {
+                return Begun::AlreadyPending(p.url.clone());
+            }
+            if trigger == Trigger::Auto && s.auto_used {
+                return Begun::Suppressed;
+            }
+            s.auto_used = true;
+            s.started += 1;
+            s.last_error = None;
+            s.pending = Some(Pending {
+                id,
+                url: None,
+                cancel: cancel.clone(),
+            });
+            Begun::Started
+        });
+        if begun != Begun::Started {
+            return begun;
+        }
+        let _ = self.changed.send(server.to_string());
+        let hub = self.clone();
+        let (server, url, settings) = (server.to_string(), url.to_string(), settings.clone());
+        tokio::spawn(async move {
+            let result = hub
+                .run(id, &server, &url, &settings, challenge.as_deref(), &cancel)
+                .await;
+            hub.finish(id, &server, result);
+        });
+        Begun::Started
+    }
+
+    async fn run(
+        &self,
+        id: u64,
+        server: &str,
+        url: &str,
+        settings: &OAuthSettings,
+        challenge: Option<&str>,
+        cancel: &CancellationToken,
+    ) -> Result<(), OAuthError> {
+        let sign_in = tokio::select! {
+            r = flow::begin(&self.secrets, server, url, settings, challenge) => r?,
+            _ = cancel.cancelled() => return Err(OAuthError::Cancelled),
+        };
+        let auth_url = sign_in.url().to_string();
+        self.with(server, |s| {
+            if let Some(p) = s.pending.as_mut().filter(|p| p.id == id) {
+                p.url = Some(auth_url.clone());
+            }
+        });
+        let _ = self.changed.send(server.to_string());
+        self.present(server, &auth_url);
+        sign_in.complete(flow::SIGN_IN_TIMEOUT, cancel).await?;
+        tracing::info!(server = %server, "signed in");
+        Ok(())
+    }
+
+    fn present(&self, server: &str, auth_url: &str) {
+        match self.presenter {
+            Presenter::Browser => {
+                if let Err(e) = open::that_detached(auth_url) {
+                    tracing::warn!(server = %server, "could not open the browser ({e}); sign in at {auth_url}");
+                }
+            }
+            Presenter::Log => {
+                tracing::warn!(server = %server, "server \"{server}\" needs you to sign in: open {auth_url}");
+            }
+            Presenter::Follow => {
+                let auth_url = auth_url.to_string();
+                tokio::spawn(async move {
+                    if let Err(e) = flow::follow(&auth_url).await {
+                        tracing::warn!("automatic sign-in failed: {e}");
+                    }
+                });
+            }
+        }
+    }
+
+    fn finish(&self, id: u64, server: &str, result: Result<(), OAuthError>) {
+        self.with(server, |s| {
+            if s.pending.as_ref().is_some_and(|p| p.id == id) {
+                s.pending = None;
+            }
+            match &result {
+                Ok(()) => {
+                    s.auto_used = false;
+                    s.last_error = None;
+                    s.generation.send_modify(|g| *g += 1);
+                }
+                Err(e) => s.last_error = Some(e.to_string()),
+            }
+        });
+        if let Err(e) = &result {
+            tracing::warn!(server = %server, "sign-in did not complete: {e}");
+        }
+        let _ = self.changed.send(server.to_string());
+    }
+
+    /// Cancels the pending sign-in of `server` (its listener closes). Returns false when none
+    /// was pending.
+    pub fn cancel(&self, server: &str) -> bool {
+        let cancelled = self.with(server, |s| match s.pending.take() {
+            Some(p) => {
+                p.cancel.cancel();
+                true
+            }
+            None => false,
+        });
+        if cancelled {
+            let _ = self.changed.send(server.to_string());
+        }
+        cancelled
+    }
+
+    /// Signs out of `server`: cancels a pending sign-in and deletes its tokens and client
+    /// registration from the keychain (no automatic sign-in follows). Returns whether anything
+    /// was stored.
+    ///
+    /// Errors: the keychain's error.
+    pub async fn sign_out(&self, server: &str) -> Result<bool, SecretError> {
+        self.cancel(server);
+        self.with(server, |s| {
+            s.auto_used = true;
+            s.last_error = None;
+        });
+        let existed = store::delete(&self.secrets, server).await?;
+        let _ = self.changed.send(server.to_string());
+        Ok(existed)
+    }
+
+    /// Waits until the pending sign-in of `server` has its URL (or has ended). Returns the URL,
+    /// or the sign-in's error text when it ended without one.
+    pub async fn url_when_ready(&self, server: &str) -> Result<String, String> {
+        let mut changes = self.subscribe();
+        loop {
+            let view = self.view(server);
+            if let Some(url) = view.url {
+                return Ok(url);
+            }
+            if !view.pending {
+                return Err(view
+                    .last_error
+                    .unwrap_or_else(|| "the sign-in ended".to_string()));
+            }
+            if changes.recv().await.is_err() {
+                return Err("the gateway is shutting down".into());
+            }
+        }
+    }
+
+    /// Waits until the sign-in of `server` that is pending now has ended: `Ok(())` when it
+    /// succeeded, its error text otherwise.
+    pub async fn wait_finished(&self, server: &str) -> Result<(), String> {
+        let mut generation = self.generation(server);
+        let start = *generation.borrow_and_update();
+        let mut changes = self.subscribe();
+        loop {
+            if *generation.borrow() != start {
+                return Ok(());
+            }
+            let view = self.view(server);
+            if !view.pending {
+                return match view.last_error {
+                    Some(e) => Err(e),
+                    None if *generation.borrow() != start => Ok(()),
+                    None => Err("no sign-in is pending".into()),
+                };
+            }
+            tokio::select! {
+                _ = generation.changed() => {}
+                r = changes.recv() => if r.is_err() { return Err("the gateway is shutting down".into()) },
+            }
+        }
+    }
+}

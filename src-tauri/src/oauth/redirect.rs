@@ -1,0 +1,161 @@
+//! The loopback redirect listener of a sign-in (RFC 8252 §7.3).
+//!
+//! [`RedirectListener::bind`] listens on `127.0.0.1` on a free port; the authorization server
+//! sends the browser back to `http://127.0.0.1:<port>/callback?code=…&state=…`. The first
+//! callback is handed to the waiting sign-in and the browser gets a short page saying it can be
+//! closed; the listener then shuts down. Only `/callback` answers; nothing else is served.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{RawQuery, State};
+use axum::response::Html;
+use axum::routing::get;
+use axum::Router;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+
+use super::OAuthError;
+
+type Slot = Arc<Mutex<Option<oneshot::Sender<String>>>>;
+
+/// A bound redirect listener waiting for one callback.
+pub struct RedirectListener {
+    addr: SocketAddr,
+    callback: oneshot::Receiver<String>,
+    shutdown: CancellationToken,
+}
+
+impl Drop for RedirectListener {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+impl RedirectListener {
+    /// Binds `127.0.0.1:0` and starts serving `/callback`.
+    ///
+    /// Errors: [`OAuthError::Listener`] when no loopback port can be bound.
+    pub async fn bind() -> Result<Self, OAuthError> {
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .map_err(OAuthError::Listener)?;
+        let addr = listener.local_addr().map_err(OAuthError::Listener)?;
+        let (tx, rx) = oneshot::channel();
+        let slot: Slot = Arc::new(Mutex::new(Some(tx)));
+        let app = Router::new()
+            .route("/callback", get(callback))
+            .with_state(slot);
+        let shutdown = CancellationToken::new();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await;
+        });
+        Ok(Self {
+            addr,
+            callback: rx,
+            shutdown,
+        })
+    }
+
+    /// The redirect URI to register and send: `http://127.0.0.1:<port>/callback`.
+    pub fn redirect_uri(&self) -> String {
+        format!("http://{}/callback", self.addr)
+    }
+
+    /// Waits for the browser to arrive, at most `timeout`, or until `cancel` fires. Returns the
+    /// full callback URL (with `code`/`state`, or `error`).
+    ///
+    /// Errors: [`OAuthError::TimedOut`], [`OAuthError::Cancelled`].
+    pub async fn wait(
+        mut self,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<String, OAuthError> {
+        let base = self.redirect_uri();
+        tokio::select! {
+            r = tokio::time::timeout(timeout, &mut self.callback) => match r {
+                Ok(Ok(query)) => Ok(format!("{base}?{query}")),
+                Ok(Err(_)) => Err(OAuthError::Cancelled),
+                Err(_) => Err(OAuthError::TimedOut { minutes: timeout.as_secs().div_ceil(60) }),
+            },
+            _ = cancel.cancelled() => Err(OAuthError::Cancelled),
+        }
+    }
+}
+
+const PAGE: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Loopgate</title>
+<style>body{font:16px system-ui,sans-serif;margin:15vh auto;max-width:32em;color:#222;text-align:center}</style>
+</head><body><h1>{title}</h1><p>{text}</p></body></html>"#;
+
+fn page(title: &str, text: &str) -> Html<String> {
+    Html(PAGE.replace("{title}", title).replace("{text}", text))
+}
+
+async fn callback(State(slot): State<Slot>, RawQuery(query): RawQuery) -> Html<String> {
+    let query = query.unwrap_or_default();
+    let sender = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let Some(sender) = sender else {
+        return page(
+            "Already handled",
+            "This sign-in was already completed. You can close this tab.",
+        );
+    };
+    let denied = url::form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "error");
+    let _ = sender.send(query);
+    if denied {
+        page(
+            "Sign-in not completed",
+            "The authorization server did not grant access. Loopgate shows the reason; you can close this tab.",
+        )
+    } else {
+        page(
+            "Signed in",
+            "Loopgate received the authorization. You can close this tab and go back to your AI client.",
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hands_over_the_first_callback_only() {
+        let listener = RedirectListener::bind().await.unwrap();
+        let uri = listener.redirect_uri();
+        assert!(uri.starts_with("http://127.0.0.1:") && uri.ends_with("/callback"));
+        let client = reqwest::Client::new();
+        let first = client
+            .get(format!("{uri}?code=abc&state=xyz"))
+            .send()
+            .await
+            .unwrap();
+        assert!(first.text().await.unwrap().contains("Signed in"));
+        let second = client.get(format!("{uri}?code=zzz&state=1")).send().await.unwrap();
+        assert!(second.text().await.unwrap().contains("Already handled"));
+        let got = listener
+            .wait(Duration::from_secs(5), &CancellationToken::new())
+            .await
+            .unwrap();
+        assert_eq!(got, format!("{uri}?code=abc&state=xyz"));
+    }
+
+    #[tokio::test]
+    async fn times_out_and_cancels() {
+        let listener = RedirectListener::bind().await.unwrap();
+        let err = listener
+            .wait(Duration::from_millis(50), &CancellationToken::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, OAuthError::TimedOut { .. }));
+        let listener = RedirectListener::bind().await.unwrap();
+        let ct = CancellationToken::new();
+        ct.cancel();
+        let err = listener.wait(Duration::from_secs(5), &ct).await.unwrap_err();
+        assert!(matches!(err, OAuthError::Cancelled));
+    }
+}
