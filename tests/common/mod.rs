@@ -176,6 +176,7 @@ impl Gw {
             secrets: Some(SecretStore::with_backend(
                 Arc::new(MemoryBackend::default()),
             )),
+            sign_in: loopgate::oauth::Presenter::Log,
         })
         .await
         .expect("gateway starts");

@@ -20,6 +20,7 @@ Usage: PORT=3501 [ACCESS_TTL=3600] venv/bin/python oauth-server.py
                                  (counts of provider.authorize, register_client, code exchanges, successful refreshes,
                                  refreshes refused for an unknown/revoked refresh token, bearer tokens refused as
                                  unknown/expired)
+    GET  /test/tokens         -> [every access and refresh token issued so far] (leak checks)
     POST /test/revoke         -> {"revoked": true}: drops ALL access and refresh tokens (next /mcp call 401,
                                  next refresh invalid_grant)
     POST /test/expire-access  -> {"expired": n}: marks all live access tokens expired; refresh tokens stay valid
@@ -65,6 +66,7 @@ class InMemoryProvider(OAuthAuthorizationServerProvider[AuthorizationCode, Refre
         self.access: dict[str, AccessToken] = {}
         self.refresh: dict[str, RefreshToken] = {}
         self.pair: dict[str, str] = {}  # access token <-> its refresh token (both directions)
+        self.issued: list[str] = []  # every token ever issued, for leak checks
         self.stats = dict.fromkeys(
             ("authorize", "register", "token_code", "token_refresh", "refresh_rejected", "access_rejected"), 0
         )
@@ -109,6 +111,7 @@ class InMemoryProvider(OAuthAuthorizationServerProvider[AuthorizationCode, Refre
         )
         self.refresh[rt] = RefreshToken(token=rt, client_id=client_id, scopes=scopes, resource=resource)
         self.pair[at], self.pair[rt] = rt, at
+        self.issued += [at, rt]
         return OAuthToken(access_token=at, token_type="Bearer", expires_in=ACCESS_TTL, scope=" ".join(scopes), refresh_token=rt)
 
     async def exchange_authorization_code(self, client: OAuthClientInformationFull, authorization_code: AuthorizationCode) -> OAuthToken:
@@ -183,6 +186,12 @@ def whoami() -> str:
 @mcp.custom_route("/test/stats", methods=["GET"])
 async def test_stats(request: Request) -> JSONResponse:
     return JSONResponse(provider.stats)
+
+
+@mcp.custom_route("/test/tokens", methods=["GET"])
+async def test_tokens(request: Request) -> JSONResponse:
+    """Every access and refresh token ever issued (tests check none of them leaks)."""
+    return JSONResponse(provider.issued)
 
 
 @mcp.custom_route("/test/revoke", methods=["POST"])

@@ -295,7 +295,10 @@ async fn exercise(supervisor: &Supervisor, step: Duration) -> Result<()> {
     for tool in tools {
         for attempt in 1..=3 {
             let params = CallToolRequestParams::new(tool.name.clone());
-            match connection.call_tool(params, &CancellationToken::new(), None).await {
+            match connection
+                .call_tool(params, &CancellationToken::new(), None)
+                .await
+            {
                 Err(e @ UpstreamError::Auth { .. }) if attempt < 3 => {
                     eprintln!("{}: {e}", tool.name);
                     match ready(supervisor, Some(&connection), step).await {

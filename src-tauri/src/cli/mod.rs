@@ -274,7 +274,9 @@ async fn run(cli: Cli) -> Result<()> {
     match command {
         Command::Serve { port, sign_in } => serve::serve(path, port, secrets, sign_in.into()).await,
         Command::Auth { action } => match action {
-            AuthCommand::Login { server, show } => auth::login(&path, &secrets, &server, show).await,
+            AuthCommand::Login { server, show } => {
+                auth::login(&path, &secrets, &server, show).await
+            }
             AuthCommand::Logout { server } => auth::logout(&path, &secrets, &server).await,
             AuthCommand::Status { json } => auth::status(&path, &secrets, json).await,
             AuthCommand::Probe(args) => auth::probe(args).await,

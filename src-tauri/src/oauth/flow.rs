@@ -134,7 +134,11 @@ pub async fn begin(
             request = request.with_client_secret(secret);
         }
         store
-            .set_client(&registered.client_id, registered.client_secret.clone(), &redirect_uri)
+            .set_client(
+                &registered.client_id,
+                registered.client_secret.clone(),
+                &redirect_uri,
+            )
             .await;
     } else {
         return Err(OAuthError::Flow {
@@ -290,7 +294,9 @@ pub async fn authorized_manager(
     if let Some(secret) = record.client_secret.clone() {
         config = config.with_client_secret(secret);
     }
-    manager.configure_client(config).map_err(flow("discovery"))?;
+    manager
+        .configure_client(config)
+        .map_err(flow("discovery"))?;
     Ok(Some(manager))
 }
 
@@ -301,7 +307,9 @@ mod tests {
     #[test]
     fn reads_denials_from_callbacks() {
         assert_eq!(
-            denial("http://127.0.0.1:1/callback?error=access_denied&error_description=no+way&state=s"),
+            denial(
+                "http://127.0.0.1:1/callback?error=access_denied&error_description=no+way&state=s"
+            ),
             Some("the authorization server answered access_denied: no way".into())
         );
         assert_eq!(denial("http://127.0.0.1:1/callback?code=c&state=s"), None);

@@ -91,10 +91,9 @@ pub async fn sign_in_target(
     secrets: &crate::secrets::SecretStore,
     name: &str,
 ) -> Result<(String, OAuthSettings), String> {
-    let entry = config
-        .mcp_servers
-        .get(name)
-        .ok_or_else(|| format!("no server named \"{name}\" in the config (see `loopgate servers`)"))?;
+    let entry = config.mcp_servers.get(name).ok_or_else(|| {
+        format!("no server named \"{name}\" in the config (see `loopgate servers`)")
+    })?;
     match entry.backend() {
         Ok(crate::config::Backend::Http {
             url,
@@ -125,7 +124,10 @@ mod tests {
     fn classifies_challenges() {
         let url = "http://127.0.0.1:1/mcp";
         assert!(matches!(
-            Challenge::classify(r#"Bearer error="insufficient_scope", scope="mcp:write""#, url),
+            Challenge::classify(
+                r#"Bearer error="insufficient_scope", scope="mcp:write""#,
+                url
+            ),
             Challenge::MoreScope(_)
         ));
         assert!(matches!(

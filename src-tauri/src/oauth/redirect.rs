@@ -135,7 +135,11 @@ mod tests {
             .await
             .unwrap();
         assert!(first.text().await.unwrap().contains("Signed in"));
-        let second = client.get(format!("{uri}?code=zzz&state=1")).send().await.unwrap();
+        let second = client
+            .get(format!("{uri}?code=zzz&state=1"))
+            .send()
+            .await
+            .unwrap();
         assert!(second.text().await.unwrap().contains("Already handled"));
         let got = listener
             .wait(Duration::from_secs(5), &CancellationToken::new())
@@ -155,7 +159,10 @@ mod tests {
         let listener = RedirectListener::bind().await.unwrap();
         let ct = CancellationToken::new();
         ct.cancel();
-        let err = listener.wait(Duration::from_secs(5), &ct).await.unwrap_err();
+        let err = listener
+            .wait(Duration::from_secs(5), &ct)
+            .await
+            .unwrap_err();
         assert!(matches!(err, OAuthError::Cancelled));
     }
 }

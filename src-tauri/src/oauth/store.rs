@@ -15,7 +15,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex as StdMutex, OnceLock};
 
 use oauth2::TokenResponse;
-use rmcp::transport::auth::{AuthError, CredentialRefreshGuard, CredentialStore, StoredCredentials};
+use rmcp::transport::auth::{
+    AuthError, CredentialRefreshGuard, CredentialStore, StoredCredentials,
+};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, RwLock};
 
@@ -51,7 +53,10 @@ impl std::fmt::Debug for Record {
         f.debug_struct("Record")
             .field("resource", &self.resource)
             .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[REDACTED]"),
+            )
             .field("credentials", &self.credentials)
             .finish()
     }
@@ -102,7 +107,11 @@ pub async fn read(secrets: &SecretStore, server: &str) -> Result<Option<Record>,
 }
 
 /// Writes server `server`'s record (replacing it). Errors: the keychain's error.
-pub async fn write(secrets: &SecretStore, server: &str, record: &Record) -> Result<(), SecretError> {
+pub async fn write(
+    secrets: &SecretStore,
+    server: &str,
+    record: &Record,
+) -> Result<(), SecretError> {
     let text = serde_json::to_string(record).expect("record serializes");
     secrets.set(&entry_name(server), &text).await
 }
@@ -153,7 +162,12 @@ impl KeychainCredentialStore {
     /// Sets the client registration part of the record (keeping tokens), in memory only: it is
     /// written with the tokens when the sign-in completes, so an abandoned sign-in leaves the
     /// keychain as it was.
-    pub async fn set_client(&self, client_id: &str, client_secret: Option<String>, redirect_uri: &str) {
+    pub async fn set_client(
+        &self,
+        client_id: &str,
+        client_secret: Option<String>,
+        redirect_uri: &str,
+    ) {
         let mut record = self.record.write().await;
         record.client_id = client_id.to_string();
         record.client_secret = client_secret;
@@ -194,7 +208,8 @@ impl CredentialStore for KeychainCredentialStore {
         // tokens so status shows "needs sign-in", unless a newer sign-in already replaced them.
         let mut record = self.record.write().await;
         let same = record.credentials.as_ref().is_some_and(|c| {
-            c.token_received_at == credentials.token_received_at && c.client_id == credentials.client_id
+            c.token_received_at == credentials.token_received_at
+                && c.client_id == credentials.client_id
         });
         if same {
             record.credentials = None;
@@ -219,7 +234,12 @@ mod tests {
             "access_token": "at-1", "token_type": "Bearer", "expires_in": 60, "refresh_token": "rt-1"
         }))
         .unwrap();
-        StoredCredentials::new("client-1".into(), Some(token), vec!["mcp".into()], Some(received))
+        StoredCredentials::new(
+            "client-1".into(),
+            Some(token),
+            vec!["mcp".into()],
+            Some(received),
+        )
     }
 
     #[tokio::test]
@@ -233,8 +253,17 @@ mod tests {
                 ..Default::default()
             },
         );
-        store.set_client("client-1", Some("s3cret".into()), "http://127.0.0.1:9/callback").await;
-        assert!(read(&secrets, "srv").await.unwrap().is_none(), "nothing written before the tokens");
+        store
+            .set_client(
+                "client-1",
+                Some("s3cret".into()),
+                "http://127.0.0.1:9/callback",
+            )
+            .await;
+        assert!(
+            read(&secrets, "srv").await.unwrap().is_none(),
+            "nothing written before the tokens"
+        );
         store.save(creds(1000)).await.unwrap();
         let stored = read(&secrets, "srv").await.unwrap().unwrap();
         assert!(stored.has_tokens() && stored.has_refresh_token());

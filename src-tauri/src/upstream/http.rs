@@ -17,11 +17,11 @@ use std::time::Duration;
 use futures::stream::BoxStream;
 use http::{HeaderName, HeaderValue};
 use rmcp::model::{ClientJsonRpcMessage, ClientRequest};
+use rmcp::transport::auth::{AuthClient, AuthorizationManager};
 use rmcp::transport::streamable_http_client::{
     SseError, StreamableHttpClient, StreamableHttpClientTransportConfig, StreamableHttpError,
     StreamableHttpPostResponse, StreamableHttpResponseLimits,
 };
-use rmcp::transport::auth::{AuthClient, AuthorizationManager};
 use rmcp::transport::StreamableHttpClientTransport;
 use sse_stream::Sse;
 use tokio::sync::Notify;

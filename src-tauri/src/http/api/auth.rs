@@ -54,7 +54,10 @@ pub async fn login(
         Ok(Err(e)) => Err(ApiError::new(StatusCode::BAD_GATEWAY, e)),
         Err(_) => Err(ApiError::new(
             StatusCode::GATEWAY_TIMEOUT,
-            format!("the authorization server of \"{name}\" did not answer within {} s", URL_WAIT.as_secs()),
+            format!(
+                "the authorization server of \"{name}\" did not answer within {} s",
+                URL_WAIT.as_secs()
+            ),
         )),
     }
 }
@@ -75,13 +78,12 @@ pub async fn logout(
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     known(&s, &name)?;
-    let removed = s
-        .gw
-        .supervisor()
-        .oauth()
-        .sign_out(&name)
-        .await
-        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+    let removed =
+        s.gw.supervisor()
+            .oauth()
+            .sign_out(&name)
+            .await
+            .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
     let config = s.store.current();
     if config.mcp_servers.get(&name).is_some_and(|e| !e.disabled) {
         let _ = s.gw.supervisor().restart(&name, &config.gateway).await;

@@ -1,0 +1,392 @@
+//! OAuth for remote servers, end to end.
+//!
+//! 1. The official conformance suite's client auth scenarios (`client --suite auth`,
+//!    `@modelcontextprotocol/conformance` on Node 22) against `loopgate auth probe`, which
+//!    connects exactly as the gateway does (supervisor, sign-in hub, credential store) and plays
+//!    the browser itself.
+//! 2. A real authorization server — the official Python SDK's (`tests/peers/oauth-server.py`:
+//!    its OAuth routes, PKCE and token checks, with an in-memory provider) — and the real
+//!    `loopgate serve` on a private Secret Service: sign-in through the dashboard's URL, tokens
+//!    in the keychain and nowhere on disk or in logs, transparent refresh (expiry and 401), and
+//!    a revoked refresh token moving the server to `needs-sign-in` with exactly one new sign-in.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::keyring::PrivateKeyring;
+use common::*;
+use rmcp::model::CallToolRequestParams;
+use serde_json::{json, Value};
+
+fn node22() -> Option<PathBuf> {
+    if Command::new("node").arg("--version").output().is_err() {
+        return None;
+    }
+    Some(ensure_peers().join("conformance/node_modules/node/bin/node"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_client_auth_scenarios_pass() {
+    let Some(node) = node22() else {
+        eprintln!("SKIPPED: Node.js is not installed, so the MCP conformance suite cannot run");
+        return;
+    };
+    let suite = ensure_peers()
+        .join("conformance/node_modules/@modelcontextprotocol/conformance/dist/index.js");
+    let out_dir = tempfile::tempdir().unwrap();
+    // Loopgate has no hosted Client ID Metadata Document of its own; like the SDKs' conformance
+    // clients it is given the suite's URL (users set `oauth.clientMetadataUrl`).
+    let command = format!(
+        "{} auth probe --client-metadata-url https://conformance-test.local/client-metadata.json",
+        env!("CARGO_BIN_EXE_loopgate")
+    );
+    let output = tokio::process::Command::new(&node)
+        .arg(&suite)
+        .args(["client", "--suite", "auth", "--command", &command, "-o"])
+        .arg(out_dir.path())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let summary = stdout
+        .split("=== SUITE SUMMARY ===")
+        .nth(1)
+        .unwrap_or_else(|| {
+            panic!(
+                "no suite summary:\n{stdout}\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+    eprintln!("conformance client --suite auth:{summary}");
+    let scenarios: Vec<&str> = summary.lines().filter(|l| l.contains("auth/")).collect();
+    assert!(
+        scenarios.len() >= 14,
+        "expected the 14 auth scenarios:\n{summary}"
+    );
+    let failed: Vec<&&str> = scenarios.iter().filter(|l| !l.starts_with('✓')).collect();
+    assert!(
+        failed.is_empty(),
+        "auth scenarios failed: {failed:#?}\n{summary}"
+    );
+    assert!(
+        summary.contains(" 0 failed, ")
+            || summary.contains(" 0 failed\n")
+            || summary.trim_end().ends_with("0 failed"),
+        "{summary}"
+    );
+}
+
+fn lg(env: &[(String, String)], config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_loopgate"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .envs(env.iter().cloned())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+struct Serve(Child, PathBuf);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.0.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let _ = self.0.wait();
+    }
+}
+
+fn servers(env: &[(String, String)], config: &Path) -> Option<Value> {
+    let out = lg(env, config, &["servers", "--json"]);
+    out.status
+        .success()
+        .then(|| serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// Polls the `secure` server's status until `done` holds (panics after 40 s).
+fn wait_secure(
+    env: &[(String, String)],
+    config: &Path,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let mut last = Value::Null;
+    loop {
+        if let Some(v) = servers(env, config) {
+            last = v
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["name"] == "secure")
+                .cloned()
+                .unwrap();
+            if done(&last) {
+                return last;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: never reached; last status {last:#}"
+        );
+        std::thread::sleep(Duration::from_millis(150));
+    }
+}
+
+async fn stats(base: &str) -> Value {
+    reqwest::get(format!("{base}/test/stats"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn echo(url: &str, token: &str, message: &str) -> Result<String, String> {
+    let client = mcp_client(url, token).await;
+    let mut params = CallToolRequestParams::new("secure__echo");
+    params.arguments = json!({ "message": message }).as_object().cloned();
+    let res = client.peer().call_tool(params).await;
+    let _ = client.cancel().await;
+    match res {
+        Ok(r) if r.is_error != Some(true) => Ok(serde_json::to_string(&r.content).unwrap()),
+        Ok(r) => Err(serde_json::to_string(&r.content).unwrap()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Plays the user's browser: opens the authorization URL and follows the redirects back to
+/// Loopgate's loopback listener.
+async fn browse(url: &str) {
+    let page = reqwest::get(url).await.unwrap();
+    assert!(page.status().is_success(), "browser got {}", page.status());
+    let text = page.text().await.unwrap();
+    assert!(text.contains("Signed in"), "unexpected page: {text}");
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_keychain_refresh_and_revocation() {
+    let peers = ensure_peers();
+    let kr = PrivateKeyring::start();
+    let env = kr.env();
+    let as_port = free_port();
+    let _auth_server = spawn_bg(
+        &python(),
+        &[peers.join("oauth-server.py").to_str().unwrap()],
+        &[
+            ("PORT", as_port.to_string()),
+            ("ACCESS_TTL", "4".to_string()),
+        ],
+    );
+    wait_port(as_port);
+    let base = format!("http://127.0.0.1:{as_port}");
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = dir.path().join("config.json");
+    // No "auth" key: the server's 401 challenge alone starts OAuth.
+    std::fs::write(
+        &config,
+        json!({"gateway": {"port": port}, "mcpServers": {"secure": {"url": format!("{base}/mcp")}}}).to_string(),
+    )
+    .unwrap();
+    let log = dir.path().join("serve.log");
+    let file = std::fs::File::create(&log).unwrap();
+    let _serve = Serve(
+        Command::new(env!("CARGO_BIN_EXE_loopgate"))
+            .arg("--config")
+            .arg(&config)
+            .arg("serve")
+            .envs(env.iter().cloned())
+            .env("RUST_LOG", "trace")
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .spawn()
+            .unwrap(),
+        log.clone(),
+    );
+
+    // 1. The 401 puts the server in "needs sign-in" with one sign-in started, URL shown.
+    let status = wait_secure(&env, &config, "needs sign-in with a URL", |s| {
+        s["state"] == "needs-sign-in" && s["signIn"]["url"].is_string()
+    });
+    assert_eq!(status["signIn"]["started"], 1);
+    assert!(status["lastError"]
+        .as_str()
+        .unwrap()
+        .contains("loopgate auth login secure"));
+    let url = status["signIn"]["url"].as_str().unwrap().to_string();
+    assert!(
+        url.contains("code_challenge_method=S256") && url.contains("resource="),
+        "{url}"
+    );
+    browse(&url).await;
+    let status = wait_secure(&env, &config, "ready after sign-in", |s| {
+        s["state"] == "ready"
+    });
+    assert_eq!(status["signedIn"], true);
+    assert_eq!(status["toolCount"], 2);
+    let token_out = lg(&env, &config, &["token"]);
+    let token = String::from_utf8(token_out.stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    let mcp = format!("http://127.0.0.1:{port}/mcp");
+    assert_eq!(
+        echo(&mcp, &token, "one").await.unwrap(),
+        r#"[{"type":"text","text":"echo: one"}]"#
+    );
+    let s = stats(&base).await;
+    assert_eq!(
+        (s["authorize"].as_u64(), s["token_code"].as_u64()),
+        (Some(1), Some(1)),
+        "{s}"
+    );
+
+    // 2. The access token expires (4 s): the next call refreshes it transparently.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(echo(&mcp, &token, "two")
+        .await
+        .unwrap()
+        .contains("echo: two"));
+    let s = stats(&base).await;
+    assert!(s["token_refresh"].as_u64().unwrap() >= 1, "no refresh: {s}");
+    assert_eq!(
+        s["authorize"], 1,
+        "a refresh must not need the browser: {s}"
+    );
+
+    // 3. The server rejects a token Loopgate still thinks valid (401): refreshed and retried.
+    let refreshes = s["token_refresh"].as_u64().unwrap();
+    reqwest::Client::new()
+        .post(format!("{base}/test/expire-access"))
+        .send()
+        .await
+        .unwrap();
+    assert!(echo(&mcp, &token, "three")
+        .await
+        .unwrap()
+        .contains("echo: three"));
+    let s = stats(&base).await;
+    assert!(
+        s["token_refresh"].as_u64().unwrap() > refreshes,
+        "no refresh after 401: {s}"
+    );
+    assert_eq!(s["authorize"], 1, "{s}");
+
+    // 4. Tokens live in the Secret Service: `auth status` reads them there (gateway and
+    //    keychain), and no token is in any file, the config, the trace log or the API.
+    let auth = lg(&env, &config, &["auth", "status", "--json"]);
+    assert!(
+        auth.status.success(),
+        "{}",
+        String::from_utf8_lossy(&auth.stderr)
+    );
+    let auth: Value = serde_json::from_slice(&auth.stdout).unwrap();
+    assert_eq!(auth[0]["signedIn"], true, "{auth:#}");
+    assert_eq!(auth[0]["refreshable"], true, "{auth:#}");
+    let issued: Vec<String> = reqwest::get(format!("{base}/test/tokens"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(issued.len() >= 4);
+    let mut files = Vec::new();
+    files_under(dir.path(), &mut files);
+    files_under(kr.home.path(), &mut files);
+    let api = servers(&env, &config).unwrap().to_string() + &auth.to_string();
+    for f in &files {
+        let bytes = std::fs::read(f).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        for t in &issued {
+            assert!(!text.contains(t.as_str()), "a token is in {}", f.display());
+        }
+    }
+    for t in &issued {
+        assert!(!api.contains(t.as_str()), "a token is in an API answer");
+    }
+
+    // 5. Revocation: the refresh is refused, the server needs sign-in, and exactly one more
+    //    sign-in is started however often clients call.
+    reqwest::Client::new()
+        .post(format!("{base}/test/revoke"))
+        .send()
+        .await
+        .unwrap();
+    let err = echo(&mcp, &token, "four").await.unwrap_err();
+    assert!(err.contains("sign in"), "{err}");
+    let status = wait_secure(&env, &config, "needs sign-in after revocation", |s| {
+        s["state"] == "needs-sign-in" && s["signIn"]["url"].is_string()
+    });
+    assert_eq!(status["signedIn"], false);
+    for _ in 0..3 {
+        let _ = echo(&mcp, &token, "again").await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let status = wait_secure(&env, &config, "still one pending sign-in", |s| {
+        s["state"] == "needs-sign-in"
+    });
+    assert_eq!(status["signIn"]["started"], 2, "{status:#}");
+    assert_eq!(status["signIn"]["pending"], true);
+    let s = stats(&base).await;
+    assert!(s["refresh_rejected"].as_u64().unwrap() >= 1, "{s}");
+    assert_eq!(s["register"], 2, "one registration per sign-in: {s}");
+    // `auth login` while one is pending returns that one, not a second.
+    let login = lg(
+        &env,
+        &config,
+        &["auth", "login", "secure", "--show", "follow"],
+    );
+    assert!(
+        login.status.success(),
+        "{}",
+        String::from_utf8_lossy(&login.stderr)
+    );
+    assert!(String::from_utf8_lossy(&login.stdout).contains("Signed in to \"secure\""));
+    let status = wait_secure(&env, &config, "ready again", |s| s["state"] == "ready");
+    assert_eq!(status["signIn"]["started"], 2);
+    assert!(echo(&mcp, &token, "five")
+        .await
+        .unwrap()
+        .contains("echo: five"));
+    let s = stats(&base).await;
+    assert_eq!(s["authorize"], 2, "{s}");
+
+    // 6. Sign-out deletes the tokens and leaves the server waiting, with no new sign-in.
+    let out = lg(&env, &config, &["auth", "logout", "secure"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Signed out"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let status = wait_secure(&env, &config, "needs sign-in after logout", |s| {
+        s["state"] == "needs-sign-in"
+    });
+    assert_eq!(status["signIn"]["pending"], false, "{status:#}");
+    let log_text = std::fs::read_to_string(&log).unwrap();
+    for t in &issued {
+        assert!(
+            !log_text.contains(t.as_str()),
+            "a token is in the trace log"
+        );
+    }
+}
