@@ -91,7 +91,7 @@ fn lg(env: &[(String, String)], config: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-struct Serve(Child, PathBuf);
+struct Serve(Child);
 
 impl Drop for Serve {
     fn drop(&mut self) {
@@ -221,7 +221,6 @@ async fn sign_in_keychain_refresh_and_revocation() {
             .stderr(file)
             .spawn()
             .unwrap(),
-        log.clone(),
     );
 
     // 1. The 401 puts the server in "needs sign-in" with one sign-in started, URL shown.

@@ -7,13 +7,17 @@
 //! dashboard updates live and clients get `tools/list_changed`.
 
 use crate::config::{ConfigError, Store};
+use crate::oauth::{Begun, Trigger};
 use crate::upstream::supervisor::Snapshot;
 use crate::upstream::ServerState;
+use crate::upstream::Supervisor;
 
 /// Menu item ids.
 pub mod ids {
     /// Prefix of a server's check item: `server:<name>`.
     pub const SERVER_PREFIX: &str = "server:";
+    /// Prefix of a server's "Sign in to …" item: `signin:<name>`.
+    pub const SIGN_IN_PREFIX: &str = "signin:";
     /// The status line (disabled item).
     pub const STATUS: &str = "status";
     /// "Open dashboard".
@@ -31,6 +35,8 @@ pub mod ids {
 pub enum Action {
     /// Flip server `name` on/off.
     ToggleServer(String),
+    /// Sign in to server `name` (OAuth; opens the browser).
+    SignIn(String),
     /// Show the dashboard window.
     Open,
     /// Copy the endpoint URL and header to the clipboard.
@@ -46,6 +52,9 @@ impl Action {
     pub fn parse(id: &str) -> Option<Action> {
         if let Some(name) = id.strip_prefix(ids::SERVER_PREFIX) {
             return Some(Action::ToggleServer(name.to_string()));
+        }
+        if let Some(name) = id.strip_prefix(ids::SIGN_IN_PREFIX) {
+            return Some(Action::SignIn(name.to_string()));
         }
         match id {
             ids::OPEN => Some(Action::Open),
@@ -75,6 +84,8 @@ pub struct MenuModel {
     pub status: String,
     /// One row per server, in config order.
     pub servers: Vec<ServerItem>,
+    /// "Sign in to …" items (id, label) for servers that need an OAuth sign-in.
+    pub sign_ins: Vec<(String, String)>,
     /// True when some enabled server is failing or degraded (the tray shows attention).
     pub attention: bool,
 }
@@ -83,7 +94,12 @@ pub struct MenuModel {
 pub fn model(snapshot: &Snapshot, tool_count: usize) -> MenuModel {
     let failing = snapshot
         .values()
-        .filter(|v| matches!(v.status.state, ServerState::Failed | ServerState::Degraded))
+        .filter(|v| {
+            matches!(
+                v.status.state,
+                ServerState::Failed | ServerState::Degraded | ServerState::NeedsSignIn
+            )
+        })
         .count();
     let enabled = snapshot.values().filter(|v| v.status.enabled).count();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
@@ -107,6 +123,7 @@ pub fn model(snapshot: &Snapshot, tool_count: usize) -> MenuModel {
         .map(|(name, v)| {
             let detail = match v.status.state {
                 ServerState::Ready => plural(v.status.tool_count, "tool"),
+                ServerState::NeedsSignIn => "needs sign-in".to_string(),
                 other => other.as_str().to_string(),
             };
             ServerItem {
@@ -116,9 +133,20 @@ pub fn model(snapshot: &Snapshot, tool_count: usize) -> MenuModel {
             }
         })
         .collect();
+    let sign_ins = snapshot
+        .iter()
+        .filter(|(_, v)| v.status.state == ServerState::NeedsSignIn)
+        .map(|(name, _)| {
+            (
+                format!("{}{name}", ids::SIGN_IN_PREFIX),
+                format!("Sign in to {name}…"),
+            )
+        })
+        .collect();
     MenuModel {
         status,
         servers,
+        sign_ins,
         attention: failing > 0,
     }
 }
@@ -136,6 +164,22 @@ pub async fn toggle_server(store: &Store, name: &str) -> Result<bool, ConfigErro
         .disabled;
     store.set_server_enabled(name, !enabled).await?;
     Ok(!enabled)
+}
+
+/// What a "Sign in to …" item does: starts the OAuth sign-in of server `name` (the gateway's
+/// hub opens the browser), or re-opens the page of the one already pending.
+///
+/// Errors: a text for the user (unknown server, not an OAuth server, unreadable secret).
+pub async fn sign_in(supervisor: &Supervisor, store: &Store, name: &str) -> Result<(), String> {
+    let hub = supervisor.oauth();
+    let (url, settings) =
+        crate::oauth::sign_in_target(&store.current(), hub.secrets(), name).await?;
+    if let Begun::AlreadyPending(Some(auth_url)) =
+        hub.begin(name, &url, &settings, None, Trigger::User)
+    {
+        open::that_detached(auth_url).map_err(|e| format!("could not open the browser: {e}"))?;
+    }
+    Ok(())
 }
 
 /// The text "Copy client connection info" puts on the clipboard.
@@ -156,6 +200,10 @@ mod tests {
             Some(Action::ToggleServer("github".into()))
         );
         assert_eq!(Action::parse(ids::QUIT), Some(Action::Quit));
+        assert_eq!(
+            Action::parse("signin:linear"),
+            Some(Action::SignIn("linear".into()))
+        );
         assert_eq!(Action::parse(ids::STATUS), None);
     }
 }

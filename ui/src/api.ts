@@ -1,7 +1,7 @@
 // Typed client for the gateway's admin API (same origin, cookie-authenticated).
 // The access token is never handled here: the browser holds it in an HttpOnly cookie.
 
-export type ServerState = 'disabled' | 'starting' | 'ready' | 'degraded' | 'failed';
+export type ServerState = 'disabled' | 'starting' | 'ready' | 'degraded' | 'failed' | 'needs-sign-in';
 export type Transport = 'stdio' | 'http';
 
 export interface Info {
@@ -40,7 +40,18 @@ export interface Server {
   restarts: number;
   connectedSinceMs: number | null;
   pid: number | null;
+  /** OAuth servers: true while connected with Loopgate's tokens, false while a sign-in is needed. */
+  signedIn?: boolean | null;
+  /** The pending OAuth sign-in of this server, if any. */
+  signIn?: SignInState;
   config?: ServerConfig;
+}
+
+export interface SignInState {
+  pending: boolean;
+  url: string | null;
+  lastError: string | null;
+  started: number;
 }
 
 export interface ToolAnnotations {
@@ -203,6 +214,9 @@ export const api = {
   setServerEnabled: (name: string, on: boolean) =>
     request<{ ok: true }>('POST', `/api/servers/${seg(name)}/${on ? 'enable' : 'disable'}`),
   restartServer: (name: string) => request<{ ok: true }>('POST', `/api/servers/${seg(name)}/restart`),
+  signIn: (name: string) => request<{ url: string }>('POST', `/api/servers/${seg(name)}/auth/login`),
+  cancelSignIn: (name: string) => request<{ cancelled: boolean }>('POST', `/api/servers/${seg(name)}/auth/cancel`),
+  signOut: (name: string) => request<{ removed: boolean }>('POST', `/api/servers/${seg(name)}/auth/logout`),
   setToolEnabled: (server: string, tool: string, on: boolean) =>
     request<{ ok: true }>('POST', `/api/servers/${seg(server)}/tools/${seg(tool)}/${on ? 'enable' : 'disable'}`),
   addServer: (input: ServerInput) => request<{ ok: true }>('POST', '/api/servers', input),

@@ -7,6 +7,7 @@ export const stateLabel: Record<ServerState, string> = {
   ready: 'Ready',
   degraded: 'Degraded',
   failed: 'Failed',
+  'needs-sign-in': 'Needs sign-in',
 };
 
 export function plural(n: number, one: string, many = `${one}s`): string {

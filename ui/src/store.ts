@@ -242,6 +242,41 @@ export async function restartServer(name: string) {
   }
 }
 
+/** Starts (or re-opens) the OAuth sign-in of `name` and opens its page in a new tab. */
+export async function signIn(name: string) {
+  // Open the tab synchronously (popup blockers), then point it at the authorization URL.
+  const tab = window.open('', '_blank');
+  try {
+    const { url } = await api.signIn(name);
+    if (tab) tab.location.href = url;
+    else window.open(url, '_blank');
+    toast(`Signing in to ${name}: finish in the browser tab`, 'info');
+    await refreshServers();
+  } catch (e) {
+    tab?.close();
+    if (!handleFatal(e)) toast(`Could not start the sign-in to ${name}: ${(e as Error).message}`);
+  }
+}
+
+export async function cancelSignIn(name: string) {
+  try {
+    await api.cancelSignIn(name);
+    await refreshServers();
+  } catch (e) {
+    if (!handleFatal(e)) toast(`Could not cancel: ${(e as Error).message}`);
+  }
+}
+
+export async function signOut(name: string) {
+  try {
+    await api.signOut(name);
+    toast(`Signed out of ${name}; its tokens were deleted from the keychain`, 'success');
+    await refreshServers();
+  } catch (e) {
+    if (!handleFatal(e)) toast(`Could not sign out of ${name}: ${(e as Error).message}`);
+  }
+}
+
 export async function removeServer(name: string): Promise<boolean> {
   try {
     await api.removeServer(name);

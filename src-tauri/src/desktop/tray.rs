@@ -54,6 +54,12 @@ fn build_menu(app: &AppHandle) -> tauri::Result<(Menu<Wry>, bool)> {
     if !model.servers.is_empty() {
         menu.append(&PredefinedMenuItem::separator(app)?)?;
     }
+    for (id, label) in &model.sign_ins {
+        menu.append(&MenuItem::with_id(app, id, label, true, None::<&str>)?)?;
+    }
+    if !model.sign_ins.is_empty() {
+        menu.append(&PredefinedMenuItem::separator(app)?)?;
+    }
     menu.append(&MenuItem::with_id(
         app,
         ids::OPEN,
@@ -98,6 +104,15 @@ fn on_menu(app: &AppHandle, id: &str) {
             tauri::async_runtime::spawn(async move {
                 if let Err(e) = tray_menu::toggle_server(&shared.store, &name).await {
                     tracing::warn!("tray: could not switch {name}: {e}");
+                }
+            });
+        }
+        Action::SignIn(name) => {
+            tauri::async_runtime::spawn(async move {
+                if let Err(e) =
+                    tray_menu::sign_in(shared.gateway.supervisor(), &shared.store, &name).await
+                {
+                    tracing::warn!("tray: could not sign in to {name}: {e}");
                 }
             });
         }

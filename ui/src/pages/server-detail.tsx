@@ -19,7 +19,7 @@ import { SchemaView } from '../components/schema';
 import { ConfirmDialog, CopyButton, EmptyState, SecretBadge, Skeleton, Spinner, StatePill, StatusDot, Switch, useTitle } from '../components/ui';
 import { clockTime, duration, matches, plural, useNow } from '../format';
 import { href, navigate } from '../router';
-import { effectiveEnabled, removeServer, restartServer, setServerEnabled, toast, toolsChanged, useStore } from '../store';
+import { cancelSignIn, effectiveEnabled, removeServer, restartServer, setServerEnabled, signIn, signOut, toast, toolsChanged, useStore } from '../store';
 
 export function ServerDetailPage({ name, focusTool }: { name: string; focusTool: string | null }) {
   const { servers, pending } = useStore();
@@ -100,6 +100,38 @@ export function ServerDetailPage({ name, focusTool }: { name: string; focusTool:
             <div class="alert-text">{server.lastError}</div>
           </div>
         </div>
+      )}
+
+      {server.state === 'needs-sign-in' && (
+        <div class="alert alert-warning" role="alert" data-testid="server-needs-sign-in">
+          <IconAlert size={18} />
+          <div>
+            <div class="alert-title">{server.signIn?.pending ? 'Signing in…' : 'Sign-in needed'}</div>
+            <div class="alert-text">
+              {server.signIn?.pending
+                ? 'Finish signing in in the browser tab; Loopgate connects as soon as you are back.'
+                : server.signIn?.lastError ?? 'This server uses OAuth and has no valid sign-in. Tokens are kept in the OS keychain.'}
+            </div>
+            <div class="alert-actions">
+              <button type="button" class="btn btn-primary btn-sm" onClick={() => void signIn(server.name)}>
+                {server.signIn?.pending ? 'Open sign-in page' : 'Sign in'}
+              </button>
+              {server.signIn?.pending && (
+                <button type="button" class="btn btn-ghost btn-sm" onClick={() => void cancelSignIn(server.name)}>
+                  Cancel
+                </button>
+              )}
+            </div>
+          </div>
+        </div>
+      )}
+      {server.signedIn && server.state !== 'needs-sign-in' && (
+        <p class="footnote" data-testid="server-signed-in">
+          Signed in with OAuth; tokens are in the OS keychain and refresh automatically.{' '}
+          <button type="button" class="btn btn-ghost btn-sm" onClick={() => void signOut(server.name)}>
+            Sign out
+          </button>
+        </p>
       )}
 
       <Facts server={server} />

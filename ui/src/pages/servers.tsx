@@ -3,7 +3,7 @@ import { IconAlert, IconGlobe, IconInfo, IconPlus, IconRestart, IconServer, Icon
 import { CopyButton, EmptyState, StatePill, StatusDot, Switch, useTitle } from '../components/ui';
 import { plural } from '../format';
 import { href, navigate } from '../router';
-import { effectiveEnabled, restartServer, setServerEnabled, useStore } from '../store';
+import { cancelSignIn, effectiveEnabled, restartServer, setServerEnabled, signIn, signOut, useStore } from '../store';
 
 /** Clients such as Cursor only pass a limited number of tools to the model per request. */
 const TOOL_CAP_HINT = 40;
@@ -13,7 +13,7 @@ export function ServersPage() {
   const { servers, info, toolCount } = useStore();
   const ready = servers.filter((s) => s.state === 'ready').length;
   const enabled = servers.filter((s) => s.enabled).length;
-  const problems = servers.filter((s) => s.state === 'failed' || s.state === 'degraded').length;
+  const problems = servers.filter((s) => s.state === 'failed' || s.state === 'degraded' || s.state === 'needs-sign-in').length;
   const starting = servers.filter((s) => s.state === 'starting').length;
   const total = toolCount ?? info?.toolCount ?? 0;
 
@@ -135,6 +135,44 @@ export function ServersPage() {
   );
 }
 
+/** OAuth state of an HTTP server: signed in / needs sign-in / signing in, with its action. */
+function SignInLine({ server: s }: { server: Server }) {
+  const pending = s.signIn?.pending ?? false;
+  if (s.transport !== 'http' || (s.signedIn == null && !pending)) return null;
+  const stop = (e: Event) => e.stopPropagation();
+  if (pending) {
+    return (
+      <div class="sr-auth" data-testid={`server-auth-${s.name}`} data-auth="signing-in" onClick={stop}>
+        <span>Signing in… finish in your browser</span>
+        <button type="button" class="btn btn-sm" data-testid={`server-signin-${s.name}`} onClick={() => void signIn(s.name)}>
+          Open sign-in page
+        </button>
+        <button type="button" class="btn btn-ghost btn-sm" onClick={() => void cancelSignIn(s.name)}>
+          Cancel
+        </button>
+      </div>
+    );
+  }
+  if (s.signedIn) {
+    return (
+      <div class="sr-auth" data-testid={`server-auth-${s.name}`} data-auth="signed-in" onClick={stop}>
+        <span>Signed in (OAuth; tokens in the keychain)</span>
+        <button type="button" class="btn btn-ghost btn-sm" onClick={() => void signOut(s.name)}>
+          Sign out
+        </button>
+      </div>
+    );
+  }
+  return (
+    <div class="sr-auth" data-testid={`server-auth-${s.name}`} data-auth="needs-sign-in" onClick={stop}>
+      <span>{s.signIn?.lastError ?? 'This server needs you to sign in.'}</span>
+      <button type="button" class="btn btn-primary btn-sm" data-testid={`server-signin-${s.name}`} onClick={() => void signIn(s.name)}>
+        Sign in
+      </button>
+    </div>
+  );
+}
+
 function ServerRow({ server: s }: { server: Server }) {
   const { pending } = useStore();
   const on = effectiveEnabled(s, pending);
@@ -174,6 +212,7 @@ function ServerRow({ server: s }: { server: Server }) {
             <span>{s.lastError}</span>
           </div>
         )}
+        <SignInLine server={s} />
       </div>
       <div class="sr-tools" data-testid={`server-toolcount-${s.name}`} data-count={s.toolCount}>
         {s.state === 'disabled' ? (
