@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::redirect::RedirectListener;
 use super::store::{self, KeychainCredentialStore, Record};
-use super::{OAuthError, OAuthSettings};
+use super::{Challenge, OAuthError, OAuthSettings};
 use crate::secrets::SecretStore;
 
 /// The client name Loopgate registers with (shown by authorization servers on consent pages).
@@ -102,9 +102,35 @@ pub async fn begin(
     let has_registration = resolution.metadata.registration_endpoint.is_some();
     manager.set_metadata(resolution.metadata);
 
+    // Scopes: the configured ones, else what the challenge and metadata name; on a step-up
+    // (403 insufficient_scope) also the scopes granted before (SEP-2350: ask for the union).
+    let step_up =
+        challenge.is_some_and(|c| matches!(Challenge::classify(c, url), Challenge::MoreScope(_)));
+    let previous = if step_up {
+        store::read(secrets, server)
+            .await
+            .ok()
+            .flatten()
+            .filter(|r| r.resource == url)
+            .map(|r| r.scopes().join(" "))
+            .filter(|s| !s.is_empty())
+    } else {
+        None
+    };
+    let scopes = if settings.scopes.is_empty() {
+        manager.select_scopes(previous.as_deref(), &[])
+    } else {
+        let mut scopes = settings.scopes.clone();
+        for s in previous.iter().flat_map(|p| p.split_whitespace()) {
+            if !scopes.iter().any(|x| x == s) {
+                scopes.push(s.to_string());
+            }
+        }
+        scopes
+    };
     let mut request = AuthorizationRequest::new(&redirect_uri).with_client_name(CLIENT_NAME);
-    if !settings.scopes.is_empty() {
-        request = request.with_scopes(settings.scopes.clone());
+    if !scopes.is_empty() {
+        request = request.with_scopes(scopes.clone());
     }
     // Registration, in the spec's order of preference.
     if let Some(client_id) = &settings.client_id {
@@ -119,11 +145,6 @@ pub async fn begin(
         request = request.with_client_metadata_url(cimd);
         store.set_client(cimd, None, &redirect_uri).await;
     } else if has_registration {
-        let scopes = if settings.scopes.is_empty() {
-            manager.select_scopes(None, &[])
-        } else {
-            settings.scopes.clone()
-        };
         let scope_refs: Vec<&str> = scopes.iter().map(String::as_str).collect();
         let registered = manager
             .register_client(CLIENT_NAME, &redirect_uri, &scope_refs)
