@@ -5,8 +5,9 @@
 //! - [`http`]: the Streamable HTTP client transport, observing the backend-issued session.
 //! - [`connection`]: the MCP client side of one live backend connection (handshake with both
 //!   protocol eras, listing, calls with progress and cancellation).
-//! - [`supervisor`]: one task per backend — start, watch, restart with backoff, stop — and the
-//!   published status of every server.
+//! - [`supervisor`]: starts and stops one task per backend and publishes the status of every
+//!   server; each task (`runner`) connects, watches, restarts with backoff and waits for an
+//!   OAuth sign-in when the server asks for one (sign-ins themselves are `crate::oauth`).
 //! - [`logs`]: bounded per-server buffers of stderr/log lines.
 //!
 //! Nothing here knows about the gateway or HTTP front end above it.
@@ -14,6 +15,7 @@
 pub mod connection;
 pub mod http;
 pub mod logs;
+mod runner;
 pub mod stdio;
 pub mod supervisor;
 
