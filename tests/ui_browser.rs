@@ -1,7 +1,8 @@
 //! The web dashboard in a real browser: `tests/ui/run.mjs` drives Debian's headless Chromium
 //! with playwright-core against a real gateway (server-everything over stdio, the Python SDK
 //! server over HTTP) and checks every screen, the switches and the add form through a real MCP
-//! client (TypeScript SDK) and the config file. Screenshots of every screen, light and dark,
+//! client (TypeScript SDK) and the config file, and the OAuth sign-in from a server's row
+//! against the Python SDK's authorization server. Screenshots of every screen, light and dark,
 //! land in `target/ui-screenshots/`.
 
 mod common;
@@ -32,6 +33,13 @@ async fn dashboard_in_a_real_browser() {
     std::env::set_var("HOME", home.path());
     std::env::set_var("XDG_CONFIG_HOME", home.path().join(".config"));
     let (_py, py_url) = python_http_server("stateful");
+    let as_port = free_port();
+    let _oauth = spawn_bg(
+        &python(),
+        &[ensure_peers().join("oauth-server.py").to_str().unwrap()],
+        &[("PORT", as_port.to_string())],
+    );
+    wait_port(as_port);
     let gw = Gw::start(json!({ "everything": everything_stdio(), "py": { "url": py_url } })).await;
     gw.wait_ready(40).await;
     let shots = root.join("target/ui-screenshots");
@@ -47,6 +55,7 @@ async fn dashboard_in_a_real_browser() {
         .arg(&shots)
         .env("MEMORY_SERVER_JS", memory_js)
         .env("LOOPGATE_TEST_HOME", home.path())
+        .env("OAUTH_MCP_URL", format!("http://127.0.0.1:{as_port}/mcp"))
         .current_dir(root.join("tests/ui"))
         .stdin(Stdio::null())
         .kill_on_drop(true)

@@ -7,7 +7,7 @@
 //! dashboard updates live and clients get `tools/list_changed`.
 
 use crate::config::{ConfigError, Store};
-use crate::oauth::{Begun, Trigger};
+use crate::oauth::Trigger;
 use crate::upstream::supervisor::Snapshot;
 use crate::upstream::ServerState;
 use crate::upstream::Supervisor;
@@ -174,11 +174,7 @@ pub async fn sign_in(supervisor: &Supervisor, store: &Store, name: &str) -> Resu
     let hub = supervisor.oauth();
     let (url, settings) =
         crate::oauth::sign_in_target(&store.current(), hub.secrets(), name).await?;
-    if let Begun::AlreadyPending(Some(auth_url)) =
-        hub.begin(name, &url, &settings, None, Trigger::User)
-    {
-        open::that_detached(auth_url).map_err(|e| format!("could not open the browser: {e}"))?;
-    }
+    hub.begin(name, &url, &settings, None, Trigger::User);
     Ok(())
 }
 

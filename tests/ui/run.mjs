@@ -13,6 +13,8 @@
 // writes the gateway's ~/.cursor/mcp.json: run the gateway with HOME (and XDG_CONFIG_HOME) set to a
 // temporary directory, and name that directory in LOOPGATE_TEST_HOME — the step then refuses to
 // touch a file outside it.
+// With OAUTH_MCP_URL (tests/peers/oauth-server.py), step i adds it as `secure` and signs in from
+// its row through the browser popup, signs out and in again.
 // Prints `UI TESTS PASSED` on success; on failure the step and the reason, and exits 1.
 
 import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
@@ -378,6 +380,41 @@ try {
     }, 5000);
     await until('Cursor’s token to be refused after Remove', async () => (await mcpStatus(clientToken)) === 401, 5000);
   });
+
+  const oauthUrl = process.env.OAUTH_MCP_URL;
+  if (oauthUrl) {
+    await step('i: sign in to an OAuth server from its row, sign out, sign in again', async () => {
+      const res = await fetch(`${base}/api/servers`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: 'secure', url: oauthUrl }),
+      });
+      assert(res.status === 201, `adding the OAuth server answered HTTP ${res.status}`);
+      await go('#/');
+      const row = byId('server-row-secure');
+      const auth = byId('server-auth-secure');
+      // Its 401 starts one sign-in by itself; the row says so and offers the page.
+      await until('the secure row to show a pending sign-in', async () => (await row.getAttribute('data-state')) === 'needs-sign-in' && (await auth.getAttribute('data-auth')) === 'signing-in', 20_000);
+      await page.mouse.move(0, 0);
+      await shot('sign-in-pending');
+      const signInThroughPopup = async () => {
+        const [popup] = await Promise.all([page.waitForEvent('popup'), byId('server-signin-secure').click()]);
+        await until('the “Signed in” page of the redirect listener', async () => (await popup.locator('body').innerText()).includes('Signed in'), 15_000);
+        await popup.close();
+      };
+      await signInThroughPopup();
+      await until('the row to read signed in and ready', async () => (await auth.getAttribute('data-auth')) === 'signed-in' && (await row.getAttribute('data-state')) === 'ready', 20_000);
+      await until('tools/list with secure__echo', async () => (await mcpToolNames()).includes('secure__echo'));
+      assert((await byId('server-auth-py').count()) === 0, 'the py row (no OAuth) shows a sign-in line');
+      await page.mouse.move(0, 0);
+      await shot('signed-in');
+      await auth.locator('button', { hasText: 'Sign out' }).click();
+      await until('needs sign-in, with no sign-in started by itself', async () => (await auth.getAttribute('data-auth')) === 'needs-sign-in', 20_000);
+      assert((await auth.innerText()).includes('Sign in'), 'the row offers no Sign in button after signing out');
+      await signInThroughPopup();
+      await until('signed in again', async () => (await auth.getAttribute('data-auth')) === 'signed-in', 20_000);
+    });
+  }
 
   assert(pageErrors.length === 0, `uncaught errors in the page: ${pageErrors.join(' | ')}`);
   console.log(`ui: screenshots in ${shotDir}`);

@@ -13,6 +13,8 @@ export interface Info {
   authNone?: boolean;
   /** Why the last hand edit of the config file was refused (the last good config is running). */
   configError?: string | null;
+  /** True when the gateway opens OAuth sign-in pages itself (the desktop app). */
+  signInOpensBrowser?: boolean;
 }
 
 export interface ServerConfig {

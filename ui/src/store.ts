@@ -244,13 +244,15 @@ export async function restartServer(name: string) {
 
 /** Starts (or re-opens) the OAuth sign-in of `name` and opens its page in a new tab. */
 export async function signIn(name: string) {
-  // Open the tab synchronously (popup blockers), then point it at the authorization URL.
-  const tab = window.open('', '_blank');
+  // The desktop app opens the system browser itself; in a browser, open the tab synchronously
+  // (popup blockers), then point it at the authorization URL.
+  const gatewayOpens = state.info?.signInOpensBrowser === true;
+  const tab = gatewayOpens ? null : window.open('', '_blank');
   try {
     const { url } = await api.signIn(name);
     if (tab) tab.location.href = url;
-    else window.open(url, '_blank');
-    toast(`Signing in to ${name}: finish in the browser tab`, 'info');
+    else if (!gatewayOpens) window.open(url, '_blank');
+    toast(`Signing in to ${name}: finish in your browser`, 'info');
     await refreshServers();
   } catch (e) {
     tab?.close();

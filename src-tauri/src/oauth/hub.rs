@@ -6,7 +6,7 @@
 //! user clicks "Sign in" ([`Trigger::User`]). Rules:
 //!
 //! - While a sign-in for a server is pending, asking again returns the pending one (its URL);
-//!   no second listener, no second browser tab.
+//!   no second listener. Only when the user asks again is its page shown again.
 //! - An automatic sign-in happens at most once until a sign-in succeeds: after it fails, times
 //!   out, is cancelled, or after the user signs out, the server waits in "needs sign-in" until
 //!   the user asks.
@@ -117,6 +117,11 @@ impl Hub {
         })
     }
 
+    /// How sign-in URLs reach the user.
+    pub fn presenter(&self) -> Presenter {
+        self.presenter
+    }
+
     /// The keychain store tokens go to.
     pub fn secrets(&self) -> &SecretStore {
         &self.secrets
@@ -180,6 +185,10 @@ impl Hub {
             Begun::Started
         });
         if begun != Begun::Started {
+            // The user asked again: show the pending page again (no new sign-in).
+            if let (Trigger::User, Begun::AlreadyPending(Some(url))) = (trigger, &begun) {
+                self.present(server, url);
+            }
             return begun;
         }
         let _ = self.changed.send(server.to_string());

@@ -101,10 +101,11 @@ impl Runner {
                     };
                     match connected {
                         Ok(live) => {
-                            if oauth.is_some() {
-                                self.inner
-                                    .update(&self.name, |v| v.status.signed_in = Some(with_tokens));
-                            }
+                            // Signed in when connected with tokens; a server that let us in
+                            // without any is not an OAuth server (as far as we know).
+                            let signed_in = with_tokens.then_some(true);
+                            self.inner
+                                .update(&self.name, |v| v.status.signed_in = signed_in);
                             self.watch(live, oauth.as_ref()).await
                         }
                         Err(UpstreamError::Auth { challenge, .. }) => End::SignIn(challenge),

@@ -1,8 +1,10 @@
 //! The admin JSON API under `/api` (same guard as `/mcp`), used by the CLI and the dashboard.
 //!
 //! Reading:
-//! - `GET  /api/info` → `{ version, mcpUrl, configPath, toolCount, authNone, configError }` (configError: why the
-//!   last hand edit of the config file was refused, or null)`
+//! - `GET  /api/info` → `{ version, mcpUrl, configPath, toolCount, authNone, configError,
+//!   signInOpensBrowser }` (configError: why the last hand edit of the config file was refused,
+//!   or null; signInOpensBrowser: the gateway itself opens OAuth sign-in pages, as the desktop
+//!   app does)
 //! - `GET  /api/servers` → `[server]`: the status fields of
 //!   [`ServerStatus`](crate::upstream::ServerStatus) plus `config` (command/args/env/cwd or
 //!   url/headers, and disabledTools; `${secret:…}` references as written, never values)
@@ -187,6 +189,7 @@ async fn info(State(s): State<AppState>) -> Json<Value> {
         "toolCount": s.gw.registry().tool_count(),
         "authNone": s.guard.token.is_none(),
         "configError": s.store.rejected_edit(),
+        "signInOpensBrowser": s.gw.supervisor().oauth().presenter() == crate::oauth::Presenter::Browser,
     }))
 }
 
