@@ -1,6 +1,7 @@
 //! The tray's logic, headless: the menu model (status line, one check item per server,
 //! attention on failure) and the handler a server's check item calls, verified through a real
-//! MCP client: the server's tools disappear and come back, and the config records it.
+//! MCP client: the server's tools disappear and come back, and the config records it. Also the
+//! "Sign in to …" item of an OAuth server (Python SDK authorization server).
 
 mod common;
 
@@ -93,5 +94,79 @@ async fn tray_toggle_hides_and_restores_a_servers_tools() {
         .await
         .is_err());
     client.cancel().await.unwrap();
+    gw.stop().await;
+}
+
+/// An OAuth server that needs a sign-in gets a "Sign in to …" item and the tray asks for
+/// attention; the item's handler re-uses the pending sign-in (no second one), and completing
+/// it (the browser's part played here) brings the server's tools.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tray_offers_sign_in_for_an_oauth_server() {
+    let port = free_port();
+    let _auth_server = spawn_bg(
+        &python(),
+        &[ensure_peers().join("oauth-server.py").to_str().unwrap()],
+        &[("PORT", port.to_string())],
+    );
+    wait_port(port);
+    let gw =
+        Gw::start(json!({ "secure": { "url": format!("http://127.0.0.1:{port}/mcp") } })).await;
+    let running = gw.running();
+    let supervisor = running.gateway.supervisor();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while gw.status("secure")["state"] != "needs-sign-in"
+        || supervisor.oauth().view("secure").url.is_none()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no pending sign-in: {}",
+            gw.status("secure")
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let model = tray_menu::model(
+        &supervisor.snapshot(),
+        running.gateway.registry().tool_count(),
+    );
+    assert!(
+        model.attention,
+        "a server that needs sign-in needs attention"
+    );
+    assert_eq!(model.servers[0].label, "secure — needs sign-in");
+    assert_eq!(model.sign_ins.len(), 1, "{:?}", model.sign_ins);
+    let (id, label) = &model.sign_ins[0];
+    assert_eq!(label, "Sign in to secure…");
+    let Some(Action::SignIn(name)) = Action::parse(id) else {
+        panic!("not a sign-in item: {id}")
+    };
+    let url = supervisor.oauth().view("secure").url.unwrap();
+    tray_menu::sign_in(supervisor, &running.store, &name)
+        .await
+        .unwrap();
+    let view = supervisor.oauth().view("secure");
+    assert_eq!(
+        (view.started, view.url.as_deref()),
+        (1, Some(url.as_str())),
+        "a second sign-in was started"
+    );
+
+    // The user's browser: authorize, redirect back to the listener.
+    let page = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    assert!(page.contains("Signed in"), "{page}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while gw.status("secure")["state"] != "ready" {
+        assert!(
+            Instant::now() < deadline,
+            "not ready after sign-in: {}",
+            gw.status("secure")
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let model = tray_menu::model(
+        &supervisor.snapshot(),
+        running.gateway.registry().tool_count(),
+    );
+    assert!(model.sign_ins.is_empty() && !model.attention, "{model:?}");
+    assert_eq!(model.servers[0].label, "secure — 2 tools");
     gw.stop().await;
 }
