@@ -205,19 +205,6 @@ fn install_reinstall_uninstall_every_client() {
     assert!(!out.status.success() && text(&out).contains("known clients"));
 }
 
-/// `loopgate serve` as a background process in `home`; killed on drop.
-struct Serve(std::process::Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.0.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
-        let _ = self.0.wait();
-    }
-}
-
 fn serve(home: &Home) -> Serve {
     let child = Command::new(env!("CARGO_BIN_EXE_loopgate"))
         .arg("--config")

@@ -79,6 +79,19 @@ impl Drop for Bg {
     }
 }
 
+/// A background `loopgate serve` stopped gracefully (SIGTERM, then waited for) when dropped.
+pub struct Serve(pub Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.0.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts `program args` in `tests/peers` with `env`, in its own process group.
 pub fn spawn_bg(program: &Path, args: &[&str], env: &[(&str, String)]) -> Bg {
     use std::os::unix::process::CommandExt;

@@ -24,7 +24,7 @@ pub async fn servers(path: &Path, secrets: &SecretStore, json: bool) -> Result<(
         return Ok(());
     }
     println!(
-        "{:<24} {:<6} {:<9} {:>5}  {:<11} DETAIL",
+        "{:<24} {:<6} {:<13} {:>5}  {:<11} DETAIL",
         "SERVER", "KIND", "STATE", "TOOLS", "PROTOCOL"
     );
     for s in rows {
@@ -40,7 +40,7 @@ pub async fn servers(path: &Path, secrets: &SecretStore, json: bool) -> Result<(
             .map(str::to_string)
             .unwrap_or_else(|| session.to_string());
         println!(
-            "{:<24} {:<6} {:<9} {:>5}  {:<11} {}",
+            "{:<24} {:<6} {:<13} {:>5}  {:<11} {}",
             get("name"),
             get("transport"),
             get("state"),
