@@ -247,7 +247,7 @@ async fn sign_in_keychain_refresh_and_revocation() {
     .unwrap();
     let log = dir.path().join("serve.log");
     let file = std::fs::File::create(&log).unwrap();
-    let _serve = Serve(
+    let serve = Serve(
         Command::new(env!("CARGO_BIN_EXE_loopgate"))
             .arg("--config")
             .arg(&config)
@@ -426,4 +426,29 @@ async fn sign_in_keychain_refresh_and_revocation() {
             "a token is in the trace log"
         );
     }
+
+    // 7. Without a running gateway, `auth login` runs the flow itself and `auth status` reads
+    //    the keychain directly.
+    drop(serve);
+    let login = lg(
+        &env,
+        &config,
+        &["auth", "login", "secure", "--show", "follow"],
+    );
+    assert!(
+        login.status.success(),
+        "{}",
+        String::from_utf8_lossy(&login.stderr)
+    );
+    assert!(String::from_utf8_lossy(&login.stdout).contains("refreshed automatically"));
+    let auth = lg(&env, &config, &["auth", "status"]);
+    let table = String::from_utf8_lossy(&auth.stdout);
+    assert!(
+        table.contains("secure")
+            && table.contains("signed in")
+            && table.contains("refreshes automatically"),
+        "{table}"
+    );
+    let s = stats(&base).await;
+    assert_eq!(s["authorize"], 3, "{s}");
 }
