@@ -355,10 +355,12 @@ fn without_a_keychain_only_servers_with_secrets_fail() {
     let port = common::free_port();
     let mut with_secret = common::memory_stdio();
     with_secret["env"] = json!({"K": "${secret:nokeychain.K}"});
+    // An HTTP server that needs no sign-in must not care that OAuth tokens cannot be looked up.
+    let (_py, py_url) = common::python_http_server("stateless");
     let config = write_config(
         dir.path(),
         port,
-        json!({"plain": common::memory_stdio(), "needs": with_secret}),
+        json!({"plain": common::memory_stdio(), "needs": with_secret, "web": {"url": py_url}}),
     );
 
     let out = lg(
@@ -376,7 +378,9 @@ fn without_a_keychain_only_servers_with_secrets_fail() {
 
     let _serve = Serve::start(&env, &config, dir.path().join("serve.log"));
     let servers = wait_servers(&env, &config, |v| {
-        server(v, "plain")["state"] == "ready" && server(v, "needs")["state"] == "failed"
+        server(v, "plain")["state"] == "ready"
+            && server(v, "web")["state"] == "ready"
+            && server(v, "needs")["state"] == "failed"
     });
     let err = server(&servers, "needs")["lastError"]
         .as_str()

@@ -280,19 +280,25 @@ pub async fn follow(auth_url: &str) -> Result<(), OAuthError> {
 /// keychain's tokens: `Ok(None)` when there are none for this URL (never signed in, signed out,
 /// or the config now points elsewhere).
 ///
-/// Reads authorization-server metadata again (so a moved authorization server is noticed).
+/// Reads authorization-server metadata again (so a moved authorization server is noticed). An
+/// unreachable or locked keychain counts as "no tokens".
 ///
-/// Errors: the keychain's error, or [`OAuthError::Flow`] (step `discovery`) when the metadata
-/// cannot be read.
+/// Errors: [`OAuthError::Flow`] (step `discovery`) when the metadata cannot be read.
 pub async fn authorized_manager(
     secrets: &SecretStore,
     server: &str,
     url: &str,
 ) -> Result<Option<AuthorizationManager>, OAuthError> {
-    let Some(record) = store::read(secrets, server)
-        .await
-        .map_err(|e| OAuthError::Keychain(e.to_string()))?
-    else {
+    // No reachable keychain means no stored sign-in: the server is tried without tokens (most
+    // servers need none), and a sign-in it asks for says what is wrong with the keychain.
+    let record = match store::read(secrets, server).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::debug!(server = %server, "no OAuth tokens read: {e}");
+            None
+        }
+    };
+    let Some(record) = record else {
         return Ok(None);
     };
     if record.resource != url || !record.has_tokens() {
