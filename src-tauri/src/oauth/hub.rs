@@ -316,34 +316,70 @@ impl Hub {
                     .last_error
                     .unwrap_or_else(|| "the sign-in ended".to_string()));
             }
-            if changes.recv().await.is_err() {
-                return Err("the gateway is shutting down".into());
+            match changes.recv().await {
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => {
+                    return Err("the gateway is shutting down".into())
+                }
             }
         }
     }
+}
 
-    /// Waits until the sign-in of `server` that is pending now has ended: `Ok(())` when it
-    /// succeeded, its error text otherwise.
-    pub async fn wait_finished(&self, server: &str) -> Result<(), String> {
-        let mut generation = self.generation(server);
-        let start = *generation.borrow_and_update();
-        let mut changes = self.subscribe();
-        loop {
-            if *generation.borrow() != start {
-                return Ok(());
-            }
-            let view = self.view(server);
-            if !view.pending {
-                return match view.last_error {
-                    Some(e) => Err(e),
-                    None if *generation.borrow() != start => Ok(()),
-                    None => Err("no sign-in is pending".into()),
-                };
-            }
-            tokio::select! {
-                _ = generation.changed() => {}
-                r = changes.recv() => if r.is_err() { return Err("the gateway is shutting down".into()) },
-            }
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::MemoryBackend;
+
+    /// Nothing listens on port 1, so every sign-in fails at discovery, quickly.
+    const DEAD: &str = "http://127.0.0.1:1/mcp";
+
+    #[tokio::test]
+    async fn one_pending_per_server_and_one_automatic_until_success() {
+        let hub = Hub::new(
+            SecretStore::with_backend(Arc::new(MemoryBackend::default())),
+            Presenter::Log,
+        );
+        let settings = OAuthSettings::default();
+        assert_eq!(
+            hub.begin("a", DEAD, &settings, None, Trigger::Auto),
+            Begun::Started
+        );
+        assert_eq!(
+            hub.begin("a", DEAD, &settings, None, Trigger::User),
+            Begun::AlreadyPending(None),
+            "a second sign-in while one is pending"
+        );
+        assert_eq!(
+            hub.begin("b", DEAD, &settings, None, Trigger::Auto),
+            Begun::Started,
+            "servers are independent"
+        );
+        let err = hub.url_when_ready("a").await.unwrap_err();
+        assert!(err.starts_with("sign-in failed at discovery"), "{err}");
+        let view = hub.view("a");
+        assert!(
+            !view.pending && view.started == 1 && view.last_error.is_some(),
+            "{view:?}"
+        );
+        // The automatic one was used up; only the user can start another.
+        assert_eq!(
+            hub.begin("a", DEAD, &settings, None, Trigger::Auto),
+            Begun::Suppressed
+        );
+        assert_eq!(
+            hub.begin("a", DEAD, &settings, None, Trigger::User),
+            Begun::Started
+        );
+        assert!(hub.cancel("a") || !hub.view("a").pending);
+        let _ = hub.url_when_ready("a").await;
+        assert!(!hub.cancel("a"), "nothing left to cancel");
+        assert_eq!(*hub.generation("a").borrow(), 0, "no sign-in succeeded");
+        // Signing out suppresses the automatic sign-in as well.
+        assert!(!hub.sign_out("c").await.unwrap());
+        assert_eq!(
+            hub.begin("c", DEAD, &settings, None, Trigger::Auto),
+            Begun::Suppressed
+        );
     }
 }
