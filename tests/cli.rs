@@ -30,6 +30,9 @@ fn every_command_has_help() {
         vec!["servers", "--help"],
         vec!["tools", "--help"],
         vec!["token", "--help"],
+        vec!["auth", "--help"],
+        vec!["auth", "login", "--help"],
+        vec!["auth", "status", "--help"],
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_loopgate"))
             .args(&args)
@@ -174,4 +177,46 @@ fn serve_lists_servers_and_tools_then_stops_its_children() {
         .map(|s| !s.contains(") Z"))
         .unwrap_or(false);
     assert!(!alive, "server process {pid} outlived the gateway");
+}
+
+/// `loopgate auth` without any gateway ever started: actionable errors for servers that cannot
+/// sign in, and a status that needs no keychain when no server uses OAuth.
+#[test]
+fn auth_commands_explain_what_cannot_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(
+        &config,
+        json!({"gateway": {"port": common::free_port()}, "mcpServers": {
+            "local": {"command": "true"},
+            "static": {"url": "http://127.0.0.1:9/mcp", "headers": {"Authorization": "Bearer x"}},
+            "off": {"url": "http://127.0.0.1:9/mcp", "auth": "none"}
+        }})
+        .to_string(),
+    )
+    .unwrap();
+    let out = loopgate(&config, &["auth", "login", "local", "--show", "print"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("is a local (stdio) server; only HTTP servers sign in"),
+        "{}",
+        stderr(&out)
+    );
+    for name in ["static", "off"] {
+        let out = loopgate(&config, &["auth", "login", name, "--show", "print"]);
+        assert!(
+            stderr(&out).contains("does not use OAuth"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let out = loopgate(&config, &["auth", "login", "nope"]);
+    assert!(
+        stderr(&out).contains("no server named \"nope\""),
+        "{}",
+        stderr(&out)
+    );
+    let out = loopgate(&config, &["auth", "status"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("No HTTP servers that may sign in"));
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use serde_json::Value;
 
 use crate::config::store;
@@ -30,16 +30,25 @@ pub async fn call(
     body: Option<Value>,
 ) -> Result<Value, ApiError> {
     let config = store::load(config_path).map_err(anyhow::Error::from)?;
-    let token = crate::token::read(config_path, secrets)
+    let base = std::net::SocketAddr::new(config.gateway.bind, config.gateway.port);
+    let token = match crate::token::read(config_path, secrets)
         .await
         .map_err(anyhow::Error::from)?
-        .with_context(|| {
-            format!(
+    {
+        Some(token) => token,
+        // No gateway ever ran with this config; say "not running" when nothing listens, so
+        // commands that can work without one (e.g. `auth login`) do.
+        None if tokio::net::TcpStream::connect(base).await.is_err() => {
+            return Err(ApiError::NotRunning(base.to_string()))
+        }
+        None => {
+            return Err(anyhow::anyhow!(
                 "no access token for {}; has `loopgate serve` run with this config?",
                 config_path.display()
             )
-        })?;
-    let base = std::net::SocketAddr::new(config.gateway.bind, config.gateway.port);
+            .into())
+        }
+    };
     let mut req = reqwest::Client::new()
         .request(method, format!("http://{base}/api/{path}"))
         .bearer_auth(token);

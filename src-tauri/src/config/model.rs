@@ -619,6 +619,69 @@ mod tests {
     }
 
     #[test]
+    fn oauth_keys_decide_whether_a_server_may_sign_in() {
+        let oauth = |entry: &str| {
+            let c = Config::parse(
+                &format!(r#"{{"mcpServers":{{"s":{entry}}}}}"#),
+                Path::new("c.json"),
+            )
+            .unwrap();
+            match c.mcp_servers["s"].backend() {
+                Ok(Backend::Http { oauth, .. }) => Ok(oauth),
+                Ok(other) => panic!("not http: {other:?}"),
+                Err((field, message)) => Err(format!("{field}: {message}")),
+            }
+        };
+        let url = r#""url":"https://mcp.example.com/mcp""#;
+        assert_eq!(
+            oauth(&format!("{{{url}}}")),
+            Ok(Some(OAuthSettings::default())),
+            "on by default"
+        );
+        assert_eq!(oauth(&format!(r#"{{{url},"auth":"none"}}"#)), Ok(None));
+        assert_eq!(
+            oauth(&format!(
+                r#"{{{url},"headers":{{"authorization":"Bearer x"}}}}"#
+            )),
+            Ok(None),
+            "a static Authorization header turns OAuth off"
+        );
+        let both = oauth(&format!(
+            r#"{{{url},"auth":"oauth","headers":{{"Authorization":"Bearer x"}}}}"#
+        ));
+        assert!(both.unwrap_err().starts_with("auth: "));
+        let settings = oauth(&format!(
+            r#"{{{url},"oauth":{{"clientId":"c","clientSecret":"${{secret:S}}","scopes":["a","b"]}}}}"#
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (settings.client_id.as_deref(), settings.scopes.len()),
+            (Some("c"), 2)
+        );
+        assert!(
+            !format!("{settings:?}").contains("secret:S"),
+            "Debug hides the client secret"
+        );
+        let c = Config::parse(
+            &format!(r#"{{"mcpServers":{{"s":{{{url},"oauth":{{"clientId":"c","clientSecret":"${{secret:S}}"}}}}}}}}"#),
+            Path::new("c.json"),
+        )
+        .unwrap();
+        assert_eq!(c.mcp_servers["s"].secret_refs(), ["S"]);
+        assert!(
+            oauth(&format!(r#"{{{url},"oauth":{{"clientSecret":"x"}}}}"#))
+                .unwrap_err()
+                .contains("clientId")
+        );
+        assert!(oauth(&format!(
+            r#"{{{url},"oauth":{{"clientMetadataUrl":"http://x/c.json"}}}}"#
+        ))
+        .unwrap_err()
+        .contains("https://"));
+    }
+
+    #[test]
     fn syntax_errors_carry_line_and_column() {
         let err = parse("{\n  \"mcpServers\": {,}\n}").unwrap_err();
         match err {

@@ -54,6 +54,10 @@ fn describe(e: &AuthError) -> String {
             "the server does not publish OAuth metadata (no protected-resource or authorization-server metadata found)".into()
         }
         AuthError::AuthorizationRequired => "the authorization server requires a new sign-in".into(),
+        AuthError::DiscoveryRequestFailed { url, source } => format!(
+            "could not read OAuth metadata for {url} ({source}); if this server needs no sign-in, \
+             it is not an OAuth server and nothing needs doing"
+        ),
         other => other.to_string(),
     }
 }
