@@ -141,6 +141,21 @@ fn lg(env: &[(String, String)], config: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `loopgate auth login secure --show follow`: must succeed; returns its stdout.
+fn login_follow(env: &[(String, String)], config: &Path) -> String {
+    let login = lg(
+        env,
+        config,
+        &["auth", "login", "secure", "--show", "follow"],
+    );
+    assert!(
+        login.status.success(),
+        "{}",
+        String::from_utf8_lossy(&login.stderr)
+    );
+    String::from_utf8_lossy(&login.stdout).into_owned()
+}
+
 fn servers(env: &[(String, String)], config: &Path) -> Option<Value> {
     let out = lg(env, config, &["servers", "--json"]);
     out.status
@@ -388,17 +403,7 @@ async fn sign_in_keychain_refresh_and_revocation() {
     assert!(s["refresh_rejected"].as_u64().unwrap() >= 1, "{s}");
     assert_eq!(s["register"], 2, "one registration per sign-in: {s}");
     // `auth login` while one is pending returns that one, not a second.
-    let login = lg(
-        &env,
-        &config,
-        &["auth", "login", "secure", "--show", "follow"],
-    );
-    assert!(
-        login.status.success(),
-        "{}",
-        String::from_utf8_lossy(&login.stderr)
-    );
-    assert!(String::from_utf8_lossy(&login.stdout).contains("Signed in to \"secure\""));
+    assert!(login_follow(&env, &config).contains("Signed in to \"secure\""));
     let status = wait_secure(&env, &config, "ready again", |s| s["state"] == "ready");
     assert_eq!(status["signIn"]["started"], 2);
     assert!(echo(&mcp, &token, "five")
@@ -430,17 +435,7 @@ async fn sign_in_keychain_refresh_and_revocation() {
     // 7. Without a running gateway, `auth login` runs the flow itself and `auth status` reads
     //    the keychain directly.
     drop(serve);
-    let login = lg(
-        &env,
-        &config,
-        &["auth", "login", "secure", "--show", "follow"],
-    );
-    assert!(
-        login.status.success(),
-        "{}",
-        String::from_utf8_lossy(&login.stderr)
-    );
-    assert!(String::from_utf8_lossy(&login.stdout).contains("refreshed automatically"));
+    assert!(login_follow(&env, &config).contains("refreshed automatically"));
     let auth = lg(&env, &config, &["auth", "status"]);
     let table = String::from_utf8_lossy(&auth.stdout);
     assert!(
