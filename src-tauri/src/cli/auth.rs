@@ -64,7 +64,8 @@ pub async fn login(path: &Path, secrets: &SecretStore, server: &str, how: Show) 
             let deadline = tokio::time::Instant::now() + flow::SIGN_IN_TIMEOUT;
             loop {
                 tokio::time::sleep(Duration::from_millis(300)).await;
-                let all = client::get(path, secrets, "auth").await?;
+                // The server list carries each sign-in's state without reading the keychain.
+                let all = client::get(path, secrets, "servers").await?;
                 let entry = all
                     .as_array()
                     .and_then(|a| a.iter().find(|e| e["name"] == server))
@@ -197,32 +198,16 @@ pub async fn status(path: &Path, secrets: &SecretStore, as_json: bool) -> Result
 }
 
 async fn offline_status(path: &Path, secrets: &SecretStore) -> Result<Value> {
-    let config = store::load(path)?;
-    let mut out = Vec::new();
-    for (name, entry) in &config.mcp_servers {
-        let Ok(crate::config::Backend::Http {
-            url,
-            oauth: Some(_),
-            ..
-        }) = entry.backend()
-        else {
-            continue;
-        };
-        let record = oauth::store::read(secrets, name)
-            .await?
-            .filter(|r| r.resource == url);
-        out.push(json!({
-            "name": name,
-            "url": url,
-            "state": null,
-            "signedIn": record.as_ref().is_some_and(|r| r.has_tokens()),
-            "refreshable": record.as_ref().is_some_and(|r| r.has_refresh_token()),
-            "expiresAtMs": record.as_ref().and_then(|r| r.expires_at()).map(|s| s * 1000),
-            "scopes": record.as_ref().map(|r| r.scopes()).unwrap_or_default(),
-            "signIn": {"pending": false},
-        }));
-    }
-    Ok(Value::Array(out))
+    let rows = oauth::store::statuses(&store::load(path)?, secrets).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let mut v = serde_json::to_value(&row).unwrap_or_default();
+            v["state"] = Value::Null;
+            v["signIn"] = json!({"pending": false});
+            v
+        })
+        .collect())
 }
 
 /// Options of the hidden `loopgate auth probe` (the conformance suite's client command).

@@ -20,6 +20,23 @@ pub mod store;
 pub use crate::config::model::OAuthSettings;
 pub use hub::{Begun, Hub, Presenter, SignInView, Trigger};
 
+impl OAuthSettings {
+    /// A copy with the `${secret:NAME}` references of `clientSecret` replaced from `secrets`
+    /// (in memory only).
+    ///
+    /// Errors: the secret is not set, or the keychain refuses.
+    pub async fn resolved(
+        &self,
+        secrets: &crate::secrets::SecretStore,
+    ) -> Result<OAuthSettings, crate::secrets::SecretError> {
+        let mut settings = self.clone();
+        if let Some(secret) = &self.client_secret {
+            settings.client_secret = Some(secrets.resolve(secret).await?);
+        }
+        Ok(settings)
+    }
+}
+
 /// What can go wrong signing in. Messages say which step failed and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum OAuthError {
@@ -97,15 +114,9 @@ pub async fn sign_in_target(
     match entry.backend() {
         Ok(crate::config::Backend::Http {
             url,
-            oauth: Some(mut settings),
+            oauth: Some(settings),
             ..
-        }) => {
-            if let Some(secret) = &settings.client_secret {
-                settings.client_secret =
-                    Some(secrets.resolve(secret).await.map_err(|e| e.to_string())?);
-            }
-            Ok((url, settings))
-        }
+        }) => Ok((url, settings.resolved(secrets).await.map_err(|e| e.to_string())?)),
         Ok(crate::config::Backend::Http { .. }) => Err(format!(
             "server \"{name}\" does not use OAuth: its config sets \"auth\": \"none\" or an Authorization header"
         )),

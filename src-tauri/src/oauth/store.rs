@@ -122,6 +122,59 @@ pub async fn delete(secrets: &SecretStore, server: &str) -> Result<bool, SecretE
     secrets.delete(&entry_name(server)).await
 }
 
+/// The stored sign-in of one server that may use OAuth, for `loopgate auth status` and
+/// `GET /api/auth` (never token values).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    /// Server name.
+    pub name: String,
+    /// Its URL.
+    pub url: String,
+    /// An access token is stored (possibly expired).
+    pub signed_in: bool,
+    /// A refresh token is stored.
+    pub refreshable: bool,
+    /// When the access token expires, in ms since the Unix epoch.
+    pub expires_at_ms: Option<u64>,
+    /// Scopes granted with the stored tokens.
+    pub scopes: Vec<String>,
+}
+
+/// The stored sign-in of every HTTP server in `config` that may use OAuth, in config order. A
+/// record issued for another URL than the server's current one counts as none.
+///
+/// Errors: the keychain's error (unreachable, locked).
+pub async fn statuses(
+    config: &crate::config::Config,
+    secrets: &SecretStore,
+) -> Result<Vec<Status>, SecretError> {
+    let mut out = Vec::new();
+    for (name, entry) in &config.mcp_servers {
+        let Ok(crate::config::Backend::Http {
+            url,
+            oauth: Some(_),
+            ..
+        }) = entry.backend()
+        else {
+            continue;
+        };
+        let record = read(secrets, name).await?.filter(|r| r.resource == url);
+        out.push(Status {
+            name: name.clone(),
+            url,
+            signed_in: record.as_ref().is_some_and(Record::has_tokens),
+            refreshable: record.as_ref().is_some_and(Record::has_refresh_token),
+            expires_at_ms: record
+                .as_ref()
+                .and_then(Record::expires_at)
+                .map(|s| s * 1000),
+            scopes: record.as_ref().map(Record::scopes).unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
 /// The lock that serializes token refreshes of one server within this process.
 fn refresh_lock(server: &str) -> Arc<Mutex<()>> {
     static LOCKS: OnceLock<StdMutex<HashMap<String, Arc<Mutex<()>>>>> = OnceLock::new();

@@ -30,7 +30,6 @@ enum End {
 }
 
 pub(super) struct Runner {
-    pub(super) secrets: SecretStore,
     pub(super) inner: Arc<Inner>,
     pub(super) name: String,
     pub(super) backend: Backend,
@@ -49,17 +48,18 @@ impl Runner {
         drop(_enter);
         let mut backoff = BACKOFF_START;
         let mut rapid_crashes = 0u32;
-        let mut first = true;
+        // A reconnect after a failure counts as a restart; one after a sign-in does not.
+        let mut count_restart = false;
         loop {
-            if !first {
+            if count_restart {
                 self.inner.update(&self.name, |v| {
                     v.status.state = ServerState::Starting;
                     v.status.restarts += 1;
                 });
             }
-            first = false;
+            count_restart = true;
             let started = Instant::now();
-            let backend = match resolve(&self.backend, &self.secrets).await {
+            let backend = match resolve(&self.backend, &self.inner.secrets).await {
                 Ok(b) => b,
                 Err(e) => {
                     // Retrying cannot help until the secret or keychain changes; a change of
@@ -85,7 +85,7 @@ impl Runner {
             };
             let auth = match &oauth {
                 Some((url, _)) => {
-                    crate::oauth::flow::authorized_manager(&self.secrets, &self.name, url)
+                    crate::oauth::flow::authorized_manager(&self.inner.secrets, &self.name, url)
                         .await
                         .map_err(|e| format!("server \"{}\": {e}", self.name))
                 }
@@ -117,7 +117,7 @@ impl Runner {
             let error = match outcome {
                 End::Stop => return,
                 End::Reconnect => {
-                    first = true;
+                    count_restart = false;
                     continue;
                 }
                 End::SignIn(challenge) => match &oauth {
@@ -126,7 +126,7 @@ impl Runner {
                             return;
                         }
                         backoff = BACKOFF_START;
-                        first = true;
+                        count_restart = false;
                         continue;
                     }
                     None => format!(
@@ -168,7 +168,6 @@ impl Runner {
         }
     }
 
-    /// Lists the catalog, publishes `ready`, then watches the connection until it ends.
     /// Publishes "needs sign-in", asks the hub for a sign-in (automatic ones at most once until
     /// one succeeds) and waits until a sign-in succeeds. Returns false when stopped meanwhile.
     async fn wait_for_sign_in(
@@ -220,6 +219,9 @@ impl Runner {
             < MAX_STEP_UPS
     }
 
+    /// Lists the catalog, publishes `ready`, then watches the connection until it ends. With
+    /// `oauth` (the server's URL and OAuth options) a 403 `insufficient_scope` starts a step-up
+    /// sign-in and a completed sign-in reconnects.
     async fn watch(&self, live: Live, oauth: Option<&(String, OAuthSettings)>) -> End {
         let Live {
             connection,
@@ -407,13 +409,7 @@ async fn resolve(backend: &Backend, secrets: &SecretStore) -> Result<Backend, Se
                 resolved.push((k.clone(), secrets.resolve(v).await?));
             }
             let oauth = match oauth {
-                Some(o) => {
-                    let mut o = o.clone();
-                    if let Some(secret) = &o.client_secret {
-                        o.client_secret = Some(secrets.resolve(secret).await?);
-                    }
-                    Some(o)
-                }
+                Some(o) => Some(o.resolved(secrets).await?),
                 None => None,
             };
             Backend::Http {

@@ -345,7 +345,6 @@ impl Supervisor {
             }
             (false, Ok(backend)) => {
                 let run = Runner {
-                    secrets: self.inner.secrets.clone(),
                     inner: self.inner.clone(),
                     name: name.to_string(),
                     backend,

@@ -22,7 +22,6 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::ApiError;
-use crate::config::Backend;
 use crate::http::AppState;
 use crate::oauth::{self, Trigger};
 
@@ -93,34 +92,19 @@ pub async fn logout(
 
 /// `GET /api/auth`.
 pub async fn status(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let config = s.store.current();
     let snapshot = s.gw.supervisor().snapshot();
     let hub = s.gw.supervisor().oauth();
-    let mut out = Vec::new();
-    for (name, entry) in &config.mcp_servers {
-        let Ok(Backend::Http {
-            url,
-            oauth: Some(_),
-            ..
-        }) = entry.backend()
-        else {
-            continue;
-        };
-        let record = oauth::store::read(&s.secrets, name)
-            .await
-            .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?
-            .filter(|r| r.resource == url);
-        let view = snapshot.get(name);
-        out.push(json!({
-            "name": name,
-            "url": url,
-            "state": view.map(|v| v.status.state.as_str()),
-            "signedIn": record.as_ref().is_some_and(|r| r.has_tokens()),
-            "refreshable": record.as_ref().is_some_and(|r| r.has_refresh_token()),
-            "expiresAtMs": record.as_ref().and_then(|r| r.expires_at()).map(|s| s * 1000),
-            "scopes": record.as_ref().map(|r| r.scopes()).unwrap_or_default(),
-            "signIn": hub.view(name),
-        }));
-    }
+    let rows = oauth::store::statuses(&s.store.current(), &s.secrets)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+    let out = rows
+        .into_iter()
+        .map(|row| {
+            let mut v = serde_json::to_value(&row).unwrap_or_default();
+            v["state"] = json!(snapshot.get(&row.name).map(|v| v.status.state.as_str()));
+            v["signIn"] = json!(hub.view(&row.name));
+            v
+        })
+        .collect();
     Ok(Json(Value::Array(out)))
 }
