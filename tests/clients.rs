@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::cli::{lg, text, Serve};
 use common::*;
 use rmcp::model::{ClientCapabilities, ClientConfig, Implementation};
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt, NotificationContext};
@@ -48,23 +49,8 @@ impl Home {
         self.path().join("loopgate/config.json")
     }
     fn lg(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_loopgate"))
-            .arg("--config")
-            .arg(self.config())
-            .args(args)
-            .envs(self.env())
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
+        lg(&self.env(), &self.config(), args, None)
     }
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn read_json(p: &Path) -> Value {
@@ -216,7 +202,7 @@ fn serve(home: &Home) -> Serve {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    Serve(child)
+    Serve::adopt(child)
 }
 
 fn wait_ready(home: &Home, names: &[&str]) {
@@ -287,33 +273,10 @@ async fn stdio_clients_reach_the_gateway_through_loopgate_connect() {
         ("py-client.py", "legacy"),
         ("py-client.py", "2026-07-28"),
     ] {
-        let dir = ensure_peers();
-        let program = if script.ends_with(".py") {
-            python()
-        } else {
-            PathBuf::from("node")
-        };
-        let out = tokio::process::Command::new(program)
-            .arg(dir.join(script))
-            .arg(&target)
-            .arg(plan.to_string())
-            .env("ERA", era)
-            .envs(home.env())
-            .current_dir(&dir)
-            .output()
+        let result = run_client_with(script, era, &target, &home.env(), plan.clone())
             .await
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let line = stdout
-            .lines()
-            .find_map(|l| l.strip_prefix("RESULT "))
-            .unwrap_or_else(|| {
-                panic!(
-                    "{script} {era}: {stdout} {}",
-                    String::from_utf8_lossy(&out.stderr)
-                )
-            });
-        let result: Value = serde_json::from_str(line).unwrap();
+            .unwrap_or_else(|e| panic!("{e}"))
+            .raw;
         assert!(
             result["tools"]
                 .as_array()

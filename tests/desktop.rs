@@ -24,6 +24,16 @@ fn alive(pid: u64) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z"))
 }
 
+/// Process ids of the stdio servers in a `GET /api/servers` answer.
+fn server_pids(servers: &Value) -> Vec<u64> {
+    servers
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["pid"].as_u64())
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desktop_app_shows_the_dashboard_and_quits_cleanly() {
     let home = tempfile::tempdir().unwrap();
@@ -95,12 +105,7 @@ async fn desktop_app_shows_the_dashboard_and_quits_cleanly() {
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
-    let pids: Vec<u64> = servers
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|s| s["pid"].as_u64())
-        .collect();
+    let pids = server_pids(&servers);
     assert_eq!(pids.len(), 2);
 
     // The dashboard window exists; give the webview time to render, then take a screenshot.
@@ -143,16 +148,7 @@ async fn desktop_app_shows_the_dashboard_and_quits_cleanly() {
     // runs) switches `memory` off and on; a real MCP client sees its tools go and come back.
     let (store, _) = loopgate::config::Store::open_or_init(&config).unwrap();
     let client = common::mcp_client(&format!("http://127.0.0.1:{port}/mcp"), &token).await;
-    let names = async || {
-        client
-            .peer()
-            .list_all_tools()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|t| t.name.to_string())
-            .collect::<Vec<_>>()
-    };
+    let names = async || common::tool_names(client.peer()).await;
     assert!(names().await.contains(&"memory__read_graph".to_string()));
     assert!(!loopgate::tray_menu::toggle_server(&store, "memory")
         .await
@@ -186,12 +182,7 @@ async fn desktop_app_shows_the_dashboard_and_quits_cleanly() {
         .json()
         .await
         .unwrap();
-    let pids: Vec<u64> = servers
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|s| s["pid"].as_u64())
-        .collect();
+    let pids = server_pids(&servers);
     assert_eq!(pids.len(), 2, "{servers}");
 
     // Quit (the same shutdown the tray's Quit triggers): the app exits and no backend remains.

@@ -488,14 +488,7 @@ async fn errors_name_the_server_cancellation_is_relayed_and_disabled_tools_are_h
     let gw = Gw::start(json!({ "strict": { "url": mock.url, "disabledTools": ["whoami"] } })).await;
     gw.wait_ready(20).await;
     let (client, _) = rust_client(&gw).await;
-    let names: Vec<String> = client
-        .peer()
-        .list_all_tools()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.name.to_string())
-        .collect();
+    let names = tool_names(client.peer()).await;
     assert!(
         names.contains(&"strict__echo".to_string())
             && !names.contains(&"strict__whoami".to_string()),

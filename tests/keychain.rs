@@ -5,124 +5,13 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
+use common::cli::{lg, server, text, wait_servers, Serve};
 use common::keyring::PrivateKeyring;
 use common::mock::{MockBackend, Mode};
 use rmcp::model::CallToolRequestParams;
 use serde_json::{json, Value};
-
-fn lg(env: &[(String, String)], config: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_loopgate"));
-    cmd.arg("--config")
-        .arg(config)
-        .args(args)
-        .envs(env.iter().cloned())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd.stdin(if stdin.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    });
-    let mut child = cmd.spawn().unwrap();
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-    }
-    child.wait_with_output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// `loopgate serve` in the background, output (at trace level) to a file; SIGTERM on drop.
-struct Serve {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Serve {
-    fn start(env: &[(String, String)], config: &Path, log: PathBuf) -> Serve {
-        let file = std::fs::File::create(&log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_loopgate"))
-            .arg("--config")
-            .arg(config)
-            .arg("serve")
-            .envs(env.iter().cloned())
-            .env("RUST_LOG", "trace")
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .spawn()
-            .unwrap();
-        Serve { child, log }
-    }
-
-    fn stop(&mut self) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.child.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
-        let _ = self.child.wait();
-    }
-
-    fn output(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// Polls `loopgate servers --json` until `done` holds (panics after 40 s).
-fn wait_servers(env: &[(String, String)], config: &Path, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(40);
-    loop {
-        let out = lg(env, config, &["servers", "--json"], None);
-        if out.status.success() {
-            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-            if done(&v) {
-                return v;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "servers never reached the expected state: {v:#}"
-            );
-        } else {
-            assert!(
-                Instant::now() < deadline,
-                "gateway not answering: {}",
-                text(&out)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-fn server<'a>(servers: &'a Value, name: &str) -> &'a Value {
-    servers
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == name)
-        .unwrap_or_else(|| panic!("no server {name}"))
-}
 
 fn write_config(dir: &Path, port: u16, servers: Value) -> PathBuf {
     let path = dir.join("config.json");
@@ -184,7 +73,7 @@ async fn secrets_reach_servers_and_never_leak() {
     }
 
     let serve = Serve::start(&env, &config, dir.path().join("serve.log"));
-    let servers = wait_servers(&env, &config, |v| {
+    let servers = wait_servers(&env, &config, "servers settle", |v| {
         ["everything", "remote", "plain"]
             .iter()
             .all(|n| server(v, n)["state"] == "ready")
@@ -244,7 +133,9 @@ async fn secrets_reach_servers_and_never_leak() {
         text(&out)
     );
     cli_output += &text(&out);
-    wait_servers(&env, &config, |v| server(v, "late")["state"] == "ready");
+    wait_servers(&env, &config, "late ready after its secret is set", |v| {
+        server(v, "late")["state"] == "ready"
+    });
 
     // API responses and CLI listings.
     let http = reqwest::Client::new();
@@ -283,7 +174,12 @@ async fn secrets_reach_servers_and_never_leak() {
     // rm removes it; the server using it fails again with the actionable message.
     let out = lg(&env, &config, &["secret", "rm", "e2e.LATE"], None);
     assert!(out.status.success(), "{}", text(&out));
-    wait_servers(&env, &config, |v| server(v, "late")["state"] == "failed");
+    wait_servers(
+        &env,
+        &config,
+        "late failed after its secret is removed",
+        |v| server(v, "late")["state"] == "failed",
+    );
     let out = lg(&env, &config, &["secret", "rm", "e2e.LATE"], None);
     assert!(!out.status.success() && text(&out).contains("no secret named e2e.LATE"));
 
@@ -323,7 +219,7 @@ async fn env_secret_reaches_the_child_process() {
     .status
     .success());
     let _serve = Serve::start(&env, &config, dir.path().join("serve.log"));
-    wait_servers(&env, &config, |v| {
+    wait_servers(&env, &config, "everything ready", |v| {
         server(v, "everything")["state"] == "ready"
     });
     let token = String::from_utf8(lg(&env, &config, &["token"], None).stdout)
@@ -377,7 +273,7 @@ fn without_a_keychain_only_servers_with_secrets_fail() {
     );
 
     let _serve = Serve::start(&env, &config, dir.path().join("serve.log"));
-    let servers = wait_servers(&env, &config, |v| {
+    let servers = wait_servers(&env, &config, "plain and web ready, needs failed", |v| {
         server(v, "plain")["state"] == "ready"
             && server(v, "web")["state"] == "ready"
             && server(v, "needs")["state"] == "failed"
@@ -474,7 +370,7 @@ fn import_moves_literal_tokens_into_the_keychain() {
     }
     // The keychain has them: the imported servers start with their secrets resolved.
     let _serve = Serve::start(&env, &config, dir.path().join("serve.log"));
-    let servers = wait_servers(&env, &config, |v| {
+    let servers = wait_servers(&env, &config, "imported servers ready", |v| {
         ["github", "brave-search", "postgres"]
             .iter()
             .all(|n| server(v, n)["state"] == "ready")

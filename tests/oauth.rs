@@ -13,9 +13,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
+use common::cli::{lg, server, text, wait_servers, Serve};
 use common::keyring::PrivateKeyring;
 use common::*;
 use rmcp::model::CallToolRequestParams;
@@ -130,23 +131,13 @@ const EXTRA_SCENARIOS: &[&str] = &[
     "auth/2025-03-26-oauth-endpoint-fallback",
 ];
 
-fn lg(env: &[(String, String)], config: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_loopgate"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .envs(env.iter().cloned())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
 /// `loopgate auth login secure --show follow`: must succeed; returns its stdout.
 fn login_follow(env: &[(String, String)], config: &Path) -> String {
     let login = lg(
         env,
         config,
         &["auth", "login", "secure", "--show", "follow"],
+        None,
     );
     assert!(
         login.status.success(),
@@ -156,41 +147,15 @@ fn login_follow(env: &[(String, String)], config: &Path) -> String {
     String::from_utf8_lossy(&login.stdout).into_owned()
 }
 
-fn servers(env: &[(String, String)], config: &Path) -> Option<Value> {
-    let out = lg(env, config, &["servers", "--json"]);
-    out.status
-        .success()
-        .then(|| serde_json::from_slice(&out.stdout).unwrap())
-}
-
-/// Polls the `secure` server's status until `done` holds (panics after 40 s).
+/// Polls the `secure` server's status until `done` holds (panics naming `what` after 40 s).
 fn wait_secure(
     env: &[(String, String)],
     config: &Path,
     what: &str,
     done: impl Fn(&Value) -> bool,
 ) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(40);
-    let mut last = Value::Null;
-    loop {
-        if let Some(v) = servers(env, config) {
-            last = v
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|s| s["name"] == "secure")
-                .cloned()
-                .unwrap();
-            if done(&last) {
-                return last;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what}: never reached; last status {last:#}"
-        );
-        std::thread::sleep(Duration::from_millis(150));
-    }
+    let all = wait_servers(env, config, what, |v| done(server(v, "secure")));
+    server(&all, "secure").clone()
 }
 
 async fn stats(base: &str) -> Value {
@@ -261,20 +226,7 @@ async fn sign_in_keychain_refresh_and_revocation() {
     )
     .unwrap();
     let log = dir.path().join("serve.log");
-    let file = std::fs::File::create(&log).unwrap();
-    let serve = Serve(
-        Command::new(env!("CARGO_BIN_EXE_loopgate"))
-            .arg("--config")
-            .arg(&config)
-            .arg("serve")
-            .envs(env.iter().cloned())
-            .env("RUST_LOG", "trace")
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .spawn()
-            .unwrap(),
-    );
+    let serve = Serve::start(&env, &config, log.clone());
 
     // 1. The 401 puts the server in "needs sign-in" with one sign-in started, URL shown.
     let status = wait_secure(&env, &config, "needs sign-in with a URL", |s| {
@@ -296,7 +248,7 @@ async fn sign_in_keychain_refresh_and_revocation() {
     });
     assert_eq!(status["signedIn"], true);
     assert_eq!(status["toolCount"], 2);
-    let token_out = lg(&env, &config, &["token"]);
+    let token_out = lg(&env, &config, &["token"], None);
     let token = String::from_utf8(token_out.stdout)
         .unwrap()
         .trim()
@@ -346,7 +298,7 @@ async fn sign_in_keychain_refresh_and_revocation() {
 
     // 4. Tokens live in the Secret Service: `auth status` reads them there (gateway and
     //    keychain), and no token is in any file, the config, the trace log or the API.
-    let auth = lg(&env, &config, &["auth", "status", "--json"]);
+    let auth = lg(&env, &config, &["auth", "status", "--json"], None);
     assert!(
         auth.status.success(),
         "{}",
@@ -365,7 +317,7 @@ async fn sign_in_keychain_refresh_and_revocation() {
     let mut files = Vec::new();
     files_under(dir.path(), &mut files);
     files_under(kr.home.path(), &mut files);
-    let api = servers(&env, &config).unwrap().to_string() + &auth.to_string();
+    let api = text(&lg(&env, &config, &["servers", "--json"], None)) + &auth.to_string();
     for f in &files {
         let bytes = std::fs::read(f).unwrap_or_default();
         let text = String::from_utf8_lossy(&bytes);
@@ -414,7 +366,7 @@ async fn sign_in_keychain_refresh_and_revocation() {
     assert_eq!(s["authorize"], 2, "{s}");
 
     // 6. Sign-out deletes the tokens and leaves the server waiting, with no new sign-in.
-    let out = lg(&env, &config, &["auth", "logout", "secure"]);
+    let out = lg(&env, &config, &["auth", "logout", "secure"], None);
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("Signed out"),
         "{}",
@@ -436,7 +388,7 @@ async fn sign_in_keychain_refresh_and_revocation() {
     //    the keychain directly.
     drop(serve);
     assert!(login_follow(&env, &config).contains("refreshed automatically"));
-    let auth = lg(&env, &config, &["auth", "status"]);
+    let auth = lg(&env, &config, &["auth", "status"], None);
     let table = String::from_utf8_lossy(&auth.stdout);
     assert!(
         table.contains("secure")

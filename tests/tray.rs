@@ -39,16 +39,7 @@ async fn tray_toggle_hides_and_restores_a_servers_tools() {
     );
 
     let client = mcp_client(&gw.url, &gw.token).await;
-    let names = async || {
-        client
-            .peer()
-            .list_all_tools()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|t| t.name.to_string())
-            .collect::<Vec<_>>()
-    };
+    let names = async || tool_names(client.peer()).await;
     assert!(names().await.contains(&"memory__read_graph".to_string()));
 
     // Exactly what clicking the check item does.

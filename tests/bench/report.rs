@@ -192,18 +192,24 @@ fn loadavg() -> String {
         .join(" ")
 }
 
+/// The jiffy counters of the "cpu" line of /proc/stat (all CPUs): user, nice, system, idle,
+/// iowait, irq, softirq, steal, …; empty when unreadable.
+fn cpu_jiffies() -> Vec<u64> {
+    std::fs::read_to_string("/proc/stat")
+        .unwrap_or_default()
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect()
+}
+
 /// Share of all CPUs busy over `window` (from /proc/stat), in percent.
 pub fn busy_percent(window: Duration) -> f64 {
     let sample = || -> (u64, u64) {
-        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-        let v: Vec<u64> = stat
-            .lines()
-            .next()
-            .unwrap_or("")
-            .split_whitespace()
-            .skip(1)
-            .filter_map(|x| x.parse().ok())
-            .collect();
+        let v = cpu_jiffies();
         let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
         (v.iter().sum(), idle)
     };
@@ -216,15 +222,7 @@ pub fn busy_percent(window: Duration) -> f64 {
 
 /// user + nice + system + irq + softirq + steal jiffies of all CPUs.
 fn machine_busy_jiffies() -> u64 {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let v: Vec<u64> = stat
-        .lines()
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|x| x.parse().ok())
-        .collect();
+    let v = cpu_jiffies();
     [0, 1, 2, 5, 6, 7]
         .iter()
         .map(|&i| v.get(i).copied().unwrap_or(0))

@@ -3,6 +3,7 @@
 //! running the official SDK clients.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod keyring;
 pub mod mock;
 
@@ -75,19 +76,6 @@ impl Drop for Bg {
             nix::sys::signal::Signal::SIGKILL,
         );
         let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A background `loopgate serve` stopped gracefully (SIGTERM, then waited for) when dropped.
-pub struct Serve(pub Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.0.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
         let _ = self.0.wait();
     }
 }
@@ -262,6 +250,19 @@ pub async fn run_client(
     token: &str,
     plan: Value,
 ) -> Result<ClientRun, String> {
+    let auth = [("MCP_AUTH".to_string(), format!("Bearer {token}"))];
+    run_client_with(script, era, url, &auth, plan).await
+}
+
+/// Like [`run_client`], with any `target` the script accepts (a URL or a stdio command line)
+/// and extra environment `env`; at most 90 s.
+pub async fn run_client_with(
+    script: &str,
+    era: &str,
+    target: &str,
+    env: &[(String, String)],
+    plan: Value,
+) -> Result<ClientRun, String> {
     let dir = ensure_peers();
     let program = if script.ends_with(".py") {
         python()
@@ -270,10 +271,10 @@ pub async fn run_client(
     };
     let out = tokio::process::Command::new(program)
         .arg(dir.join(script))
-        .arg(url)
+        .arg(target)
         .arg(plan.to_string())
         .env("ERA", era)
-        .env("MCP_AUTH", format!("Bearer {token}"))
+        .envs(env.iter().cloned())
         .current_dir(&dir)
         .stdin(Stdio::null())
         .kill_on_drop(true)
@@ -319,6 +320,16 @@ pub fn rss_mb() -> u64 {
         .parse::<u64>()
         .unwrap()
         / 1024
+}
+
+/// Names of every tool `peer` lists (all pages), as a client sees them.
+pub async fn tool_names(peer: &rmcp::Peer<rmcp::RoleClient>) -> Vec<String> {
+    peer.list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect()
 }
 
 /// A plain MCP client (rmcp, the official Rust SDK) on `url` with `token`, initialize-based.
