@@ -353,7 +353,10 @@ async fn sign_in_keychain_refresh_and_revocation() {
     assert_eq!(status["signIn"]["pending"], true);
     let s = stats(&base).await;
     assert!(s["refresh_rejected"].as_u64().unwrap() >= 1, "{s}");
-    assert_eq!(s["register"], 2, "one registration per sign-in: {s}");
+    assert_eq!(
+        s["register"], 1,
+        "the second sign-in reuses the client registered by the first: {s}"
+    );
     // `auth login` while one is pending returns that one, not a second.
     assert!(login_follow(&env, &config).contains("Signed in to \"secure\""));
     let status = wait_secure(&env, &config, "ready again", |s| s["state"] == "ready");
@@ -365,13 +368,18 @@ async fn sign_in_keychain_refresh_and_revocation() {
     let s = stats(&base).await;
     assert_eq!(s["authorize"], 2, "{s}");
 
-    // 6. Sign-out deletes the tokens and leaves the server waiting, with no new sign-in.
+    // 6. Sign-out deletes the tokens, revokes them at the authorization server (RFC 7009) and
+    //    leaves the server waiting, with no new sign-in.
     let out = lg(&env, &config, &["auth", "logout", "secure"], None);
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("Signed out"),
-        "{}",
+        String::from_utf8_lossy(&out.stdout)
+            .contains("deleted from the OS keychain and the authorization server revoked them"),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    let s = stats(&base).await;
+    assert!(s["revoked"].as_u64().unwrap() >= 1, "nothing revoked: {s}");
     let status = wait_secure(&env, &config, "needs sign-in after logout", |s| {
         s["state"] == "needs-sign-in"
     });
@@ -398,4 +406,8 @@ async fn sign_in_keychain_refresh_and_revocation() {
     );
     let s = stats(&base).await;
     assert_eq!(s["authorize"], 3, "{s}");
+    assert_eq!(
+        s["register"], 1,
+        "sign-out keeps the client registration: {s}"
+    );
 }

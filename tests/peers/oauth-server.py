@@ -16,10 +16,10 @@ Usage: PORT=3501 [ACCESS_TTL=3600] venv/bin/python oauth-server.py
     required", resource_metadata="http://127.0.0.1:$PORT/.well-known/oauth-protected-resource/mcp".
   Tools: echo(message) -> "echo: <message>"; whoami() -> the client_id of the bearer token used.
   Test-control routes (no auth, JSON):
-    GET  /test/stats          -> {"authorize","register","token_code","token_refresh","refresh_rejected","access_rejected"}
-                                 (counts of provider.authorize, register_client, code exchanges, successful refreshes,
-                                 refreshes refused for an unknown/revoked refresh token, bearer tokens refused as
-                                 unknown/expired)
+    GET  /test/stats          -> {"authorize","register","token_code","token_refresh","refresh_rejected","access_rejected",
+                                 "revoked"} (counts of provider.authorize, register_client, code exchanges, successful
+                                 refreshes, refreshes refused for an unknown/revoked refresh token, bearer tokens refused as
+                                 unknown/expired, and RFC 7009 /revoke calls that found a live token)
     GET  /test/tokens         -> [every access and refresh token issued so far] (leak checks)
     POST /test/revoke         -> {"revoked": true}: drops ALL access and refresh tokens (next /mcp call 401,
                                  next refresh invalid_grant)
@@ -68,7 +68,7 @@ class InMemoryProvider(OAuthAuthorizationServerProvider[AuthorizationCode, Refre
         self.pair: dict[str, str] = {}  # access token <-> its refresh token (both directions)
         self.issued: list[str] = []  # every token ever issued, for leak checks
         self.stats = dict.fromkeys(
-            ("authorize", "register", "token_code", "token_refresh", "refresh_rejected", "access_rejected"), 0
+            ("authorize", "register", "token_code", "token_refresh", "refresh_rejected", "access_rejected", "revoked"), 0
         )
 
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
@@ -146,6 +146,7 @@ class InMemoryProvider(OAuthAuthorizationServerProvider[AuthorizationCode, Refre
         return at
 
     async def revoke_token(self, token: AccessToken | RefreshToken) -> None:
+        self.stats["revoked"] += 1
         other = self.pair.pop(token.token, None)
         for t in (token.token, other):
             if t:

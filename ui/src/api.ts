@@ -104,6 +104,16 @@ export interface ServerInput {
   secrets?: Record<string, string>;
 }
 
+/** Answer of POST /api/servers/{name}/auth/logout. */
+export interface SignedOut {
+  /** Whether tokens were stored (and are now deleted from the keychain). */
+  removed: boolean;
+  /** What the authorization server did with them (RFC 7009 revocation). */
+  revocation:
+    | { outcome: 'revoked' | 'nothing-to-revoke' | 'unsupported' }
+    | { outcome: 'failed'; detail: string };
+}
+
 /** A desktop AI client Loopgate can wire itself into (GET /api/clients). */
 export interface ClientState {
   /** `claude-desktop`, `claude-code`, `cursor`, `vscode`, `windsurf`. */
@@ -218,7 +228,7 @@ export const api = {
   restartServer: (name: string) => request<{ ok: true }>('POST', `/api/servers/${seg(name)}/restart`),
   signIn: (name: string) => request<{ url: string }>('POST', `/api/servers/${seg(name)}/auth/login`),
   cancelSignIn: (name: string) => request<{ cancelled: boolean }>('POST', `/api/servers/${seg(name)}/auth/cancel`),
-  signOut: (name: string) => request<{ removed: boolean }>('POST', `/api/servers/${seg(name)}/auth/logout`),
+  signOut: (name: string) => request<SignedOut>('POST', `/api/servers/${seg(name)}/auth/logout`),
   setToolEnabled: (server: string, tool: string, on: boolean) =>
     request<{ ok: true }>('POST', `/api/servers/${seg(server)}/tools/${seg(tool)}/${on ? 'enable' : 'disable'}`),
   addServer: (input: ServerInput) => request<{ ok: true }>('POST', '/api/servers', input),

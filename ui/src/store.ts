@@ -271,8 +271,13 @@ export async function cancelSignIn(name: string) {
 
 export async function signOut(name: string) {
   try {
-    await api.signOut(name);
-    toast(`Signed out of ${name}; its tokens were deleted from the keychain`, 'success');
+    const out = await api.signOut(name);
+    const r = out.revocation;
+    if (!out.removed) toast(`${name} had no stored sign-in`, 'success');
+    else if (r.outcome === 'revoked') toast(`Signed out of ${name}; its tokens were revoked and deleted from the keychain`, 'success');
+    else if (r.outcome === 'failed')
+      toast(`Signed out of ${name}; its tokens were deleted from the keychain, but revoking them failed (${r.detail}): they stay valid at the server until they expire`);
+    else toast(`Signed out of ${name}; its tokens were deleted from the keychain (the server offers no revocation, so they stay valid there until they expire)`, 'success');
     await refreshServers();
   } catch (e) {
     if (!handleFatal(e)) toast(`Could not sign out of ${name}: ${(e as Error).message}`);

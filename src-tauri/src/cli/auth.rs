@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::client::{self, ApiError};
 use crate::config::model::ServerAuth;
 use crate::config::{store, Config, ServerEntry};
+use crate::oauth::revoke::SignedOut;
 use crate::oauth::{self, flow, Hub, OAuthSettings, Presenter};
 use crate::secrets::{MemoryBackend, SecretStore};
 use crate::upstream::{ServerState, Supervisor, UpstreamError};
@@ -113,7 +114,7 @@ pub async fn login(path: &Path, secrets: &SecretStore, server: &str, how: Show) 
 
 /// `loopgate auth logout SERVER`.
 pub async fn logout(path: &Path, secrets: &SecretStore, server: &str) -> Result<()> {
-    let removed = match client::call(
+    let out: SignedOut = match client::call(
         path,
         secrets,
         reqwest::Method::POST,
@@ -122,12 +123,16 @@ pub async fn logout(path: &Path, secrets: &SecretStore, server: &str) -> Result<
     )
     .await
     {
-        Ok(body) => body["removed"].as_bool().unwrap_or(false),
-        Err(ApiError::NotRunning(_)) => oauth::store::delete(secrets, server).await?,
+        Ok(body) => serde_json::from_value(body)
+            .map_err(|e| anyhow!("unexpected answer from the gateway: {e}"))?,
+        Err(ApiError::NotRunning(_)) => oauth::revoke::sign_out(secrets, server).await?,
         Err(ApiError::Other(e)) => return Err(e),
     };
-    if removed {
-        println!("Signed out of \"{server}\": its tokens were deleted from the OS keychain.");
+    if out.removed {
+        println!(
+            "Signed out of \"{server}\": its tokens were deleted from the OS keychain and {}.",
+            out.revocation.describe()
+        );
     } else {
         println!("\"{server}\" had no stored sign-in.");
     }

@@ -22,7 +22,7 @@ use rmcp::transport::auth::{
 use tokio_util::sync::CancellationToken;
 
 use super::redirect::RedirectListener;
-use super::store::{self, KeychainCredentialStore, Record};
+use super::store::{self, KeychainCredentialStore, Record, Registration};
 use super::{Challenge, OAuthError, OAuthSettings};
 use crate::secrets::SecretStore;
 
@@ -38,6 +38,10 @@ pub struct SignIn {
     listener: RedirectListener,
     session: AuthorizationSession,
     store: KeychainCredentialStore,
+    /// The client id of a reused registration, dropped for next time if this sign-in fails.
+    reused: Option<String>,
+    secrets: SecretStore,
+    server: String,
 }
 
 fn flow(step: &'static str) -> impl Fn(AuthError) -> OAuthError {
@@ -78,21 +82,9 @@ pub async fn begin(
     settings: &OAuthSettings,
     challenge: Option<&str>,
 ) -> Result<SignIn, OAuthError> {
-    let listener = RedirectListener::bind().await?;
-    let redirect_uri = listener.redirect_uri();
     let mut manager = AuthorizationManager::new(url)
         .await
         .map_err(flow("discovery"))?;
-    let store = KeychainCredentialStore::new(
-        secrets.clone(),
-        server,
-        Record {
-            resource: url.to_string(),
-            redirect_uri: redirect_uri.clone(),
-            ..Default::default()
-        },
-    );
-    manager.set_credential_store(store.clone());
     let resolution = manager
         .resolve_metadata_from_challenge(challenge)
         .await
@@ -103,35 +95,76 @@ pub async fn begin(
         .get("client_id_metadata_document_supported")
         .and_then(|v| v.as_bool())
         .unwrap_or(false);
-    let has_registration = resolution.metadata.registration_endpoint.is_some();
+    let registration_endpoint = resolution.metadata.registration_endpoint.clone();
     manager.set_metadata(resolution.metadata);
+
+    // What an earlier sign-in to this URL left: granted scopes, a client registration.
+    let previous = store::read(secrets, server)
+        .await
+        .ok()
+        .flatten()
+        .filter(|r| r.resource == url);
 
     // Scopes: the configured ones, else what the challenge and metadata name; on a step-up
     // (403 insufficient_scope) also the scopes granted before (SEP-2350: ask for the union).
     let step_up =
         challenge.is_some_and(|c| matches!(Challenge::classify(c, url), Challenge::MoreScope(_)));
-    let previous = if step_up {
-        store::read(secrets, server)
-            .await
-            .ok()
-            .flatten()
-            .filter(|r| r.resource == url)
-            .map(|r| r.scopes().join(" "))
-            .filter(|s| !s.is_empty())
-    } else {
-        None
-    };
+    let granted = previous
+        .as_ref()
+        .filter(|_| step_up)
+        .map(|r| r.scopes().join(" "))
+        .filter(|s| !s.is_empty());
     let scopes = if settings.scopes.is_empty() {
-        manager.select_scopes(previous.as_deref(), &[])
+        manager.select_scopes(granted.as_deref(), &[])
     } else {
         let mut scopes = settings.scopes.clone();
-        for s in previous.iter().flat_map(|p| p.split_whitespace()) {
+        for s in granted.iter().flat_map(|p| p.split_whitespace()) {
             if !scopes.iter().any(|x| x == s) {
                 scopes.push(s.to_string());
             }
         }
         scopes
     };
+
+    // A client Loopgate registered before is reused (no registration per sign-in) when it was
+    // registered at the same endpoint for these scopes and its redirect port is free again.
+    let cimd = settings
+        .client_metadata_url
+        .as_ref()
+        .filter(|_| cimd_supported);
+    let reusable = previous.filter(|r| {
+        settings.client_id.is_none()
+            && cimd.is_none()
+            && r.registration.as_ref().is_some_and(|reg| {
+                registration_endpoint.as_ref() == Some(&reg.endpoint)
+                    && scopes.iter().all(|s| reg.scopes.contains(s))
+            })
+    });
+    let (listener, reused) = match reusable
+        .as_ref()
+        .and_then(|r| RedirectListener::port_of(&r.redirect_uri))
+    {
+        Some(port) => match RedirectListener::bind(port).await {
+            Ok(listener) => (listener, reusable),
+            Err(e) => {
+                tracing::debug!(server = %server, "registering a new client: {e}");
+                (RedirectListener::bind(0).await?, None)
+            }
+        },
+        None => (RedirectListener::bind(0).await?, None),
+    };
+    let redirect_uri = listener.redirect_uri();
+    let store = KeychainCredentialStore::new(
+        secrets.clone(),
+        server,
+        Record {
+            resource: url.to_string(),
+            redirect_uri: redirect_uri.clone(),
+            ..Default::default()
+        },
+    );
+    manager.set_credential_store(store.clone());
+
     let mut request = AuthorizationRequest::new(&redirect_uri).with_client_name(CLIENT_NAME);
     if !scopes.is_empty() {
         request = request.with_scopes(scopes.clone());
@@ -143,12 +176,30 @@ pub async fn begin(
             request = request.with_client_secret(secret);
         }
         store
-            .set_client(client_id, settings.client_secret.clone(), &redirect_uri)
+            .set_client(
+                client_id,
+                settings.client_secret.clone(),
+                &redirect_uri,
+                None,
+            )
             .await;
-    } else if let (true, Some(cimd)) = (cimd_supported, &settings.client_metadata_url) {
+    } else if let Some(cimd) = cimd {
         request = request.with_client_metadata_url(cimd);
-        store.set_client(cimd, None, &redirect_uri).await;
-    } else if has_registration {
+        store.set_client(cimd, None, &redirect_uri, None).await;
+    } else if let Some(previous) = &reused {
+        request = request.with_preregistered_client(&previous.client_id);
+        if let Some(secret) = &previous.client_secret {
+            request = request.with_client_secret(secret);
+        }
+        store
+            .set_client(
+                &previous.client_id,
+                previous.client_secret.clone(),
+                &redirect_uri,
+                previous.registration.clone(),
+            )
+            .await;
+    } else if let Some(endpoint) = registration_endpoint {
         let scope_refs: Vec<&str> = scopes.iter().map(String::as_str).collect();
         let registered = manager
             .register_client(CLIENT_NAME, &redirect_uri, &scope_refs)
@@ -163,6 +214,10 @@ pub async fn begin(
                 &registered.client_id,
                 registered.client_secret.clone(),
                 &redirect_uri,
+                Some(Registration {
+                    endpoint,
+                    scopes: scopes.clone(),
+                }),
             )
             .await;
     } else {
@@ -184,6 +239,9 @@ pub async fn begin(
         listener,
         session,
         store,
+        reused: reused.map(|r| r.client_id),
+        secrets: secrets.clone(),
+        server: server.to_string(),
     })
 }
 
@@ -201,6 +259,25 @@ impl SignIn {
     /// step `authorization` (the server denied access) or `token` (the code exchange failed),
     /// or the keychain's refusal.
     pub async fn complete(
+        self,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<Record, OAuthError> {
+        let (reused, secrets, server) = (
+            self.reused.clone(),
+            self.secrets.clone(),
+            self.server.clone(),
+        );
+        let result = self.finish(timeout, cancel).await;
+        if let (Err(e), Some(client_id)) = (&result, reused) {
+            // The authorization server may have forgotten the client: register anew next time.
+            tracing::debug!(server = %server, "not reusing client {client_id} again after: {e}");
+            let _ = store::drop_registration(&secrets, &server, &client_id).await;
+        }
+        result
+    }
+
+    async fn finish(
         self,
         timeout: Duration,
         cancel: &CancellationToken,

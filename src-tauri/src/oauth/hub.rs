@@ -20,7 +20,8 @@ use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
-use super::{flow, store, OAuthError, OAuthSettings};
+use super::revoke::{self, SignedOut};
+use super::{flow, OAuthError, OAuthSettings};
 use crate::secrets::{SecretError, SecretStore};
 
 /// How a sign-in URL reaches the user.
@@ -286,20 +287,36 @@ impl Hub {
         cancelled
     }
 
-    /// Signs out of `server`: cancels a pending sign-in and deletes its tokens and client
-    /// registration from the keychain (no automatic sign-in follows). Returns whether anything
-    /// was stored.
+    /// Signs out of `server`: cancels a pending sign-in, deletes its tokens from the keychain
+    /// and revokes them at the authorization server ([`revoke::sign_out`]; the client
+    /// registration is kept for the next sign-in). No automatic sign-in follows.
     ///
     /// Errors: the keychain's error.
-    pub async fn sign_out(&self, server: &str) -> Result<bool, SecretError> {
+    pub async fn sign_out(&self, server: &str) -> Result<SignedOut, SecretError> {
+        self.stop(server);
+        let out = revoke::sign_out(&self.secrets, server).await?;
+        let _ = self.changed.send(server.to_string());
+        Ok(out)
+    }
+
+    /// Like [`Hub::sign_out`], and the client registration goes too ([`revoke::forget`]): for
+    /// a server removed from the config.
+    ///
+    /// Errors: the keychain's error.
+    pub async fn forget(&self, server: &str) -> Result<SignedOut, SecretError> {
+        self.stop(server);
+        let out = revoke::forget(&self.secrets, server).await?;
+        let _ = self.changed.send(server.to_string());
+        Ok(out)
+    }
+
+    /// Cancels a pending sign-in of `server` and keeps automatic ones from starting.
+    fn stop(&self, server: &str) {
         self.cancel(server);
         self.with(server, |s| {
             s.auto_used = true;
             s.last_error = None;
         });
-        let existed = store::delete(&self.secrets, server).await?;
-        let _ = self.changed.send(server.to_string());
-        Ok(existed)
     }
 
     /// Waits until the pending sign-in of `server` has its URL (or has ended). Returns the URL,
@@ -376,7 +393,7 @@ mod tests {
         assert!(!hub.cancel("a"), "nothing left to cancel");
         assert_eq!(*hub.generation("a").borrow(), 0, "no sign-in succeeded");
         // Signing out suppresses the automatic sign-in as well.
-        assert!(!hub.sign_out("c").await.unwrap());
+        assert!(!hub.sign_out("c").await.unwrap().removed);
         assert_eq!(
             hub.begin("c", DEAD, &settings, None, Trigger::Auto),
             Begun::Suppressed

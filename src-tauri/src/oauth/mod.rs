@@ -9,12 +9,15 @@
 //! - [`redirect`]: the loopback redirect listener on a free port.
 //! - [`store`]: the per-server keychain entry `oauth.<server>` behind rmcp's `CredentialStore`.
 //! - [`hub`]: the sign-ins of a running gateway (one pending per server, cancellable, no loops).
+//! - [`revoke`]: signing out (tokens deleted locally and revoked at the authorization server,
+//!   RFC 7009).
 //!
 //! Tokens never touch disk, logs or API responses (DESIGN.md rule 8).
 
 pub mod flow;
 pub mod hub;
 pub mod redirect;
+pub mod revoke;
 pub mod store;
 
 pub use crate::config::model::OAuthSettings;

@@ -34,11 +34,13 @@ impl Drop for RedirectListener {
 }
 
 impl RedirectListener {
-    /// Binds `127.0.0.1:0` and starts serving `/callback`.
+    /// Binds `127.0.0.1:<port>` (`0`: any free port) and starts serving `/callback`. A fixed
+    /// port is the one of a client registered earlier, whose redirect URI names it.
     ///
-    /// Errors: [`OAuthError::Listener`] when no loopback port can be bound.
-    pub async fn bind() -> Result<Self, OAuthError> {
-        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+    /// Errors: [`OAuthError::Listener`] when the port cannot be bound (taken; or, for `0`, no
+    /// loopback port at all).
+    pub async fn bind(port: u16) -> Result<Self, OAuthError> {
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))
             .await
             .map_err(OAuthError::Listener)?;
         let addr = listener.local_addr().map_err(OAuthError::Listener)?;
@@ -64,6 +66,18 @@ impl RedirectListener {
     /// The redirect URI to register and send: `http://127.0.0.1:<port>/callback`.
     pub fn redirect_uri(&self) -> String {
         format!("http://{}/callback", self.addr)
+    }
+
+    /// The port of a redirect URI this listener would serve (`http://127.0.0.1:<port>/callback`),
+    /// `None` for any other URI.
+    pub fn port_of(redirect_uri: &str) -> Option<u16> {
+        let url = url::Url::parse(redirect_uri).ok()?;
+        (url.scheme() == "http"
+            && url.host_str() == Some("127.0.0.1")
+            && url.path() == "/callback"
+            && url.query().is_none())
+        .then(|| url.port())
+        .flatten()
     }
 
     /// Waits for the browser to arrive, at most `timeout`, or until `cancel` fires. Returns the
@@ -125,7 +139,7 @@ mod tests {
 
     #[tokio::test]
     async fn hands_over_the_first_callback_only() {
-        let listener = RedirectListener::bind().await.unwrap();
+        let listener = RedirectListener::bind(0).await.unwrap();
         let uri = listener.redirect_uri();
         assert!(uri.starts_with("http://127.0.0.1:") && uri.ends_with("/callback"));
         let client = reqwest::Client::new();
@@ -149,14 +163,47 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn binds_the_port_of_an_earlier_redirect_uri() {
+        let first = RedirectListener::bind(0).await.unwrap();
+        let port = RedirectListener::port_of(&first.redirect_uri()).unwrap();
+        // Taken while the first one listens; free again once it is dropped.
+        assert!(matches!(
+            RedirectListener::bind(port).await,
+            Err(OAuthError::Listener(_))
+        ));
+        let uri = first.redirect_uri();
+        drop(first);
+        // The listener task closes the socket shortly after the drop.
+        let mut again = RedirectListener::bind(port).await;
+        for _ in 0..40 {
+            if again.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            again = RedirectListener::bind(port).await;
+        }
+        let again = again.unwrap();
+        assert_eq!(again.redirect_uri(), uri);
+        for other in [
+            "http://localhost:5/callback",
+            "http://127.0.0.1:5/cb",
+            "https://127.0.0.1:5/callback",
+            "http://127.0.0.1/callback",
+            "not a url",
+        ] {
+            assert_eq!(RedirectListener::port_of(other), None, "{other}");
+        }
+    }
+
+    #[tokio::test]
     async fn times_out_and_cancels() {
-        let listener = RedirectListener::bind().await.unwrap();
+        let listener = RedirectListener::bind(0).await.unwrap();
         let err = listener
             .wait(Duration::from_millis(50), &CancellationToken::new())
             .await
             .unwrap_err();
         assert!(matches!(err, OAuthError::TimedOut { .. }));
-        let listener = RedirectListener::bind().await.unwrap();
+        let listener = RedirectListener::bind(0).await.unwrap();
         let ct = CancellationToken::new();
         ct.cancel();
         let err = listener

@@ -43,9 +43,26 @@ pub struct Record {
     pub client_secret: Option<String>,
     /// The redirect URI the client was registered with.
     pub redirect_uri: String,
+    /// How the client was registered, when Loopgate registered it itself (dynamic client
+    /// registration); `None` for a pre-registered client or a Client ID Metadata Document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<Registration>,
     /// Tokens and their metadata, as rmcp stores them; `None` after sign-out or revocation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<StoredCredentials>,
+}
+
+/// A client Loopgate registered itself with dynamic client registration (RFC 7591). A later
+/// sign-in reuses it (same client id and redirect URI) when the authorization server's
+/// registration endpoint is the same and the scopes asked for are among the registered ones.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Registration {
+    /// The `registration_endpoint` the client was registered at.
+    pub endpoint: String,
+    /// The scopes registered with the client.
+    #[serde(default)]
+    pub scopes: Vec<String>,
 }
 
 impl std::fmt::Debug for Record {
@@ -57,6 +74,7 @@ impl std::fmt::Debug for Record {
                 "client_secret",
                 &self.client_secret.as_ref().map(|_| "[REDACTED]"),
             )
+            .field("registration", &self.registration)
             .field("credentials", &self.credentials)
             .finish()
     }
@@ -114,6 +132,25 @@ pub async fn write(
 ) -> Result<(), SecretError> {
     let text = serde_json::to_string(record).expect("record serializes");
     secrets.set(&entry_name(server), &text).await
+}
+
+/// Stops reusing client `client_id`'s registration for server `server` (a sign-in with it
+/// failed: the authorization server may have forgotten the client). Tokens and the client id
+/// stay, so existing tokens still refresh; the next sign-in registers a new client.
+///
+/// Errors: the keychain's error.
+pub async fn drop_registration(
+    secrets: &SecretStore,
+    server: &str,
+    client_id: &str,
+) -> Result<(), SecretError> {
+    match read(secrets, server).await? {
+        Some(mut record) if record.client_id == client_id && record.registration.is_some() => {
+            record.registration = None;
+            write(secrets, server, &record).await
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Deletes server `server`'s record; `Ok(false)` when there was none. Errors: the keychain's
@@ -214,17 +251,19 @@ impl KeychainCredentialStore {
 
     /// Sets the client registration part of the record (keeping tokens), in memory only: it is
     /// written with the tokens when the sign-in completes, so an abandoned sign-in leaves the
-    /// keychain as it was.
+    /// keychain as it was. `registration` is `Some` for a client registered by Loopgate (DCR).
     pub async fn set_client(
         &self,
         client_id: &str,
         client_secret: Option<String>,
         redirect_uri: &str,
+        registration: Option<Registration>,
     ) {
         let mut record = self.record.write().await;
         record.client_id = client_id.to_string();
         record.client_secret = client_secret;
         record.redirect_uri = redirect_uri.to_string();
+        record.registration = registration;
     }
 
     async fn persist(&self, record: &Record) -> Result<(), AuthError> {
@@ -311,6 +350,7 @@ mod tests {
                 "client-1",
                 Some("s3cret".into()),
                 "http://127.0.0.1:9/callback",
+                None,
             )
             .await;
         assert!(

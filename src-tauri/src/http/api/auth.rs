@@ -5,8 +5,10 @@
 //!   authorization URL is known. The gateway also shows the URL the way it was started with
 //!   (browser for the desktop app, the log for `loopgate serve`).
 //! - `POST /api/servers/{name}/auth/cancel` → `{ cancelled }`
-//! - `POST /api/servers/{name}/auth/logout` → `{ removed }`: deletes the server's tokens and
-//!   client registration from the keychain and reconnects it (it then needs a sign-in).
+//! - `POST /api/servers/{name}/auth/logout` → `{ removed, revocation: { outcome, detail? } }`:
+//!   deletes the server's tokens from the keychain, revokes them at the authorization server
+//!   (RFC 7009; `outcome` is `revoked`, `nothing-to-revoke`, `unsupported` or `failed` with
+//!   the reason in `detail`) and reconnects the server (it then needs a sign-in).
 //! - `GET  /api/auth` → `[{ name, url, signedIn, state, signIn: { pending, url, lastError,
 //!   started }, expiresAtMs, scopes }]` for every HTTP server that may use OAuth (token values
 //!   are never shown).
@@ -77,7 +79,7 @@ pub async fn logout(
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     known(&s, &name)?;
-    let removed =
+    let out =
         s.gw.supervisor()
             .oauth()
             .sign_out(&name)
@@ -87,7 +89,7 @@ pub async fn logout(
     if config.mcp_servers.get(&name).is_some_and(|e| !e.disabled) {
         let _ = s.gw.supervisor().restart(&name, &config.gateway).await;
     }
-    Ok(Json(json!({ "removed": removed })))
+    Ok(Json(json!(out)))
 }
 
 /// `GET /api/auth`.

@@ -215,8 +215,8 @@ pub async fn remove(
             }
         }
     }
-    // Its OAuth tokens and client registration go too.
-    let _ = s.gw.supervisor().oauth().sign_out(&name).await;
+    // Its OAuth tokens (revoked) and client registration go too.
+    let _ = s.gw.supervisor().oauth().forget(&name).await;
     Ok(ok())
 }
 
