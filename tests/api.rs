@@ -318,6 +318,129 @@ async fn api_guard_validation_and_changes() {
         gw.running().secrets.get("mem2.API_KEY").await.is_err(),
         "its form secret was removed"
     );
+    // An HTTP server with its OAuth client from the form: the client secret goes to the
+    // keychain, the config keeps a reference, the API never shows either.
+    let remote = |extra: Value| {
+        let mut body = json!({"name": "remote", "url": "http://127.0.0.1:1/mcp"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let (status, body) = api
+        .post(
+            "servers",
+            Some(remote(
+                json!({"oauth": {"clientSecret": "cs-s3cret", "scopes": "read"}}),
+            )),
+        )
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("oauth.clientSecret")),
+        "{body}"
+    );
+    let (status, body) = api
+        .post("servers", Some(remote(json!({"auth": "sometimes"}))))
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("auth")),
+        "{body}"
+    );
+    let (status, body) = api
+        .post(
+            "servers",
+            Some(remote(json!({"auth": "auto", "oauth": {
+                "clientId": " lg-app ", "clientSecret": "cs-s3cret", "scopes": "read  write"
+            }}))),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
+    assert_eq!(
+        saved["mcpServers"]["remote"],
+        json!({"url": "http://127.0.0.1:1/mcp", "oauth": {
+            "clientId": "lg-app",
+            "clientSecret": "${secret:remote.OAUTH_CLIENT_SECRET}",
+            "scopes": ["read", "write"]
+        }})
+    );
+    assert_eq!(
+        gw.running()
+            .secrets
+            .get("remote.OAUTH_CLIENT_SECRET")
+            .await
+            .unwrap(),
+        "cs-s3cret"
+    );
+    let servers = api.get("servers").await.to_string();
+    assert!(
+        !servers.contains("cs-s3cret") && !servers.contains("OAUTH_CLIENT_SECRET"),
+        "{servers}"
+    );
+    assert!(servers.contains(r#""hasClientSecret":true"#), "{servers}");
+    // Edit: an empty secret keeps the stored one; sign-in can be turned off.
+    let (status, body) = api
+        .send(
+            reqwest::Method::PUT,
+            "servers/remote",
+            Some(
+                json!({"url": "http://127.0.0.1:1/mcp", "auth": "none", "oauth": {
+                    "clientId": "lg-app", "clientSecret": "", "scopes": "read"
+                }}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
+    assert_eq!(saved["mcpServers"]["remote"]["auth"], "none");
+    assert_eq!(
+        saved["mcpServers"]["remote"]["oauth"]["clientSecret"],
+        "${secret:remote.OAUTH_CLIENT_SECRET}"
+    );
+    // Edit without the sign-in fields keeps them; emptying them removes the OAuth options.
+    let (status, _) = api
+        .send(
+            reqwest::Method::PUT,
+            "servers/remote",
+            Some(json!({"url": "http://127.0.0.1:1/mcp"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
+    assert_eq!(saved["mcpServers"]["remote"]["auth"], "none");
+    assert_eq!(saved["mcpServers"]["remote"]["oauth"]["clientId"], "lg-app");
+    let (status, _) = api
+        .send(
+            reqwest::Method::PUT,
+            "servers/remote",
+            Some(json!({"url": "http://127.0.0.1:1/mcp", "auth": "auto", "oauth": {"clientId": "", "clientSecret": null}})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
+    assert_eq!(
+        saved["mcpServers"]["remote"],
+        json!({"url": "http://127.0.0.1:1/mcp"})
+    );
+    let (status, _) = api
+        .send(reqwest::Method::DELETE, "servers/remote", None)
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        gw.running()
+            .secrets
+            .get("remote.OAUTH_CLIENT_SECRET")
+            .await
+            .is_err(),
+        "its client secret was removed with it"
+    );
+
     let info = api.get("info").await;
     assert_eq!(info["mcpUrl"], gw.url);
     gw.stop().await;

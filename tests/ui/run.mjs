@@ -249,6 +249,44 @@ try {
     assert(e?.command === 'node' && JSON.stringify(e.args) === JSON.stringify([memoryJs]), `config memory2 is ${JSON.stringify(e)}`);
   });
 
+  await step('e2: add an HTTP server with its own OAuth client through the form, then edit it', async () => {
+    await go('#/add');
+    await byId('field-name').fill('remote');
+    await byId('transport-http').click();
+    await byId('field-url').fill('http://127.0.0.1:9/mcp');
+    assert((await byId('field-auth').inputValue()) === 'auto', 'sign-in does not default to OAuth when asked');
+    // A secret without a client id is refused at its field, before anything is sent.
+    await byId('field-clientSecret').fill('cs-s3cret');
+    await byId('submit-server').click();
+    await byId('field-error-clientSecret').waitFor();
+    assert(!(await api('/api/servers')).some((s) => s.name === 'remote'), 'a refused server was added anyway');
+    await byId('field-clientId').fill('lg-app');
+    assert((await byId('field-error-clientSecret').count()) === 0, 'the client secret error stays after entering a client id');
+    await byId('field-scopes').fill('read write');
+    await page.mouse.move(0, 0);
+    await shot('add-http-oauth');
+    await byId('submit-server').click();
+    await page.waitForURL((u) => u.hash.startsWith('#/servers/remote'));
+    const e = entry('remote');
+    assert(
+      JSON.stringify(e?.oauth) === JSON.stringify({ clientId: 'lg-app', clientSecret: '${secret:remote.OAUTH_CLIENT_SECRET}', scopes: ['read', 'write'] }),
+      `config remote is ${JSON.stringify(e)}`,
+    );
+    assert(!JSON.stringify(await api('/api/servers')).includes('cs-s3cret'), 'the client secret is in an API answer');
+    // Edit: the stored secret is kept without retyping it; turning sign-in off hides the OAuth fields.
+    await go('#/servers/remote/edit');
+    await byId('field-clientId').waitFor();
+    assert((await byId('field-clientId').inputValue()) === 'lg-app', 'the client id is not filled in on edit');
+    assert((await byId('field-clientSecret').getAttribute('placeholder')).includes('In keychain'), 'the stored client secret is not shown as stored');
+    await byId('field-auth').selectOption('none');
+    assert((await byId('field-clientId').count()) === 0, 'OAuth fields are shown with sign-in off');
+    await byId('submit-server').click();
+    await page.waitForURL((u) => u.hash === '#/servers/remote');
+    await until('auth none in the config, client secret kept', async () => entry('remote')?.auth === 'none' && entry('remote')?.oauth?.clientSecret === '${secret:remote.OAUTH_CLIENT_SECRET}');
+    const del = await fetch(`${base}/api/servers/remote`, { method: 'DELETE', headers: { Authorization: `Bearer ${token}` } });
+    assert(del.ok, `DELETE remote answered HTTP ${del.status}`);
+  });
+
   await step('f: screenshots of every screen, light and dark', async () => {
     for (const scheme of ['light', 'dark']) {
       await page.emulateMedia({ colorScheme: scheme });

@@ -24,6 +24,10 @@ export interface ServerConfig {
   cwd?: string | null;
   url?: string;
   headers?: Record<string, string>;
+  /** HTTP servers: `oauth`/`none` when set in the config; null: sign in when the server asks. */
+  auth?: 'oauth' | 'none' | null;
+  /** HTTP servers' OAuth client options (the client secret is never shown). */
+  oauth?: { clientId: string | null; hasClientSecret: boolean; scopes: string[]; clientMetadataUrl: string | null } | null;
   disabledTools?: string[];
 }
 
@@ -102,6 +106,10 @@ export interface ServerInput {
   url?: string;
   headers?: Record<string, string>;
   secrets?: Record<string, string>;
+  /** HTTP servers: `auto` (OAuth when the server asks), `oauth` or `none`. */
+  auth?: 'auto' | 'oauth' | 'none';
+  /** HTTP servers' OAuth client; `clientSecret` '' keeps the stored one, null removes it. */
+  oauth?: { clientId: string; clientSecret: string | null; scopes: string; clientMetadataUrl: string | null };
 }
 
 /** Answer of POST /api/servers/{name}/auth/logout. */

@@ -95,6 +95,11 @@ function ServerForm({ original }: { original?: Server }) {
   const [url, setUrl] = useState(cfg.url ?? '');
   const [envRows, setEnvRows] = useState<Row[]>(() => rowsFrom(cfg.env));
   const [headerRows, setHeaderRows] = useState<Row[]>(() => rowsFrom(cfg.headers));
+  const [signIn, setSignIn] = useState<'auto' | 'none'>(cfg.auth === 'none' ? 'none' : 'auto');
+  const [clientId, setClientId] = useState(cfg.oauth?.clientId ?? '');
+  const [clientSecret, setClientSecret] = useState('');
+  const [scopes, setScopes] = useState((cfg.oauth?.scopes ?? []).join(' '));
+  const hasClientSecret = !!cfg.oauth?.hasClientSecret;
   const [errors, setErrors] = useState<Errors>({});
   const [general, setGeneral] = useState<string | null>(null);
   const [submitting, setSubmitting] = useState(false);
@@ -102,17 +107,17 @@ function ServerForm({ original }: { original?: Server }) {
 
   const canSplit = useMemo(() => transport === 'stdio' && /\s/.test(command.trim()) && argsText.trim() === '', [transport, command, argsText]);
 
-  const clearError = (field: string) => {
-    if (errors[field]) {
+  const clearError = (...fields: string[]) => {
+    if (fields.some((f) => errors[f])) {
       const n = { ...errors };
-      delete n[field];
+      for (const f of fields) delete n[f];
       setErrors(n);
     }
   };
 
   const focusFirstError = (errs: Errors) => {
     requestAnimationFrame(() => {
-      const order = ['name', 'command', 'args', 'cwd', 'url', 'env', 'headers'];
+      const order = ['name', 'command', 'args', 'cwd', 'url', 'env', 'headers', 'auth', 'clientId', 'clientSecret', 'scopes'];
       const first = order.find((f) => errs[f]) ?? Object.keys(errs)[0];
       const el = formRef.current?.querySelector<HTMLElement>(`[data-field="${first}"]`);
       el?.focus();
@@ -166,6 +171,7 @@ function ServerForm({ original }: { original?: Server }) {
     } else {
       if (!url.trim()) errs.url = 'Enter the server’s MCP URL.';
       validateRows(headerRows, 'headers', errs);
+      if (signIn === 'auto' && clientSecret && !clientId.trim()) errs.clientSecret = 'A client secret belongs to a client id: enter the client id too.';
     }
     setErrors(errs);
     setGeneral(null);
@@ -189,7 +195,19 @@ function ServerForm({ original }: { original?: Server }) {
     } else {
       const headers: Record<string, string> = {};
       collect(headerRows, headers, secrets);
-      body = { name: n, url: url.trim(), headers };
+      body = {
+        name: n,
+        url: url.trim(),
+        headers,
+        // An explicit "oauth" in the config stays as it is unless sign-in is turned off.
+        auth: signIn === 'none' ? 'none' : cfg.auth === 'oauth' ? 'oauth' : 'auto',
+        oauth: {
+          clientId: clientId.trim(),
+          clientSecret: clientId.trim() ? clientSecret : null,
+          scopes,
+          clientMetadataUrl: cfg.oauth?.clientMetadataUrl ?? null,
+        },
+      };
     }
     if (Object.keys(secrets).length) body.secrets = secrets;
 
@@ -383,6 +401,88 @@ function ServerForm({ original }: { original?: Server }) {
               }}
               error={errors.headers}
             />
+            <Field
+              label="Sign-in"
+              field="auth"
+              error={errors.auth}
+              hint="With OAuth, Loopgate signs in when the server asks (HTTP 401) and keeps the tokens in your OS keychain. An Authorization header turns it off."
+            >
+              {(p) => (
+                <select
+                  {...p}
+                  class="select"
+                  value={signIn}
+                  onChange={(e) => {
+                    setSignIn((e.target as HTMLSelectElement).value as 'auto' | 'none');
+                    clearError('auth');
+                  }}
+                >
+                  <option value="auto">OAuth, when the server asks for it</option>
+                  <option value="none">Never sign in</option>
+                </select>
+              )}
+            </Field>
+            {signIn === 'auto' && (
+              <>
+                <Field
+                  label="OAuth client id"
+                  field="clientId"
+                  error={errors.clientId}
+                  optional
+                  hint="Leave empty and Loopgate registers itself. Fill in for providers that need an app you registered, with redirect URI http://127.0.0.1/callback (any port)."
+                >
+                  {(p) => (
+                    <input
+                      {...p}
+                      type="text"
+                      class="input mono"
+                      value={clientId}
+                      autoComplete="off"
+                      spellcheck={false}
+                      onInput={(e) => {
+                        setClientId((e.target as HTMLInputElement).value);
+                        // The secret's "needs a client id" error is answered here too.
+                        clearError('clientId', 'clientSecret');
+                      }}
+                    />
+                  )}
+                </Field>
+                <Field label="OAuth client secret" field="clientSecret" error={errors.clientSecret} optional hint="For confidential clients only. Stored in your OS keychain.">
+                  {(p) => (
+                    <input
+                      {...p}
+                      type="password"
+                      class="input mono"
+                      value={clientSecret}
+                      placeholder={hasClientSecret ? 'In keychain · type to replace' : ''}
+                      autoComplete="new-password"
+                      spellcheck={false}
+                      onInput={(e) => {
+                        setClientSecret((e.target as HTMLInputElement).value);
+                        clearError('clientSecret');
+                      }}
+                    />
+                  )}
+                </Field>
+                <Field label="Scopes" field="scopes" error={errors.scopes} optional hint="Separated by spaces. Empty: what the server asks for.">
+                  {(p) => (
+                    <input
+                      {...p}
+                      type="text"
+                      class="input mono"
+                      value={scopes}
+                      placeholder="read write"
+                      autoComplete="off"
+                      spellcheck={false}
+                      onInput={(e) => {
+                        setScopes((e.target as HTMLInputElement).value);
+                        clearError('scopes');
+                      }}
+                    />
+                  )}
+                </Field>
+              </>
+            )}
           </>
         )}
 
@@ -405,7 +505,8 @@ function mapField(field: string | null, transport: Transport): string | null {
   if (!field) return null;
   const top = field.split(/[.[]/)[0];
   if (top === 'secrets') return transport === 'stdio' ? 'env' : 'headers';
-  if (['name', 'command', 'args', 'cwd', 'url', 'env', 'headers'].includes(top)) return top;
+  if (['name', 'command', 'args', 'cwd', 'url', 'env', 'headers', 'auth'].includes(top)) return top;
+  if (top === 'oauth') return field.includes('clientSecret') ? 'clientSecret' : field.includes('scopes') ? 'scopes' : 'clientId';
   return null;
 }
 

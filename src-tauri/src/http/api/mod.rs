@@ -152,8 +152,9 @@ fn ok() -> Json<Value> {
     Json(json!({"ok": true}))
 }
 
-/// One server as the API shows it: status plus its config (never secret values) and its
-/// sign-in state (`signIn`: pending, url, lastError, started).
+/// One server as the API shows it: status plus its config (never secret values; for HTTP
+/// servers also `auth` and `oauth: { clientId, hasClientSecret, scopes, clientMetadataUrl }`)
+/// and its sign-in state (`signIn`: pending, url, lastError, started).
 pub(crate) fn server_json(view: &ServerView, hub: &crate::oauth::Hub) -> Value {
     let mut v = serde_json::to_value(&view.status).unwrap_or_default();
     v["signIn"] = serde_json::to_value(hub.view(&view.status.name)).unwrap_or_default();
@@ -168,6 +169,14 @@ pub(crate) fn server_json(view: &ServerView, hub: &crate::oauth::Hub) -> Value {
     if let Some(u) = &e.url {
         config["url"] = u.clone().into();
         config["headers"] = json!(e.headers);
+        config["auth"] = json!(e.auth);
+        // The client secret itself (or its keychain reference) is never shown.
+        config["oauth"] = json!(e.oauth.as_ref().map(|o| json!({
+            "clientId": o.client_id,
+            "hasClientSecret": o.client_secret.is_some(),
+            "scopes": o.scopes,
+            "clientMetadataUrl": o.client_metadata_url,
+        })));
     }
     v["config"] = config;
     v

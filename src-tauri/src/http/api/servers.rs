@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{ok, ApiError};
-use crate::config::model::validate_server_name;
+use crate::config::model::{validate_server_name, OAuthSettings, ServerAuth};
 use crate::config::{ConfigError, ServerEntry};
 use crate::http::AppState;
 
@@ -43,6 +43,99 @@ pub struct ServerForm {
     /// `<server>.<KEY>`, referenced from the config. Never echoed back.
     #[serde(default)]
     pub secrets: IndexMap<String, String>,
+    /// HTTP servers' sign-in: `"auto"` (OAuth when the server asks; the default), `"oauth"`,
+    /// or `"none"` (never sign in). Absent: kept as it is.
+    #[serde(default)]
+    pub auth: Option<String>,
+    /// HTTP servers' OAuth client options; every field empty removes them. Absent: kept as
+    /// they are.
+    #[serde(default)]
+    pub oauth: Option<OAuthForm>,
+}
+
+/// The OAuth part of a [`ServerForm`] (see `OAuthSettings` in the config).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OAuthForm {
+    /// A client id registered with the authorization server beforehand.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// Its secret: a new value is stored in the keychain as `<server>.OAUTH_CLIENT_SECRET`;
+    /// `""` keeps the stored one; absent or `null` removes it.
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    /// Scopes to ask for, separated by spaces.
+    #[serde(default)]
+    pub scopes: Option<String>,
+    /// HTTPS URL of a Client ID Metadata Document.
+    #[serde(default)]
+    pub client_metadata_url: Option<String>,
+}
+
+/// Keychain name of server `name`'s OAuth client secret, when set through the form.
+fn client_secret_name(name: &str) -> String {
+    format!("{name}.OAUTH_CLIENT_SECRET")
+}
+
+/// Applies the sign-in part of a form to `entry` (HTTP servers only).
+async fn apply_auth(
+    s: &AppState,
+    name: &str,
+    auth: Option<String>,
+    oauth: Option<OAuthForm>,
+    entry: &mut ServerEntry,
+) -> Result<(), ApiError> {
+    if let Some(auth) = auth {
+        entry.auth = match auth.trim() {
+            "" | "auto" => None,
+            "oauth" => Some(ServerAuth::OAuth),
+            "none" => Some(ServerAuth::None),
+            other => {
+                return Err(ApiError::field(
+                    "auth",
+                    format!("sign-in must be \"auto\", \"oauth\" or \"none\", not \"{other}\""),
+                ))
+            }
+        };
+    }
+    let Some(form) = oauth else {
+        return Ok(());
+    };
+    let trimmed = |v: Option<String>| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let client_id = trimmed(form.client_id);
+    let client_secret = match form.client_secret {
+        None => None,
+        Some(value) if value.is_empty() => {
+            entry.oauth.as_ref().and_then(|o| o.client_secret.clone())
+        }
+        Some(value) => {
+            let secret = client_secret_name(name);
+            s.secrets
+                .set(&secret, &value)
+                .await
+                .map_err(|e| ApiError::field("oauth.clientSecret", e.to_string()))?;
+            Some(format!("${{secret:{secret}}}"))
+        }
+    };
+    if client_secret.is_some() && client_id.is_none() {
+        return Err(ApiError::field(
+            "oauth.clientSecret",
+            "a client secret belongs to a client id: enter the client id too",
+        ));
+    }
+    let settings = OAuthSettings {
+        client_id,
+        client_secret,
+        scopes: form
+            .scopes
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
+        client_metadata_url: trimmed(form.client_metadata_url),
+    };
+    entry.oauth = (settings != OAuthSettings::default()).then_some(settings);
+    Ok(())
 }
 
 fn blank(s: &Option<String>) -> bool {
@@ -111,9 +204,12 @@ async fn apply_form(
     if stdio {
         entry.env = values;
         entry.headers.clear();
+        entry.auth = None;
+        entry.oauth = None;
     } else {
         entry.headers = values;
         entry.env.clear();
+        apply_auth(s, name, form.auth, form.oauth, &mut entry).await?;
     }
     entry
         .backend()
