@@ -73,7 +73,7 @@ impl Report {
         {
             ""
         } else {
-            " (+ uncommitted changes in src-tauri/Cargo.toml)"
+            " (+ uncommitted changes under src-tauri/ or in Cargo.toml)"
         };
         let mut r = Report {
             out: String::new(),

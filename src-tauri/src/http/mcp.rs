@@ -2,6 +2,9 @@
 //!
 //! Serves initialize-based clients with Loopgate's own session ids (no idle expiry: desktop
 //! clients keep sessions open for days) and 2026-07-28 clients statelessly, on one endpoint.
+//! A stateless request whose answer is a single response gets it as `application/json` (no
+//! event stream to open and frame); one that produces notifications first (progress, logging)
+//! still gets `text/event-stream`, so nothing is lost.
 //! rmcp validates `Host` itself; its Origin check is off by default and is turned on here
 //! (the [`super::guard`] layer checks both as well, before the token).
 
@@ -36,6 +39,7 @@ pub fn service(gw: Arc<Gateway>, guard: &GuardConfig, shutdown: CancellationToke
         .with_allowed_origins(guard.allowed_origins())
         .enforce_origin_validation()
         .with_max_request_body_bytes(MAX_BODY_BYTES)
+        .with_json_response(true)
         .with_cancellation_token(shutdown);
     StreamableHttpService::new(
         move || Ok(GatewayHandler::new(gw.clone())),
