@@ -10,6 +10,8 @@
 //!   of aggregated, namespaced tools/prompts/resources.
 //! - [`upstream`]: one supervised connection per enabled backend (stdio or Streamable HTTP).
 //! - [`config`]: the JSON config (`mcpServers` shape), loaded, validated and written atomically.
+//! - [`oauth`]: sign-in to OAuth-protected remote servers (MCP authorization spec), tokens in
+//!   the keychain ([`secrets`]), refresh, revocation.
 //!
 //! See `DESIGN.md` in the shared folder and the README for the full map.
 

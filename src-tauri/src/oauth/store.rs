@@ -377,4 +377,40 @@ mod tests {
         assert!(delete(&secrets, "srv").await.unwrap());
         assert!(read(&secrets, "srv").await.unwrap().is_none());
     }
+
+    #[tokio::test]
+    async fn a_failed_reuse_drops_only_that_registration() {
+        let secrets = SecretStore::with_backend(Arc::new(MemoryBackend::default()));
+        let registration = Registration {
+            endpoint: "http://127.0.0.1:1/register".into(),
+            scopes: vec!["mcp".into()],
+        };
+        let record = Record {
+            resource: "http://127.0.0.1:1/mcp".into(),
+            client_id: "client-1".into(),
+            redirect_uri: "http://127.0.0.1:9/callback".into(),
+            registration: Some(registration.clone()),
+            credentials: Some(creds(1000)),
+            ..Default::default()
+        };
+        write(&secrets, "srv", &record).await.unwrap();
+        // Another client's failure (a newer sign-in replaced it) changes nothing.
+        drop_registration(&secrets, "srv", "client-0")
+            .await
+            .unwrap();
+        let kept = read(&secrets, "srv").await.unwrap().unwrap();
+        assert_eq!(kept.registration, Some(registration));
+        drop_registration(&secrets, "srv", "client-1")
+            .await
+            .unwrap();
+        let after = read(&secrets, "srv").await.unwrap().unwrap();
+        assert_eq!(after.registration, None, "not reused again");
+        assert!(after.has_tokens(), "existing tokens still refresh");
+        assert_eq!(after.client_id, "client-1");
+        // Nothing stored: nothing to do.
+        drop_registration(&secrets, "none", "client-1")
+            .await
+            .unwrap();
+        assert!(read(&secrets, "none").await.unwrap().is_none());
+    }
 }
