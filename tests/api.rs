@@ -428,17 +428,34 @@ async fn api_guard_validation_and_changes() {
         saved["mcpServers"]["remote"],
         json!({"url": "http://127.0.0.1:1/mcp"})
     );
-    let (status, _) = api
-        .send(reqwest::Method::DELETE, "servers/remote", None)
-        .await;
-    assert_eq!(status, 200);
     assert!(
         gw.running()
             .secrets
             .get("remote.OAUTH_CLIENT_SECRET")
             .await
             .is_err(),
-        "its client secret was removed with it"
+        "the client secret the edit stopped using left the keychain"
+    );
+    // Removing the server takes its remaining form secrets with it.
+    let (status, body) = api
+        .send(
+            reqwest::Method::PUT,
+            "servers/remote",
+            Some(json!({"url": "http://127.0.0.1:1/mcp", "secrets": {"X-Api-Key": "k3y"}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        gw.running().secrets.get("remote.X-Api-Key").await.unwrap(),
+        "k3y"
+    );
+    let (status, _) = api
+        .send(reqwest::Method::DELETE, "servers/remote", None)
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        gw.running().secrets.get("remote.X-Api-Key").await.is_err(),
+        "its form secret was removed with it"
     );
 
     let info = api.get("info").await;

@@ -251,7 +251,8 @@ pub async fn add(
 }
 
 /// `PUT /api/servers/{name}`: replaces a server's connection settings, keeping `disabled`,
-/// `disabledTools` and unknown keys.
+/// `disabledTools` and unknown keys. Form secrets (`<name>.*`) the server no longer references,
+/// and no other server uses, are deleted from the keychain.
 pub async fn edit(
     State(s): State<AppState>,
     Path(name): Path<String>,
@@ -270,17 +271,31 @@ pub async fn edit(
         .get(&name)
         .cloned()
         .ok_or_else(|| ApiError::not_found(&name))?;
+    let before = current.secret_refs();
     let entry = apply_form(&s, &name, form, current).await?;
-    s.store
+    let edited = name.clone();
+    let config = s
+        .store
         .update(move |c| {
             let slot = c
                 .mcp_servers
-                .get_mut(&name)
-                .ok_or_else(|| ConfigError::UnknownServer(name.clone()))?;
+                .get_mut(&edited)
+                .ok_or_else(|| ConfigError::UnknownServer(edited.clone()))?;
             *slot = entry;
             Ok(())
         })
         .await?;
+    // Form secrets of this server that the edit stopped using (a removed secret header, the
+    // OAuth client secret of a client id now gone) leave the keychain too.
+    let prefix = format!("{name}.");
+    for secret in before {
+        if secret.starts_with(&prefix)
+            && !crate::secrets::is_internal(&secret)
+            && config.servers_using(&secret).is_empty()
+        {
+            let _ = s.secrets.delete(&secret).await;
+        }
+    }
     Ok(ok())
 }
 
