@@ -447,8 +447,9 @@ try {
       await page.mouse.move(0, 0);
       await shot('signed-in');
       await auth.locator('button', { hasText: 'Sign out' }).click();
-      await until('needs sign-in, with no sign-in started by itself', async () => (await auth.getAttribute('data-auth')) === 'needs-sign-in', 20_000);
+      // The toast first: it lasts 3.5 s, and the row may take longer to change.
       await until('a toast saying the tokens were revoked', async () => (await page.locator('.toast', { hasText: 'Signed out of secure; its tokens were revoked' }).count()) === 1);
+      await until('needs sign-in, with no sign-in started by itself', async () => (await auth.getAttribute('data-auth')) === 'needs-sign-in', 20_000);
       assert((await auth.innerText()).includes('Sign in'), 'the row offers no Sign in button after signing out');
       await signInThroughPopup();
       await until('signed in again', async () => (await auth.getAttribute('data-auth')) === 'signed-in', 20_000);

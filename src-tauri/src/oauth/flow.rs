@@ -5,7 +5,8 @@
 //! `WWW-Authenticate` challenge when there is one), authorization-server metadata (RFC 8414 /
 //! OpenID discovery), client registration in the order the spec prefers — a pre-registered
 //! client id from the config, then a Client ID Metadata Document when the server supports them
-//! and one is configured, then dynamic client registration (RFC 7591) — and an authorization
+//! and one is configured, then dynamic client registration (RFC 7591; a client Loopgate
+//! registered at an earlier sign-in is reused) — and an authorization
 //! request with PKCE (S256) and the `resource` parameter (RFC 8707). rmcp does the protocol
 //! work; Loopgate adds the loopback redirect listener, the keychain store and the user-facing
 //! errors. [`SignIn::complete`] waits for the browser and exchanges the code.
@@ -69,9 +70,16 @@ fn describe(e: &AuthError) -> String {
 /// Starts signing in to server `server` at `url`: discovery, client registration, the loopback
 /// redirect listener and the authorization URL (PKCE S256, `resource`, `state`).
 ///
+/// A client Loopgate registered itself at an earlier sign-in to this URL (the keychain
+/// record's [`Registration`]) is reused instead of registering again when the authorization
+/// server's `registration_endpoint` is the same, the scopes asked for were all registered, and
+/// the redirect port of that registration can be bound again; otherwise a new client is
+/// registered on a free port.
+///
 /// `challenge` is the `WWW-Authenticate` header of the 401/403 that triggered the sign-in, if
 /// any (it names the resource metadata and the scopes wanted). Nothing is written to the
-/// keychain until [`SignIn::complete`] succeeds.
+/// keychain until [`SignIn::complete`] succeeds (a failed sign-in with a reused client only
+/// marks that client as not to be reused).
 ///
 /// Errors: [`OAuthError::Listener`] (no loopback port), [`OAuthError::Flow`] with the failed
 /// step (`discovery`, `registration`, `authorization`).
@@ -253,7 +261,9 @@ impl SignIn {
 
     /// Waits (at most `timeout`, or until `cancel`) for the browser to come back, checks
     /// `state` and the issuer (RFC 9207), exchanges the code for tokens (PKCE verifier,
-    /// `resource`) and stores them in the keychain. Returns the stored record.
+    /// `resource`) and stores them in the keychain. Returns the stored record. When it fails
+    /// and the client was a reused registration, that registration is not reused again
+    /// ([`store::drop_registration`]): the authorization server may have forgotten it.
     ///
     /// Errors: [`OAuthError::TimedOut`], [`OAuthError::Cancelled`], [`OAuthError::Flow`] with
     /// step `authorization` (the server denied access) or `token` (the code exchange failed),
