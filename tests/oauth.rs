@@ -410,4 +410,36 @@ async fn sign_in_keychain_refresh_and_revocation() {
         s["register"], 1,
         "sign-out keeps the client registration: {s}"
     );
+
+    // 8. Removing the server deletes its keychain record at once and revokes its tokens in the
+    //    background.
+    let revoked = s["revoked"].as_u64().unwrap();
+    let _serve = Serve::start(&env, &config, dir.path().join("serve2.log"));
+    wait_secure(&env, &config, "ready with the standalone sign-in", |s| {
+        s["state"] == "ready"
+    });
+    let token = text(&lg(&env, &config, &["token"], None))
+        .trim()
+        .to_string();
+    let removed = reqwest::Client::new()
+        .delete(format!("http://127.0.0.1:{port}/api/servers/secure"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 200);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while stats(&base).await["revoked"].as_u64().unwrap() == revoked {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the removed server's tokens were not revoked"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let login = lg(&env, &config, &["auth", "login", "secure"], None);
+    assert!(
+        !login.status.success() && text(&login).contains("no server named"),
+        "{}",
+        text(&login)
+    );
 }

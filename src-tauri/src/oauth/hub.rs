@@ -299,11 +299,12 @@ impl Hub {
         Ok(out)
     }
 
-    /// Like [`Hub::sign_out`], and the client registration goes too ([`revoke::forget`]): for
-    /// a server removed from the config.
+    /// Like [`Hub::sign_out`], and the client registration goes too; the revocation runs in
+    /// the background ([`revoke::forget`]): for a server removed from the config. Returns
+    /// whether tokens were stored.
     ///
     /// Errors: the keychain's error.
-    pub async fn forget(&self, server: &str) -> Result<SignedOut, SecretError> {
+    pub async fn forget(&self, server: &str) -> Result<bool, SecretError> {
         self.stop(server);
         let out = revoke::forget(&self.secrets, server).await?;
         let _ = self.changed.send(server.to_string());

@@ -61,7 +61,7 @@ impl Revocation {
     }
 }
 
-/// The result of [`sign_out`] / [`forget`].
+/// The result of [`sign_out`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SignedOut {
@@ -92,20 +92,24 @@ pub async fn sign_out(secrets: &SecretStore, server: &str) -> Result<SignedOut, 
     })
 }
 
-/// Like [`sign_out`], and also deletes the client registration: nothing of server `server` is
-/// left in the keychain.
+/// Deletes everything of server `server` from the keychain (tokens and client registration)
+/// and revokes its tokens in the background, logging the outcome: for a server removed from the
+/// config, whose removal should not wait for its authorization server. Returns whether tokens
+/// were stored.
 ///
 /// Errors: the keychain's error.
-pub async fn forget(secrets: &SecretStore, server: &str) -> Result<SignedOut, SecretError> {
+pub async fn forget(secrets: &SecretStore, server: &str) -> Result<bool, SecretError> {
     let record = store::read(secrets, server).await?;
     store::delete(secrets, server).await?;
-    Ok(match record.filter(Record::has_tokens) {
-        Some(record) => SignedOut {
-            removed: true,
-            revocation: revoke(&record).await,
-        },
-        None => nothing(),
-    })
+    let Some(record) = record.filter(Record::has_tokens) else {
+        return Ok(false);
+    };
+    let server = server.to_string();
+    tokio::spawn(async move {
+        let outcome = revoke(&record).await;
+        tracing::info!(server = %server, "removed server's tokens: {}", outcome.describe());
+    });
+    Ok(true)
 }
 
 fn nothing() -> SignedOut {
@@ -336,7 +340,7 @@ mod tests {
     async fn signing_out_without_a_record_changes_nothing() {
         let secrets = memory();
         assert_eq!(sign_out(&secrets, "none").await.unwrap(), nothing());
-        assert_eq!(forget(&secrets, "none").await.unwrap(), nothing());
+        assert!(!forget(&secrets, "none").await.unwrap());
     }
 
     fn memory() -> SecretStore {
@@ -380,7 +384,7 @@ mod tests {
         assert_eq!(sign_out(&secrets, "srv").await.unwrap(), nothing());
 
         store::write(&secrets, "srv", &signed_in()).await.unwrap();
-        assert!(forget(&secrets, "srv").await.unwrap().removed);
+        assert!(forget(&secrets, "srv").await.unwrap());
         assert!(store::read(&secrets, "srv").await.unwrap().is_none());
     }
 }
