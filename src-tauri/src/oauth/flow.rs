@@ -177,57 +177,33 @@ pub async fn begin(
     if !scopes.is_empty() {
         request = request.with_scopes(scopes.clone());
     }
-    // Registration, in the spec's order of preference.
-    if let Some(client_id) = &settings.client_id {
-        request = request.with_preregistered_client(client_id);
-        if let Some(secret) = &settings.client_secret {
-            request = request.with_client_secret(secret);
-        }
-        store
-            .set_client(
-                client_id,
-                settings.client_secret.clone(),
-                &redirect_uri,
-                None,
-            )
-            .await;
+    // Registration, in the spec's order of preference: the client id, its secret, and how
+    // Loopgate registered it (only for dynamic registration).
+    let via_document = settings.client_id.is_none() && cimd.is_some();
+    let (client_id, client_secret, registration) = if let Some(client_id) = &settings.client_id {
+        (client_id.clone(), settings.client_secret.clone(), None)
     } else if let Some(cimd) = cimd {
-        request = request.with_client_metadata_url(cimd);
-        store.set_client(cimd, None, &redirect_uri, None).await;
+        (cimd.clone(), None, None)
     } else if let Some(previous) = &reused {
-        request = request.with_preregistered_client(&previous.client_id);
-        if let Some(secret) = &previous.client_secret {
-            request = request.with_client_secret(secret);
-        }
-        store
-            .set_client(
-                &previous.client_id,
-                previous.client_secret.clone(),
-                &redirect_uri,
-                previous.registration.clone(),
-            )
-            .await;
+        (
+            previous.client_id.clone(),
+            previous.client_secret.clone(),
+            previous.registration.clone(),
+        )
     } else if let Some(endpoint) = registration_endpoint {
         let scope_refs: Vec<&str> = scopes.iter().map(String::as_str).collect();
         let registered = manager
             .register_client(CLIENT_NAME, &redirect_uri, &scope_refs)
             .await
             .map_err(flow("registration"))?;
-        request = request.with_preregistered_client(&registered.client_id);
-        if let Some(secret) = &registered.client_secret {
-            request = request.with_client_secret(secret);
-        }
-        store
-            .set_client(
-                &registered.client_id,
-                registered.client_secret.clone(),
-                &redirect_uri,
-                Some(Registration {
-                    endpoint,
-                    scopes: scopes.clone(),
-                }),
-            )
-            .await;
+        (
+            registered.client_id,
+            registered.client_secret,
+            Some(Registration {
+                endpoint,
+                scopes: scopes.clone(),
+            }),
+        )
     } else {
         return Err(OAuthError::Flow {
             step: "registration",
@@ -238,7 +214,19 @@ pub async fn begin(
                 if cimd_supported { " and no clientMetadataUrl is configured" } else { "" }
             ),
         });
-    }
+    };
+    request = if via_document {
+        request.with_client_metadata_url(&client_id)
+    } else {
+        let request = request.with_preregistered_client(&client_id);
+        match &client_secret {
+            Some(secret) => request.with_client_secret(secret),
+            None => request,
+        }
+    };
+    store
+        .set_client(&client_id, client_secret, &redirect_uri, registration)
+        .await;
     let session = AuthorizationSession::new(manager, request)
         .await
         .map_err(|(_, e)| flow("authorization")(e))?;
