@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::{ok, ApiError};
 use crate::config::model::{validate_server_name, OAuthSettings, ServerAuth};
-use crate::config::{ConfigError, ServerEntry};
+use crate::config::{Config, ConfigError, ServerEntry};
 use crate::http::AppState;
 
 /// The body of `POST /api/servers` and `PUT /api/servers/{name}`.
@@ -287,8 +287,21 @@ pub async fn edit(
         .await?;
     // Form secrets of this server that the edit stopped using (a removed secret header, the
     // OAuth client secret of a client id now gone) leave the keychain too.
+    delete_unused_form_secrets(&s, &name, before, &config).await;
+    Ok(ok())
+}
+
+/// Deletes those of `candidates` that are server `name`'s form secrets (`<name>.*`, not
+/// Loopgate's internal entries) and that no server in `config` references. Keychain errors are
+/// ignored: a secret left behind is harmless and `loopgate secret rm` removes it.
+async fn delete_unused_form_secrets(
+    s: &AppState,
+    name: &str,
+    candidates: impl IntoIterator<Item = String>,
+    config: &Config,
+) {
     let prefix = format!("{name}.");
-    for secret in before {
+    for secret in candidates {
         if secret.starts_with(&prefix)
             && !crate::secrets::is_internal(&secret)
             && config.servers_using(&secret).is_empty()
@@ -296,7 +309,6 @@ pub async fn edit(
             let _ = s.secrets.delete(&secret).await;
         }
     }
-    Ok(ok())
 }
 
 /// `DELETE /api/servers/{name}`: removes the server (it is stopped cleanly), the secrets
@@ -315,16 +327,8 @@ pub async fn remove(
             Ok(())
         })
         .await?;
-    let prefix = format!("{name}.");
     if let Ok(names) = s.secrets.names().await {
-        for secret in names
-            .into_iter()
-            .filter(|n| n.starts_with(&prefix) && !crate::secrets::is_internal(n))
-        {
-            if config.servers_using(&secret).is_empty() {
-                let _ = s.secrets.delete(&secret).await;
-            }
-        }
+        delete_unused_form_secrets(&s, &name, names, &config).await;
     }
     // Its OAuth tokens (revoked) and client registration go too.
     let _ = s.gw.supervisor().oauth().forget(&name).await;
