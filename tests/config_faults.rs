@@ -68,15 +68,10 @@ async fn bad_edits_are_refused_and_good_edits_apply() {
     let mut edited: serde_json::Value = serde_json::from_str(&good).unwrap();
     edited["mcpServers"]["memory"]["disabled"] = true.into();
     std::fs::write(&path, serde_json::to_string_pretty(&edited).unwrap()).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while gw.status("memory")["state"] != "disabled" {
-        assert!(
-            Instant::now() < deadline,
-            "good edit not applied: {}",
-            gw.status("memory")
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    gw.wait_until("good edit not applied", 10, |gw| {
+        gw.status("memory")["state"] == "disabled"
+    })
+    .await;
     assert_eq!(gw.running().store.rejected_edit(), None);
     assert_eq!(gw.running().gateway.registry().tool_count(), 0);
     gw.stop().await;

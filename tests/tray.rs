@@ -14,11 +14,10 @@ use serde_json::json;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tray_toggle_hides_and_restores_a_servers_tools() {
     let gw = Gw::start(json!({ "memory": memory_stdio(), "broken": { "command": "definitely-not-a-command-xyz" } })).await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while gw.status("memory")["state"] != "ready" || gw.status("broken")["state"] != "failed" {
-        assert!(Instant::now() < deadline, "servers did not settle");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    gw.wait_until("servers did not settle", 30, |gw| {
+        gw.status("memory")["state"] == "ready" && gw.status("broken")["state"] == "failed"
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let running = gw.running();
     let model = tray_menu::model(
@@ -104,17 +103,11 @@ async fn tray_offers_sign_in_for_an_oauth_server() {
         Gw::start(json!({ "secure": { "url": format!("http://127.0.0.1:{port}/mcp") } })).await;
     let running = gw.running();
     let supervisor = running.gateway.supervisor();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while gw.status("secure")["state"] != "needs-sign-in"
-        || supervisor.oauth().view("secure").url.is_none()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "no pending sign-in: {}",
-            gw.status("secure")
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    gw.wait_until("no pending sign-in", 30, |gw| {
+        gw.status("secure")["state"] == "needs-sign-in"
+            && supervisor.oauth().view("secure").url.is_some()
+    })
+    .await;
     let model = tray_menu::model(
         &supervisor.snapshot(),
         running.gateway.registry().tool_count(),
@@ -144,15 +137,10 @@ async fn tray_offers_sign_in_for_an_oauth_server() {
     // The user's browser: authorize, redirect back to the listener.
     let page = reqwest::get(&url).await.unwrap().text().await.unwrap();
     assert!(page.contains("Signed in"), "{page}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while gw.status("secure")["state"] != "ready" {
-        assert!(
-            Instant::now() < deadline,
-            "not ready after sign-in: {}",
-            gw.status("secure")
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    gw.wait_until("not ready after sign-in", 30, |gw| {
+        gw.status("secure")["state"] == "ready"
+    })
+    .await;
     let model = tray_menu::model(
         &supervisor.snapshot(),
         running.gateway.registry().tool_count(),

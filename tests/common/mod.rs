@@ -219,6 +219,23 @@ impl Gw {
         }
     }
 
+    /// Polls `done` every 100 ms until it holds; panics after `secs` with `what` and the
+    /// statuses of all servers.
+    pub async fn wait_until(&self, what: &str, secs: u64, mut done: impl FnMut(&Gw) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while !done(self) {
+            if Instant::now() > deadline {
+                let snap = self.running().gateway.supervisor().snapshot();
+                let statuses: Vec<_> = snap.values().map(|v| &v.status).collect();
+                panic!(
+                    "{what} (after {secs} s): {}",
+                    serde_json::to_string_pretty(&statuses).unwrap()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The status of server `name` as JSON.
     pub fn status(&self, name: &str) -> Value {
         let snap = self.running().gateway.supervisor().snapshot();
