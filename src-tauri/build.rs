@@ -96,27 +96,67 @@ fn build_ui() -> Result<PathBuf, String> {
     }
 }
 
-/// Copies the built files into OUT_DIR, so the embedded set cannot change under the compiler
+/// Mirrors the built files into OUT_DIR, so the embedded set cannot change under the compiler
 /// (a later `npm run build` replaces the hashed file names in ui/dist).
+///
+/// A no-op build must stay a no-op: memory-serve asks cargo to re-run this script when the
+/// snapshot directory changes, and cargo compares its mtimes with the start of the last run.
+/// So only files whose content differs are written, vanished files are removed, and every
+/// file and directory of the snapshot gets a fixed old mtime: the snapshot never looks newer
+/// than the run that wrote it. (The UI sources are what trigger a real re-run.)
 fn snapshot(dist: &Path) -> Result<PathBuf, String> {
     let target = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("ui-dist");
-    let _ = std::fs::remove_dir_all(&target);
-    copy_dir(dist, &target).map_err(|e| format!("copying ui/dist: {e}"))?;
+    sync_dir(dist, &target).map_err(|e| format!("copying ui/dist: {e}"))?;
     Ok(target)
 }
 
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+/// The mtime every snapshot entry gets (2001-09-09): far older than any build.
+const SNAPSHOT_MTIME: std::time::Duration = std::time::Duration::from_secs(1_000_000_000);
+
+fn sync_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
+    let mut keep = std::collections::HashSet::new();
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
         let dest = to.join(entry.file_name());
+        keep.insert(entry.file_name());
         if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &dest)?;
+            if dest.is_file() {
+                std::fs::remove_file(&dest)?;
+            }
+            sync_dir(&entry.path(), &dest)?;
         } else {
-            std::fs::copy(entry.path(), dest)?;
+            let bytes = std::fs::read(entry.path())?;
+            if dest.is_dir() {
+                std::fs::remove_dir_all(&dest)?;
+            }
+            if std::fs::read(&dest).ok().as_deref() != Some(&bytes[..]) {
+                std::fs::write(&dest, &bytes)?;
+            }
+            set_old_mtime(&dest);
         }
     }
+    for entry in std::fs::read_dir(to)? {
+        let entry = entry?;
+        if !keep.contains(&entry.file_name()) {
+            if entry.file_type()?.is_dir() {
+                std::fs::remove_dir_all(entry.path())?;
+            } else {
+                std::fs::remove_file(entry.path())?;
+            }
+        }
+    }
+    set_old_mtime(to);
     Ok(())
+}
+
+/// Best effort: on platforms where a directory cannot be opened as a file (Windows) the
+/// directory keeps its mtime and cargo merely re-runs this script once more.
+fn set_old_mtime(path: &Path) {
+    let when = std::time::UNIX_EPOCH + SNAPSHOT_MTIME;
+    if let Ok(f) = std::fs::File::open(path) {
+        let _ = f.set_modified(when);
+    }
 }
 
 fn fallback(reason: &str) -> PathBuf {
