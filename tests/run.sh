@@ -37,8 +37,12 @@ bash tests/ui/install.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-cargo test --no-default-features "$@" 2>&1 | tee "$log"
+# The dashboard's pure helpers (node --test); their summary joins the closing line below.
+(cd ui && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; } && npm test) 2>&1 | tee -a "$log"
+ui_status=${PIPESTATUS[0]}
+cargo test --no-default-features "$@" 2>&1 | tee -a "$log"
 status=${PIPESTATUS[0]}
+[ "$ui_status" = 0 ] || status=$ui_status
 # The desktop build and its Xvfb test (the rest of the suite does not need GTK).
 if [ "$status" = 0 ] && [ -z "${LOOPGATE_SKIP_DESKTOP:-}" ]; then
   cargo test --features desktop --test desktop 2>&1 | tee -a "$log"
@@ -47,5 +51,6 @@ fi
 set -e
 # One closing line over every test binary: "N passed, N failed".
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     /^# pass [0-9]+$/ { p += $3 } /^# fail [0-9]+$/ { f += $3 }
      END { printf "%d passed, %d failed\n", p, f }' "$log"
 exit "$status"

@@ -4,7 +4,7 @@
 // /api, /auth and /mcp are forwarded with Host and Origin rewritten to the gateway's own.
 //
 //   node tests/ui/dev-proxy.mjs http://127.0.0.1:7337 [--port 7400]
-//   then open http://127.0.0.1:7400/auth?token=<token>
+//   then open the link `loopgate open --print` prints, with its port changed to 7400
 import { createServer, request } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, normalize } from 'node:path';

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // A stand-in for the gateway's admin API, for developing the dashboard without a Rust build.
-// Serves ui/dist at `/`, `/auth?token=T` (sets the HttpOnly cookie, redirects to `/`), the JSON
+// Serves ui/dist at `/`, `/auth?nonce=devlink` (a reusable stand-in for the gateway's one-time
+// link: sets the HttpOnly session cookie, redirects to `/`), the JSON
 // API of the contract under /api (canned servers whose states change like the real ones), and
 // Server-Sent Events at /api/events. No dependencies.
 //
-//   node tests/ui/mock-api.mjs [--port 7399] [--token devtoken] [--scenario demo|empty|two] [--config FILE]
+//   node tests/ui/mock-api.mjs [--port 7399] [--token devtoken] [--scenario demo|empty|two|oauth] [--config FILE]
 //
 // With --config the mock writes its servers to FILE (in the gateway's mcpServers shape) after
 // every change, and /mcp answers initialize + tools/list, so tests/ui/run.mjs can run against it:
@@ -15,6 +16,12 @@
 // Mock-only controls (no auth): POST /__mock/drop-events (closes every SSE stream),
 // POST /__mock/scenario?name=… (resets the state), POST /__mock/events?off=1 (refuse /api/events),
 // POST /__mock/clients?preset=demo|clean (resets the AI clients' config files).
+//
+// OAuth (scenario `oauth`: the demo plus `secure`, an HTTP server that needs a sign-in): POST
+// /api/servers/{name}/auth/login|cancel|logout answer like the gateway; the sign-in page is
+// GET /__mock/authorize?server=NAME, which signs in at once and says "Signed in". POST
+// /__mock/sign-in-url?url=… makes login hand out that address instead (e.g. a hostile
+// `javascript:` one, to check the dashboard refuses it); without `url`, back to the default.
 //
 // The "Connect a client" endpoints (/api/clients…) edit real files, the way the gateway does, but
 // under a stand-in home directory: --home DIR (never the real one), else a fresh temp directory
@@ -52,6 +59,8 @@ const HOME = (() => {
   return real;
 })();
 let eventsOff = false;
+/** The sign-in address login hands out; null: this mock's own /__mock/authorize page. */
+let signInUrl = null;
 /** Open SSE responses. */
 const streams = new Set();
 let saving = Promise.resolve();
@@ -99,6 +108,8 @@ function addServer(name, entry, { state = null, lastError = null } = {}) {
   else if (state === 'failed') {
     s.rt.restarts = 5;
     setState(s, 'failed', lastError);
+  } else if (state === 'needs-sign-in') {
+    setState(s, 'needs-sign-in');
   } else if (state === 'degraded') {
     connect(s, true);
     s.rt.lastError = lastError;
@@ -177,6 +188,10 @@ function loadScenario(name) {
   log(gh, 'stderr', 'Error: Bad credentials (401) — check GITHUB_PERSONAL_ACCESS_TOKEN');
   log(gh, 'gateway', 'exited with status 1; giving up after 5 attempts');
   addServer('linear', { url: 'https://mcp.linear.app/mcp', headers: { Authorization: '${secret:loopgate/linear/Authorization}' }, disabled: true });
+  if (name !== 'oauth') return;
+  const sec = addServer('secure', { url: 'https://mcp.secure.example/mcp' }, { state: 'needs-sign-in' });
+  sec.oauth = { signedIn: false, pending: false, url: null, lastError: null, started: 0 };
+  log(sec, 'gateway', 'HTTP 401 from the server: it needs a sign-in');
 }
 
 
@@ -326,7 +341,8 @@ function loadClients(preset) {
 function statusOf(s) {
   const e = s.entry;
   const exposed = s.tools.filter((t) => !e.disabledTools.includes(t.originalName));
-  const config = e.url ? { url: e.url, headers: e.headers ?? {}, disabledTools: e.disabledTools } : { command: e.command, args: e.args ?? [], env: e.env ?? {}, cwd: e.cwd ?? null, disabledTools: e.disabledTools };
+  const oauth = e.oauth ? { clientId: e.oauth.clientId ?? null, hasClientSecret: !!e.oauth.clientSecret, scopes: e.oauth.scopes ?? [], clientMetadataUrl: null } : null;
+  const config = e.url ? { url: e.url, headers: e.headers ?? {}, auth: e.auth ?? null, oauth, disabledTools: e.disabledTools } : { command: e.command, args: e.args ?? [], env: e.env ?? {}, cwd: e.cwd ?? null, disabledTools: e.disabledTools };
   void exposed;
   return {
     name: s.name,
@@ -336,6 +352,7 @@ function statusOf(s) {
     ...s.rt,
     toolCount: s.tools.length,
     config,
+    ...(s.oauth ? { signedIn: s.oauth.signedIn, signIn: { pending: s.oauth.pending, url: s.oauth.url, lastError: s.oauth.lastError, started: s.oauth.started } } : {}),
   };
 }
 
@@ -416,10 +433,12 @@ function json(res, status, body) {
   res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
   res.end(JSON.stringify(body));
 }
+const SESSION_COOKIE = `loopgate_session_${PORT}`;
+const SESSION_ID = 'mock-session';
 function authed(req) {
-  const cookie = (req.headers.cookie ?? '').split(';').map((c) => c.trim()).find((c) => c.startsWith('loopgate_token='));
+  const cookie = (req.headers.cookie ?? '').split(';').map((c) => c.trim()).find((c) => c.startsWith(`${SESSION_COOKIE}=`));
   const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-  return cookie?.slice('loopgate_token='.length) === TOKEN || bearer === TOKEN || (bearer !== undefined && [...clientTokens.values()].includes(bearer));
+  return cookie?.slice(SESSION_COOKIE.length + 1) === SESSION_ID || bearer === TOKEN || (bearer !== undefined && [...clientTokens.values()].includes(bearer));
 }
 async function body(req) {
   const chunks = [];
@@ -442,6 +461,17 @@ function validateInput(b, existingName) {
   return null;
 }
 
+/** The config's `oauth` from the form's: a new client secret goes to the "keychain" (a reference
+ *  is stored), '' keeps the stored one, null or no client id drops it. */
+function oauthFrom(b, old) {
+  const o = b.oauth;
+  if (!o) return old?.oauth;
+  const scopes = String(o.scopes ?? '').split(/\s+/).filter(Boolean);
+  const clientSecret = o.clientSecret === null || !o.clientId ? undefined : o.clientSecret ? `\${secret:${b.name}.OAUTH_CLIENT_SECRET}` : old?.oauth?.clientSecret;
+  const out = { ...(o.clientId ? { clientId: o.clientId } : {}), ...(clientSecret ? { clientSecret } : {}), ...(scopes.length ? { scopes } : {}) };
+  return Object.keys(out).length ? out : undefined;
+}
+
 function entryFrom(b, old) {
   const secrets = b.secrets ?? {};
   const ref = (k) => `\${secret:loopgate/${b.name}/${k}}`;
@@ -451,7 +481,10 @@ function entryFrom(b, old) {
     return out;
   };
   const base = { disabledTools: old?.disabledTools ?? [], ...(old?.disabled ? { disabled: true } : {}) };
-  if (b.url !== undefined) return { ...base, url: b.url, headers: merge(b.headers) };
+  if (b.url !== undefined) {
+    const oauth = oauthFrom(b, old);
+    return { ...base, url: b.url, headers: merge(b.headers), ...(b.auth === 'none' || b.auth === 'oauth' ? { auth: b.auth } : {}), ...(oauth ? { oauth } : {}) };
+  }
   return { ...base, command: b.command, args: b.args ?? [], env: merge(b.env), ...(b.cwd ? { cwd: b.cwd } : {}) };
 }
 
@@ -476,6 +509,23 @@ const server = createServer(async (req, res) => {
     loadClients(url.searchParams.get('preset') ?? 'demo');
     return json(res, 200, { ok: true, home: HOME });
   }
+  if (path === '/__mock/sign-in-url') {
+    signInUrl = url.searchParams.get('url') || null;
+    return json(res, 200, { ok: true, signInUrl });
+  }
+  if (path === '/__mock/authorize') {
+    // Stands in for the authorization server and the gateway's redirect listener at once.
+    const s = servers.get(url.searchParams.get('server') ?? '');
+    const ok = !!s?.oauth?.pending;
+    if (ok) {
+      Object.assign(s.oauth, { pending: false, url: null, signedIn: true, lastError: null });
+      log(s, 'gateway', 'signed in');
+      connect(s);
+      broadcast();
+    }
+    res.writeHead(ok ? 200 : 400, { 'Content-Type': 'text/html; charset=utf-8' });
+    return res.end(ok ? '<!doctype html><title>Signed in</title><h1>Signed in</h1><p>You can close this tab.</p>' : '<!doctype html><h1>No sign-in is pending</h1>');
+  }
   if (path === '/__mock/events') {
     eventsOff = url.searchParams.get('off') === '1';
     if (eventsOff) for (const r of streams) r.destroy();
@@ -483,8 +533,8 @@ const server = createServer(async (req, res) => {
   }
 
   if (path === '/auth') {
-    if (url.searchParams.get('token') !== TOKEN) return json(res, 401, { error: 'wrong token' });
-    res.writeHead(303, { Location: '/', 'Set-Cookie': `loopgate_token=${TOKEN}; HttpOnly; SameSite=Strict; Path=/` });
+    if (url.searchParams.get('nonce') !== 'devlink') return json(res, 401, { error: 'not a valid dashboard link' });
+    res.writeHead(303, { Location: '/', 'Set-Cookie': `${SESSION_COOKIE}=${SESSION_ID}; HttpOnly; SameSite=Strict; Path=/` });
     return res.end();
   }
 
@@ -585,6 +635,28 @@ const server = createServer(async (req, res) => {
         return json(res, 200, { ok: true });
       }
     }
+    if (r[0] === 'servers' && r.length === 4 && r[2] === 'auth' && m === 'POST') {
+      if (!s.oauth) return json(res, 400, { error: `"${s.name}" does not use OAuth` });
+      const o = s.oauth;
+      if (r[3] === 'login') {
+        if (!o.pending) Object.assign(o, { pending: true, started: o.started + 1, lastError: null, url: signInUrl ?? `http://127.0.0.1:${PORT}/__mock/authorize?server=${encodeURIComponent(s.name)}` });
+        broadcast();
+        return json(res, 200, { url: o.url });
+      }
+      if (r[3] === 'cancel') {
+        const cancelled = o.pending;
+        Object.assign(o, { pending: false, url: null });
+        broadcast();
+        return json(res, 200, { cancelled });
+      }
+      if (r[3] === 'logout') {
+        const removed = o.signedIn;
+        o.signedIn = false;
+        setState(s, 'needs-sign-in');
+        broadcast();
+        return json(res, 200, { removed, revocation: { outcome: removed ? 'revoked' : 'nothing-to-revoke' } });
+      }
+    }
     if (r[0] === 'servers' && r.length === 5 && r[2] === 'tools' && m === 'POST') {
       const tool = r[3];
       if (!s.tools.some((t) => t.originalName === tool) && r[4] === 'disable') return json(res, 404, { error: `no tool named "${tool}"` });
@@ -615,6 +687,6 @@ loadScenario(scenario);
 loadClients(scenario === 'demo' ? 'demo' : 'clean');
 void saveConfig();
 server.listen(PORT, '127.0.0.1', () => {
-  console.log(`mock Loopgate API on http://127.0.0.1:${PORT}  (open http://127.0.0.1:${PORT}/auth?token=${TOKEN})  scenario=${scenario}`);
+  console.log(`mock Loopgate API on http://127.0.0.1:${PORT}  (open http://127.0.0.1:${PORT}/auth?nonce=devlink)  scenario=${scenario}`);
   console.log(`mock: AI client config files under ${HOME}`);
 });

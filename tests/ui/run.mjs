@@ -150,12 +150,22 @@ async function shot(name) {
 }
 
 try {
-  await step('a: sign in with /auth and see both servers ready', async () => {
-    await page.goto(`${base}/auth?token=${encodeURIComponent(token)}`);
-    await page.waitForURL((u) => u.pathname === '/' && !u.search.includes('token'));
-    assert(!page.url().includes(token), 'the token is still in the address bar');
+  await step('a: sign in with a one-time link and see both servers ready', async () => {
+    // The gateway mints the link (as `loopgate open` asks it to); it carries no token.
+    const minted = await fetch(`${base}/api/dashboard/link`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+    assert(minted.ok, `POST /api/dashboard/link answered ${minted.status}`);
+    const { url: link } = await minted.json();
+    assert(link.includes('/auth?nonce=') && !link.includes(token), `the dashboard link must not hold the token: ${link}`);
+    await page.goto(link);
+    await page.waitForURL((u) => u.pathname === '/' && !u.search.includes('nonce'));
+    const root = await fetch(`${base}/`);
+    assert(root.headers.get('x-frame-options') === 'DENY', 'the dashboard may be framed (X-Frame-Options)');
+    assert((root.headers.get('content-security-policy') ?? '').includes("frame-ancestors 'none'"), 'the dashboard may be framed (CSP)');
     const cookies = await ctx.cookies(base);
     assert(cookies.length > 0 && cookies.every((c) => c.httpOnly), `the auth cookie must be HttpOnly (got ${JSON.stringify(cookies.map((c) => ({ name: c.name, httpOnly: c.httpOnly })))})`);
+    assert(cookies.every((c) => !c.value.includes(token)), 'a cookie holds the access token');
+    const again = await fetch(link, { redirect: 'manual' });
+    assert(again.status === 401, `a used dashboard link must not work again (got ${again.status})`);
     const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
     assert(!stored.includes(token), 'the token was put in web storage');
 

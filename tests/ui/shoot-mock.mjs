@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Screenshots of every dashboard screen against tests/ui/mock-api.mjs, for design review.
+// Screenshots of every dashboard screen against tests/ui/mock-api.mjs, for design review. Also
+// checks that OAuth sign-in pages open only as web addresses in a tab without window.opener.
 //   node tests/ui/mock-api.mjs --port 7399 &   (after `npm run build` in ui/)
 //   node tests/ui/shoot-mock.mjs [baseUrl=http://127.0.0.1:7399] [outDir=tests/ui/screenshots/mock] [width=1200]
 import { mkdirSync } from 'node:fs';
@@ -17,6 +18,51 @@ const browser = await chromium.launch({
 });
 const mock = (p) => fetch(`${base}${p}`, { method: 'POST' });
 
+/** Signs in to the mock's `secure` server from its row: a web address opens in a new tab with no
+ *  window.opener; a `javascript:` address never opens (a toast says why), neither from "Sign in"
+ *  nor from "Open sign-in page". */
+async function checkSignIn(page) {
+  const fail = (msg) => {
+    throw new Error(`sign-in check: ${msg}`);
+  };
+  const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByTestId('server-signin-secure').click()]);
+  await popup.waitForLoadState();
+  if (!popup.url().startsWith(`${base}/__mock/authorize`)) fail(`the tab opened ${popup.url()}`);
+  if (await popup.evaluate(() => window.opener !== null)) fail('the sign-in tab can reach the dashboard through window.opener');
+  await popup.close();
+  await page.locator('[data-testid="server-auth-secure"][data-auth="signed-in"]').waitFor();
+
+  const hostile = 'javascript:document.title="pwned"';
+  await mock(`/__mock/sign-in-url?url=${encodeURIComponent(hostile)}`);
+  await page.locator('[data-testid="server-auth-secure"] button', { hasText: 'Sign out' }).click();
+  await page.locator('[data-testid="server-auth-secure"][data-auth="needs-sign-in"]').waitFor();
+  const refused = page.locator('.toast', { hasText: 'not a web address' });
+  for (const how of ['Sign in', 'Open sign-in page']) {
+    await page.evaluate(() => document.querySelectorAll('.toast button').forEach((b) => b.click()));
+    const opened = page.waitForEvent('popup', { timeout: 1500 }).then(() => true, () => false);
+    await page.locator('[data-testid="server-auth-secure"] button', { hasText: how }).click();
+    await refused.waitFor({ timeout: 5000 }).catch(() => fail(`no "not a web address" toast after ${how}`));
+    if (await opened) fail(`${how} opened a tab for ${hostile}`);
+    if ((await page.title()) === 'pwned') fail(`${how} ran the javascript: address`);
+    // After "Sign in" the mock's sign-in is pending with that address: the row offers the page.
+    await page.locator('[data-testid="server-auth-secure"][data-auth="signing-in"]').waitFor();
+  }
+  await mock('/__mock/sign-in-url');
+
+  // A pending sign-in with a web address: "Open sign-in page" opens it (inside the click).
+  await page.locator('[data-testid="server-auth-secure"] button', { hasText: 'Cancel' }).click();
+  await page.locator('[data-testid="server-auth-secure"][data-auth="needs-sign-in"]').waitFor();
+  await page.evaluate(() => fetch('/api/servers/secure/auth/login', { method: 'POST' }));
+  await page.locator('[data-testid="server-auth-secure"][data-auth="signing-in"]').waitFor();
+  const [again] = await Promise.all([page.waitForEvent('popup'), page.getByTestId('server-signin-secure').click()]);
+  await again.waitForLoadState();
+  if (!again.url().startsWith(`${base}/__mock/authorize`)) fail(`"Open sign-in page" opened ${again.url()}`);
+  if (await again.evaluate(() => window.opener !== null)) fail('the sign-in tab can reach the dashboard through window.opener');
+  await again.close();
+  await page.locator('[data-testid="server-auth-secure"][data-auth="signed-in"]').waitFor();
+  console.log('checked: sign-in pages open only as http(s), without window.opener');
+}
+
 try {
   for (const scheme of ['light', 'dark']) {
     await mock('/__mock/scenario?name=demo');
@@ -32,7 +78,7 @@ try {
       console.log('saved', name, scheme);
     };
 
-    await page.goto(`${base}/auth?token=devtoken`);
+    await page.goto(`${base}/auth?nonce=devlink`);
     await page.getByTestId('server-row-everything').waitFor();
     await shot('servers');
 
@@ -102,6 +148,12 @@ try {
     await shot('empty', false);
     await page.goto(`${base}/#/tools`);
     await shot('tools-empty', false);
+    await mock('/__mock/scenario?name=oauth');
+    await page.goto(`${base}/#/`);
+    await page.locator('[data-testid="server-auth-secure"][data-auth="needs-sign-in"]').waitFor();
+    await page.mouse.move(0, 0);
+    await shot('sign-in');
+    if (scheme === 'light') await checkSignIn(page);
     await mock('/__mock/scenario?name=demo');
 
     const anon = await browser.newContext({ viewport: { width, height: 720 }, colorScheme: scheme });
@@ -114,7 +166,7 @@ try {
 
     const down = await browser.newContext({ viewport: { width, height: 720 }, colorScheme: scheme });
     const p3 = await down.newPage();
-    await p3.goto(`${base}/auth?token=devtoken`);
+    await p3.goto(`${base}/auth?nonce=devlink`);
     await p3.getByTestId('server-row-everything').waitFor();
     await p3.route('**/api/**', (r) => r.abort('connectionrefused'));
     await p3.reload();

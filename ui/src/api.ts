@@ -1,6 +1,8 @@
 // Typed client for the gateway's admin API (same origin, cookie-authenticated).
 // The access token is never handled here: the browser holds it in an HttpOnly cookie.
 
+import { errorMessage, normalizeTool } from './lib/api-data';
+
 export type ServerState = 'disabled' | 'starting' | 'ready' | 'degraded' | 'failed' | 'needs-sign-in';
 export type Transport = 'stdio' | 'http';
 
@@ -55,6 +57,8 @@ export interface Server {
 
 export interface SignInState {
   pending: boolean;
+  /** The pending sign-in's authorization URL, once known. It comes from the remote server's OAuth
+   *  metadata: open it only through store.ts `signIn` (http/https only, noopener). */
   url: string | null;
   lastError: string | null;
   started: number;
@@ -177,20 +181,6 @@ export function onUnauthorized(fn: Listener): () => void {
   return () => authListeners.delete(fn);
 }
 
-function errorMessage(body: unknown, status: number): { message: string; field: string | null } {
-  if (body && typeof body === 'object') {
-    const b = body as Record<string, unknown>;
-    // Admin API: {"error": "…", "field": "…"}; the guard answers JSON-RPC style {"error": {"message"}}.
-    if (typeof b.error === 'string') {
-      return { message: b.error, field: typeof b.field === 'string' ? b.field : null };
-    }
-    if (b.error && typeof b.error === 'object' && typeof (b.error as Record<string, unknown>).message === 'string') {
-      return { message: (b.error as Record<string, string>).message, field: null };
-    }
-  }
-  return { message: `The gateway answered HTTP ${status}.`, field: null };
-}
-
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   let res: Response;
   try {
@@ -246,28 +236,3 @@ export const api = {
   setClientWired: (id: string, on: boolean) =>
     request<{ ok: true; change: ClientChange }>('POST', `/api/clients/${seg(id)}/${on ? 'install' : 'uninstall'}`),
 };
-
-/** `${secret:NAME}` → NAME, else null. */
-export function secretRef(value: string | undefined | null): string | null {
-  if (typeof value !== 'string') return null;
-  const m = /^\$\{secret:([^}]*)\}$/.exec(value.trim());
-  return m ? m[1] : null;
-}
-
-/** Accepts the flat shape of the contract and the older `{tool: {...}, originalName}` one. */
-function normalizeTool(raw: unknown): ServerTool {
-  const r = (raw ?? {}) as Record<string, unknown>;
-  const inner = (r.tool && typeof r.tool === 'object' ? r.tool : {}) as Record<string, unknown>;
-  const t = { ...inner, ...r } as Record<string, unknown>;
-  const name = String(t.name ?? inner.name ?? '');
-  return {
-    name,
-    originalName: String(t.originalName ?? name),
-    title: (t.title as string | null) ?? (inner.title as string | null) ?? null,
-    description: (t.description as string | null) ?? null,
-    annotations: (t.annotations as ToolAnnotations | null) ?? null,
-    inputSchema: (t.inputSchema as JsonSchema) ?? { type: 'object' },
-    outputSchema: (t.outputSchema as JsonSchema | null) ?? null,
-    enabled: t.enabled === undefined ? true : Boolean(t.enabled),
-  };
-}

@@ -1,13 +1,12 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { Logo, IconLock, IconWifiOff, IconTerminal } from './components/icons';
-import { CopyButton, EmptyState, Spinner, Toasts } from './components/ui';
+import { CopyButton, EmptyState, Spinner, Toasts, useNow } from './components/ui';
 import { ServerDetailPage } from './pages/server-detail';
 import { ServerFormPage } from './pages/server-form';
 import { ServersPage } from './pages/servers';
 import { ToolsPage } from './pages/tools';
 import { ConnectPage } from './pages/connect';
 import { NotFound } from './pages/not-found';
-import { useNow } from './format';
 import { href, useRoute, type Route } from './router';
 import { start, useStore } from './store';
 

@@ -3,6 +3,8 @@
 
 import { useEffect, useReducer } from 'preact/hooks';
 import { api, ApiError, onUnauthorized, type Info, type Server } from './api';
+import { reconnectDelay, settlePending, signedOutMessage } from './lib/servers';
+import { webUrl } from './lib/url';
 
 export type Phase = 'loading' | 'ready' | 'unauthorized' | 'unreachable';
 export type Live = 'connecting' | 'live' | 'reconnecting';
@@ -126,15 +128,8 @@ async function refreshServers() {
 
 /** Drops optimistic values the server has caught up with. */
 function reconcile(servers: Server[]): Server[] {
-  const pending = { ...state.pending };
-  let changed = false;
-  for (const s of servers) {
-    if (s.name in pending && pending[s.name] === s.enabled) {
-      delete pending[s.name];
-      changed = true;
-    }
-  }
-  if (changed) state = { ...state, pending };
+  const pending = settlePending(state.pending, servers);
+  if (pending !== state.pending) state = { ...state, pending };
   return servers;
 }
 
@@ -199,7 +194,7 @@ function connect() {
       // checking first whether we are still signed in.
       source.close();
       es = null;
-      const delay = Math.min(1000 * 2 ** attempts, 10000);
+      const delay = reconnectDelay(attempts);
       attempts++;
       clearTimeout(reconnectTimer);
       reconnectTimer = setTimeout(async () => {
@@ -242,20 +237,45 @@ export async function restartServer(name: string) {
   }
 }
 
+/** Shown instead of opening a sign-in page whose address is not http(s). */
+const NOT_A_WEB_ADDRESS = "The server's sign-in address is not a web address; not opening it.";
+
+/**
+ * Opens an OAuth sign-in page in a new tab, but only a web address (`http:`/`https:`, see
+ * lib/url.ts): the address comes from the remote server's OAuth metadata, so anything else
+ * (`javascript:`, `data:`…) is refused with a toast and never navigated to. The tab gets no
+ * `window.opener` and no referrer, and no blank tab of the dashboard's own origin is opened
+ * first and pointed at the address later. Returns whether it opened one.
+ */
+function openSignInPage(raw: string | null | undefined): boolean {
+  const url = webUrl(raw);
+  if (url === null) {
+    toast(NOT_A_WEB_ADDRESS);
+    return false;
+  }
+  window.open(url, '_blank', 'noopener,noreferrer');
+  return true;
+}
+
 /** Starts (or re-opens) the OAuth sign-in of `name` and opens its page in a new tab. */
 export async function signIn(name: string) {
-  // The desktop app opens the system browser itself; in a browser, open the tab synchronously
-  // (popup blockers), then point it at the authorization URL.
+  // The desktop app opens the system browser itself.
   const gatewayOpens = state.info?.signInOpensBrowser === true;
-  const tab = gatewayOpens ? null : window.open('', '_blank');
+  // A pending sign-in whose page is known ("Open sign-in page"): open it right in the click, where
+  // no popup blocker stops it.
+  const pending = state.servers.find((s) => s.name === name)?.signIn;
+  if (!gatewayOpens && pending?.pending && pending.url) {
+    if (openSignInPage(pending.url)) toast(`Signing in to ${name}: finish in the new tab`, 'info');
+    return;
+  }
   try {
     const { url } = await api.signIn(name);
-    if (tab) tab.location.href = url;
-    else if (!gatewayOpens) window.open(url, '_blank');
-    toast(`Signing in to ${name}: finish in your browser`, 'info');
+    if (gatewayOpens) toast(`Signing in to ${name}: finish in your browser`, 'info');
+    // Opened after an await, so a popup blocker may stop it (and a noopener tab can't be told
+    // from a blocked one); the row's "Open sign-in page" then opens it from the click.
+    else if (openSignInPage(url)) toast(`Signing in to ${name}: finish in the new tab. If none opened, use “Open sign-in page”.`, 'info');
     await refreshServers();
   } catch (e) {
-    tab?.close();
     if (!handleFatal(e)) toast(`Could not start the sign-in to ${name}: ${(e as Error).message}`);
   }
 }
@@ -271,13 +291,8 @@ export async function cancelSignIn(name: string) {
 
 export async function signOut(name: string) {
   try {
-    const out = await api.signOut(name);
-    const r = out.revocation;
-    if (!out.removed) toast(`${name} had no stored sign-in`, 'success');
-    else if (r.outcome === 'revoked') toast(`Signed out of ${name}; its tokens were revoked and deleted from the keychain`, 'success');
-    else if (r.outcome === 'failed')
-      toast(`Signed out of ${name}; its tokens were deleted from the keychain, but revoking them failed (${r.detail}): they stay valid at the server until they expire`);
-    else toast(`Signed out of ${name}; its tokens were deleted from the keychain (the server offers no revocation, so they stay valid there until they expire)`, 'success');
+    const { message, kind } = signedOutMessage(name, await api.signOut(name));
+    toast(message, kind);
     await refreshServers();
   } catch (e) {
     if (!handleFatal(e)) toast(`Could not sign out of ${name}: ${(e as Error).message}`);
@@ -301,9 +316,4 @@ export async function removeServer(name: string): Promise<boolean> {
 export function toolsChanged() {
   set({ toolsVersion: state.toolsVersion + 1 });
   void refresh();
-}
-
-/** Servers as the UI should show them: enabled reflects an in-flight switch click. */
-export function effectiveEnabled(s: Server, pending: Record<string, boolean>): boolean {
-  return s.name in pending ? pending[s.name] : s.enabled;
 }

@@ -3,7 +3,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ServerState } from '../api';
-import { copyText, stateLabel } from '../format';
+import { stateLabel } from '../lib/format';
 import { dismissToast, useStore } from '../store';
 import { IconCheck, IconCopy, IconLock, IconX } from './icons';
 
@@ -190,4 +190,41 @@ export function useTitle(title: string) {
   useEffect(() => {
     document.title = title ? `${title} · Loopgate` : 'Loopgate';
   }, [title]);
+}
+
+/** The current time, updated every `everyMs` while `active`. */
+export function useNow(everyMs = 1000, active = true): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!active) return;
+    setNow(Date.now());
+    const t = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(t);
+  }, [everyMs, active]);
+  return now;
+}
+
+/** Copies `text` to the clipboard; false when the browser refused. */
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    // Fallback for contexts without the async clipboard API.
+    const ta = document.createElement('textarea');
+    ta.value = text;
+    ta.setAttribute('readonly', '');
+    ta.style.position = 'fixed';
+    ta.style.opacity = '0';
+    document.body.appendChild(ta);
+    ta.select();
+    let ok = false;
+    try {
+      ok = document.execCommand('copy');
+    } catch {
+      ok = false;
+    }
+    ta.remove();
+    return ok;
+  }
 }

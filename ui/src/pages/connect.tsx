@@ -1,21 +1,12 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, type ClientChange, type ClientSnippets, type ClientState } from '../api';
+import { api, ApiError, type ClientSnippets, type ClientState } from '../api';
 import { IconAlert, IconCheck, IconGlobe, IconInfo, IconPlug, IconRestart, IconTerminal, IconTrash, IconX } from '../components/icons';
 import { RawJson } from '../components/schema';
 import { CopyButton, EmptyState, Skeleton, Spinner, useTitle } from '../components/ui';
-import { plural } from '../format';
+import { monogram, noticeFor, type ClientAction as Action, type Notice } from '../lib/clients';
+import { plural } from '../lib/format';
 import { useStore } from '../store';
-
-/** What the last install/remove on a row did (shown inline on that row until dismissed). */
-interface Notice {
-  kind: 'ok' | 'info' | 'error';
-  title: string;
-  text?: string;
-  backup?: string | null;
-}
-
-type Action = 'install' | 'uninstall';
 
 export function ConnectPage() {
   useTitle('Connect a client');
@@ -204,24 +195,6 @@ export function ConnectPage() {
       />
     </div>
   );
-}
-
-function noticeFor(c: ClientState, action: Action, change: ClientChange): Notice {
-  if (!change.written) {
-    return action === 'install'
-      ? { kind: 'info', title: `${c.name} already has Loopgate`, text: 'Its config file was left as it was.' }
-      : { kind: 'info', title: `Loopgate wasn’t in ${c.name}’s config`, text: 'Nothing to remove; the file was left as it was.' };
-  }
-  return action === 'install'
-    ? { kind: 'ok', title: `Added to ${c.name}`, text: `restart ${c.name} to pick it up.`, backup: change.backup }
-    : { kind: 'ok', title: `Removed from ${c.name}`, text: `restart ${c.name} to let go of it.`, backup: change.backup };
-}
-
-/** Two letters standing in for the app's logo. */
-function monogram(name: string): string {
-  const words = name.split(/\s+/).filter(Boolean);
-  if (words.length > 1 && /^[A-Z]/.test(words[1])) return (words[0][0] + words[1][0]).toUpperCase();
-  return name.slice(0, 2);
 }
 
 function ClientRow(props: {

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, ApiError, secretRef, type LogLine, type Server, type ServerTool } from '../api';
+import { api, ApiError, type LogLine, type Server, type ServerTool } from '../api';
 import {
   IconAlert,
   IconBack,
@@ -16,10 +16,15 @@ import {
   IconX,
 } from '../components/icons';
 import { SchemaView } from '../components/schema';
-import { ConfirmDialog, CopyButton, EmptyState, SecretBadge, Skeleton, Spinner, StatePill, StatusDot, Switch, useTitle } from '../components/ui';
-import { clockTime, duration, matches, plural, useNow } from '../format';
+import { ConfirmDialog, CopyButton, EmptyState, SecretBadge, Skeleton, Spinner, StatePill, StatusDot, Switch, useNow, useTitle } from '../components/ui';
+import { commandLine } from '../lib/command-line';
+import { clockTime, duration, firstLine, plural, shortId } from '../lib/format';
+import { logsText, sameLogs } from '../lib/logs';
+import { matches } from '../lib/search';
+import { secretRef } from '../lib/secrets';
+import { effectiveEnabled } from '../lib/servers';
 import { href, navigate } from '../router';
-import { cancelSignIn, effectiveEnabled, removeServer, restartServer, setServerEnabled, signIn, signOut, toast, toolsChanged, useStore } from '../store';
+import { cancelSignIn, removeServer, restartServer, setServerEnabled, signIn, signOut, toast, toolsChanged, useStore } from '../store';
 
 export function ServerDetailPage({ name, focusTool }: { name: string; focusTool: string | null }) {
   const { servers, pending } = useStore();
@@ -201,7 +206,7 @@ function Facts({ server: s }: { server: Server }) {
   const connected = s.connectedSinceMs !== null && (s.state === 'ready' || s.state === 'degraded');
   const now = useNow(1000, connected);
   const cfg = s.config ?? {};
-  const commandLine = s.transport === 'stdio' && cfg.command ? [cfg.command, ...(cfg.args ?? [])].map(shellQuote).join(' ') : s.target;
+  const shown = s.transport === 'stdio' && cfg.command ? commandLine(cfg.command, cfg.args) : s.target;
   const dash = <span class="muted">—</span>;
 
   return (
@@ -212,8 +217,8 @@ function Facts({ server: s }: { server: Server }) {
       <dl class="facts">
         <Fact label={s.transport === 'http' ? 'URL' : 'Command'} wide>
           <span class="code-line">
-            <code data-testid="server-target">{commandLine}</code>
-            <CopyButton text={commandLine} label="Copy" compact />
+            <code data-testid="server-target">{shown}</code>
+            <CopyButton text={shown} label="Copy" compact />
           </span>
         </Fact>
         <Fact label="Protocol version">{s.protocolVersion ? <code>{s.protocolVersion}</code> : dash}</Fact>
@@ -255,14 +260,6 @@ function Facts({ server: s }: { server: Server }) {
       </dl>
     </section>
   );
-}
-
-function shortId(id: string): string {
-  return id.length > 14 ? `${id.slice(0, 6)}…${id.slice(-6)}` : id;
-}
-
-function shellQuote(a: string): string {
-  return /^[A-Za-z0-9_\-./:=@%+,]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 }
 
 // ---- tools -----------------------------------------------------------------------------------
@@ -561,11 +558,6 @@ function ToolRow(props: {
   );
 }
 
-function firstLine(s: string): string {
-  const line = s.trim().split(/\n/)[0];
-  return line.length > 160 ? `${line.slice(0, 157)}…` : line;
-}
-
 // ---- logs ------------------------------------------------------------------------------------
 
 function LogsSection({ server }: { server: Server }) {
@@ -603,7 +595,7 @@ function LogsSection({ server }: { server: Server }) {
     if (el && stick.current) el.scrollTop = el.scrollHeight;
   }, [lines]);
 
-  const text = (lines ?? []).map((l) => `${clockTime(l.tsMs)} [${l.source}] ${l.line}`).join('\n');
+  const text = logsText(lines ?? []);
 
   return (
     <section class="card" aria-labelledby="logs-h">
@@ -647,12 +639,4 @@ function LogsSection({ server }: { server: Server }) {
       </div>
     </section>
   );
-}
-
-function sameLogs(a: LogLine[], b: LogLine[]): boolean {
-  if (a.length !== b.length) return false;
-  if (a.length === 0) return true;
-  const x = a[a.length - 1];
-  const y = b[b.length - 1];
-  return x.tsMs === y.tsMs && x.line === y.line && a[0].tsMs === b[0].tsMs;
 }

@@ -1,9 +1,10 @@
 import type { Server } from '../api';
 import { IconAlert, IconGlobe, IconInfo, IconPlus, IconRestart, IconServer, IconTerminal } from '../components/icons';
 import { CopyButton, EmptyState, StatePill, StatusDot, Switch, useTitle } from '../components/ui';
-import { plural } from '../format';
+import { plural } from '../lib/format';
+import { effectiveEnabled } from '../lib/servers';
 import { href, navigate } from '../router';
-import { cancelSignIn, effectiveEnabled, restartServer, setServerEnabled, signIn, signOut, useStore } from '../store';
+import { cancelSignIn, restartServer, setServerEnabled, signIn, signOut, useStore } from '../store';
 
 /** Clients such as Cursor only pass a limited number of tools to the model per request. */
 const TOOL_CAP_HINT = 40;

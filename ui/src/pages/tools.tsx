@@ -3,7 +3,8 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type ServerTool } from '../api';
 import { IconAlert, IconChevron, IconSearch, IconTool } from '../components/icons';
 import { EmptyState, Skeleton, Switch, useTitle } from '../components/ui';
-import { matches } from '../format';
+import { oneLine } from '../lib/format';
+import { highlightSegments, matches } from '../lib/search';
 import { href } from '../router';
 import { toast, toolsChanged, useStore } from '../store';
 import { SearchBox } from './server-detail';
@@ -265,33 +266,7 @@ export function ToolsPage({ initialQuery }: { initialQuery: string }) {
   );
 }
 
-function oneLine(s: string): string {
-  const l = s.trim().replace(/\s+/g, ' ');
-  return l.length > 220 ? `${l.slice(0, 217)}…` : l;
-}
-
 /** Marks the parts of `text` that match a search term. */
 function Highlight({ text, query }: { text: string; query: string }) {
-  const terms = query.toLowerCase().split(/\s+/).filter(Boolean);
-  if (terms.length === 0) return <>{text}</>;
-  const lower = text.toLowerCase();
-  const marks = new Array<boolean>(text.length).fill(false);
-  for (const t of terms) {
-    let i = lower.indexOf(t);
-    while (i !== -1) {
-      for (let j = i; j < i + t.length; j++) marks[j] = true;
-      i = lower.indexOf(t, i + t.length);
-    }
-  }
-  const out: ComponentChildren[] = [];
-  let i = 0;
-  while (i < text.length) {
-    const m = marks[i];
-    let j = i;
-    while (j < text.length && marks[j] === m) j++;
-    const chunk = text.slice(i, j);
-    out.push(m ? <mark key={i}>{chunk}</mark> : chunk);
-    i = j;
-  }
-  return <>{out}</>;
+  return <>{highlightSegments(text, query).map((seg, i) => (seg.mark ? <mark key={i}>{seg.text}</mark> : seg.text))}</>;
 }

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { href, parseHash } from './routes';
+
+describe('parseHash', () => {
+  test('the servers page', () => {
+    for (const h of ['', '#', '#/', '#/servers', '#/servers/']) assert.deepEqual(parseHash(h), { page: 'servers' }, h);
+  });
+  test('a server, with and without a tool', () => {
+    assert.deepEqual(parseHash('#/servers/github'), { page: 'server', server: 'github', tool: null });
+    assert.deepEqual(parseHash('#/servers/github?tool=create_issue'), { page: 'server', server: 'github', tool: 'create_issue' });
+  });
+  test('editing, tools, add, connect', () => {
+    assert.deepEqual(parseHash('#/servers/py/edit'), { page: 'edit', server: 'py' });
+    assert.deepEqual(parseHash('#/tools'), { page: 'tools', q: '' });
+    assert.deepEqual(parseHash('#/tools?q=echo%20sum'), { page: 'tools', q: 'echo sum' });
+    assert.deepEqual(parseHash('#/add'), { page: 'add' });
+    assert.deepEqual(parseHash('#/connect'), { page: 'connect' });
+  });
+  test('names are percent-decoded; a bad escape is kept as it is', () => {
+    assert.deepEqual(parseHash('#/servers/my%20server'), { page: 'server', server: 'my server', tool: null });
+    assert.deepEqual(parseHash('#/servers/100%'), { page: 'server', server: '100%', tool: null });
+  });
+  test('anything else is not found', () => {
+    assert.deepEqual(parseHash('#/nope'), { page: 'notfound', path: '/nope' });
+    assert.deepEqual(parseHash('#/servers/a/b'), { page: 'notfound', path: '/servers/a/b' });
+  });
+});
+
+describe('href', () => {
+  test('round-trips through parseHash', () => {
+    assert.deepEqual(parseHash(href.server('a/b?c', 't#1')), { page: 'server', server: 'a/b?c', tool: 't#1' });
+    assert.deepEqual(parseHash(href.edit('x y')), { page: 'edit', server: 'x y' });
+    assert.deepEqual(parseHash(href.tools('a&b=c')), { page: 'tools', q: 'a&b=c' });
+  });
+  test('always stays in the hash', () => {
+    for (const h of [href.servers(), href.server('javascript:alert(1)'), href.tools(), href.add(), href.connect()]) assert.match(h, /^#\//);
+  });
+});

@@ -1,0 +1,46 @@
+// Hash routes: #/, #/servers/NAME[?tool=X], #/servers/NAME/edit, #/tools[?q=…], #/add, #/connect.
+// Parsing and building them (no DOM); router.ts follows location.hash.
+
+export type Route =
+  | { page: 'servers' }
+  | { page: 'server'; server: string; tool: string | null }
+  | { page: 'edit'; server: string }
+  | { page: 'tools'; q: string }
+  | { page: 'add' }
+  | { page: 'connect' }
+  | { page: 'notfound'; path: string };
+
+export function parseHash(hash: string): Route {
+  const raw = hash.replace(/^#/, '') || '/';
+  const [path, query = ''] = raw.split('?', 2);
+  const params = new URLSearchParams(query);
+  const parts = path
+    .split('/')
+    .filter(Boolean)
+    .map((p) => {
+      try {
+        return decodeURIComponent(p);
+      } catch {
+        return p;
+      }
+    });
+  if (parts.length === 0) return { page: 'servers' };
+  if (parts[0] === 'servers' && parts.length === 1) return { page: 'servers' };
+  if (parts[0] === 'servers' && parts.length === 2) return { page: 'server', server: parts[1], tool: params.get('tool') };
+  if (parts[0] === 'servers' && parts.length === 3 && parts[2] === 'edit') return { page: 'edit', server: parts[1] };
+  if (parts[0] === 'tools' && parts.length === 1) return { page: 'tools', q: params.get('q') ?? '' };
+  if (parts[0] === 'add' && parts.length === 1) return { page: 'add' };
+  if (parts[0] === 'connect' && parts.length === 1) return { page: 'connect' };
+  return { page: 'notfound', path };
+}
+
+/** Links to every page (always `#/…`: names are percent-encoded, so they stay in the hash). */
+export const href = {
+  servers: () => '#/',
+  server: (name: string, tool?: string) =>
+    `#/servers/${encodeURIComponent(name)}${tool ? `?tool=${encodeURIComponent(tool)}` : ''}`,
+  edit: (name: string) => `#/servers/${encodeURIComponent(name)}/edit`,
+  tools: (q?: string) => (q ? `#/tools?q=${encodeURIComponent(q)}` : '#/tools'),
+  add: () => '#/add',
+  connect: () => '#/connect',
+};
