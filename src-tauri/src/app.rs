@@ -47,8 +47,6 @@ pub enum StartError {
 pub struct Running {
     /// The address clients connect to (`http://{addr}/mcp`).
     pub addr: SocketAddr,
-    /// The access token clients must send.
-    pub token: String,
     /// The gateway (registry, supervisor, clients).
     pub gateway: Arc<Gateway>,
     /// The config writer.
@@ -57,6 +55,7 @@ pub struct Running {
     pub secrets: SecretStore,
     /// Whether this start wrote the default config.
     pub created_config: bool,
+    guard: Arc<GuardConfig>,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
     _watcher: Option<crate::config::watch::ConfigWatcher>,
@@ -83,7 +82,15 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
     if let Err(e) = secrets.status().await {
         tracing::warn!("{e} — servers that use ${{secret:…}} will not start, and the access token is kept in a file");
     }
-    let token = token::load_or_create(&options.config_path, &secrets).await?;
+    let token = match token::load_or_create(&options.config_path, &secrets).await? {
+        token::Loaded::Ready(t) => Some(t),
+        token::Loaded::Pending(why) => {
+            tracing::warn!(
+                "cannot read the access token yet ({why}); requests get 503 until the keychain answers"
+            );
+            None
+        }
+    };
 
     let shutdown = CancellationToken::new();
     let oauth = crate::oauth::Hub::new(secrets.clone(), options.sign_in);
@@ -118,55 +125,54 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
     let auth_none = config.gateway.auth == crate::config::model::AuthMode::None;
     if auth_none {
         tracing::warn!(
-            "AUTHENTICATION IS OFF (\"gateway\": {{\"auth\": \"none\"}}): any program on this machine can use every server \
-             behind this gateway. Remove the setting to require the access token again."
+            "AUTHENTICATION IS OFF for the MCP endpoint (\"gateway\": {{\"auth\": \"none\"}}): any program on this machine can use every server \
+             behind this gateway. (The admin API still needs the token.) Remove the setting to require the access token again."
         );
     }
-    let guard = std::sync::Arc::new(GuardConfig {
-        token: (!auth_none).then(|| token.clone().into()),
-        port: addr.port(),
-        client_tokens: std::sync::Arc::new(arc_swap::ArcSwap::from_pointee(
-            token::client_tokens(&options.config_path, &secrets)
-                .await
-                .unwrap_or_else(|e| {
-                    tracing::warn!(
-                        "client tokens unavailable ({e}); only the gateway token is accepted"
-                    );
-                    Default::default()
-                })
-                .into_values()
-                .collect(),
-        )),
-        extra_host: (!addr.ip().is_loopback()).then_some(addr.ip()),
-    });
+    let mut guard = GuardConfig::new(token.clone(), addr.port());
+    guard.mcp_needs_token = !auth_none;
+    guard.extra_host = (!addr.ip().is_loopback()).then_some(addr.ip());
+    let guard = Arc::new(guard);
+    match token::client_tokens(&options.config_path, &secrets).await {
+        Ok(tokens) => guard
+            .client_tokens
+            .store(Arc::new(tokens.into_iter().collect())),
+        Err(e) => {
+            tracing::warn!("client tokens unavailable ({e}); only the gateway token is accepted")
+        }
+    }
+    if token.is_none() {
+        tasks.push(tokio::spawn(wait_for_token(
+            options.config_path.clone(),
+            secrets.clone(),
+            guard.clone(),
+            shutdown.clone(),
+        )));
+    }
     let state = AppState {
         gw: gateway.clone(),
         store: store.clone(),
         secrets: secrets.clone(),
         mcp_url: format!("http://{addr}/mcp"),
-        guard,
+        guard: guard.clone(),
         shutdown: shutdown.clone(),
     };
     let app = http::router(state, shutdown.clone());
     let server_ct = shutdown.clone();
-    let server = tokio::spawn(async move {
-        let result = axum::serve(
-            // Small MCP answers (an SSE event after the headers) must not wait for the
-            // client's delayed ACK (Nagle): ~40 ms per call on keep-alive connections.
-            axum::serve::ListenerExt::tap_io(listener, |tcp| {
-                let _ = tcp.set_nodelay(true);
-            }),
-            app,
-        )
-        .with_graceful_shutdown(server_ct.cancelled_owned())
-        .await;
-        if let Err(e) = result {
-            tracing::error!("HTTP server stopped: {e}");
-        }
-    });
+    let limits = &config.gateway.limits;
+    let limits = http::server::ConnectionLimits {
+        max_connections: limits
+            .max_connections
+            .unwrap_or(http::server::DEFAULT_MAX_CONNECTIONS),
+        header_timeout: limits
+            .header_timeout_ms
+            .map_or(http::server::DEFAULT_HEADER_TIMEOUT, Duration::from_millis),
+    };
+    http::server::raise_fd_limit();
+    let server = tokio::spawn(http::server::serve(listener, app, limits, server_ct));
     Ok(Running {
         addr,
-        token,
+        guard,
         gateway,
         store,
         secrets,
@@ -178,7 +184,62 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
     })
 }
 
+/// How often a gateway whose token is locked in the keychain asks again.
+const TOKEN_RETRY: Duration = Duration::from_secs(3);
+
+/// Reads the gateway token again every [`TOKEN_RETRY`] until the keychain answers, then lets
+/// the guard accept requests; client tokens are read again too (they live beside it).
+async fn wait_for_token(
+    config_path: PathBuf,
+    secrets: SecretStore,
+    guard: Arc<GuardConfig>,
+    shutdown: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(TOKEN_RETRY) => {}
+            _ = shutdown.cancelled() => return,
+        }
+        match token::load_or_create(&config_path, &secrets).await {
+            Ok(token::Loaded::Ready(t)) => {
+                if let Ok(tokens) = token::client_tokens(&config_path, &secrets).await {
+                    guard
+                        .client_tokens
+                        .store(Arc::new(tokens.into_iter().collect()));
+                }
+                guard.set_token(t);
+                tracing::info!("the keychain answered; accepting requests with the access token");
+                return;
+            }
+            Ok(token::Loaded::Pending(why)) => {
+                tracing::debug!("access token still unreadable: {why}")
+            }
+            Err(e) => tracing::warn!("access token: {e}"),
+        }
+    }
+}
+
 impl Running {
+    /// The gateway's access token; `None` while a locked keychain keeps it unreadable.
+    pub fn token(&self) -> Option<String> {
+        self.guard.token.load_full().map(|t| t.to_string())
+    }
+
+    /// A fresh one-time dashboard link (`http://<addr>/auth?nonce=…`, single use, valid for
+    /// [`crate::http::session::LINK_TTL`]).
+    pub fn dashboard_link(&self) -> String {
+        format!(
+            "http://{}/auth?nonce={}",
+            self.addr,
+            self.guard.sessions.mint_link()
+        )
+    }
+
+    /// The dashboard links and sessions of this gateway.
+    pub fn sessions(&self) -> Arc<crate::http::session::DashboardSessions> {
+        self.guard.sessions.clone()
+    }
+
     /// The MCP endpoint URL, e.g. `http://127.0.0.1:7337/mcp`.
     pub fn mcp_url(&self) -> String {
         format!("http://{}/mcp", self.addr)
@@ -205,4 +266,29 @@ impl Running {
         }
         self.gateway.supervisor().shutdown().await;
     }
+}
+
+/// Resolves when the process is asked to stop: Ctrl+C (SIGINT), SIGTERM (a service manager,
+/// a logout) or SIGHUP (the terminal closed). Used by `loopgate serve` and the desktop app to
+/// stop cleanly (backend sessions ended, server processes stopped) instead of dying.
+pub async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) else {
+            tracing::warn!("cannot install signal handlers; only Ctrl+C stops the gateway cleanly");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
 }

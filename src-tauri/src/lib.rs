@@ -25,6 +25,7 @@ pub mod desktop;
 pub mod gateway;
 pub mod http;
 pub mod oauth;
+pub mod redact;
 pub mod secrets;
 pub mod token;
 pub mod tray_menu;

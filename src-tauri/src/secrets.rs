@@ -10,6 +10,17 @@
 //! `${secret:NAME}`; [`SecretStore::resolve`] replaces them at connect time, in memory only.
 //! The keychain has no portable way to list entries, so the store also keeps an index entry
 //! (names only, no values) to answer `loopgate secret list`.
+//!
+//! Two namespaces share the keychain service: the user's secrets (any valid name) and
+//! Loopgate's own records (the access tokens and OAuth tokens, names starting with one of
+//! [`INTERNAL_PREFIXES`]). They cannot reach each other: the user API ([`SecretStore::get`],
+//! [`SecretStore::set`], [`SecretStore::resolve`], …) refuses internal names with
+//! [`SecretError::Reserved`] (so `${secret:oauth.github}` cannot send GitHub's tokens to another
+//! server), and the record API ([`SecretStore::get_record`], …) takes internal names only.
+//!
+//! Every keychain call runs off the async runtime and is bounded by [`CALL_TIMEOUT`] (a locked
+//! keychain may wait for an unlock prompt forever); at most [`MAX_STUCK_CALLS`] calls may hang
+//! at a time, after which calls fail at once until one returns.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -44,7 +55,29 @@ pub enum SecretError {
     /// The name has characters outside `A-Z a-z 0-9 _ . -` or is empty/too long.
     #[error("\"{0}\" is not a valid secret name: use 1–64 letters, digits, '_', '.' or '-'")]
     BadName(String),
+    /// The name belongs to Loopgate's own records (see [`INTERNAL_PREFIXES`]).
+    #[error("\"{0}\" is reserved for Loopgate's own records (access and OAuth tokens); secret names may not start with {prefixes}", prefixes = INTERNAL_PREFIXES.map(|p| format!("\"{p}\"")).join(", "))]
+    Reserved(String),
+    /// The keychain did not answer in time.
+    #[error("the OS keychain did not answer within {} s (is it waiting for you to unlock it?); Loopgate tries again later", CALL_TIMEOUT.as_secs())]
+    TimedOut,
 }
+
+impl SecretError {
+    /// Whether trying again later may succeed (the keychain was locked, busy or unreachable),
+    /// as opposed to a missing secret or a bad name.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            SecretError::Unavailable { .. } | SecretError::Access { .. } | SecretError::TimedOut
+        )
+    }
+}
+
+/// Longest a single keychain call may take before it counts as failed (10 s).
+pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Most keychain calls that may be stuck (past [`CALL_TIMEOUT`]) at once.
+pub const MAX_STUCK_CALLS: usize = 4;
 
 /// How to make a keychain reachable, per platform.
 fn hint() -> &'static str {
@@ -69,14 +102,31 @@ pub fn is_internal(name: &str) -> bool {
     INTERNAL_PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
-/// Checks a secret name: 1–64 characters from `A-Z a-z 0-9 _ . -`.
-pub fn validate_name(name: &str) -> Result<(), SecretError> {
-    let ok = !name.is_empty()
+fn well_formed(name: &str) -> bool {
+    !name.is_empty()
         && name.len() <= 64
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-    if ok {
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// Checks a user secret name: 1–64 characters from `A-Z a-z 0-9 _ . -`, not starting with one
+/// of [`INTERNAL_PREFIXES`].
+///
+/// Errors: [`SecretError::BadName`], [`SecretError::Reserved`].
+pub fn validate_name(name: &str) -> Result<(), SecretError> {
+    if !well_formed(name) {
+        return Err(SecretError::BadName(name.to_string()));
+    }
+    if is_internal(name) {
+        return Err(SecretError::Reserved(name.to_string()));
+    }
+    Ok(())
+}
+
+/// Checks the name of one of Loopgate's own records (see [`INTERNAL_PREFIXES`]).
+fn validate_record_name(name: &str) -> Result<(), SecretError> {
+    if well_formed(name) && is_internal(name) {
         Ok(())
     } else {
         Err(SecretError::BadName(name.to_string()))
@@ -226,23 +276,28 @@ impl SecretStore {
     /// The value of secret `name`. Errors: [`SecretError::NotSet`] when absent, or the store's
     /// error.
     pub async fn get(&self, name: &str) -> Result<String, SecretError> {
-        validate_name(name)?;
-        let (b, n) = (self.backend.clone(), name.to_string());
-        blocking(move || b.get(&n))
+        self.get_optional(name)
             .await?
             .ok_or_else(|| SecretError::NotSet(name.to_string()))
     }
 
     /// The value of `name`, `Ok(None)` when it is not set. Errors: the store's error.
+    /// The value is registered with the log redactor ([`crate::redact`]).
     pub async fn get_optional(&self, name: &str) -> Result<Option<String>, SecretError> {
         validate_name(name)?;
         let (b, n) = (self.backend.clone(), name.to_string());
-        blocking(move || b.get(&n)).await
+        let value = blocking(move || b.get(&n)).await?;
+        if let Some(v) = &value {
+            crate::redact::register(v);
+        }
+        Ok(value)
     }
 
-    /// Stores `value` as secret `name` and records the name in the index.
+    /// Stores `value` as secret `name` and records the name in the index (the value is
+    /// registered with the log redactor).
     pub async fn set(&self, name: &str, value: &str) -> Result<(), SecretError> {
         validate_name(name)?;
+        crate::redact::register(value);
         let (b, n, v) = (self.backend.clone(), name.to_string(), value.to_string());
         blocking(move || {
             b.set(&n, &v)?;
@@ -270,10 +325,45 @@ impl SecretStore {
         .await
     }
 
-    /// The names of the secrets Loopgate has stored (never values).
+    /// The names of the user secrets Loopgate has stored (never values; never its own
+    /// records).
     pub async fn names(&self) -> Result<BTreeSet<String>, SecretError> {
         let b = self.backend.clone();
-        blocking(move || read_index(b.as_ref())).await
+        let mut names = blocking(move || read_index(b.as_ref())).await?;
+        names.retain(|n| !is_internal(n));
+        Ok(names)
+    }
+
+    /// One of Loopgate's own records (`name` starts with one of [`INTERNAL_PREFIXES`]);
+    /// `Ok(None)` when absent. Errors: [`SecretError::BadName`] for any other name, or the
+    /// store's error.
+    pub async fn get_record(&self, name: &str) -> Result<Option<String>, SecretError> {
+        validate_record_name(name)?;
+        let (b, n) = (self.backend.clone(), name.to_string());
+        blocking(move || b.get(&n)).await
+    }
+
+    /// Stores one of Loopgate's own records (not listed by [`SecretStore::names`]).
+    pub async fn set_record(&self, name: &str, value: &str) -> Result<(), SecretError> {
+        validate_record_name(name)?;
+        let (b, n, v) = (self.backend.clone(), name.to_string(), value.to_string());
+        blocking(move || b.set(&n, &v)).await
+    }
+
+    /// Deletes one of Loopgate's own records; `Ok(false)` when it was not set. (Earlier
+    /// versions listed records in the index; such an entry is dropped too.)
+    pub async fn delete_record(&self, name: &str) -> Result<bool, SecretError> {
+        validate_record_name(name)?;
+        let (b, n) = (self.backend.clone(), name.to_string());
+        blocking(move || {
+            let existed = b.delete(&n)?;
+            let mut names = read_index(b.as_ref())?;
+            if names.remove(&n) {
+                write_index(b.as_ref(), &names)?;
+            }
+            Ok(existed)
+        })
+        .await
     }
 
     /// `text` with every `${secret:NAME}` replaced by the secret's value.
@@ -307,10 +397,50 @@ fn write_index(b: &dyn Backend, names: &BTreeSet<String>) -> Result<(), SecretEr
     )
 }
 
+/// Keychain calls that are still running past [`CALL_TIMEOUT`] (process-wide).
+static STUCK: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Runs a blocking keychain call on the blocking pool, bounded by [`CALL_TIMEOUT`]. A call
+/// that times out keeps its thread until the keychain answers; while [`MAX_STUCK_CALLS`] such
+/// calls are pending, new ones fail at once with [`SecretError::TimedOut`] instead of piling
+/// up threads behind an unlock prompt.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, SecretError> + Send + 'static,
 ) -> Result<T, SecretError> {
-    tokio::task::spawn_blocking(f).await.unwrap_or_else(|_| {
+    use std::sync::atomic::Ordering;
+    if STUCK.load(Ordering::SeqCst) >= MAX_STUCK_CALLS {
+        return Err(SecretError::TimedOut);
+    }
+    // 0 = running, 1 = returned in time, 2 = given up on (counted in STUCK until it returns).
+    let state = Arc::new(std::sync::atomic::AtomicU8::new(0));
+    let flag = state.clone();
+    let mut task = tokio::task::spawn_blocking(move || {
+        let out = f();
+        if flag
+            .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            STUCK.fetch_sub(1, Ordering::SeqCst);
+        }
+        out
+    });
+    let joined = match tokio::time::timeout(CALL_TIMEOUT, &mut task).await {
+        Ok(joined) => joined,
+        Err(_) => {
+            // Counted before it is marked, so the thread's uncounting never comes first.
+            STUCK.fetch_add(1, Ordering::SeqCst);
+            if state
+                .compare_exchange(0, 2, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+            {
+                return Err(SecretError::TimedOut);
+            }
+            // It returned just now: take its answer.
+            STUCK.fetch_sub(1, Ordering::SeqCst);
+            task.await
+        }
+    };
+    joined.unwrap_or_else(|_| {
         Err(SecretError::Unavailable {
             detail: "the keychain call panicked".into(),
             hint: hint(),

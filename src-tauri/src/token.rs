@@ -1,9 +1,14 @@
 //! The gateway access token: a random bearer token clients must send to `/mcp` and `/api`.
 //!
 //! Generated on first run (32 random bytes, hex). Where an OS keychain is reachable it lives
-//! there (service `loopgate`, one entry per config file); otherwise in a file `token` beside the
+//! there (service `loopgate`, one record per config file); otherwise in a file `token` beside the
 //! config file, readable only by the user (mode 0600 on Unix). A token file found while the
 //! keychain is reachable is moved into the keychain. `loopgate token` prints it.
+//!
+//! A new token is minted only when there is none: never because the keychain was locked or slow
+//! to answer at start. Then [`load_or_create`] reports [`Loaded::Pending`] and the gateway
+//! refuses requests with 503 until the keychain answers (every installed client keeps working
+//! with the token it has).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -40,10 +45,16 @@ pub fn keychain_name(config_path: &Path) -> String {
     format!("gateway-token.{}", &digest[..16])
 }
 
+/// Registers `token` with the log redactor and returns it.
+fn masked(token: String) -> String {
+    crate::redact::register(&token);
+    token
+}
+
 fn read_file(config_path: &Path) -> Result<Option<String>, TokenError> {
     let path = token_path(config_path);
     match std::fs::read_to_string(&path) {
-        Ok(text) if !text.trim().is_empty() => Ok(Some(text.trim().to_string())),
+        Ok(text) if !text.trim().is_empty() => Ok(Some(masked(text.trim().to_string()))),
         Ok(_) => Err(TokenError::File {
             path,
             source: std::io::Error::other("the file is empty; delete it to make a new token"),
@@ -59,9 +70,9 @@ fn read_file(config_path: &Path) -> Result<Option<String>, TokenError> {
 /// Errors: [`TokenError`] when the file exists but cannot be read, or the keychain refuses.
 pub async fn read(config_path: &Path, secrets: &SecretStore) -> Result<Option<String>, TokenError> {
     if secrets.status().await.is_ok() {
-        match secrets.get(&keychain_name(config_path)).await {
-            Ok(t) => return Ok(Some(t)),
-            Err(SecretError::NotSet(_)) => {}
+        match secrets.get_record(&keychain_name(config_path)).await {
+            Ok(Some(t)) => return Ok(Some(masked(t))),
+            Ok(None) => {}
             // A locked or misbehaving keychain: the token file (if any) still works.
             Err(e) => tracing::warn!("{e}; looking for the access token file instead"),
         }
@@ -69,30 +80,54 @@ pub async fn read(config_path: &Path, secrets: &SecretStore) -> Result<Option<St
     read_file(config_path)
 }
 
-/// Reads the token for `config_path`, creating a new random one if none exists: in the
+/// The gateway's token at start-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Loaded {
+    /// The token.
+    Ready(String),
+    /// The keychain holds the token but could not be read now (locked, not answering): try
+    /// again later; no new token was made.
+    Pending(String),
+}
+
+/// Reads the token for `config_path`, creating a new random one only if none exists: in the
 /// keychain when reachable (moving an existing token file there), else in an owner-only file.
+/// A keychain that is there but refuses or does not answer gives [`Loaded::Pending`] with the
+/// reason (or the token file, when an earlier start left one).
 ///
-/// Errors: [`TokenError`] when the file cannot be read or written or the keychain refuses.
+/// Errors: [`TokenError`] when the file cannot be read or written.
 pub async fn load_or_create(
     config_path: &Path,
     secrets: &SecretStore,
-) -> Result<String, TokenError> {
-    if secrets.status().await.is_ok() {
-        match keychain_load_or_create(config_path, secrets).await {
-            Ok(t) => return Ok(t),
-            // A locked or refusing keychain must not keep the gateway from starting: the token
-            // (not a user secret) falls back to the owner-only file.
-            Err(e) => tracing::warn!(
-                "{e}; keeping the access token in {} instead",
-                token_path(config_path).display()
-            ),
+) -> Result<Loaded, TokenError> {
+    let keychain = match secrets.status().await {
+        Ok(()) => keychain_load_or_create(config_path, secrets).await,
+        Err(e) => Err(e),
+    };
+    let reason = match keychain {
+        Ok(t) => return Ok(Loaded::Ready(t)),
+        // No keychain on this machine at all: the token lives in the owner-only file.
+        Err(e @ SecretError::Unavailable { .. }) => e,
+        Err(e) => {
+            if let Some(token) = read_file(config_path)? {
+                tracing::warn!("{e}; using the access token file");
+                return Ok(Loaded::Ready(token));
+            }
+            return Ok(Loaded::Pending(e.to_string()));
         }
-    }
+    };
+    tracing::debug!("{reason}; the access token lives in a file");
     if let Some(token) = read_file(config_path)? {
-        return Ok(token);
+        return Ok(Loaded::Ready(token));
     }
+    create_file(config_path).map(Loaded::Ready)
+}
+
+/// Writes a new token to the owner-only token file (or reads the one another process created
+/// first).
+fn create_file(config_path: &Path) -> Result<String, TokenError> {
     let path = token_path(config_path);
-    let token = generate();
+    let token = masked(generate());
     let err = |source| TokenError::File {
         path: path.clone(),
         source,
@@ -141,11 +176,9 @@ pub async fn client_tokens(
     secrets: &SecretStore,
 ) -> Result<std::collections::BTreeMap<String, String>, TokenError> {
     let text = if secrets.status().await.is_ok() {
-        match secrets.get(&clients_keychain_name(config_path)).await {
-            Ok(t) => Some(t),
-            Err(SecretError::NotSet(_)) => None,
-            Err(e) => return Err(e.into()),
-        }
+        secrets
+            .get_record(&clients_keychain_name(config_path))
+            .await?
     } else {
         let path = clients_file(config_path);
         match std::fs::read_to_string(&path) {
@@ -154,9 +187,11 @@ pub async fn client_tokens(
             Err(source) => return Err(TokenError::File { path, source }),
         }
     };
-    Ok(text
+    let tokens: std::collections::BTreeMap<String, String> = text
         .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default())
+        .unwrap_or_default();
+    tokens.values().for_each(|t| crate::redact::register(t));
+    Ok(tokens)
 }
 
 async fn save_client_tokens(
@@ -167,7 +202,7 @@ async fn save_client_tokens(
     let text = serde_json::to_string(tokens).expect("tokens serialize");
     if secrets.status().await.is_ok() {
         return Ok(secrets
-            .set(&clients_keychain_name(config_path), &text)
+            .set_record(&clients_keychain_name(config_path), &text)
             .await?);
     }
     let path = clients_file(config_path);
@@ -194,7 +229,7 @@ pub async fn issue_client_token(
     if let Some(t) = tokens.get(client) {
         return Ok(t.clone());
     }
-    let token = generate();
+    let token = masked(generate());
     tokens.insert(client.to_string(), token.clone());
     save_client_tokens(config_path, secrets, &tokens).await?;
     Ok(token)
@@ -214,23 +249,37 @@ pub async fn revoke_client_token(
     Ok(true)
 }
 
+/// The keychain's token, else the token file's moved there, else a new one. A keychain that
+/// takes no new record (locked after answering "none") leaves the new token in the file.
 async fn keychain_load_or_create(
     config_path: &Path,
     secrets: &SecretStore,
-) -> Result<String, TokenError> {
+) -> Result<String, SecretError> {
     let name = keychain_name(config_path);
-    match secrets.get(&name).await {
-        Ok(t) => return Ok(t),
-        Err(SecretError::NotSet(_)) => {}
-        Err(e) => return Err(e.into()),
+    if let Some(t) = secrets.get_record(&name).await? {
+        return Ok(masked(t));
     }
-    let token = match read_file(config_path)? {
-        Some(t) => t,
-        None => generate(),
-    };
-    secrets.set(&name, &token).await?;
-    let _ = std::fs::remove_file(token_path(config_path));
-    Ok(token)
+    let from_file = read_file(config_path).ok().flatten();
+    let token = masked(from_file.clone().unwrap_or_else(generate));
+    match secrets.set_record(&name, &token).await {
+        Ok(()) => {
+            let _ = std::fs::remove_file(token_path(config_path));
+            Ok(token)
+        }
+        Err(e) => {
+            tracing::warn!(
+                "{e}; keeping the access token in {} instead",
+                token_path(config_path).display()
+            );
+            match from_file {
+                Some(t) => Ok(t),
+                None => create_file(config_path).map_err(|e| SecretError::Access {
+                    name,
+                    detail: e.to_string(),
+                }),
+            }
+        }
+    }
 }
 
 /// A fresh random token: 32 bytes from the OS RNG, as 64 hex characters.
@@ -280,9 +329,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("config.json");
         assert_eq!(read(&cfg, &store).await.unwrap(), None);
-        let t = load_or_create(&cfg, &store).await.unwrap();
+        let Loaded::Ready(t) = load_or_create(&cfg, &store).await.unwrap() else {
+            panic!("a token file is made")
+        };
         assert_eq!(t.len(), 64);
-        assert_eq!(load_or_create(&cfg, &store).await.unwrap(), t);
+        assert_eq!(
+            load_or_create(&cfg, &store).await.unwrap(),
+            Loaded::Ready(t.clone())
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -326,13 +380,54 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_locked_keychain_falls_back_to_the_file() {
+    async fn a_locked_keychain_mints_no_new_token() {
         let store = SecretStore::with_backend(Arc::new(Locked));
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("config.json");
-        let t = load_or_create(&cfg, &store).await.unwrap();
-        assert_eq!(read(&cfg, &store).await.unwrap(), Some(t));
-        assert!(token_path(&cfg).exists());
+        let loaded = load_or_create(&cfg, &store).await.unwrap();
+        assert!(
+            matches!(&loaded, Loaded::Pending(why) if why.contains("locked")),
+            "{loaded:?}"
+        );
+        assert!(!token_path(&cfg).exists(), "no token file was minted");
+        // A token file an earlier start left is used.
+        std::fs::write(token_path(&cfg), "from-file").unwrap();
+        assert_eq!(
+            load_or_create(&cfg, &store).await.unwrap(),
+            Loaded::Ready("from-file".into())
+        );
+    }
+
+    /// Answers "no such record" but takes none: a first start with a locked keychain.
+    struct ReadOnly;
+    impl Backend for ReadOnly {
+        fn get(&self, _: &str) -> Result<Option<String>, SecretError> {
+            Ok(None)
+        }
+        fn set(&self, name: &str, _: &str) -> Result<(), SecretError> {
+            Err(SecretError::Access {
+                name: name.into(),
+                detail: "locked".into(),
+            })
+        }
+        fn delete(&self, _: &str) -> Result<bool, SecretError> {
+            Ok(false)
+        }
+    }
+
+    #[tokio::test]
+    async fn the_first_token_goes_to_the_file_when_the_keychain_takes_none() {
+        let store = SecretStore::with_backend(Arc::new(ReadOnly));
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("config.json");
+        let Loaded::Ready(t) = load_or_create(&cfg, &store).await.unwrap() else {
+            panic!("ready")
+        };
+        assert_eq!(std::fs::read_to_string(token_path(&cfg)).unwrap(), t);
+        assert_eq!(
+            load_or_create(&cfg, &store).await.unwrap(),
+            Loaded::Ready(t)
+        );
     }
 
     #[tokio::test]
@@ -340,15 +435,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("config.json");
         let file_only = SecretStore::with_backend(Arc::new(Unreachable));
-        let t = load_or_create(&cfg, &file_only).await.unwrap();
+        let Loaded::Ready(t) = load_or_create(&cfg, &file_only).await.unwrap() else {
+            panic!("ready")
+        };
         let keychain = SecretStore::with_backend(Arc::new(MemoryBackend::default()));
         assert_eq!(
             load_or_create(&cfg, &keychain).await.unwrap(),
-            t,
+            Loaded::Ready(t.clone()),
             "migrated, same token"
         );
         assert!(!token_path(&cfg).exists(), "no token left on disk");
         assert_eq!(read(&cfg, &keychain).await.unwrap(), Some(t.clone()));
-        assert_eq!(keychain.get(&keychain_name(&cfg)).await.unwrap(), t);
+        assert_eq!(
+            keychain.get_record(&keychain_name(&cfg)).await.unwrap(),
+            Some(t)
+        );
+        // Records are not user secrets.
+        assert!(keychain.get(&keychain_name(&cfg)).await.is_err());
+        assert!(keychain.names().await.unwrap().is_empty());
     }
 }

@@ -182,7 +182,9 @@ impl Gw {
         .await
         .expect("gateway starts");
         let url = running.mcp_url();
-        let token = running.token.clone();
+        let token = running
+            .token()
+            .expect("the in-memory keychain has the token");
         Gw {
             running: Some(running),
             dir,

@@ -3,11 +3,9 @@
 //! remove, per-server and per-tool switches taking effect for MCP clients, and the live event
 //! stream.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use futures::StreamExt;
 use serde_json::{json, Value};
 
@@ -99,25 +97,48 @@ async fn api_guard_validation_and_changes() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+    // Dashboard sign-in: a one-time link (never the token) turns into a session cookie.
     assert_eq!(
         plain
-            .get(format!("{}/auth?token=nope", api.base))
+            .get(format!("{}/auth?nonce=nope", api.base))
             .send()
             .await
             .unwrap()
             .status(),
         401
     );
-    let signin = plain
-        .get(format!("{}/auth?token={}", api.base, gw.token))
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(
+        plain
+            .get(format!("{}/auth?token={}", api.base, gw.token))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401,
+        "the token is no dashboard link"
+    );
+    let (status, link) = api.post("dashboard/link", None).await;
+    assert_eq!(status, 200, "{link}");
+    let link = link["url"].as_str().unwrap().to_string();
+    assert!(
+        link.contains("/auth?nonce=") && !link.contains(&gw.token),
+        "{link}"
+    );
+    let signin = plain.get(&link).send().await.unwrap();
     assert_eq!(signin.status(), 303);
     let cookie = signin.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
         "{cookie}"
+    );
+    assert!(
+        !cookie.contains(&gw.token),
+        "the cookie holds no token: {cookie}"
+    );
+    assert_eq!(
+        plain.get(&link).send().await.unwrap().status(),
+        401,
+        "a link works once"
     );
     let cookie_pair = cookie.split(';').next().unwrap().to_string();
     let with_cookie = plain

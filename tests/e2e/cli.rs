@@ -1,8 +1,6 @@
 //! The `loopgate` binary as a user runs it: help, errors a user can act on, and a whole
 //! serve → servers → tools → stop session with a real stdio server.
 
-mod common;
-
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -111,8 +109,8 @@ fn taken_port_and_missing_gateway_are_clear_errors() {
 fn serve_lists_servers_and_tools_then_stops_its_children() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.json");
-    let port = common::free_port();
-    let config = json!({"gateway": {"port": port}, "mcpServers": {"memory": common::memory_stdio(), "off": {"command": "true", "disabled": true}}});
+    let port = crate::common::free_port();
+    let config = json!({"gateway": {"port": port}, "mcpServers": {"memory": crate::common::memory_stdio(), "off": {"command": "true", "disabled": true}}});
     std::fs::write(&path, config.to_string()).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_loopgate"))
         .arg("--config")
@@ -169,9 +167,11 @@ fn serve_lists_servers_and_tools_then_stops_its_children() {
     std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
     assert!(
         out.contains(&format!("http://127.0.0.1:{port}/mcp"))
-            && out.contains(&token.trim().to_string()),
+            && out.contains(&format!("http://127.0.0.1:{port}/auth?nonce=")),
         "{out}"
     );
+    // The banner names no long-lived credential (it ends up in terminals and logs).
+    assert!(!out.contains(token.trim()), "{out}");
     // The stdio server was stopped with the gateway: no orphan.
     let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .map(|s| !s.contains(") Z"))
@@ -187,7 +187,7 @@ fn auth_commands_explain_what_cannot_sign_in() {
     let config = dir.path().join("config.json");
     std::fs::write(
         &config,
-        json!({"gateway": {"port": common::free_port()}, "mcpServers": {
+        json!({"gateway": {"port": crate::common::free_port()}, "mcpServers": {
             "local": {"command": "true"},
             "static": {"url": "http://127.0.0.1:9/mcp", "headers": {"Authorization": "Bearer x"}},
             "off": {"url": "http://127.0.0.1:9/mcp", "auth": "none"}

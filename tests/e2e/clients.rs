@@ -3,14 +3,12 @@
 //! clients launching `loopgate connect` as a stdio server in both protocol eras (and seeing
 //! `tools/list_changed`); importing a Claude Desktop config with three servers.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::cli::{lg, text, Serve};
-use common::*;
+use crate::common::cli::{lg, text, Serve};
+use crate::common::*;
 use rmcp::model::{ClientCapabilities, ClientConfig, Implementation};
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt, NotificationContext};
 use rmcp::transport::TokioChildProcess;
@@ -326,7 +324,7 @@ async fn stdio_clients_reach_the_gateway_through_loopgate_connect() {
             Command::new(env!("CARGO_BIN_EXE_loopgate"))
                 .arg("--config")
                 .arg(cfg)
-                .args(["open", "--print"])
+                .arg("token")
                 .envs(env)
                 .output()
                 .unwrap()
@@ -334,8 +332,7 @@ async fn stdio_clients_reach_the_gateway_through_loopgate_connect() {
     })
     .await
     .unwrap();
-    let link = String::from_utf8(out.stdout).unwrap();
-    let token = link.trim().rsplit("token=").next().unwrap().to_string();
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
     let r = reqwest::Client::new()
         .post(format!(
             "http://127.0.0.1:{port}/api/servers/memory/disable"

@@ -2,13 +2,11 @@
 //! good config stays active, a good edit applies at once, and killing a writer with SIGKILL in
 //! the middle of saves never leaves a truncated or invalid file.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use loopgate::config::{store, Config};
 use serde_json::json;
 

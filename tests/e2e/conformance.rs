@@ -7,11 +7,9 @@
 //! `test_missing_capability` that only the suite's reference server has) is counted as skipped;
 //! every other check must be SUCCESS or WARNING (a SHOULD).
 
-mod common;
-
 use std::path::PathBuf;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const SCENARIOS: &[&str] = &[

@@ -4,11 +4,9 @@
 //! with a clear error; a crash mid-call fails that call and the server comes back; a crash loop
 //! is parked as `failed`, not restarted forever.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use rmcp::model::CallToolRequestParams;
 use rmcp::service::RunningService;
 use rmcp::RoleClient;

@@ -4,12 +4,10 @@
 //! never panic or answer 5xx, must enforce the body limit (413), must keep serving valid
 //! requests afterwards, and its memory must stay bounded.
 
-mod common;
-
 use std::time::Duration;
 
-use common::mock::{MockBackend, Mode};
-use common::*;
+use crate::common::mock::{MockBackend, Mode};
+use crate::common::*;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config as PropConfig, TestRunner};

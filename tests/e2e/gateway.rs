@@ -2,14 +2,12 @@
 //! SDK servers and clients, installed by `tests/peers/install.sh`) and, for faults real peers
 //! cannot produce on demand, the spec-following mock in `common/mock.rs`.
 
-mod common;
-
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::mock::{MockBackend, Mode};
-use common::*;
+use crate::common::mock::{MockBackend, Mode};
+use crate::common::*;
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, ClientCapabilities, ClientConfig, ClientRequest,
     Implementation, ProgressNotificationParam, ProgressToken, ServerResult,

@@ -3,13 +3,11 @@
 //! `secret set/list/rm`, reconnection on change, redaction everywhere, no plaintext fallback,
 //! and `import` of a Claude Desktop config.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::cli::{lg, server, text, wait_servers, Serve};
-use common::keyring::PrivateKeyring;
-use common::mock::{MockBackend, Mode};
+use crate::common::cli::{lg, server, text, wait_servers, Serve};
+use crate::common::keyring::PrivateKeyring;
+use crate::common::mock::{MockBackend, Mode};
 use rmcp::model::CallToolRequestParams;
 use serde_json::{json, Value};
 
@@ -24,7 +22,7 @@ fn write_config(dir: &Path, port: u16, servers: Value) -> PathBuf {
 }
 
 async fn call_tool(url: &str, token: &str, name: &str, args: Value) -> String {
-    let client = common::mcp_client(url, token).await;
+    let client = crate::common::mcp_client(url, token).await;
     let mut params = CallToolRequestParams::new(name.to_string());
     params.arguments = args.as_object().cloned();
     let res = client.peer().call_tool(params).await.unwrap();
@@ -41,14 +39,14 @@ async fn secrets_reach_servers_and_never_leak() {
     let kr = PrivateKeyring::start();
     let env = kr.env();
     let dir = tempfile::tempdir().unwrap();
-    let port = common::free_port();
+    let port = crate::common::free_port();
     let mock = MockBackend::start(Mode::Strict).await;
     const ENV_SECRET: &str = "env-s3cret-value-8c1f";
     const HDR_SECRET: &str = "hdr-s3cret-value-42aa";
     const LATE_SECRET: &str = "late-s3cret-value-77";
-    let mut everything = common::everything_stdio();
+    let mut everything = crate::common::everything_stdio();
     everything["env"] = json!({"PLANTED_ENV": "${secret:e2e.ENV}"});
-    let mut late = common::memory_stdio();
+    let mut late = crate::common::memory_stdio();
     late["env"] = json!({"LATE": "${secret:e2e.LATE}"});
     let config = write_config(
         dir.path(),
@@ -57,7 +55,7 @@ async fn secrets_reach_servers_and_never_leak() {
             "everything": everything,
             "remote": {"url": mock.url, "headers": {"Authorization": "Bearer ${secret:e2e.HDR}"}},
             "late": late,
-            "plain": common::memory_stdio(),
+            "plain": crate::common::memory_stdio(),
         }),
     );
     let mut cli_output = String::new();
@@ -206,8 +204,8 @@ async fn env_secret_reaches_the_child_process() {
     let kr = PrivateKeyring::start();
     let env = kr.env();
     let dir = tempfile::tempdir().unwrap();
-    let port = common::free_port();
-    let mut everything = common::everything_stdio();
+    let port = crate::common::free_port();
+    let mut everything = crate::common::everything_stdio();
     everything["env"] = json!({"PLANTED_ENV": "prefix-${secret:readback.ENV}"});
     let config = write_config(dir.path(), port, json!({ "everything": everything }));
     assert!(lg(
@@ -248,15 +246,15 @@ fn without_a_keychain_only_servers_with_secrets_fail() {
         "DBUS_SESSION_BUS_ADDRESS".to_string(),
         format!("unix:path={}/no-bus", dir.path().display()),
     )];
-    let port = common::free_port();
-    let mut with_secret = common::memory_stdio();
+    let port = crate::common::free_port();
+    let mut with_secret = crate::common::memory_stdio();
     with_secret["env"] = json!({"K": "${secret:nokeychain.K}"});
     // An HTTP server that needs no sign-in must not care that OAuth tokens cannot be looked up.
-    let (_py, py_url) = common::python_http_server("stateless");
+    let (_py, py_url) = crate::common::python_http_server("stateless");
     let config = write_config(
         dir.path(),
         port,
-        json!({"plain": common::memory_stdio(), "needs": with_secret, "web": {"url": py_url}}),
+        json!({"plain": crate::common::memory_stdio(), "needs": with_secret, "web": {"url": py_url}}),
     );
 
     let out = lg(
@@ -307,10 +305,10 @@ fn import_moves_literal_tokens_into_the_keychain() {
     let kr = PrivateKeyring::start();
     let env = kr.env();
     let dir = tempfile::tempdir().unwrap();
-    let port = common::free_port();
+    let port = crate::common::free_port();
     let config = write_config(dir.path(), port, json!({}));
-    let everything = common::everything_stdio();
-    let memory = common::memory_stdio();
+    let everything = crate::common::everything_stdio();
+    let memory = crate::common::memory_stdio();
     let source = dir.path().join("claude_desktop_config.json");
     let source_text = serde_json::to_string_pretty(&json!({
         "mcpServers": {

@@ -3,13 +3,11 @@
 //! errors and bounded memory. CI uses 40 calls per session; `LOOPGATE_LOAD_CALLS=2000` runs the
 //! full 64 × 2,000.
 
-mod common;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use common::mock::{MockBackend, Mode};
-use common::*;
+use crate::common::mock::{MockBackend, Mode};
+use crate::common::*;
 use rmcp::model::CallToolRequestParams;
 use serde_json::json;
 

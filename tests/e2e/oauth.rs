@@ -10,15 +10,13 @@
 //!    in the keychain and nowhere on disk or in logs, transparent refresh (expiry and 401), and
 //!    a revoked refresh token moving the server to `needs-sign-in` with exactly one new sign-in.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::cli::{lg, server, text, wait_servers, Serve};
-use common::keyring::PrivateKeyring;
-use common::*;
+use crate::common::cli::{lg, server, text, wait_servers, Serve};
+use crate::common::keyring::PrivateKeyring;
+use crate::common::*;
 use rmcp::model::CallToolRequestParams;
 use serde_json::{json, Value};
 

@@ -3,11 +3,9 @@
 //! MCP client: the server's tools disappear and come back, and the config records it. Also the
 //! "Sign in to …" item of an OAuth server (Python SDK authorization server).
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use loopgate::tray_menu::{self, Action};
 use serde_json::json;
 

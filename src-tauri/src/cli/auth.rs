@@ -34,6 +34,9 @@ pub enum Show {
 }
 
 async fn show(how: Show, url: &str) -> Result<()> {
+    // The URL comes from the server's metadata (through the gateway): never print, open or
+    // fetch anything but https (http on loopback).
+    oauth::endpoint::check(url, "the sign-in URL").map_err(|e| anyhow::anyhow!(e))?;
     eprintln!("Sign in at: {url}");
     match how {
         Show::Browser => {

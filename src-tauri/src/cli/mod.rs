@@ -266,7 +266,8 @@ fn init_logging() {
         .unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn,memory_serve=warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        // Every line goes through the secret redactor, whatever the level or the writer.
+        .with_writer(crate::redact::make_writer)
         .with_target(false)
         .try_init();
 }
@@ -312,23 +313,25 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Open { print } => {
-            let config = config::store::load(&path)?;
-            let token = crate::token::read(&path, &secrets)
-                .await?
-                .with_context(|| {
-                    format!(
-                        "no token yet for {}; start the gateway with `loopgate serve`",
-                        path.display()
-                    )
-                })?;
-            let link = format!(
-                "http://{}/auth?token={token}",
-                std::net::SocketAddr::new(config.gateway.bind, config.gateway.port)
-            );
+            // The running gateway mints a one-time link; the token itself never leaves this
+            // process (no long-lived token in a URL or a browser's argv).
+            let answer = client::call(
+                &path,
+                &secrets,
+                reqwest::Method::POST,
+                "dashboard/link",
+                None,
+            )
+            .await
+            .map_err(anyhow::Error::from)?;
+            let link = answer["url"]
+                .as_str()
+                .context("the gateway answered without a link")?
+                .to_string();
             println!("{link}");
             if !print {
                 if let Err(e) = open::that_detached(&link) {
-                    eprintln!("could not start a browser ({e}); open the link above yourself");
+                    eprintln!("could not start a browser ({e}); open the link above yourself (it works once, for 5 minutes)");
                 }
             }
             Ok(())

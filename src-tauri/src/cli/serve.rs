@@ -35,10 +35,17 @@ pub async fn serve(
         running.mcp_url()
     );
     println!("  config: {}{created}", path.display());
-    println!("  token:  {}  (clients send \"Authorization: Bearer <token>\"; `loopgate token` prints it)", running.token);
+    match running.token() {
+        Some(_) => println!(
+            "  token:  clients send \"Authorization: Bearer <token>\"; `loopgate token` prints it"
+        ),
+        None => println!(
+            "  token:  waiting for the OS keychain to unlock (requests get 503 until then)"
+        ),
+    }
     println!(
-        "  dashboard: http://{}/auth?token={}  (or `loopgate open`)",
-        running.addr, running.token
+        "  dashboard: {}  (works once, for 5 minutes; `loopgate open` makes a new one)",
+        running.dashboard_link()
     );
     if running.store.current().gateway.auth == crate::config::model::AuthMode::None {
         println!("  WARNING: authentication is OFF (\"auth\": \"none\") — any program on this machine can use your servers.");
@@ -68,25 +75,11 @@ pub async fn serve(
     });
     let stop = running.shutdown_token();
     tokio::spawn(async move {
-        wait_for_signal().await;
+        crate::app::stop_signal().await;
         eprintln!("stopping: ending backend sessions and stopping servers…");
         stop.cancel();
     });
     running.stopped().await;
     printer.abort();
     Ok(())
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
 }

@@ -233,13 +233,13 @@ pub async fn install(
     Ok(writer::install(client, entry)?)
 }
 
-/// Removes Loopgate from `client` and revokes the client's token.
+/// Revokes the client's token, then removes Loopgate from `client`'s file. The token goes
+/// first: a file Loopgate cannot edit (it fails to parse, say) still leaves the client cut off.
 pub async fn uninstall(
     client: &Client,
     config_path: &Path,
     secrets: &crate::secrets::SecretStore,
 ) -> Result<writer::Change, WireError> {
-    let change = writer::uninstall(client)?;
     crate::token::revoke_client_token(config_path, secrets, client.id).await?;
-    Ok(change)
+    Ok(writer::uninstall(client)?)
 }

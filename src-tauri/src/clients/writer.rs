@@ -3,8 +3,9 @@
 //!
 //! Every other key is kept (in order); a write happens only when the content changes, is
 //! atomic (temp file + rename), and is preceded by a backup of the previous file,
-//! `<file>.loopgate-backup-<unix ms>`. A file that is not plain JSON (e.g. has comments) is
-//! left alone with an error saying so.
+//! `<file>.loopgate-backup-<unix ms>`, readable by the user only (it may hold API keys that an
+//! import moved to the keychain); the newest [`KEEP_BACKUPS`] backups of a file are kept. A
+//! file that is not plain JSON (e.g. has comments) is left alone with an error saying so.
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -84,6 +85,58 @@ fn read(path: &Path) -> Result<Map<String, Value>, ClientError> {
     }
 }
 
+/// How many backups of one client file are kept (the oldest beyond it are deleted).
+pub const KEEP_BACKUPS: usize = 5;
+
+/// Copies `path` to `<path>.loopgate-backup-<unix ms>`, readable and writable by the user only
+/// (mode 0600 on Unix), and deletes all but the newest [`KEEP_BACKUPS`] backups of `path`.
+/// Returns the new backup's path.
+///
+/// Errors: the OS error reading `path` or writing the backup.
+pub fn backup(path: &Path) -> std::io::Result<PathBuf> {
+    use std::io::Write;
+    let bytes = std::fs::read(path)?;
+    let file_name = path.file_name().unwrap_or_default().to_string_lossy();
+    let prefix = format!("{file_name}.loopgate-backup-");
+    let mut ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    let (backup, mut file) = loop {
+        let candidate = path.with_file_name(format!("{prefix}{ms}"));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&candidate) {
+            Ok(f) => break (candidate, f),
+            // Two backups within one millisecond: take the next.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => ms += 1,
+            Err(e) => return Err(e),
+        }
+    };
+    file.write_all(&bytes)?;
+    file.sync_all()?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut old: Vec<(u128, PathBuf)> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let stamp = name.strip_prefix(&prefix)?.parse().ok()?;
+            Some((stamp, e.path()))
+        })
+        .collect();
+    old.sort();
+    let excess = old.len().saturating_sub(KEEP_BACKUPS);
+    for (_, p) in old.into_iter().take(excess) {
+        let _ = std::fs::remove_file(p);
+    }
+    Ok(backup)
+}
+
 /// Backs up the current file (if any), then writes `doc` atomically.
 fn write(path: &Path, doc: &Map<String, Value>) -> Result<Change, ClientError> {
     let io = |source| ClientError::Io {
@@ -91,17 +144,7 @@ fn write(path: &Path, doc: &Map<String, Value>) -> Result<Change, ClientError> {
         source,
     };
     let backup = if path.exists() {
-        let ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0);
-        let name = format!(
-            "{}.loopgate-backup-{ms}",
-            path.file_name().unwrap_or_default().to_string_lossy()
-        );
-        let backup = path.with_file_name(name);
-        std::fs::copy(path, &backup).map_err(io)?;
-        Some(backup)
+        Some(backup(path).map_err(io)?)
     } else {
         None
     };
@@ -190,4 +233,46 @@ pub fn replace(client: &Client, names: &[String], entry: Value) -> Result<Change
     }
     servers.insert(ENTRY_NAME.to_string(), entry);
     write(&path, &doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backups_are_private_and_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mcp.json");
+        std::fs::write(
+            &path,
+            r#"{"mcpServers":{"x":{"env":{"API_KEY":"literal"}}}}"#,
+        )
+        .unwrap();
+        let mut made = Vec::new();
+        for _ in 0..KEEP_BACKUPS + 3 {
+            made.push(backup(&path).unwrap());
+        }
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p != &path)
+            .collect();
+        assert_eq!(left.len(), KEEP_BACKUPS, "{left:?}");
+        assert!(left.contains(made.last().unwrap()), "the newest is kept");
+        assert!(!left.contains(&made[0]), "the oldest is gone");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(made.last().unwrap())
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(
+            std::fs::read(made.last().unwrap()).unwrap(),
+            std::fs::read(&path).unwrap()
+        );
+    }
 }

@@ -75,9 +75,38 @@ pub struct GatewaySettings {
     /// try to connect; only for setups where the network itself is trusted. Default false.
     #[serde(default, skip_serializing_if = "is_false")]
     pub unsafe_allow_non_loopback: bool,
+    /// Limits of the endpoint (advanced; the defaults suit desktop use).
+    #[serde(default, skip_serializing_if = "Limits::is_default")]
+    pub limits: Limits,
     /// Keys Loopgate does not know, kept verbatim.
     #[serde(flatten)]
     pub extra: IndexMap<String, Value>,
+}
+
+/// `gateway.limits`: how much any local program can make the gateway hold. Every field is
+/// optional; absent means the default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Limits {
+    /// A client session with no traffic for this long ends, in ms (default 24 h).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_idle_ms: Option<u64>,
+    /// Most client sessions at once; one more ends the least recently used (default 512).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_sessions: Option<usize>,
+    /// Most open TCP connections; more wait until one closes (default 512).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<usize>,
+    /// Time a connection gets to send a request's headers, also between requests on a
+    /// kept-alive connection, in ms (default 30 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_timeout_ms: Option<u64>,
+}
+
+impl Limits {
+    fn is_default(&self) -> bool {
+        *self == Limits::default()
+    }
 }
 
 /// How clients authenticate to the gateway.
@@ -119,6 +148,7 @@ impl Default for GatewaySettings {
             request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
             auth: AuthMode::Token,
             unsafe_allow_non_loopback: false,
+            limits: Limits::default(),
             extra: IndexMap::new(),
         }
     }
@@ -146,6 +176,10 @@ pub struct ServerEntry {
     /// Working directory of `command`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<PathBuf>,
+    /// Variables of the gateway's environment `command` inherits beyond the default set
+    /// (`upstream::child_env`); `["*"]` inherits everything.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inherit_env: Vec<String>,
     /// Endpoint URL (Streamable HTTP servers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
@@ -243,6 +277,8 @@ pub enum Backend {
         env: Vec<(String, String)>,
         /// Working directory, if set.
         cwd: Option<PathBuf>,
+        /// Names of the gateway's variables it inherits beyond the default set (`"*"`: all).
+        inherit_env: Vec<String>,
     },
     /// A remote server spoken to over MCP Streamable HTTP.
     Http {
@@ -264,12 +300,14 @@ impl std::fmt::Debug for Backend {
                 args,
                 env,
                 cwd,
+                inherit_env,
             } => f
                 .debug_struct("Stdio")
                 .field("command", command)
                 .field("args", args)
                 .field("env", &env.iter().map(|(k, _)| k).collect::<Vec<_>>())
                 .field("cwd", cwd)
+                .field("inherit_env", inherit_env)
                 .finish(),
             Backend::Http {
                 url,
@@ -346,6 +384,15 @@ pub enum ConfigError {
     /// A change names a server that is not in the config.
     #[error("no server named \"{0}\" in the config (see `loopgate servers`)")]
     UnknownServer(String),
+    /// The file changed on disk in a way Loopgate cannot build on (an edit it cannot read, or
+    /// the file was removed); the change was not written, so nothing of the edit is lost.
+    #[error("config file {path} was changed outside Loopgate and {why}; Loopgate did not write over it — fix or undo that edit, then try again")]
+    Conflict {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with the file as it is now.
+        why: String,
+    },
 }
 
 impl Config {
@@ -395,6 +442,9 @@ impl Config {
             entry
                 .backend()
                 .map_err(|(field, m)| invalid(format!("mcpServers.{name}.{field}"), m))?;
+            entry
+                .check_secret_refs()
+                .map_err(|(field, m)| invalid(format!("mcpServers.{name}.{field}"), m))?;
         }
         Ok(())
     }
@@ -431,14 +481,23 @@ pub fn validate_server_name(name: &str) -> Result<(), String> {
     {
         return Err("server names may use only letters, digits, '_' and '-', and start with a letter or digit".into());
     }
-    if name.contains("__") {
+    if name.contains("__") || name.ends_with('_') {
         return Err(
-            "server names may not contain \"__\" (it separates server and tool in tool names)"
+            "server names may not contain \"__\" or end with \"_\" (\"__\" separates server and tool in tool names, so neither may blur it)"
                 .into(),
         );
     }
+    if RESERVED_SERVER_NAMES.contains(&name) {
+        return Err(format!(
+            "\"{name}\" is reserved (Loopgate's own keychain records start with it); choose another name"
+        ));
+    }
     Ok(())
 }
+
+/// Server names that would make a server's form secrets (`<server>.<KEY>`) collide with
+/// Loopgate's own keychain records ([`crate::secrets::INTERNAL_PREFIXES`]).
+pub const RESERVED_SERVER_NAMES: [&str; 3] = ["oauth", "gateway-token", "client-tokens"];
 
 impl ServerEntry {
     /// Validates the entry into a [`Backend`].
@@ -478,6 +537,7 @@ impl ServerEntry {
                         .map(|(k, v)| (k.clone(), v.clone()))
                         .collect(),
                     cwd: self.cwd.clone(),
+                    inherit_env: self.inherit_env.clone(),
                 })
             }
             (None, Some(url)) => {
@@ -578,6 +638,34 @@ impl ServerEntry {
             }
         }
         names
+    }
+
+    /// Checks every `${secret:NAME}` reference: a valid user secret name, never one of
+    /// Loopgate's own records (`${secret:oauth.github}` would send GitHub's OAuth tokens to this
+    /// server). Errors are `(field, message)`, e.g. `("headers.Authorization", "…")`.
+    pub fn check_secret_refs(&self) -> Result<(), (String, String)> {
+        let client_secret = self
+            .oauth
+            .as_ref()
+            .and_then(|o| o.client_secret.as_ref())
+            .map(|v| ("oauth.clientSecret".to_string(), v));
+        let fields = self
+            .env
+            .iter()
+            .map(|(k, v)| (format!("env.{k}"), v))
+            .chain(
+                self.headers
+                    .iter()
+                    .map(|(k, v)| (format!("headers.{k}"), v)),
+            )
+            .chain(client_secret);
+        for (field, value) in fields {
+            for name in crate::secrets::references(value) {
+                crate::secrets::validate_name(&name)
+                    .map_err(|e| (field.clone(), format!("${{secret:{name}}}: {e}")))?;
+            }
+        }
+        Ok(())
     }
 
     /// The per-request timeout for this server: its `timeoutMs`, or the gateway default.
@@ -712,5 +800,43 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("mcpServers.s.headers"), "{err}");
+    }
+
+    #[test]
+    fn internal_records_are_out_of_reach() {
+        // A reference to Loopgate's own records (here: GitHub's OAuth tokens) is refused.
+        let err = parse(
+            r#"{"mcpServers":{"s":{"url":"https://x","headers":{"Authorization":"Bearer ${secret:oauth.github}"}}}}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("mcpServers.s.headers.Authorization") && err.contains("reserved"),
+            "{err}"
+        );
+        for reference in ["${secret:gateway-token.x}", "${secret:client-tokens.x}"] {
+            let text = format!(
+                r#"{{"mcpServers":{{"s":{{"command":"x","env":{{"K":"{reference}"}}}}}}}}"#
+            );
+            let err = parse(&text).unwrap_err().to_string();
+            assert!(err.contains("mcpServers.s.env.K"), "{err}");
+        }
+        // Server names whose form secrets would land among the records.
+        for name in RESERVED_SERVER_NAMES {
+            let text = format!(r#"{{"mcpServers":{{"{name}":{{"command":"x"}}}}}}"#);
+            assert!(
+                parse(&text).unwrap_err().to_string().contains("reserved"),
+                "{name}"
+            );
+        }
+        // A trailing "_" would blur the server/tool separator: a_ + b vs a + _b.
+        let err = parse(r#"{"mcpServers":{"a_":{"command":"x"}}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("end with"), "{err}");
+        assert!(
+            parse(r#"{"mcpServers":{"a_b":{"command":"x","env":{"K":"${secret:MY_KEY}"}}}}"#)
+                .is_ok()
+        );
     }
 }

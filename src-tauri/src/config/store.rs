@@ -1,9 +1,15 @@
 //! The config file on disk: where it lives, first-run defaults, loading, and the one writer.
 //!
 //! Every change (CLI, web UI, tray) goes through [`Store::update`], which validates the new
-//! config, writes it atomically (temp file in the same directory, fsync, rename) and then
-//! publishes it to subscribers — so there is one writer and a crash mid-write never leaves a
-//! truncated file.
+//! config, writes it atomically (temp file in the same directory, fsync, rename, fsync of the
+//! directory) and then publishes it to subscribers — so there is one writer and a crash
+//! mid-write never leaves a truncated file.
+//!
+//! A write never overwrites changes it has not seen: the store remembers the SHA-256 of the
+//! bytes it last read or wrote, and before each write it reads the file again. A valid outside
+//! edit (a hand edit, another process's write) is taken as the base of the change; an edit it
+//! cannot read, or a removed file, refuses the change with [`ConfigError::Conflict`]. A
+//! symlinked config stays a symlink: the file it points to is replaced.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -41,6 +47,17 @@ pub fn default_config() -> Config {
     Config::parse(text, Path::new("<built-in default>")).expect("built-in default config parses")
 }
 
+/// Parses and validates config file bytes read from `path`.
+fn parse_bytes(bytes: &[u8], path: &Path) -> Result<Config, ConfigError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| ConfigError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+    })?;
+    let config = Config::parse(text, path)?;
+    config.validate(path)?;
+    Ok(config)
+}
+
 /// Reads and validates the config at `path`.
 ///
 /// Errors: [`ConfigError::Io`] when unreadable, [`ConfigError::Parse`] with line/column for bad
@@ -56,12 +73,18 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 }
 
 /// Writes `bytes` to `path` atomically: a temp file in the same directory is written, flushed
-/// to disk and renamed over `path`, so readers see the old or the new content, never a torn
-/// file. Creates the parent directory if needed.
+/// to disk and renamed over `path`, and the directory is flushed too (Unix), so readers see the
+/// old or the new content, never a torn file, and the rename survives a crash. When `path` is
+/// a symlink, the file it points to is replaced and the link kept. Creates the parent
+/// directory if needed.
 ///
 /// Errors: the OS error.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
+    let target = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)?,
+        _ => path.to_path_buf(),
+    };
+    let dir = target
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
@@ -70,22 +93,39 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .prefix(".loopgate-")
         .suffix(".tmp")
         .tempfile_in(dir)?;
+    // Keep the mode of the file being replaced (a config made private stays private).
+    if let Ok(meta) = std::fs::metadata(&target) {
+        let _ = tmp.as_file().set_permissions(meta.permissions());
+    }
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    tmp.persist(&target).map_err(|e| e.error)?;
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
     Ok(())
+}
+
+/// The pretty JSON Loopgate writes for `config`.
+pub fn to_json(config: &Config) -> String {
+    let mut json = serde_json::to_string_pretty(config).expect("config serializes");
+    json.push('\n');
+    json
 }
 
 /// Writes `config` to `path` atomically (see [`write_atomic`]) as pretty JSON.
 ///
 /// Errors: [`ConfigError::Io`] naming `path`.
 pub fn save_atomic(path: &Path, config: &Config) -> Result<(), ConfigError> {
-    let mut json = serde_json::to_string_pretty(config).expect("config serializes");
-    json.push('\n');
-    write_atomic(path, json.as_bytes()).map_err(|source| ConfigError::Io {
+    write_atomic(path, to_json(config).as_bytes()).map_err(|source| ConfigError::Io {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// SHA-256 of `bytes`: what the store remembers of the file it last read or wrote.
+fn fingerprint(bytes: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).into()
 }
 
 /// The config file and the one writer of it.
@@ -95,7 +135,9 @@ pub fn save_atomic(path: &Path, config: &Config) -> Result<(), ConfigError> {
 pub struct Store {
     path: Arc<PathBuf>,
     tx: Arc<watch::Sender<Arc<Config>>>,
-    write_lock: Arc<Mutex<()>>,
+    /// Held while reading-then-writing; holds the fingerprint of the file as last read or
+    /// written (`None`: not read from disk, e.g. [`Store::new`]).
+    write_lock: Arc<Mutex<Option<[u8; 32]>>>,
     rejected: Arc<std::sync::Mutex<Option<String>>>,
 }
 
@@ -111,17 +153,24 @@ impl Store {
             save_atomic(path, &default_config())?;
             true
         };
-        let config = load(path)?;
-        Ok((Store::new(path.to_path_buf(), config), created))
+        let bytes = std::fs::read(path).map_err(|source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let config = parse_bytes(&bytes, path)?;
+        let store = Store::new(path.to_path_buf(), config);
+        *store.write_lock.try_lock().expect("new store") = Some(fingerprint(&bytes));
+        Ok((store, created))
     }
 
-    /// A store over an already loaded config (no disk access).
+    /// A store over an already loaded config (no disk access; the first write adopts a valid
+    /// file found on disk as its base).
     pub fn new(path: PathBuf, config: Config) -> Store {
         let (tx, _) = watch::channel(Arc::new(config));
         Store {
             path: Arc::new(path),
             tx: Arc::new(tx),
-            write_lock: Arc::new(Mutex::new(())),
+            write_lock: Arc::new(Mutex::new(None)),
             rejected: Default::default(),
         }
     }
@@ -141,49 +190,90 @@ impl Store {
         self.tx.subscribe()
     }
 
-    /// Applies `change` to a copy of the current config, validates it, writes it atomically and
-    /// publishes it. Changes are serialized; if `change`, validation or the write fails, the file
-    /// and the live config stay as they were.
+    /// Applies `change` to the config, validates it, writes it atomically and publishes it.
+    /// Changes are serialized. The file is read first: when it changed since Loopgate last read
+    /// or wrote it, a valid version is the base of the change (and is published with it); one
+    /// that cannot be read refuses the change. If `change`, validation or the write fails, the
+    /// file and the live config stay as they were.
     ///
-    /// Returns the new config. Errors: whatever `change` returns, or
-    /// [`ConfigError::Invalid`]/[`ConfigError::Io`].
+    /// Returns the new config. Errors: whatever `change` returns,
+    /// [`ConfigError::Invalid`]/[`ConfigError::Io`], or [`ConfigError::Conflict`] when the file
+    /// holds an edit Loopgate cannot read or was removed.
     pub async fn update<F>(&self, change: F) -> Result<Arc<Config>, ConfigError>
     where
         F: FnOnce(&mut Config) -> Result<(), ConfigError>,
     {
-        let _guard = self.write_lock.lock().await;
-        let mut next = (*self.current()).clone();
+        let mut seen = self.write_lock.lock().await;
+        let path = self.path.clone();
+        let on_disk = tokio::task::spawn_blocking(move || std::fs::read(&*path))
+            .await
+            .map_err(|e| self.io(std::io::Error::other(e)))?;
+        let mut next = match on_disk {
+            Ok(bytes) if Some(fingerprint(&bytes)) == *seen => (*self.current()).clone(),
+            Ok(bytes) => match parse_bytes(&bytes, &self.path) {
+                Ok(edited) => {
+                    tracing::info!(
+                        "the config file changed outside Loopgate; applying the change on top of that edit"
+                    );
+                    edited
+                }
+                Err(e) => {
+                    return Err(ConfigError::Conflict {
+                        path: self.path.to_path_buf(),
+                        why: format!("cannot be read ({e})"),
+                    })
+                }
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && seen.is_some() => {
+                return Err(ConfigError::Conflict {
+                    path: self.path.to_path_buf(),
+                    why: "was removed".into(),
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (*self.current()).clone(),
+            Err(e) => return Err(self.io(e)),
+        };
         change(&mut next)?;
         next.validate(&self.path)?;
         let path = self.path.clone();
-        let to_write = next.clone();
-        tokio::task::spawn_blocking(move || save_atomic(&path, &to_write))
+        let json = to_json(&next);
+        let written = fingerprint(json.as_bytes());
+        tokio::task::spawn_blocking(move || write_atomic(&path, json.as_bytes()))
             .await
-            .map_err(|e| ConfigError::Io {
-                path: self.path.to_path_buf(),
-                source: std::io::Error::other(e),
-            })??;
+            .map_err(|e| self.io(std::io::Error::other(e)))?
+            .map_err(|e| self.io(e))?;
+        *seen = Some(written);
+        *self.rejected.lock().unwrap_or_else(|e| e.into_inner()) = None;
         let next = Arc::new(next);
         self.tx.send_replace(next.clone());
         Ok(next)
     }
 
+    fn io(&self, source: std::io::Error) -> ConfigError {
+        ConfigError::Io {
+            path: self.path.to_path_buf(),
+            source,
+        }
+    }
+
     /// Re-reads the file (after an outside edit) and publishes it if it is valid and differs.
-    /// An invalid file is refused and the last good config stays active.
+    /// An invalid file is refused and the last good config stays active (and later writes
+    /// refuse to overwrite it, see [`Store::update`]).
     ///
     /// Returns whether the config changed. Errors as [`load`].
     pub async fn reload(&self) -> Result<bool, ConfigError> {
-        let _guard = self.write_lock.lock().await;
+        let mut seen = self.write_lock.lock().await;
         let path = self.path.clone();
-        let loaded = tokio::task::spawn_blocking(move || load(&path))
+        let read = tokio::task::spawn_blocking(move || std::fs::read(&*path))
             .await
-            .map_err(|e| ConfigError::Io {
-                path: self.path.to_path_buf(),
-                source: std::io::Error::other(e),
-            })?;
+            .map_err(|e| self.io(std::io::Error::other(e)))?;
+        let loaded = read
+            .map_err(|e| self.io(e))
+            .and_then(|bytes| Ok((parse_bytes(&bytes, &self.path)?, fingerprint(&bytes))));
         *self.rejected.lock().unwrap_or_else(|e| e.into_inner()) =
             loaded.as_ref().err().map(|e| e.to_string());
-        let next = loaded?;
+        let (next, print) = loaded?;
+        *seen = Some(print);
         if *self.current() == next {
             return Ok(false);
         }
@@ -270,5 +360,85 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod unseen_changes {
+    use super::*;
+
+    fn servers(path: &Path) -> Vec<String> {
+        load(path).unwrap().mcp_servers.keys().cloned().collect()
+    }
+
+    #[tokio::test]
+    async fn a_write_builds_on_a_valid_outside_edit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        let (store, _) = Store::open_or_init(&path).unwrap();
+        // Another process (e.g. `loopgate import`) adds a server; nobody told the store.
+        let mut edited = load(&path).unwrap();
+        edited.mcp_servers.insert(
+            "imported".into(),
+            serde_json::from_str(r#"{"command":"x"}"#).unwrap(),
+        );
+        save_atomic(&path, &edited).unwrap();
+        let next = store.set_server_enabled("everything", false).await.unwrap();
+        assert_eq!(
+            servers(&path),
+            ["everything", "imported"],
+            "the import survives"
+        );
+        assert!(next.mcp_servers.contains_key("imported"), "and is live");
+        assert!(load(&path).unwrap().mcp_servers["everything"].disabled);
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_outside_edit_is_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        let (store, _) = Store::open_or_init(&path).unwrap();
+        let hand_edit =
+            "{ \"mcpServers\": { \"everything\": { \"command\": \"npx\", } } // half done\n";
+        std::fs::write(&path, hand_edit).unwrap();
+        assert!(store.reload().await.is_err(), "the watcher refuses it");
+        let err = store
+            .set_server_enabled("everything", false)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::Conflict { .. }), "{err}");
+        assert!(err.to_string().contains("did not write over it"), "{err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), hand_edit);
+        // Once fixed, writes work again and keep the fix.
+        std::fs::write(
+            &path,
+            r#"{"mcpServers":{"everything":{"command":"npx"},"mine":{"command":"y"}}}"#,
+        )
+        .unwrap();
+        store.set_server_enabled("everything", false).await.unwrap();
+        assert_eq!(servers(&path), ["everything", "mine"]);
+        // A removed file is not silently re-created.
+        std::fs::remove_file(&path).unwrap();
+        let err = store.set_server_enabled("mine", false).await.unwrap_err();
+        assert!(err.to_string().contains("was removed"), "{err}");
+        assert!(!path.exists());
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_symlinked_config_stays_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("dotfiles/loopgate.json");
+        std::fs::create_dir_all(real.parent().unwrap()).unwrap();
+        save_atomic(&real, &default_config()).unwrap();
+        let link = dir.path().join("config.json");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let (store, _) = Store::open_or_init(&link).unwrap();
+        store.set_server_enabled("everything", false).await.unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(load(&real).unwrap().mcp_servers["everything"].disabled);
     }
 }

@@ -29,8 +29,13 @@ pub struct Shared {
     pub store: Store,
     /// `http://127.0.0.1:<port>/mcp`.
     pub mcp_url: String,
-    /// The one-time sign-in link of the dashboard.
-    pub dashboard_url: String,
+    /// The gateway's address (for dashboard links).
+    pub addr: std::net::SocketAddr,
+    /// Mints the window's one-time dashboard links.
+    pub sessions: Arc<crate::http::session::DashboardSessions>,
+    /// When the window last signed in (a session lasts
+    /// [`crate::http::session::SESSION_TTL`]).
+    pub signed_in_at: std::sync::Mutex<Option<std::time::Instant>>,
     /// Cancelling it stops the gateway (then the app exits).
     pub shutdown: tokio_util::sync::CancellationToken,
 }
@@ -52,7 +57,9 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
         gateway: running.gateway.clone(),
         store: running.store.clone(),
         mcp_url: running.mcp_url(),
-        dashboard_url: format!("http://{}/auth?token={}", running.addr, running.token),
+        addr: running.addr,
+        sessions: running.sessions(),
+        signed_in_at: Default::default(),
         shutdown: running.shutdown_token(),
     });
     let app = tauri::Builder::default()
@@ -80,6 +87,13 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
         .build(tauri::generate_context!())
         .context("starting the desktop app (is a display available?)")?;
 
+    // A signal (logout, service manager, closed terminal) quits like the tray's Quit: the
+    // gateway stops cleanly first.
+    let on_signal = shared.shutdown.clone();
+    runtime.spawn(async move {
+        app::stop_signal().await;
+        on_signal.cancel();
+    });
     // When the gateway stops (Quit from the tray or the API), exit the app.
     let handle = app.handle().clone();
     runtime.spawn(async move {

@@ -3,8 +3,10 @@
 //!
 //! # Naming
 //!
-//! Tools and prompts are exposed as `<server>__<name>` (server names cannot contain `__`, see
-//! the config rules). MCP (2025-11-25, "Tool names") allows 1–128 characters from
+//! Tools and prompts are exposed as `<server>__<name>`. Server names cannot contain `__` nor
+//! end with `_` (see the config rules), so the first `__` of an exposed name always ends the
+//! server's name: names of different servers can never collide, and no server can take over
+//! another's names by changing its own list. MCP (2025-11-25, "Tool names") allows 1–128 characters from
 //! `A-Z a-z 0-9 _ - .`, so, deterministically:
 //!
 //! 1. characters outside that set are replaced by `_`;
@@ -302,6 +304,28 @@ mod tests {
         // Deterministic across runs.
         let mut m = Namer::default();
         assert_eq!(m.name("srv", &long), a);
+    }
+
+    #[test]
+    fn servers_never_collide_with_each_other() {
+        use proptest::prelude::*;
+        let server = "[a-z0-9][a-z0-9_-]{0,10}[a-z0-9-]|[a-z0-9]";
+        let tool = "[ -~]{1,140}";
+        proptest!(|(a in server, b in server, ta in tool, tb in tool)| {
+            prop_assume!(!a.contains("__") && !b.contains("__") && a != b);
+            let mut n = Namer::default();
+            let x = n.name(&a, &ta);
+            let y = n.name(&b, &tb);
+            prop_assert_ne!(&x, &y);
+            // Another server's names never change this one's (no `_2` because of `a`).
+            prop_assert_eq!(&y, &Namer::default().name(&b, &tb));
+            // The server is the part before the first "__".
+            prop_assert_eq!(x.split(SEPARATOR).next().unwrap(), a.as_str());
+            prop_assert_eq!(y.split(SEPARATOR).next().unwrap(), b.as_str());
+        });
+        // The case that collided before server names ending in "_" were refused.
+        let mut n = Namer::default();
+        assert_eq!(n.name("a", "_b"), "a___b");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The embedded web dashboard at `/` (built from `ui/` by the build script, served from memory
-//! by memory-serve with ETags and compression), and `/auth?token=…`: the tokenised link that
-//! signs a browser in by setting an HttpOnly, SameSite=Strict cookie and redirecting to `/`,
-//! so the token never stays in a URL.
+//! by memory-serve with ETags and compression), and `/auth?nonce=…`: the one-time link that
+//! signs a browser in ([`super::session`]) by setting a session cookie (HttpOnly,
+//! SameSite=Strict) and redirecting to `/`, so no credential stays in a URL or a cookie outlives
+//! the gateway.
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -10,9 +11,7 @@ use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 
-use super::guard::COOKIE_NAME;
-use super::AppState;
-use crate::token;
+use super::{session, AppState};
 
 /// The routes: `/auth` and the dashboard files.
 pub fn routes() -> Router<AppState> {
@@ -25,26 +24,28 @@ pub fn routes() -> Router<AppState> {
 /// Query of `/auth`.
 #[derive(Deserialize)]
 pub struct AuthQuery {
-    token: Option<String>,
+    nonce: Option<String>,
 }
 
-/// `GET /auth?token=T`: with the right token, sets the session cookie and redirects to `/`
-/// (303); otherwise 401 with a page saying how to get a fresh link.
+/// `GET /auth?nonce=N`: with a link nonce this gateway minted (unused, not expired), starts a
+/// dashboard session, sets its cookie and redirects to `/` (303); otherwise 401 with a page
+/// saying how to get a fresh link.
 pub async fn auth(State(s): State<AppState>, Query(q): Query<AuthQuery>) -> Response {
-    let valid = match (&s.guard.token, &q.token) {
-        (Some(expected), Some(given)) => token::matches(expected, given),
-        (None, _) => true,
-        _ => false,
-    };
-    if !valid {
+    let session = q.nonce.as_deref().and_then(|n| s.guard.sessions.redeem(n));
+    let Some(id) = session else {
         let page = "<!doctype html><meta charset=utf-8><title>Loopgate</title>\
             <body style=\"font:16px system-ui;max-width:40em;margin:4em auto\"><h1>This dashboard link is not valid</h1>\
-            <p>Open the link printed by <code>loopgate serve</code>, or run <code>loopgate open</code>.</p>";
-        return (StatusCode::UNAUTHORIZED, Html(page)).into_response();
-    }
+            <p>A dashboard link works once, for 5 minutes. Run <code>loopgate open</code> for a new one \
+            (or use <em>Open dashboard</em> in the tray).</p>";
+        let mut resp = (StatusCode::UNAUTHORIZED, Html(page)).into_response();
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return resp;
+    };
     let cookie = format!(
-        "{COOKIE_NAME}={}; HttpOnly; SameSite=Strict; Path=/",
-        q.token.unwrap_or_default()
+        "{}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        session::cookie_name(s.guard.port),
+        session::SESSION_TTL.as_secs()
     );
     let mut resp = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {

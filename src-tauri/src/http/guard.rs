@@ -1,38 +1,107 @@
-//! Loopback protection for every route (DESIGN.md rule 7): `Host` must name this machine
-//! (DNS-rebinding defence), a browser `Origin`, when sent, must be the gateway's own, and the
-//! access token must be presented as `Authorization: Bearer <token>` (or the dashboard's
-//! cookie). Failures are answered here and never reach a backend: 403 for Host/Origin, 401 for
-//! the token (with `WWW-Authenticate: Bearer`).
+//! Loopback protection for every route (ARCHITECTURE.md rules 7 and 11): `Host` must name this
+//! machine (DNS-rebinding defence), a browser `Origin`, when sent, must be the gateway's own,
+//! and the caller must present a credential the route accepts:
+//!
+//! | route | accepted |
+//! |---|---|
+//! | `/mcp` | the gateway token or a client token (`Authorization: Bearer`); nothing with `"auth": "none"` |
+//! | `/api` | the gateway token, or the dashboard's session cookie ([`super::session`]) |
+//!
+//! Client tokens are written into other programs' config files, so they are only as safe as
+//! those files: they reach the MCP endpoint and nothing else. A browser cookie never holds a
+//! token. Failures are answered here and never reach a backend: 403 for Host/Origin and for a
+//! client token on `/api`, 401 for a missing or wrong credential (with `WWW-Authenticate:
+//! Bearer`), 503 while the gateway's own token cannot be read from a locked keychain. `/mcp`
+//! answers in JSON-RPC form, `/api` in its `{"error": …}` form.
+//!
+//! The established [`Caller`] is put into the request's extensions for the handlers.
 
 use std::sync::Arc;
 
+use arc_swap::{ArcSwap, ArcSwapOption};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::session::{cookie_name, DashboardSessions};
 use crate::token;
 
-/// Name of the cookie the dashboard authenticates with.
-pub const COOKIE_NAME: &str = "loopgate_token";
+/// Who is calling, as the guard established it (in the request extensions of every guarded
+/// request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// The gateway's own token: the CLI, `loopgate connect`, the user's scripts.
+    Gateway,
+    /// A client wired by `loopgate client install` (its id, e.g. `cursor`).
+    Client(String),
+    /// The web dashboard (a session cookie).
+    Dashboard,
+    /// Nobody identified: `/mcp` with `"gateway": {"auth": "none"}`.
+    Anonymous,
+}
+
+impl Caller {
+    /// A short label for logs and the activity view: `gateway`, `client:<id>`, `dashboard`,
+    /// `anonymous`.
+    pub fn label(&self) -> String {
+        match self {
+            Caller::Gateway => "gateway".into(),
+            Caller::Client(id) => format!("client:{id}"),
+            Caller::Dashboard => "dashboard".into(),
+            Caller::Anonymous => "anonymous".into(),
+        }
+    }
+}
+
+/// Which guarded route a request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `/mcp`, the MCP endpoint.
+    Mcp,
+    /// `/api`, the admin API.
+    Api,
+}
 
 /// What the guard accepts.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct GuardConfig {
-    /// The access token; `None` turns token checking off (Host/Origin checks stay on).
-    pub token: Option<Arc<str>>,
-    /// Port the gateway listens on (for the allowed Origins).
+    /// The gateway's access token; `None` while it cannot be read (a locked keychain), when
+    /// every guarded request gets 503 until [`GuardConfig::set_token`].
+    pub token: ArcSwapOption<String>,
+    /// Whether `/mcp` needs a token (`false` with `"gateway": {"auth": "none"}`; `/api` always
+    /// needs one).
+    pub mcp_needs_token: bool,
+    /// Port the gateway listens on (for the allowed Origins and the cookie name).
     pub port: u16,
-    /// Per-client tokens (accepted like the main token); replaced when clients are wired or
-    /// revoked.
-    pub client_tokens: std::sync::Arc<arc_swap::ArcSwap<Vec<String>>>,
+    /// Per-client tokens as `(client id, token)`; replaced when clients are wired or revoked.
+    pub client_tokens: Arc<ArcSwap<Vec<(String, String)>>>,
     /// A non-loopback address the gateway was explicitly allowed to bind
     /// (`gateway.unsafeAllowNonLoopback`); `Host` may then name it too.
     pub extra_host: Option<std::net::IpAddr>,
+    /// Dashboard links and sessions.
+    pub sessions: Arc<DashboardSessions>,
 }
 
 impl GuardConfig {
+    /// A guard for the gateway on `port` with access token `token` (`None`: not readable yet).
+    pub fn new(token: Option<String>, port: u16) -> Self {
+        Self {
+            token: ArcSwapOption::from(token.map(Arc::new)),
+            mcp_needs_token: true,
+            port,
+            client_tokens: Default::default(),
+            extra_host: None,
+            sessions: Default::default(),
+        }
+    }
+
+    /// Installs the gateway token once it could be read.
+    pub fn set_token(&self, token: String) {
+        self.token.store(Some(Arc::new(token)));
+    }
+
     /// The Origins a browser may send: the gateway's own pages.
     pub fn allowed_origins(&self) -> Vec<String> {
         let p = self.port;
@@ -41,6 +110,15 @@ impl GuardConfig {
             format!("http://localhost:{p}"),
             format!("http://[::1]:{p}"),
         ]
+    }
+
+    /// The id of the client whose token is `given`, if any.
+    fn client_of(&self, given: &str) -> Option<String> {
+        self.client_tokens
+            .load()
+            .iter()
+            .find(|(_, t)| token::matches(t, given))
+            .map(|(id, _)| id.clone())
     }
 }
 
@@ -68,51 +146,57 @@ pub fn is_loopback_host(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// A refused request: the status (403 or 401) and the reason shown to the caller.
+/// A refused request: the status and the reason shown to the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
-    /// 403 for Host/Origin, 401 for the token.
+    /// 403 (Host/Origin, client token on `/api`), 401 (credential), 503 (token unreadable).
     pub status: StatusCode,
     /// What was wrong and what to do.
     pub message: &'static str,
-}
-
-impl IntoResponse for Rejection {
-    fn into_response(self) -> Response {
-        error(self.status, self.message)
-    }
 }
 
 fn reject(status: StatusCode, message: &'static str) -> Rejection {
     Rejection { status, message }
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
-    let body = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32001, "message": message}});
-    let mut resp = (status, axum::Json(body)).into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        resp.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer realm=\"loopgate\""),
-        );
+impl Rejection {
+    /// The response for `route`: a JSON-RPC error for `/mcp`, the API's error shape for
+    /// `/api`; 401s carry `WWW-Authenticate: Bearer`.
+    pub fn into_response_for(self, route: Route) -> Response {
+        let body = match route {
+            Route::Mcp => {
+                serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32001, "message": self.message}})
+            }
+            Route::Api => serde_json::json!({"error": self.message}),
+        };
+        let mut resp = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"loopgate\""),
+            );
+        }
+        resp
     }
-    resp
 }
 
-/// The presented token: bearer header first, then the dashboard cookie.
-pub fn presented_token(headers: &HeaderMap) -> Option<String> {
-    if let Some(v) = headers
+/// The bearer token of `Authorization`, if any.
+pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let v = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.to_str().ok())?;
+    let mut parts = v.splitn(2, ' ');
+    if parts
+        .next()
+        .is_some_and(|s| s.eq_ignore_ascii_case("bearer"))
     {
-        let mut parts = v.splitn(2, ' ');
-        if parts
-            .next()
-            .is_some_and(|s| s.eq_ignore_ascii_case("bearer"))
-        {
-            return parts.next().map(|t| t.trim().to_string());
-        }
+        return parts.next().map(|t| t.trim().to_string());
     }
+    None
+}
+
+/// The value of cookie `name`, if sent.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -120,13 +204,13 @@ pub fn presented_token(headers: &HeaderMap) -> Option<String> {
         .flat_map(|v| v.split(';'))
         .find_map(|kv| {
             kv.trim()
-                .strip_prefix(COOKIE_NAME)
+                .strip_prefix(name)
                 .and_then(|r| r.strip_prefix('='))
                 .map(str::to_string)
         })
 }
 
-/// Checks `Host` and `Origin` only; `Err` is the response to send instead.
+/// Checks `Host` and `Origin` only; `Err` is the rejection to send instead.
 pub fn check_origin(cfg: &GuardConfig, headers: &HeaderMap) -> Result<(), Rejection> {
     let host = headers
         .get(header::HOST)
@@ -155,23 +239,55 @@ pub fn check_origin(cfg: &GuardConfig, headers: &HeaderMap) -> Result<(), Reject
     Ok(())
 }
 
-/// Checks a request's headers: [`check_origin`], then the token; `Err` is the response to send
-/// instead.
-pub fn check(cfg: &GuardConfig, headers: &HeaderMap) -> Result<(), Rejection> {
+const MISSING: &str =
+    "Unauthorized: send `Authorization: Bearer <token>`; `loopgate token` prints the token";
+const WRONG: &str = "Unauthorized: wrong access token; `loopgate token` prints the right one";
+
+/// Checks a request's headers for `route`: [`check_origin`], then the credential (see the
+/// module table). Returns who is calling; `Err` is the rejection to send instead.
+pub fn check(cfg: &GuardConfig, headers: &HeaderMap, route: Route) -> Result<Caller, Rejection> {
     check_origin(cfg, headers)?;
-    if let Some(expected) = &cfg.token {
-        match presented_token(headers) {
-            Some(given) if token::matches(expected, &given) || cfg.client_tokens.load().iter().any(|t| token::matches(t, &given)) => {}
-            Some(_) => return Err(reject(StatusCode::UNAUTHORIZED, "Unauthorized: wrong access token; `loopgate token` prints the right one")),
-            None => {
-                return Err(reject(
+    let Some(expected) = cfg.token.load_full() else {
+        return Err(reject(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Loopgate cannot read its access token: the OS keychain is locked or not answering. Unlock it; Loopgate retries by itself",
+        ));
+    };
+    let bearer = bearer_token(headers);
+    if let Some(given) = &bearer {
+        if token::matches(&expected, given) {
+            return Ok(Caller::Gateway);
+        }
+    }
+    match route {
+        Route::Mcp => match bearer {
+            Some(given) => cfg
+                .client_of(&given)
+                .map(Caller::Client)
+                .ok_or_else(|| reject(StatusCode::UNAUTHORIZED, WRONG)),
+            None if !cfg.mcp_needs_token => Ok(Caller::Anonymous),
+            None => Err(reject(StatusCode::UNAUTHORIZED, MISSING)),
+        },
+        Route::Api => {
+            if let Some(given) = &bearer {
+                if cfg.client_of(given).is_some() {
+                    return Err(reject(
+                        StatusCode::FORBIDDEN,
+                        "Forbidden: a client's token reaches only the MCP endpoint (/mcp); the admin API needs the gateway token (`loopgate token`) or the dashboard (`loopgate open`)",
+                    ));
+                }
+                return Err(reject(StatusCode::UNAUTHORIZED, WRONG));
+            }
+            match cookie(headers, &cookie_name(cfg.port)) {
+                Some(id) if cfg.sessions.is_valid(&id) => Ok(Caller::Dashboard),
+                Some(_) => Err(reject(
                     StatusCode::UNAUTHORIZED,
-                    "Unauthorized: send `Authorization: Bearer <token>`; `loopgate token` prints the token",
-                ))
+                    "Unauthorized: the dashboard session has ended; run `loopgate open` for a new link",
+                )),
+                None => Err(reject(StatusCode::UNAUTHORIZED, MISSING)),
             }
         }
     }
-    Ok(())
 }
 
 /// axum middleware applying [`check_origin`] (for the public dashboard files).
@@ -182,20 +298,41 @@ pub async fn origin_layer(
 ) -> Response {
     match check_origin(&cfg, request.headers()) {
         Ok(()) => next.run(request).await,
-        Err(rejection) => rejection.into_response(),
+        Err(rejection) => rejection.into_response_for(Route::Api),
     }
 }
 
-/// axum middleware applying [`check`].
-pub async fn layer(
+async fn guarded(
+    cfg: &GuardConfig,
+    route: Route,
+    mut request: Request<Body>,
+    next: Next,
+) -> Response {
+    match check(cfg, request.headers(), route) {
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Err(rejection) => rejection.into_response_for(route),
+    }
+}
+
+/// axum middleware applying [`check`] for `/mcp`.
+pub async fn mcp_layer(
     State(cfg): State<Arc<GuardConfig>>,
     request: Request<Body>,
     next: Next,
 ) -> Response {
-    match check(&cfg, request.headers()) {
-        Ok(()) => next.run(request).await,
-        Err(rejection) => rejection.into_response(),
-    }
+    guarded(&cfg, Route::Mcp, request, next).await
+}
+
+/// axum middleware applying [`check`] for `/api`.
+pub async fn api_layer(
+    State(cfg): State<Arc<GuardConfig>>,
+    request: Request<Body>,
+    next: Next,
+) -> Response {
+    guarded(&cfg, Route::Api, request, next).await
 }
 
 #[cfg(test)]
@@ -210,47 +347,24 @@ mod tests {
         h
     }
 
+    fn cfg() -> GuardConfig {
+        let cfg = GuardConfig::new(Some("secret".into()), 7337);
+        cfg.client_tokens
+            .store(Arc::new(vec![("cursor".into(), "client-tok".into())]));
+        cfg
+    }
+
     #[test]
-    fn host_origin_and_token_rules() {
-        let cfg = GuardConfig {
-            token: Some("secret".into()),
-            port: 7337,
-            client_tokens: Default::default(),
-            extra_host: None,
-        };
-        let ok = [
-            ("host", "127.0.0.1:7337"),
-            ("authorization", "Bearer secret"),
-        ];
-        assert!(check(&cfg, &headers(&ok)).is_ok());
-        assert!(check(
-            &cfg,
-            &headers(&[("host", "[::1]:7337"), ("authorization", "bearer secret")])
-        )
-        .is_ok());
-        assert!(check(
-            &cfg,
-            &headers(&[
-                ("host", "localhost"),
-                ("cookie", "a=b; loopgate_token=secret")
-            ])
-        )
-        .is_ok());
-        let status = |h: &[(&'static str, &str)]| check(&cfg, &headers(h)).unwrap_err().status;
-        assert_eq!(
-            status(&[
-                ("host", "evil.example:7337"),
-                ("authorization", "Bearer secret")
-            ]),
-            StatusCode::FORBIDDEN
-        );
-        assert_eq!(
-            status(&[
-                ("host", "127.0.0.1.evil.example"),
-                ("authorization", "Bearer secret")
-            ]),
-            StatusCode::FORBIDDEN
-        );
+    fn host_and_origin_rules() {
+        let cfg = cfg();
+        let status =
+            |h: &[(&'static str, &str)]| check(&cfg, &headers(h), Route::Mcp).unwrap_err().status;
+        for host in ["evil.example:7337", "127.0.0.1.evil.example"] {
+            assert_eq!(
+                status(&[("host", host), ("authorization", "Bearer secret")]),
+                StatusCode::FORBIDDEN
+            );
+        }
         assert_eq!(
             status(&[
                 ("host", "127.0.0.1:7337"),
@@ -259,29 +373,98 @@ mod tests {
             ]),
             StatusCode::FORBIDDEN
         );
-        assert!(check(
-            &cfg,
-            &headers(&[
-                ("host", "127.0.0.1:7337"),
-                ("origin", "http://localhost:7337"),
-                ("authorization", "Bearer secret")
-            ])
-        )
-        .is_ok());
-        assert_eq!(
-            status(&[("host", "127.0.0.1:7337")]),
-            StatusCode::UNAUTHORIZED
-        );
-        assert_eq!(
-            status(&[("host", "127.0.0.1:7337"), ("authorization", "Bearer nope")]),
-            StatusCode::UNAUTHORIZED
-        );
-        let open = GuardConfig {
-            token: None,
-            port: 1,
-            client_tokens: Default::default(),
-            extra_host: None,
+        for (host, origin) in [
+            ("[::1]:7337", "http://[::1]:7337"),
+            ("localhost", "http://localhost:7337"),
+        ] {
+            assert_eq!(
+                check(
+                    &cfg,
+                    &headers(&[
+                        ("host", host),
+                        ("origin", origin),
+                        ("authorization", "bearer secret")
+                    ]),
+                    Route::Mcp
+                ),
+                Ok(Caller::Gateway)
+            );
+        }
+    }
+
+    #[test]
+    fn client_tokens_reach_mcp_only() {
+        let cfg = cfg();
+        let with = |auth: &str, route| {
+            check(
+                &cfg,
+                &headers(&[("host", "127.0.0.1:7337"), ("authorization", auth)]),
+                route,
+            )
         };
-        assert!(check(&open, &headers(&[("host", "127.0.0.1:1")])).is_ok());
+        assert_eq!(
+            with("Bearer client-tok", Route::Mcp),
+            Ok(Caller::Client("cursor".into()))
+        );
+        assert_eq!(
+            with("Bearer client-tok", Route::Api).unwrap_err().status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(with("Bearer secret", Route::Api), Ok(Caller::Gateway));
+        assert_eq!(
+            with("Bearer nope", Route::Mcp).unwrap_err().status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            with("Bearer nope", Route::Api).unwrap_err().status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+
+    #[test]
+    fn the_dashboard_session_reaches_api_only() {
+        let cfg = cfg();
+        let nonce = cfg.sessions.mint_link();
+        let id = cfg.sessions.redeem(&nonce).unwrap();
+        let cookie = format!("a=b; {}={id}", cookie_name(7337));
+        let h = headers(&[("host", "127.0.0.1:7337"), ("cookie", &cookie)]);
+        assert_eq!(check(&cfg, &h, Route::Api), Ok(Caller::Dashboard));
+        assert_eq!(
+            check(&cfg, &h, Route::Mcp).unwrap_err().status,
+            StatusCode::UNAUTHORIZED
+        );
+        // The gateway token as a cookie is no credential.
+        let h = headers(&[
+            ("host", "127.0.0.1:7337"),
+            ("cookie", "loopgate_session_7337=secret"),
+        ]);
+        assert_eq!(
+            check(&cfg, &h, Route::Api).unwrap_err().status,
+            StatusCode::UNAUTHORIZED
+        );
+        // Another gateway's session cookie name is ignored.
+        let other = format!("{}={id}", cookie_name(7338));
+        let h = headers(&[("host", "127.0.0.1:7337"), ("cookie", &other)]);
+        assert!(check(&cfg, &h, Route::Api).is_err());
+    }
+
+    #[test]
+    fn auth_none_opens_mcp_but_not_api_and_a_missing_token_is_503() {
+        let mut open = cfg();
+        open.mcp_needs_token = false;
+        let h = headers(&[("host", "127.0.0.1:7337")]);
+        assert_eq!(check(&open, &h, Route::Mcp), Ok(Caller::Anonymous));
+        assert_eq!(
+            check(&open, &h, Route::Api).unwrap_err().status,
+            StatusCode::UNAUTHORIZED
+        );
+        let locked = GuardConfig::new(None, 7337);
+        let h = headers(&[("host", "127.0.0.1:7337"), ("authorization", "Bearer x")]);
+        assert_eq!(
+            check(&locked, &h, Route::Mcp).unwrap_err().status,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        locked.set_token("x".into());
+        assert_eq!(check(&locked, &h, Route::Mcp), Ok(Caller::Gateway));
     }
 }

@@ -1,7 +1,7 @@
 //! The `/mcp` endpoint: rmcp's Streamable HTTP service over [`GatewayHandler`].
 //!
-//! Serves initialize-based clients with Loopgate's own session ids (no idle expiry: desktop
-//! clients keep sessions open for days) and 2026-07-28 clients statelessly, on one endpoint.
+//! Serves initialize-based clients with Loopgate's own session ids (bounded and expired when
+//! idle, see [`super::mcp_sessions`]) and 2026-07-28 clients statelessly, on one endpoint.
 //! A stateless request whose answer is a single response gets it as `application/json` (no
 //! event stream to open and frame); one that produces notifications first (progress, logging)
 //! still gets `text/event-stream`, so nothing is lost.
@@ -10,10 +10,10 @@
 
 use std::sync::Arc;
 
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
+use super::mcp_sessions::ManagedSessions;
 use super::GuardConfig;
 use crate::gateway::{Gateway, GatewayHandler};
 
@@ -21,26 +21,33 @@ use crate::gateway::{Gateway, GatewayHandler};
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// The rmcp service type mounted at `/mcp`.
-pub type McpService = StreamableHttpService<GatewayHandler, LocalSessionManager>;
+pub type McpService = StreamableHttpService<GatewayHandler, ManagedSessions>;
 
-/// Builds the `/mcp` service with the hosts and browser origins `guard` allows; `shutdown` ends
-/// every client session when cancelled.
-pub fn service(gw: Arc<Gateway>, guard: &GuardConfig, shutdown: CancellationToken) -> McpService {
-    let mut sessions = LocalSessionManager::default();
-    sessions.session_config.keep_alive = None;
+/// Builds the `/mcp` service with the hosts and browser origins `guard` allows, over
+/// `sessions`; `shutdown` ends every client session when cancelled.
+pub fn service(
+    gw: Arc<Gateway>,
+    guard: &GuardConfig,
+    sessions: ManagedSessions,
+    shutdown: CancellationToken,
+) -> McpService {
     let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1", "[::1]"]
         .map(String::from)
         .to_vec();
     if let Some(ip) = guard.extra_host {
         hosts.push(ip.to_string());
     }
-    let config = StreamableHttpServerConfig::default()
+    let mut config = StreamableHttpServerConfig::default()
         .with_allowed_hosts(hosts)
         .with_allowed_origins(guard.allowed_origins())
         .enforce_origin_validation()
         .with_max_request_body_bytes(MAX_BODY_BYTES)
         .with_json_response(true)
         .with_cancellation_token(shutdown);
+    // No priming event on `initialize` answers and GET streams: they are sent before the
+    // client's revision is known to the stream, and clients below 2025-11-25 (Gemini CLI)
+    // choke on them. Request streams of newer clients still get theirs (ManagedSessions).
+    config.sse_retry = None;
     StreamableHttpService::new(
         move || Ok(GatewayHandler::new(gw.clone())),
         Arc::new(sessions),

@@ -1,15 +1,21 @@
 //! The HTTP front end: one axum app on the loopback address.
 //!
 //! - [`guard`]: Host/Origin checks and the access token, in front of everything.
-//! - [`mcp`]: `/mcp`, the MCP Streamable HTTP endpoint.
+//! - [`mcp`]: `/mcp`, the MCP Streamable HTTP endpoint; [`mcp_sessions`] bounds its sessions.
+//! - [`server`]: the accept loop (connection cap, header timeouts).
 //! - [`api`]: `/api`, the admin JSON API and live events.
-//! - [`assets`]: `/`, the embedded web dashboard, and `/auth`, which turns the tokenised
-//!   dashboard link into an HttpOnly cookie.
+//! - [`assets`]: `/`, the embedded web dashboard, and `/auth`, which turns a one-time
+//!   dashboard link into a session cookie ([`session`]).
+//!
+//! Every response carries headers that forbid framing and sniffing ([`security_headers`]).
 
 pub mod api;
 pub mod assets;
 pub mod guard;
 pub mod mcp;
+pub mod mcp_sessions;
+pub mod server;
+pub mod session;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -34,7 +40,7 @@ pub struct AppState {
     pub secrets: crate::secrets::SecretStore,
     /// The MCP endpoint URL clients use.
     pub mcp_url: String,
-    /// The access token (for `/auth`).
+    /// What the guard accepts (tokens, dashboard sessions).
     pub guard: Arc<GuardConfig>,
     /// Cancelling it stops the gateway (`POST /api/quit`, the tray's Quit).
     pub shutdown: CancellationToken,
@@ -79,21 +85,73 @@ pub async fn bind(addr: SocketAddr, config: &std::path::Path) -> Result<TcpListe
     })
 }
 
-/// The whole app: `/mcp` and `/api` behind the full guard (Host, Origin, token); the
-/// dashboard's static files and `/auth` behind the Host/Origin checks only (they hold no data).
+/// The whole app: `/mcp` and `/api` behind the guard (Host, Origin, and the credential each
+/// accepts); the dashboard's static files and `/auth` behind the Host/Origin checks only (they
+/// hold no data). Every response gets [`security_headers`].
 pub fn router(state: AppState, shutdown: CancellationToken) -> Router {
     let guard = state.guard.clone();
-    let mcp = mcp::service(state.gw.clone(), &guard, shutdown);
-    let protected = Router::new()
-        .nest_service("/mcp", mcp)
-        .nest("/api", api::routes())
+    let limits = &state.store.current().gateway.limits;
+    let sessions = mcp_sessions::ManagedSessions::new(
+        limits
+            .session_idle_ms
+            .map_or(mcp_sessions::DEFAULT_IDLE, std::time::Duration::from_millis),
+        limits
+            .max_sessions
+            .unwrap_or(mcp_sessions::DEFAULT_MAX_SESSIONS),
+    );
+    let mcp = Router::new()
+        .nest_service(
+            "/mcp",
+            mcp::service(state.gw.clone(), &guard, sessions, shutdown),
+        )
         .layer(axum::middleware::from_fn_with_state(
             guard.clone(),
-            guard::layer,
+            guard::mcp_layer,
         ));
+    let api =
+        Router::new()
+            .nest("/api", api::routes())
+            .layer(axum::middleware::from_fn_with_state(
+                guard.clone(),
+                guard::api_layer,
+            ));
     let public = assets::routes().layer(axum::middleware::from_fn_with_state(
         guard,
         guard::origin_layer,
     ));
-    protected.merge(public).with_state(state)
+    mcp.merge(api)
+        .merge(public)
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+/// The Content-Security-Policy of every response: the dashboard's own scripts, styles and
+/// API only; no framing, plugins, `<base>` or foreign form targets. (Images may be `data:` and
+/// `blob:` URLs: tool results carry images inline.)
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' data: blob:; \
+    connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+    frame-ancestors 'none'";
+
+/// Adds to `response` the headers that keep other web pages from framing the dashboard
+/// (clickjacking) or sniffing its answers: `X-Frame-Options: DENY`,
+/// [`CONTENT_SECURITY_POLICY`] (with `frame-ancestors 'none'`), `X-Content-Type-Options:
+/// nosniff` and `Referrer-Policy: no-referrer`.
+pub async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let h = response.headers_mut();
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
 }

@@ -22,6 +22,7 @@ use rmcp::transport::auth::{
 };
 use tokio_util::sync::CancellationToken;
 
+use super::endpoint;
 use super::redirect::RedirectListener;
 use super::store::{self, KeychainCredentialStore, Record, Registration};
 use super::{Challenge, OAuthError, OAuthSettings};
@@ -97,6 +98,8 @@ pub async fn begin(
         .resolve_metadata_from_challenge(challenge)
         .await
         .map_err(flow("discovery"))?;
+    // Every endpoint the user or the tokens will be sent to: https (http only on loopback).
+    endpoint::check_metadata(&resolution.metadata)?;
     let cimd_supported = resolution
         .metadata
         .additional_fields
@@ -230,8 +233,24 @@ pub async fn begin(
     let session = AuthorizationSession::new(manager, request)
         .await
         .map_err(|(_, e)| flow("authorization")(e))?;
+    let url = session.get_authorization_url().to_string();
+    let parsed =
+        endpoint::check(&url, "the authorization URL").map_err(|message| OAuthError::Flow {
+            step: "authorization",
+            message,
+        })?;
+    // The listener hands over only the callback that carries this sign-in's `state`.
+    let state = parsed
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .ok_or_else(|| OAuthError::Flow {
+            step: "authorization",
+            message: "the authorization URL has no state parameter".into(),
+        })?;
+    listener.expect_state(&state);
     Ok(SignIn {
-        url: session.get_authorization_url().to_string(),
+        url,
         listener,
         session,
         store,
@@ -386,6 +405,14 @@ pub async fn authorized_manager(
     let mut manager = AuthorizationManager::new(url)
         .await
         .map_err(flow("discovery"))?;
+    // The metadata is read again (a moved authorization server is noticed) and checked before
+    // any token is sent to its endpoints.
+    let resolution = manager
+        .resolve_metadata()
+        .await
+        .map_err(flow("discovery"))?;
+    endpoint::check_metadata(&resolution.metadata)?;
+    manager.set_metadata(resolution.metadata);
     let store = KeychainCredentialStore::new(secrets.clone(), server, record.clone());
     manager.set_credential_store(store);
     if !manager

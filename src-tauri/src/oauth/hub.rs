@@ -142,7 +142,11 @@ impl Hub {
     pub fn view(&self, server: &str) -> SignInView {
         self.with(server, |s| SignInView {
             pending: s.pending.is_some(),
-            url: s.pending.as_ref().and_then(|p| p.url.clone()),
+            url: s
+                .pending
+                .as_ref()
+                .and_then(|p| p.url.clone())
+                .filter(|u| super::endpoint::check(u, "the sign-in URL").is_ok()),
             last_error: s.last_error.clone(),
             started: s.started,
         })
@@ -230,7 +234,13 @@ impl Hub {
         Ok(())
     }
 
+    /// Shows `auth_url` the configured way, after checking once more that it is an https
+    /// URL (or http on loopback): nothing else is ever opened or logged as a link.
     fn present(&self, server: &str, auth_url: &str) {
+        if let Err(e) = super::endpoint::check(auth_url, "the sign-in URL") {
+            tracing::warn!(server = %server, "not opening the sign-in page: {e}");
+            return;
+        }
         match self.presenter {
             Presenter::Browser => {
                 if let Err(e) = open::that_detached(auth_url) {

@@ -4,6 +4,7 @@
 //! Follows the MCP authorization spec (revisions 2025-11-25 and 2026-07-28, "Authorization")
 //! with rmcp's `auth` feature doing the protocol work:
 //!
+//! - [`endpoint`]: which endpoint URLs from remote metadata may be used, opened or shown.
 //! - [`flow`]: one sign-in (discovery, client registration, PKCE S256 + `resource`, the code
 //!   exchange) and rebuilding an authorized client from stored tokens.
 //! - [`redirect`]: the loopback redirect listener on a free port.
@@ -14,6 +15,7 @@
 //!
 //! Tokens never touch disk, logs or API responses (DESIGN.md rule 8).
 
+pub mod endpoint;
 pub mod flow;
 pub mod hub;
 pub mod redirect;

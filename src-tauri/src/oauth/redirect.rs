@@ -2,8 +2,10 @@
 //!
 //! [`RedirectListener::bind`] listens on `127.0.0.1` on a free port; the authorization server
 //! sends the browser back to `http://127.0.0.1:<port>/callback?code=…&state=…`. The first
-//! callback is handed to the waiting sign-in and the browser gets a short page saying it can be
-//! closed; the listener then shuts down. Only `/callback` answers; nothing else is served.
+//! callback whose `state` is the one of this sign-in is handed to the waiting sign-in and the
+//! browser gets a short page saying it can be closed; the listener then shuts down. A callback
+//! with another (or no) `state` — a stray tab, or another local program guessing the port — is
+//! answered 400 and consumes nothing. Only `/callback` answers; nothing else is served.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -18,12 +20,20 @@ use tokio_util::sync::CancellationToken;
 
 use super::OAuthError;
 
-type Slot = Arc<Mutex<Option<oneshot::Sender<String>>>>;
+/// The waiting sign-in: where to hand the callback, and the `state` it must carry.
+#[derive(Default)]
+struct Waiting {
+    sender: Option<oneshot::Sender<String>>,
+    state: Option<String>,
+}
+
+type Slot = Arc<Mutex<Waiting>>;
 
 /// A bound redirect listener waiting for one callback.
 pub struct RedirectListener {
     addr: SocketAddr,
     callback: oneshot::Receiver<String>,
+    slot: Slot,
     shutdown: CancellationToken,
 }
 
@@ -45,10 +55,13 @@ impl RedirectListener {
             .map_err(OAuthError::Listener)?;
         let addr = listener.local_addr().map_err(OAuthError::Listener)?;
         let (tx, rx) = oneshot::channel();
-        let slot: Slot = Arc::new(Mutex::new(Some(tx)));
+        let slot: Slot = Arc::new(Mutex::new(Waiting {
+            sender: Some(tx),
+            state: None,
+        }));
         let app = Router::new()
             .route("/callback", get(callback))
-            .with_state(slot);
+            .with_state(slot.clone());
         let shutdown = CancellationToken::new();
         let stop = shutdown.clone();
         tokio::spawn(async move {
@@ -59,8 +72,15 @@ impl RedirectListener {
         Ok(Self {
             addr,
             callback: rx,
+            slot,
             shutdown,
         })
+    }
+
+    /// Sets the `state` the callback must carry (the one in the authorization URL); until it
+    /// is set, every callback is refused.
+    pub fn expect_state(&self, state: &str) {
+        self.slot.lock().unwrap_or_else(|e| e.into_inner()).state = Some(state.to_string());
     }
 
     /// The redirect URI to register and send: `http://127.0.0.1:<port>/callback`.
@@ -109,26 +129,58 @@ fn page(title: &str, text: &str) -> Html<String> {
     Html(PAGE.replace("{title}", title).replace("{text}", text))
 }
 
-async fn callback(State(slot): State<Slot>, RawQuery(query): RawQuery) -> Html<String> {
+async fn callback(
+    State(slot): State<Slot>,
+    RawQuery(query): RawQuery,
+) -> (axum::http::StatusCode, Html<String>) {
+    use axum::http::StatusCode;
     let query = query.unwrap_or_default();
-    let sender = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let given = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned());
+    let sender = {
+        let mut waiting = slot.lock().unwrap_or_else(|e| e.into_inner());
+        let matches = match (&waiting.state, &given) {
+            (Some(want), Some(got)) => crate::token::matches(want, got),
+            _ => false,
+        };
+        if !matches && waiting.sender.is_some() {
+            return (
+                StatusCode::BAD_REQUEST,
+                page(
+                    "Not this sign-in",
+                    "This page does not belong to the sign-in Loopgate is waiting for. Start the sign-in again from Loopgate.",
+                ),
+            );
+        }
+        waiting.sender.take()
+    };
     let Some(sender) = sender else {
-        return page(
-            "Already handled",
-            "This sign-in was already completed. You can close this tab.",
+        return (
+            StatusCode::OK,
+            page(
+                "Already handled",
+                "This sign-in was already completed. You can close this tab.",
+            ),
         );
     };
     let denied = url::form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "error");
     let _ = sender.send(query);
     if denied {
-        page(
-            "Sign-in not completed",
-            "The authorization server did not grant access. Loopgate shows the reason; you can close this tab.",
+        (
+            StatusCode::OK,
+            page(
+                "Sign-in not completed",
+                "The authorization server did not grant access. Loopgate shows the reason; you can close this tab.",
+            ),
         )
     } else {
-        page(
-            "Signed in",
-            "Loopgate received the authorization. You can close this tab and go back to your AI client.",
+        (
+            StatusCode::OK,
+            page(
+                "Signed in",
+                "Loopgate received the authorization. You can close this tab and go back to your AI client.",
+            ),
         )
     }
 }
@@ -138,11 +190,28 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn hands_over_the_first_callback_only() {
+    async fn hands_over_the_first_callback_with_the_right_state_only() {
         let listener = RedirectListener::bind(0).await.unwrap();
         let uri = listener.redirect_uri();
         assert!(uri.starts_with("http://127.0.0.1:") && uri.ends_with("/callback"));
         let client = reqwest::Client::new();
+        // Before the sign-in's state is known, and with another state, nothing is consumed.
+        let early = client
+            .get(format!("{uri}?code=abc&state=xyz"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(early.status(), 400);
+        listener.expect_state("xyz");
+        for stray in [
+            "?code=evil&state=guess",
+            "?code=evil",
+            "?error=access_denied",
+        ] {
+            let r = client.get(format!("{uri}{stray}")).send().await.unwrap();
+            assert_eq!(r.status(), 400, "{stray}");
+            assert!(r.text().await.unwrap().contains("Not this sign-in"));
+        }
         let first = client
             .get(format!("{uri}?code=abc&state=xyz"))
             .send()

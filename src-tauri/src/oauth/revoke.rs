@@ -152,12 +152,11 @@ async fn try_revoke(record: &Record) -> Result<Revocation, String> {
     else {
         return Ok(Revocation::Unsupported);
     };
-    let endpoint = url::Url::parse(endpoint)
-        .map_err(|e| format!("bad revocation_endpoint {endpoint:?}: {e}"))?;
+    let endpoint = super::endpoint::check(endpoint, "revocation_endpoint")?;
     // The oauth2 crate takes HTTPS revocation endpoints only. Like the rest of the flow,
     // Loopgate also allows plain HTTP on loopback (local and test authorization servers): such
     // an endpoint goes to oauth2 as https and [`Http`] sends it as http.
-    let loopback_http = endpoint.scheme() == "http" && is_loopback(&endpoint);
+    let loopback_http = endpoint.scheme() == "http" && super::endpoint::is_loopback(&endpoint);
     let mut as_https = endpoint.clone();
     if loopback_http {
         let _ = as_https.set_scheme("https");
@@ -233,16 +232,6 @@ fn secret_post_only(metadata: &AuthorizationMetadata) -> bool {
     methods("revocation_endpoint_auth_methods_supported")
         .or_else(|| methods("token_endpoint_auth_methods_supported"))
         .is_some_and(|m| m.contains(&"client_secret_post") && !m.contains(&"client_secret_basic"))
-}
-
-/// Whether `url`'s host is a loopback address or `localhost`.
-fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
 }
 
 /// The `oauth2` crate's requests, sent with Loopgate's reqwest.
@@ -329,7 +318,7 @@ mod tests {
             ("http://10.0.0.1/revoke", false),
         ] {
             assert_eq!(
-                is_loopback(&url::Url::parse(url).unwrap()),
+                super::super::endpoint::is_loopback(&url::Url::parse(url).unwrap()),
                 loopback,
                 "{url}"
             );

@@ -81,6 +81,24 @@ impl std::fmt::Debug for Record {
 }
 
 impl Record {
+    /// Registers the record's secret values (access and refresh token, client secret) with the
+    /// log redactor ([`crate::redact`]).
+    pub fn register_secrets(&self) {
+        if let Some(secret) = &self.client_secret {
+            crate::redact::register(secret);
+        }
+        if let Some(tokens) = self
+            .credentials
+            .as_ref()
+            .and_then(|c| c.token_response.as_ref())
+        {
+            crate::redact::register(tokens.access_token().secret());
+            if let Some(refresh) = tokens.refresh_token() {
+                crate::redact::register(refresh.secret());
+            }
+        }
+    }
+
     /// Whether the record holds tokens (an access token, possibly expired).
     pub fn has_tokens(&self) -> bool {
         self.credentials
@@ -101,7 +119,8 @@ impl Record {
     pub fn expires_at(&self) -> Option<u64> {
         let c = self.credentials.as_ref()?;
         let lifetime = c.token_response.as_ref()?.expires_in()?;
-        Some(c.token_received_at? + lifetime.as_secs())
+        // A hostile or broken authorization server may send any `expires_in`.
+        Some(c.token_received_at?.saturating_add(lifetime.as_secs()))
     }
 
     /// The scopes granted with the current tokens.
@@ -118,10 +137,14 @@ impl Record {
 ///
 /// Errors: the keychain's error (unreachable, locked).
 pub async fn read(secrets: &SecretStore, server: &str) -> Result<Option<Record>, SecretError> {
-    Ok(secrets
-        .get_optional(&entry_name(server))
+    let record: Option<Record> = secrets
+        .get_record(&entry_name(server))
         .await?
-        .and_then(|text| serde_json::from_str(&text).ok()))
+        .and_then(|text| serde_json::from_str(&text).ok());
+    if let Some(r) = &record {
+        r.register_secrets();
+    }
+    Ok(record)
 }
 
 /// Writes server `server`'s record (replacing it). Errors: the keychain's error.
@@ -130,8 +153,9 @@ pub async fn write(
     server: &str,
     record: &Record,
 ) -> Result<(), SecretError> {
+    record.register_secrets();
     let text = serde_json::to_string(record).expect("record serializes");
-    secrets.set(&entry_name(server), &text).await
+    secrets.set_record(&entry_name(server), &text).await
 }
 
 /// Stops reusing client `client_id`'s registration for server `server` (a sign-in with it
@@ -156,7 +180,7 @@ pub async fn drop_registration(
 /// Deletes server `server`'s record; `Ok(false)` when there was none. Errors: the keychain's
 /// error.
 pub async fn delete(secrets: &SecretStore, server: &str) -> Result<bool, SecretError> {
-    secrets.delete(&entry_name(server)).await
+    secrets.delete_record(&entry_name(server)).await
 }
 
 /// The stored sign-in of one server that may use OAuth, for `loopgate auth status` and
@@ -205,7 +229,7 @@ pub async fn statuses(
             expires_at_ms: record
                 .as_ref()
                 .and_then(Record::expires_at)
-                .map(|s| s * 1000),
+                .map(|s| s.saturating_mul(1000)),
             scopes: record.as_ref().map(Record::scopes).unwrap_or_default(),
         });
     }
@@ -332,6 +356,31 @@ mod tests {
             vec!["mcp".into()],
             Some(received),
         )
+    }
+
+    #[test]
+    fn a_huge_token_lifetime_does_not_overflow_and_tokens_are_masked_in_logs() {
+        let token: rmcp::transport::auth::OAuthTokenResponse =
+            serde_json::from_value(serde_json::json!({
+                "access_token": "at-overflow-1", "token_type": "Bearer",
+                "expires_in": u64::MAX, "refresh_token": "rt-overflow-1"
+            }))
+            .unwrap();
+        let record = Record {
+            credentials: Some(StoredCredentials::new(
+                "c".into(),
+                Some(token),
+                vec![],
+                Some(1_700_000_000),
+            )),
+            ..Default::default()
+        };
+        assert_eq!(record.expires_at(), Some(u64::MAX));
+        record.register_secrets();
+        assert_eq!(
+            crate::redact::redact("Bearer at-overflow-1 / rt-overflow-1"),
+            "Bearer [redacted] / [redacted]"
+        );
     }
 
     #[tokio::test]

@@ -245,12 +245,14 @@ pub async fn connect(
             args,
             env,
             cwd,
+            inherit_env,
         } => {
             let spec = StdioSpec {
                 command: command.clone(),
                 args: args.clone(),
                 env: env.clone(),
                 cwd: cwd.clone(),
+                inherit_env: inherit_env.clone(),
             };
             let mut spawned =
                 stdio::spawn(name, &spec, logs.clone()).map_err(|e| setup(e.to_string()))?;

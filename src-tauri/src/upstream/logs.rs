@@ -46,7 +46,9 @@ impl LogBuffer {
     }
 
     /// Appends a line, dropping the oldest when full and cutting it to [`MAX_LINE_BYTES`].
+    /// Registered secret values are masked first ([`crate::redact`]).
     pub fn push(&self, source: &'static str, line: &str) {
+        let line = crate::redact::redact(line);
         let mut text = line.trim_end_matches(['\r', '\n']).to_string();
         if text.len() > MAX_LINE_BYTES {
             let mut cut = MAX_LINE_BYTES;

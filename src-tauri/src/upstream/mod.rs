@@ -1,7 +1,7 @@
 //! Upstream: one supervised connection per enabled backend.
 //!
 //! - [`stdio`]: spawning a local server as a child process (own process group, stderr captured,
-//!   graceful stop).
+//!   graceful stop); [`child_env`]: the environment it gets.
 //! - [`http`]: the Streamable HTTP client transport, observing the backend-issued session.
 //! - [`connection`]: the MCP client side of one live backend connection (handshake with both
 //!   protocol eras, listing, calls with progress and cancellation).
@@ -12,6 +12,7 @@
 //!
 //! Nothing here knows about the gateway or HTTP front end above it.
 
+pub mod child_env;
 pub mod connection;
 pub mod http;
 pub mod logs;

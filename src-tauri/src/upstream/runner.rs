@@ -387,6 +387,7 @@ async fn resolve(backend: &Backend, secrets: &SecretStore) -> Result<Backend, Se
             args,
             env,
             cwd,
+            inherit_env,
         } => {
             let mut resolved = Vec::with_capacity(env.len());
             for (k, v) in env {
@@ -397,6 +398,7 @@ async fn resolve(backend: &Backend, secrets: &SecretStore) -> Result<Backend, Se
                 args: args.clone(),
                 env: resolved,
                 cwd: cwd.clone(),
+                inherit_env: inherit_env.clone(),
             }
         }
         Backend::Http {

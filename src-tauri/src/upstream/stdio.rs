@@ -1,7 +1,9 @@
 //! Local stdio servers: spawning, stderr capture and graceful stop.
 //!
 //! The child runs in its own process group (Unix), so `npx`/`uvx` wrappers and their children
-//! are stopped together. Its stderr is read line by line (each line bounded) into the server's
+//! are stopped together, with only the environment [`super::child_env`] allows. On Linux it
+//! is killed when the gateway dies, however it dies (`PR_SET_PDEATHSIG`); its own children
+//! then see their stdin close, which ends a well-behaved MCP server. Its stderr is read line by line (each line bounded) into the server's
 //! [`LogBuffer`] and the `tracing` log. Stop follows DESIGN.md rule 6: close stdin → SIGTERM to
 //! the group → SIGKILL to the group, each after a grace period.
 
@@ -98,6 +100,8 @@ pub struct StdioSpec {
     pub env: Vec<(String, String)>,
     /// Working directory.
     pub cwd: Option<PathBuf>,
+    /// Names of the gateway's variables the child inherits beyond the default set.
+    pub inherit_env: Vec<String>,
 }
 
 /// A started child: the process handle plus the pipes rmcp speaks MCP over.
@@ -126,8 +130,10 @@ pub struct ChildProcess {
 /// Errors: [`SpawnError::NotFound`] when the program does not exist, [`SpawnError::Io`] otherwise.
 pub fn spawn(name: &str, spec: &StdioSpec, logs: Arc<LogBuffer>) -> Result<Spawned, SpawnError> {
     let mut cmd = Command::new(&spec.command);
+    let env = super::child_env::child_env(std::env::vars_os(), &spec.inherit_env, &spec.env);
     cmd.args(&spec.args)
-        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .env_clear()
+        .envs(env)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -137,6 +143,8 @@ pub fn spawn(name: &str, spec: &StdioSpec, logs: Arc<LogBuffer>) -> Result<Spawn
     }
     #[cfg(unix)]
     cmd.process_group(0);
+    #[cfg(target_os = "linux")]
+    die_with_parent(&mut cmd);
     #[cfg(windows)]
     cmd.creation_flags(0x0800_0000); // CREATE_NO_WINDOW
     let mut child = cmd.spawn().map_err(|source| {
@@ -149,6 +157,8 @@ pub fn spawn(name: &str, spec: &StdioSpec, logs: Arc<LogBuffer>) -> Result<Spawn
             }
         }
     })?;
+    #[cfg(windows)]
+    kill_with_gateway(&child);
     let pgid = child.id().map(|id| id as i32);
     let stdout = child.stdout.take().expect("stdout piped");
     let stdin = child.stdin.take().expect("stdin piped");
@@ -178,6 +188,43 @@ pub fn spawn(name: &str, spec: &StdioSpec, logs: Arc<LogBuffer>) -> Result<Spawn
         stdout,
         stdin,
     })
+}
+
+/// Makes the child receive SIGKILL when the thread that spawned it — a runtime worker of the
+/// gateway, which lives as long as the gateway — ends, so a killed gateway leaves no server
+/// behind.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn die_with_parent(cmd: &mut Command) {
+    // SAFETY: the closure runs in the forked child before exec and only calls prctl(2), which
+    // is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+                .map_err(std::io::Error::from)
+        });
+    }
+}
+
+/// Puts the child into the gateway's job object, which kills every process in it (the child
+/// and whatever it started) when the gateway's handle closes — however the gateway ends.
+/// Best effort: a failure is logged.
+#[cfg(windows)]
+fn kill_with_gateway(child: &Child) {
+    use std::sync::OnceLock;
+    static JOB: OnceLock<Option<win32job::Job>> = OnceLock::new();
+    let job = JOB.get_or_init(|| {
+        let mut info = win32job::ExtendedLimitInfo::new();
+        info.limit_kill_on_job_close();
+        win32job::Job::create_with_limit_info(&info)
+            .map_err(|e| tracing::warn!("no job object for server processes: {e}"))
+            .ok()
+    });
+    if let (Some(job), Some(handle)) = (job, child.raw_handle()) {
+        if let Err(e) = job.assign_process(handle as isize) {
+            tracing::warn!("could not put a server process into the job object: {e}");
+        }
+    }
 }
 
 impl ChildProcess {
@@ -277,6 +324,7 @@ mod tests {
             args: vec!["-c".into(), script.into()],
             env: vec![("GREETING".into(), "hi".into())],
             cwd: None,
+            inherit_env: vec![],
         }
     }
 
@@ -328,6 +376,7 @@ mod tests {
             args: vec![],
             env: vec![],
             cwd: None,
+            inherit_env: vec![],
         };
         let err = spawn("t", &spec, Arc::new(LogBuffer::default()))
             .err()

@@ -51,7 +51,11 @@ pub async fn login(
     let hub = s.gw.supervisor().oauth().clone();
     hub.begin(&name, &url, &settings, None, Trigger::User);
     match tokio::time::timeout(URL_WAIT, hub.url_when_ready(&name)).await {
-        Ok(Ok(url)) => Ok(Json(json!({ "url": url }))),
+        // Checked again before it reaches the dashboard, which opens it.
+        Ok(Ok(url)) => match oauth::endpoint::check(&url, "the sign-in URL") {
+            Ok(_) => Ok(Json(json!({ "url": url }))),
+            Err(e) => Err(ApiError::new(StatusCode::BAD_GATEWAY, e)),
+        },
         Ok(Err(e)) => Err(ApiError::new(StatusCode::BAD_GATEWAY, e)),
         Err(_) => Err(ApiError::new(
             StatusCode::GATEWAY_TIMEOUT,

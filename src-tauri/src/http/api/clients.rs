@@ -29,7 +29,7 @@ pub async fn reload_tokens(s: &AppState) -> Result<(), ApiError> {
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     s.guard
         .client_tokens
-        .store(std::sync::Arc::new(tokens.into_values().collect()));
+        .store(std::sync::Arc::new(tokens.into_iter().collect()));
     Ok(())
 }
 

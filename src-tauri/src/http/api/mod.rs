@@ -1,4 +1,5 @@
-//! The admin JSON API under `/api` (same guard as `/mcp`), used by the CLI and the dashboard.
+//! The admin JSON API under `/api`, used by the CLI (gateway token) and the dashboard (session
+//! cookie); client tokens are refused here (see [`crate::http::guard`]).
 //!
 //! Reading:
 //! - `GET  /api/info` → `{ version, mcpUrl, configPath, toolCount, authNone, configError,
@@ -21,6 +22,8 @@
 //! - `POST /api/secrets/{name}/changed` → `{ restarted: [server] }` (after `loopgate secret set/rm`)
 //! - `POST /api/quit` → `{ ok }`: stops the gateway cleanly (backend sessions ended, processes
 //!   stopped); `loopgate serve` then exits, and so does the desktop app (as its tray's Quit)
+//! - `POST /api/dashboard/link` → `{ url }`: a one-time dashboard link (single use, valid for
+//!   5 minutes; `loopgate open` asks for one)
 //! - `POST /api/config/reload` → `{ changed }` (after `loopgate import` or a hand edit; an
 //!   invalid file is refused and the running config stays)
 //!
@@ -80,6 +83,7 @@ pub fn routes() -> Router<AppState> {
         .route("/secrets/{name}/changed", post(secret_changed))
         .route("/config/reload", post(reload))
         .route("/quit", post(quit))
+        .route("/dashboard/link", post(dashboard_link))
         .route("/clients", get(clients::list))
         .route("/clients/tokens/reload", post(clients::reload))
         .route("/clients/{id}/install", post(clients::install))
@@ -196,7 +200,7 @@ async fn info(State(s): State<AppState>) -> Json<Value> {
         "mcpUrl": s.mcp_url,
         "configPath": s.store.path().display().to_string(),
         "toolCount": s.gw.registry().tool_count(),
-        "authNone": s.guard.token.is_none(),
+        "authNone": !s.guard.mcp_needs_token,
         "configError": s.store.rejected_edit(),
         "signInOpensBrowser": s.gw.supervisor().oauth().presenter() == crate::oauth::Presenter::Browser,
     }))
@@ -277,4 +281,10 @@ async fn quit(State(s): State<AppState>) -> Json<Value> {
     tracing::info!("quit requested through the API");
     s.shutdown.cancel();
     ok()
+}
+
+/// `POST /api/dashboard/link`: a one-time dashboard link (see [`crate::http::session`]).
+async fn dashboard_link(State(s): State<AppState>) -> Json<Value> {
+    let base = s.mcp_url.trim_end_matches("/mcp");
+    Json(json!({ "url": format!("{base}/auth?nonce={}", s.guard.sessions.mint_link()) }))
 }

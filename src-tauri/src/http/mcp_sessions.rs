@@ -1,0 +1,210 @@
+//! The client sessions of `/mcp`: rmcp's in-memory session manager, bounded and fitted to
+//! the clients that use it.
+//!
+//! [`ManagedSessions`] wraps [`LocalSessionManager`] and adds what a gateway open to every
+//! program of the user needs:
+//!
+//! - **Idle expiry:** a session with no traffic for the idle timeout ends (rmcp's
+//!   `keep_alive`); its client gets 404 on its next request and, as the spec says, starts a new
+//!   session. The default, [`DEFAULT_IDLE`], outlasts a night with the laptop asleep.
+//! - **A cap:** at most `max` sessions exist; creating one more ends the least recently used
+//!   (a loop of `initialize` cannot grow memory without bound).
+//! - **Priming events only for clients that understand them:** an SSE stream's first event
+//!   may be an empty "priming" event (an id and a retry delay, for resumption; SEP-1699, new in
+//!   2025-11-25). Older clients parse every event's data as JSON, and Gemini CLI lists no
+//!   tools when it meets one, so sessions that negotiated an older revision get none — as the
+//!   official SDK servers do.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use futures::{Stream, StreamExt};
+use rmcp::model::{ClientJsonRpcMessage, ClientRequest, ServerJsonRpcMessage};
+use rmcp::transport::common::server_side_http::{ServerSseMessage, SessionId};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::session::SessionManager;
+
+/// Default idle time after which a client session ends (24 hours).
+pub const DEFAULT_IDLE: Duration = Duration::from_secs(24 * 3600);
+/// Default most client sessions at once.
+pub const DEFAULT_MAX_SESSIONS: usize = 512;
+/// The first revision whose clients accept priming events.
+const PRIMING_SINCE: &str = "2025-11-25";
+
+#[derive(Debug)]
+struct Meta {
+    last_active: Instant,
+    priming: bool,
+}
+
+/// rmcp's [`LocalSessionManager`] with idle expiry, a cap and version-aware priming (see the
+/// module docs).
+pub struct ManagedSessions {
+    inner: LocalSessionManager,
+    meta: Mutex<HashMap<SessionId, Meta>>,
+    max: usize,
+}
+
+impl ManagedSessions {
+    /// Sessions that end after `idle` without traffic, at most `max` at once.
+    pub fn new(idle: Duration, max: usize) -> Self {
+        let mut inner = LocalSessionManager::default();
+        inner.session_config.keep_alive = Some(idle);
+        Self {
+            inner,
+            meta: Mutex::new(HashMap::new()),
+            max: max.max(1),
+        }
+    }
+
+    /// Number of live sessions.
+    pub async fn len(&self) -> usize {
+        self.inner.sessions.read().await.len()
+    }
+
+    /// Whether there are no live sessions.
+    pub async fn is_empty(&self) -> bool {
+        self.len().await == 0
+    }
+
+    fn touch(&self, id: &SessionId) -> bool {
+        let mut meta = self.meta.lock().unwrap_or_else(|e| e.into_inner());
+        match meta.get_mut(id) {
+            Some(m) => {
+                m.last_active = Instant::now();
+                m.priming
+            }
+            None => true,
+        }
+    }
+
+    /// Drops bookkeeping of sessions that ended, then, at the cap, ends the least recently
+    /// used one.
+    async fn make_room(&self) {
+        let live: Vec<SessionId> = self.inner.sessions.read().await.keys().cloned().collect();
+        let oldest = {
+            let mut meta = self.meta.lock().unwrap_or_else(|e| e.into_inner());
+            meta.retain(|id, _| live.contains(id));
+            if live.len() < self.max {
+                return;
+            }
+            meta.iter()
+                .min_by_key(|(_, m)| m.last_active)
+                .map(|(id, _)| id.clone())
+                .or_else(|| live.first().cloned())
+        };
+        if let Some(id) = oldest {
+            tracing::info!(
+                "{} client sessions open (the most allowed); ending the least recently used",
+                live.len()
+            );
+            self.meta
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&id);
+            let _ = self.inner.close_session(&id).await;
+        }
+    }
+}
+
+/// `stream` without priming events when `priming` is false.
+fn primed(
+    stream: impl Stream<Item = ServerSseMessage> + Send + Sync + 'static,
+    priming: bool,
+) -> impl Stream<Item = ServerSseMessage> + Send + Sync + 'static {
+    stream.filter(move |m| std::future::ready(priming || m.message.is_some()))
+}
+
+impl SessionManager for ManagedSessions {
+    type Error = <LocalSessionManager as SessionManager>::Error;
+    type Transport = <LocalSessionManager as SessionManager>::Transport;
+
+    async fn create_session(&self) -> Result<(SessionId, Self::Transport), Self::Error> {
+        self.make_room().await;
+        let (id, transport) = self.inner.create_session().await?;
+        self.meta.lock().unwrap_or_else(|e| e.into_inner()).insert(
+            id.clone(),
+            Meta {
+                last_active: Instant::now(),
+                priming: false,
+            },
+        );
+        Ok((id, transport))
+    }
+
+    async fn initialize_session(
+        &self,
+        id: &SessionId,
+        message: ClientJsonRpcMessage,
+    ) -> Result<ServerJsonRpcMessage, Self::Error> {
+        if let ClientJsonRpcMessage::Request(r) = &message {
+            if let ClientRequest::InitializeRequest(init) = &r.request {
+                let version = init.params.protocol_version.to_string();
+                if let Some(m) = self
+                    .meta
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get_mut(id)
+                {
+                    m.priming = version.as_str() >= PRIMING_SINCE;
+                }
+            }
+        }
+        self.touch(id);
+        self.inner.initialize_session(id, message).await
+    }
+
+    async fn has_session(&self, id: &SessionId) -> Result<bool, Self::Error> {
+        self.inner.has_session(id).await
+    }
+
+    async fn close_session(&self, id: &SessionId) -> Result<(), Self::Error> {
+        self.meta
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
+        self.inner.close_session(id).await
+    }
+
+    async fn create_stream(
+        &self,
+        id: &SessionId,
+        message: ClientJsonRpcMessage,
+    ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
+        let priming = self.touch(id);
+        Ok(primed(
+            self.inner.create_stream(id, message).await?,
+            priming,
+        ))
+    }
+
+    async fn accept_message(
+        &self,
+        id: &SessionId,
+        message: ClientJsonRpcMessage,
+    ) -> Result<(), Self::Error> {
+        self.touch(id);
+        self.inner.accept_message(id, message).await
+    }
+
+    async fn create_standalone_stream(
+        &self,
+        id: &SessionId,
+    ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
+        let priming = self.touch(id);
+        Ok(primed(
+            self.inner.create_standalone_stream(id).await?,
+            priming,
+        ))
+    }
+
+    async fn resume(
+        &self,
+        id: &SessionId,
+        last_event_id: String,
+    ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
+        let priming = self.touch(id);
+        Ok(primed(self.inner.resume(id, last_event_id).await?, priming))
+    }
+}

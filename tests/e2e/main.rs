@@ -1,0 +1,20 @@
+//! The end-to-end tests, in one test binary (one link of the crate instead of one per file):
+//! each module drives the real gateway — in-process or the real `loopgate` binary — against
+//! real MCP peers (`tests/peers`). Tests that change process-wide state (the environment) live
+//! in their own binaries: `tests/ui_browser.rs`, and `tests/desktop.rs` (desktop feature).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod api;
+mod cli;
+mod clients;
+mod config_faults;
+mod conformance;
+mod faults;
+mod fuzz;
+mod gateway;
+mod keychain;
+mod load;
+mod oauth;
+mod tray;
