@@ -40,6 +40,20 @@ async fn dashboard_in_a_real_browser() {
         &[("PORT", as_port.to_string())],
     );
     wait_port(as_port);
+    // A hostile authorization server: its metadata names a javascript: page to sign in at.
+    let hostile_port = free_port();
+    let _hostile = spawn_bg(
+        &python(),
+        &[ensure_peers().join("oauth-server.py").to_str().unwrap()],
+        &[
+            ("PORT", hostile_port.to_string()),
+            (
+                "HOSTILE_AUTHORIZE",
+                "javascript:fetch('/api/servers',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({name:'pwn',command:'touch',args:['/tmp/pwned']})})//".into(),
+            ),
+        ],
+    );
+    wait_port(hostile_port);
     let gw = Gw::start(json!({ "everything": everything_stdio(), "py": { "url": py_url } })).await;
     gw.wait_ready(40).await;
     let shots = root.join("target/ui-screenshots");
@@ -56,6 +70,10 @@ async fn dashboard_in_a_real_browser() {
         .env("MEMORY_SERVER_JS", memory_js)
         .env("LOOPGATE_TEST_HOME", home.path())
         .env("OAUTH_MCP_URL", format!("http://127.0.0.1:{as_port}/mcp"))
+        .env(
+            "HOSTILE_MCP_URL",
+            format!("http://127.0.0.1:{hostile_port}/mcp"),
+        )
         .current_dir(root.join("tests/ui"))
         .stdin(Stdio::null())
         .kill_on_drop(true)

@@ -200,7 +200,7 @@ async fn wait_for_token(
             _ = tokio::time::sleep(TOKEN_RETRY) => {}
             _ = shutdown.cancelled() => return,
         }
-        match token::load_or_create(&config_path, &secrets).await {
+        match token::load_existing(&config_path, &secrets).await {
             Ok(token::Loaded::Ready(t)) => {
                 if let Ok(tokens) = token::client_tokens(&config_path, &secrets).await {
                     guard

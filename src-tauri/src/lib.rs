@@ -24,6 +24,7 @@ pub mod connect;
 pub mod desktop;
 pub mod gateway;
 pub mod http;
+pub mod memory;
 pub mod oauth;
 pub mod redact;
 pub mod secrets;

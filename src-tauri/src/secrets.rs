@@ -64,13 +64,10 @@ pub enum SecretError {
 }
 
 impl SecretError {
-    /// Whether trying again later may succeed (the keychain was locked, busy or unreachable),
-    /// as opposed to a missing secret or a bad name.
+    /// Whether trying again later may succeed: the keychain is there but locked, refusing or
+    /// not answering — as opposed to a missing secret, a bad name, or no keychain at all.
     pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            SecretError::Unavailable { .. } | SecretError::Access { .. } | SecretError::TimedOut
-        )
+        matches!(self, SecretError::Access { .. } | SecretError::TimedOut)
     }
 }
 

@@ -67,17 +67,23 @@ fn read_file(config_path: &Path) -> Result<Option<String>, TokenError> {
 /// Reads the token for `config_path`: from the keychain when reachable, else from the file.
 /// `Ok(None)` when none was created yet.
 ///
-/// Errors: [`TokenError`] when the file exists but cannot be read, or the keychain refuses.
+/// Errors: [`TokenError`] when the file exists but cannot be read, or the keychain refuses
+/// (locked) and there is no token file.
 pub async fn read(config_path: &Path, secrets: &SecretStore) -> Result<Option<String>, TokenError> {
-    if secrets.status().await.is_ok() {
-        match secrets.get_record(&keychain_name(config_path)).await {
-            Ok(Some(t)) => return Ok(Some(masked(t))),
-            Ok(None) => {}
-            // A locked or misbehaving keychain: the token file (if any) still works.
-            Err(e) => tracing::warn!("{e}; looking for the access token file instead"),
-        }
+    let keychain = match secrets.status().await {
+        Ok(()) => secrets.get_record(&keychain_name(config_path)).await,
+        Err(e) => Err(e),
+    };
+    match keychain {
+        Ok(Some(t)) => Ok(Some(masked(t))),
+        // A locked or misbehaving keychain: the token file (if any) still works; without one,
+        // say why there is no token rather than "none yet".
+        Err(e) if e.is_transient() => match read_file(config_path)? {
+            Some(t) => Ok(Some(t)),
+            None => Err(e.into()),
+        },
+        Ok(None) | Err(_) => read_file(config_path),
     }
-    read_file(config_path)
 }
 
 /// The gateway's token at start-up.
@@ -121,6 +127,31 @@ pub async fn load_or_create(
         return Ok(Loaded::Ready(token));
     }
     create_file(config_path).map(Loaded::Ready)
+}
+
+/// For a gateway that started while the keychain was locked and asks again: the existing
+/// token, and a new one only once the keychain answers that it holds none (a keychain that
+/// still fails, in whatever way, never turns into a new token). [`Loaded::Pending`] with the
+/// reason while there is nothing to read.
+///
+/// Errors: [`TokenError`] when the token file exists but cannot be read.
+pub async fn load_existing(
+    config_path: &Path,
+    secrets: &SecretStore,
+) -> Result<Loaded, TokenError> {
+    let keychain = match secrets.status().await {
+        Ok(()) => secrets.get_record(&keychain_name(config_path)).await,
+        Err(e) => Err(e),
+    };
+    match keychain {
+        Ok(Some(t)) => Ok(Loaded::Ready(masked(t))),
+        // It answers, and has none: it is a first start after all.
+        Ok(None) => load_or_create(config_path, secrets).await,
+        Err(e) => match read_file(config_path)? {
+            Some(t) => Ok(Loaded::Ready(t)),
+            None => Ok(Loaded::Pending(e.to_string())),
+        },
+    }
 }
 
 /// Writes a new token to the owner-only token file (or reads the one another process created

@@ -76,6 +76,16 @@ impl Serve {
         Serve { child, log: None }
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for it to exit (after a signal the test sent).
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        self.child.wait().unwrap()
+    }
+
     /// Stops it (SIGTERM) and waits for it to exit.
     pub fn stop(&mut self) {
         let _ = nix::sys::signal::kill(

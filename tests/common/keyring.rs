@@ -71,6 +71,44 @@ impl PrivateKeyring {
         kr
     }
 
+    /// Locks the login keyring (as a screen lock or an idle timeout does): items can then not
+    /// be read until it is unlocked.
+    pub fn lock(&self) {
+        let out = Command::new("dbus-send")
+            .args([
+                "--session",
+                "--print-reply",
+                "--dest=org.freedesktop.secrets",
+                "/org/freedesktop/secrets",
+                "org.freedesktop.Secret.Service.Lock",
+                "array:objpath:/org/freedesktop/secrets/collection/login",
+            ])
+            .envs(self.env())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Unlocks it again, as the user typing the password would (`tests/peers/keyring-unlock.py`:
+    /// gnome-keyring's own password interface, no prompt); the daemon and its sessions stay.
+    pub fn unlock(&self) {
+        let out = Command::new(crate::common::python())
+            .arg(crate::common::peers_dir().join("keyring-unlock.py"))
+            .arg("pass")
+            .envs(self.env())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// Environment that points a process at this keyring.
     pub fn env(&self) -> Vec<(String, String)> {
         let home: PathBuf = self.home.path().to_path_buf();

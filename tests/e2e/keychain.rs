@@ -168,6 +168,16 @@ async fn secrets_reach_servers_and_never_leak() {
     )
     .await;
     assert!(echoed.contains("mock echo: ok"));
+    // A backend that echoes a secret: the client asked and gets it, but at trace level the
+    // whole message passes through rmcp's logging — where it must show up redacted.
+    let env_dump = call_tool(
+        &format!("http://127.0.0.1:{port}/mcp"),
+        &token,
+        "everything__get-env",
+        json!({}),
+    )
+    .await;
+    assert!(env_dump.contains(ENV_SECRET), "the client gets its answer");
 
     // rm removes it; the server using it fails again with the actionable message.
     let out = lg(&env, &config, &["secret", "rm", "e2e.LATE"], None);
@@ -187,6 +197,10 @@ async fn secrets_reach_servers_and_never_leak() {
     assert!(
         log.contains("TRACE") || log.contains("trace"),
         "the log was captured at trace level"
+    );
+    assert!(
+        log.contains("[redacted]"),
+        "the echoed secret was logged (redacted) at trace level"
     );
     let config_text = std::fs::read_to_string(&config).unwrap();
     for secret in [ENV_SECRET, HDR_SECRET, LATE_SECRET] {
@@ -379,4 +393,75 @@ fn import_moves_literal_tokens_into_the_keychain() {
         list.contains("github.GITHUB_PERSONAL_ACCESS_TOKEN") && list.contains("set"),
         "{list}"
     );
+}
+
+/// A gateway started while the keychain is locked mints no new token (every installed client
+/// would get 401): it answers 503 until the keychain is unlocked, then works with the same
+/// token; a server whose secret could not be read then starts by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_keychain_keeps_the_token_and_servers_start_once_unlocked() {
+    let kr = PrivateKeyring::start();
+    let env = kr.env();
+    let dir = tempfile::tempdir().unwrap();
+    let port = crate::common::free_port();
+    let mut uses_secret = crate::common::memory_stdio();
+    uses_secret["env"] = json!({"K": "${secret:locked.K}"});
+    let config = write_config(dir.path(), port, json!({ "memory": uses_secret }));
+    assert!(
+        lg(&env, &config, &["secret", "set", "locked.K"], Some("v4lue"))
+            .status
+            .success()
+    );
+    let mut serve = Serve::start(&env, &config, dir.path().join("first.log"));
+    wait_servers(&env, &config, "memory ready", |v| {
+        server(v, "memory")["state"] == "ready"
+    });
+    let token = text(&lg(&env, &config, &["token"], None))
+        .trim()
+        .to_string();
+    assert_eq!(token.len(), 64);
+    serve.stop();
+
+    kr.lock();
+    let serve = Serve::start(&env, &config, dir.path().join("locked.log"));
+    crate::common::wait_port(port);
+    let http = reqwest::Client::new();
+    let servers = |bearer: String| {
+        let http = http.clone();
+        async move {
+            http.get(format!("http://127.0.0.1:{port}/api/servers"))
+                .bearer_auth(bearer)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let locked = servers(token.clone()).await;
+    assert_eq!(locked.status(), 503, "{}", serve.output());
+    let said = locked.text().await.unwrap();
+    assert!(said.contains("keychain is locked"), "{said}");
+    assert!(
+        !dir.path().join("token").exists(),
+        "no new token was minted into a file"
+    );
+    let cli = text(&lg(&env, &config, &["token"], None));
+    assert!(!cli.contains("no token yet"), "{cli}");
+
+    kr.unlock();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let r = servers(token.clone()).await;
+        if r.status() == 200 {
+            let list: Value = r.json().await.unwrap();
+            if list[0]["state"] == "ready" {
+                break;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not serving with the old token after the unlock:\n{}",
+            serve.output()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
 }

@@ -17,4 +17,5 @@ mod gateway;
 mod keychain;
 mod load;
 mod oauth;
+mod security;
 mod tray;

@@ -1,5 +1,7 @@
 """Python SDK (mcp 2.3.0) OAuth-protected MCP server with tools `echo` and `whoami`.
-Usage: PORT=3501 [ACCESS_TTL=3600] venv/bin/python oauth-server.py
+Usage: PORT=3501 [ACCESS_TTL=3600] [HOSTILE_AUTHORIZE=URL] venv/bin/python oauth-server.py
+  HOSTILE_AUTHORIZE plays a hostile authorization server: its metadata names URL (e.g. "javascript:…") as the
+  authorization_endpoint; everything else stays as described below.
   MCP endpoint: http://127.0.0.1:$PORT/mcp (Streamable HTTP, stateful; logs go to stderr; poll the port for readiness).
   The SDK's own authorization server and bearer middleware do the OAuth work; this file only stores state in dicts.
   Issuer http://127.0.0.1:$PORT, resource http://127.0.0.1:$PORT/mcp, scope "mcp" (supported, default, required).
@@ -224,4 +226,30 @@ if __name__ == "__main__":
     # Same as mcp.run("streamable-http", ...), but uvicorn's access log goes to stderr instead of stdout.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"
-    uvicorn.run(mcp.streamable_http_app(host="127.0.0.1"), host="127.0.0.1", port=PORT, log_config=log_config)
+    app = mcp.streamable_http_app(host="127.0.0.1")
+    hostile = os.environ.get("HOSTILE_AUTHORIZE")
+    if hostile:
+        import json
+
+        inner = app
+
+        async def app(scope, receive, send):  # noqa: F811 - wraps the SDK's app
+            if scope["type"] != "http" or scope["path"] != "/.well-known/oauth-authorization-server":
+                return await inner(scope, receive, send)
+            parts = []
+
+            async def capture(message):
+                if message["type"] == "http.response.body":
+                    parts.append(message.get("body", b""))
+                    if not message.get("more_body"):
+                        doc = json.loads(b"".join(parts))
+                        doc["authorization_endpoint"] = hostile
+                        body = json.dumps(doc).encode()
+                        await send({"type": "http.response.start", "status": 200,
+                                    "headers": [(b"content-type", b"application/json"),
+                                                (b"content-length", str(len(body)).encode())]})
+                        await send({"type": "http.response.body", "body": body})
+
+            await inner(scope, receive, capture)
+
+    uvicorn.run(app, host="127.0.0.1", port=PORT, log_config=log_config)

@@ -13,6 +13,8 @@
 // writes the gateway's ~/.cursor/mcp.json: run the gateway with HOME (and XDG_CONFIG_HOME) set to a
 // temporary directory, and name that directory in LOOPGATE_TEST_HOME — the step then refuses to
 // touch a file outside it.
+// With HOSTILE_MCP_URL (oauth-server.py with HOSTILE_AUTHORIZE), step j checks its javascript:
+// authorization page is never opened.
 // With OAUTH_MCP_URL (tests/peers/oauth-server.py), step i adds it as `secure` and signs in from
 // its row through the browser popup, signs out and in again.
 // Prints `UI TESTS PASSED` on success; on failure the step and the reason, and exits 1.
@@ -463,6 +465,33 @@ try {
       assert((await auth.innerText()).includes('Sign in'), 'the row offers no Sign in button after signing out');
       await signInThroughPopup();
       await until('signed in again', async () => (await auth.getAttribute('data-auth')) === 'signed-in', 20_000);
+    });
+  }
+
+  const hostileUrl = process.env.HOSTILE_MCP_URL;
+  if (hostileUrl) {
+    await step('j: a hostile authorization server’s javascript: page is never opened', async () => {
+      const res = await fetch(`${base}/api/servers`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: 'hostile', url: hostileUrl }),
+      });
+      assert(res.status === 201, `adding the hostile server answered HTTP ${res.status}`);
+      await go('#/');
+      const auth = byId('server-auth-hostile');
+      await until('the hostile row to offer a sign-in', async () => (await auth.count()) === 1 && (await auth.getAttribute('data-auth')) === 'needs-sign-in', 20_000);
+      const pagesBefore = ctx.pages().length;
+      const popups = [];
+      page.on('popup', (p) => popups.push(p));
+      const urlBefore = page.url();
+      await byId('server-signin-hostile').click();
+      await until('an error toast naming the refused address', async () => (await page.locator('.toast', { hasText: 'javascript:' }).count()) >= 1, 10_000);
+      await page.waitForTimeout(500);
+      assert(popups.length === 0 && ctx.pages().length === pagesBefore, `a tab was opened: ${popups.map((p) => p.url()).join(', ')}`);
+      assert(page.url() === urlBefore, `the dashboard navigated to ${page.url()}`);
+      const servers = await (await fetch(`${base}/api/servers`, { headers: { Authorization: `Bearer ${token}` } })).json();
+      assert(!servers.some((s) => s.name === 'pwn'), 'the hostile page added a server');
+      await shot('sign-in-hostile-refused');
     });
   }
 

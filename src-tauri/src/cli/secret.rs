@@ -167,28 +167,44 @@ pub async fn apply_import(
     }
     let added: Vec<String> = plan.servers.keys().cloned().collect();
     let servers = plan.servers;
-    store
-        .update(move |c| {
-            c.mcp_servers.extend(servers);
-            Ok(())
-        })
-        .await?;
+    // A running gateway is the one writer of its config: it adds the servers (and starts them
+    // at once); only without one is the file written here.
+    let body = serde_json::json!({ "servers": servers });
+    let running = match client::call(
+        path,
+        secrets,
+        reqwest::Method::POST,
+        "servers/import",
+        Some(body),
+    )
+    .await
+    {
+        Ok(_) => true,
+        Err(ApiError::NotRunning(_)) => {
+            store
+                .update(move |c| {
+                    c.mcp_servers.extend(servers);
+                    Ok(())
+                })
+                .await?;
+            false
+        }
+        Err(ApiError::Other(e)) => {
+            return Err(e.context("the running gateway did not add the servers"))
+        }
+    };
     println!(
         "imported {} server(s) into {}: {}",
         added.len(),
         path.display(),
         added.join(", ")
     );
+    if running {
+        println!("The running gateway added them and is starting them.");
+    }
     match source {
         ImportSource::File(file) => println!("{} was not modified.", file.display()),
         ImportSource::Client(name) => println!("{name}'s config was not modified."),
-    }
-    match client::call(path, secrets, reqwest::Method::POST, "config/reload", None).await {
-        Ok(_) => println!("The running gateway picked up the new servers."),
-        Err(ApiError::NotRunning(_)) => {}
-        Err(ApiError::Other(e)) => {
-            eprintln!("warning: could not tell the running gateway to reload: {e:#}")
-        }
     }
     Ok(())
 }

@@ -6,7 +6,11 @@
 //!
 //! - **Idle expiry:** a session with no traffic for the idle timeout ends (rmcp's
 //!   `keep_alive`); its client gets 404 on its next request and, as the spec says, starts a new
-//!   session. The default, [`DEFAULT_IDLE`], outlasts a night with the laptop asleep.
+//!   session. The default, [`DEFAULT_IDLE`], outlasts a night with the laptop asleep. rmcp 3.11
+//!   ends the session's worker but keeps its entry in the session map forever; here the entry
+//!   goes when the session's transport is dropped ([`TrackedTransport`]), so an expired
+//!   session's memory is freed — and, once a burst of them settles, handed back to the OS
+//!   ([`crate::memory::Trimmer`]).
 //! - **A cap:** at most `max` sessions exist; creating one more ends the least recently used
 //!   (a loop of `initialize` cannot grow memory without bound).
 //! - **Priming events only for clients that understand them:** an SSE stream's first event
@@ -16,7 +20,7 @@
 //!   official SDK servers do.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use futures::{Stream, StreamExt};
@@ -41,9 +45,65 @@ struct Meta {
 /// rmcp's [`LocalSessionManager`] with idle expiry, a cap and version-aware priming (see the
 /// module docs).
 pub struct ManagedSessions {
-    inner: LocalSessionManager,
-    meta: Mutex<HashMap<SessionId, Meta>>,
+    inner: Arc<LocalSessionManager>,
+    meta: Arc<Mutex<HashMap<SessionId, Meta>>>,
     max: usize,
+    trimmer: crate::memory::Trimmer,
+}
+
+/// The transport of one session (rmcp's), which forgets the session when dropped: the
+/// session's handler stopped, because the client deleted it, it idled out or the gateway is
+/// stopping.
+pub struct TrackedTransport {
+    inner: <LocalSessionManager as SessionManager>::Transport,
+    id: SessionId,
+    sessions: Weak<LocalSessionManager>,
+    meta: Weak<Mutex<HashMap<SessionId, Meta>>>,
+    trimmer: crate::memory::Trimmer,
+}
+
+impl Drop for TrackedTransport {
+    fn drop(&mut self) {
+        self.trimmer.released();
+        if let Some(meta) = self.meta.upgrade() {
+            meta.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&self.id);
+        }
+        let (Some(sessions), id) = (self.sessions.upgrade(), self.id.clone()) else {
+            return;
+        };
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                sessions.sessions.write().await.remove(&id);
+            });
+        }
+    }
+}
+
+impl rmcp::transport::Transport<rmcp::RoleServer> for TrackedTransport {
+    type Error =
+        <<LocalSessionManager as SessionManager>::Transport as rmcp::transport::Transport<
+            rmcp::RoleServer,
+        >>::Error;
+
+    fn send(
+        &mut self,
+        item: rmcp::service::TxJsonRpcMessage<rmcp::RoleServer>,
+    ) -> impl std::future::Future<Output = Result<(), Self::Error>> + Send + 'static {
+        self.inner.send(item)
+    }
+
+    fn receive(
+        &mut self,
+    ) -> impl std::future::Future<Output = Option<rmcp::service::RxJsonRpcMessage<rmcp::RoleServer>>>
+           + Send {
+        self.inner.receive()
+    }
+
+    fn close(&mut self) -> impl std::future::Future<Output = Result<(), Self::Error>> + Send {
+        self.inner.close()
+    }
 }
 
 impl ManagedSessions {
@@ -52,9 +112,10 @@ impl ManagedSessions {
         let mut inner = LocalSessionManager::default();
         inner.session_config.keep_alive = Some(idle);
         Self {
-            inner,
-            meta: Mutex::new(HashMap::new()),
+            inner: Arc::new(inner),
+            meta: Default::default(),
             max: max.max(1),
+            trimmer: crate::memory::Trimmer::start(),
         }
     }
 
@@ -118,11 +179,18 @@ fn primed(
 
 impl SessionManager for ManagedSessions {
     type Error = <LocalSessionManager as SessionManager>::Error;
-    type Transport = <LocalSessionManager as SessionManager>::Transport;
+    type Transport = TrackedTransport;
 
     async fn create_session(&self) -> Result<(SessionId, Self::Transport), Self::Error> {
         self.make_room().await;
-        let (id, transport) = self.inner.create_session().await?;
+        let (id, inner) = self.inner.create_session().await?;
+        let transport = TrackedTransport {
+            inner,
+            id: id.clone(),
+            sessions: Arc::downgrade(&self.inner),
+            meta: Arc::downgrade(&self.meta),
+            trimmer: self.trimmer.clone(),
+        };
         self.meta.lock().unwrap_or_else(|e| e.into_inner()).insert(
             id.clone(),
             Meta {

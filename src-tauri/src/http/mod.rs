@@ -70,9 +70,26 @@ pub enum BindError {
     },
 }
 
+/// Connections the OS queues for the gateway before it accepts them.
+pub const LISTEN_BACKLOG: u32 = 1024;
+
 /// Binds the gateway's listener on `addr`; `config` names the config file for the error text.
+///
+/// The listen backlog is [`LISTEN_BACKLOG`]: connections beyond the open-connection cap wait
+/// there (see [`server`]) instead of having their SYNs dropped.
 pub async fn bind(addr: SocketAddr, config: &std::path::Path) -> Result<TcpListener, BindError> {
-    TcpListener::bind(addr).await.map_err(|source| {
+    let listen = || -> std::io::Result<TcpListener> {
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        #[cfg(unix)]
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)?;
+        socket.listen(LISTEN_BACKLOG)
+    };
+    listen().map_err(|source| {
         if source.kind() == std::io::ErrorKind::AddrInUse {
             BindError::InUse {
                 ip: addr.ip(),

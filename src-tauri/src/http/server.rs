@@ -3,6 +3,7 @@
 //!
 //! - At most `max_connections` connections are open; further ones wait in the kernel's
 //!   backlog until one closes (the gateway never runs out of file descriptors).
+//! - HTTP/1.1 (MCP's Streamable HTTP transport needs nothing more).
 //! - A connection must send a request's headers within `header_timeout`, also while idle
 //!   between requests on a kept-alive connection (hyper's HTTP/1 header-read timeout), so
 //!   connections that send nothing, or send headers a byte at a time (slowloris), are closed.
@@ -69,7 +70,9 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) {
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
-    let mut builder = Builder::new(TokioExecutor::new());
+    // HTTP/1.1 only: every MCP client speaks it, and detecting HTTP/2 would read from the
+    // connection before the header timeout is armed (a silent connection would stay forever).
+    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
     builder
         .http1()
         .timer(TokioTimer::new())
@@ -111,7 +114,7 @@ pub async fn serve(
         let service = TowerToHyperService::new(app.clone());
         let builder = builder.clone();
         let conn = builder
-            .serve_connection_with_upgrades(TokioIo::new(tcp), service)
+            .serve_connection(TokioIo::new(tcp), service)
             .into_owned();
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
@@ -123,4 +126,53 @@ pub async fn serve(
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn start(limits: ConnectionLimits) -> (std::net::SocketAddr, CancellationToken) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Router::new().route("/", axum::routing::get(|| async { "hi" }));
+        let stop = CancellationToken::new();
+        tokio::spawn(serve(listener, app, limits, stop.clone()));
+        (addr, stop)
+    }
+
+    #[tokio::test]
+    async fn silent_connections_are_closed_after_the_header_timeout() {
+        let limits = ConnectionLimits {
+            max_connections: 2,
+            header_timeout: Duration::from_millis(300),
+        };
+        let (addr, stop) = start(limits).await;
+        let started = std::time::Instant::now();
+        let mut silent = Vec::new();
+        for _ in 0..4 {
+            silent.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+        }
+        for c in &mut silent {
+            let mut buf = [0u8; 1];
+            let n = tokio::time::timeout(Duration::from_secs(5), c.read(&mut buf))
+                .await
+                .expect("closed by the gateway");
+            assert!(matches!(n, Ok(0) | Err(_)));
+        }
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        // A request still gets its answer.
+        let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
+        c.write_all(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = String::new();
+        c.read_to_string(&mut out).await.unwrap();
+        assert!(
+            out.starts_with("HTTP/1.1 200") && out.ends_with("hi"),
+            "{out}"
+        );
+        stop.cancel();
+    }
 }

@@ -235,11 +235,12 @@ impl Hub {
     }
 
     /// Shows `auth_url` the configured way, after checking once more that it is an https
-    /// URL (or http on loopback): nothing else is ever opened or logged as a link.
-    fn present(&self, server: &str, auth_url: &str) {
+    /// URL (or http on loopback): nothing else is ever opened or logged as a link. Returns
+    /// whether it was shown.
+    fn present(&self, server: &str, auth_url: &str) -> bool {
         if let Err(e) = super::endpoint::check(auth_url, "the sign-in URL") {
             tracing::warn!(server = %server, "not opening the sign-in page: {e}");
-            return;
+            return false;
         }
         match self.presenter {
             Presenter::Browser => {
@@ -259,6 +260,7 @@ impl Hub {
                 });
             }
         }
+        true
     }
 
     fn finish(&self, id: u64, server: &str, result: Result<(), OAuthError>) {
@@ -361,6 +363,22 @@ mod tests {
 
     /// Nothing listens on port 1, so every sign-in fails at discovery, quickly.
     const DEAD: &str = "http://127.0.0.1:1/mcp";
+
+    #[test]
+    fn the_browser_presenter_opens_only_web_addresses() {
+        let hub = Hub::new(
+            SecretStore::with_backend(Arc::new(MemoryBackend::default())),
+            Presenter::Browser,
+        );
+        for hostile in [
+            "javascript:fetch('/api/servers',{method:'POST'})",
+            "file:///etc/passwd",
+            "vscode://x/y",
+            "http://auth.example.com/authorize",
+        ] {
+            assert!(!hub.present("s", hostile), "{hostile}");
+        }
+    }
 
     #[tokio::test]
     async fn one_pending_per_server_and_one_automatic_until_success() {

@@ -19,6 +19,9 @@ use crate::oauth::{Challenge, OAuthSettings, Trigger};
 use crate::secrets::{SecretError, SecretStore};
 use tokio_util::sync::CancellationToken;
 
+/// How often a server whose secrets could not be read (locked or silent keychain) tries again.
+const SECRET_RETRY: Duration = Duration::from_secs(5);
+
 /// Why a connected backend stopped being watched.
 enum End {
     Stop,
@@ -61,9 +64,28 @@ impl Runner {
             let started = Instant::now();
             let backend = match resolve(&self.backend, &self.inner.secrets).await {
                 Ok(b) => b,
+                Err(e) if e.is_transient() => {
+                    // The keychain is locked or not answering: try again until it does.
+                    let message = format!(
+                        "server \"{}\": {e} — trying again in {} s",
+                        self.name,
+                        SECRET_RETRY.as_secs()
+                    );
+                    tracing::warn!(server = %self.name, "{message}");
+                    self.logs.push("gateway", &message);
+                    self.inner.update(&self.name, |v| {
+                        v.status.state = ServerState::Failed;
+                        v.status.last_error = Some(message);
+                    });
+                    count_restart = false;
+                    tokio::select! {
+                        _ = tokio::time::sleep(SECRET_RETRY) => continue,
+                        _ = self.ct.cancelled() => return,
+                    }
+                }
                 Err(e) => {
-                    // Retrying cannot help until the secret or keychain changes; a change of
-                    // the secret restarts this server.
+                    // A missing secret: retrying cannot help until it is set, which restarts
+                    // this server.
                     let message = format!("server \"{}\": {e}", self.name);
                     tracing::warn!(server = %self.name, "{message}");
                     self.logs.push("gateway", &message);

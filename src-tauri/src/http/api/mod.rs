@@ -19,6 +19,9 @@
 //! - `POST /api/servers/{name}/enable|disable|restart`
 //! - `POST /api/servers/{name}/tools/{tool}/enable|disable` (`tool` = the server's own name)
 //! - `POST /api/servers`, `PUT /api/servers/{name}`, `DELETE /api/servers/{name}` ([`servers`])
+//! - `POST /api/servers/import` `{ servers: { name: entry } }` → `{ added }`: adds config
+//!   entries as they are (`loopgate import` and `client import` go through here while a
+//!   gateway runs, so the one writer sees every change)
 //! - `POST /api/secrets/{name}/changed` → `{ restarted: [server] }` (after `loopgate secret set/rm`)
 //! - `POST /api/quit` → `{ ok }`: stops the gateway cleanly (backend sessions ended, processes
 //!   stopped); `loopgate serve` then exits, and so does the desktop app (as its tray's Quit)
@@ -57,6 +60,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/info", get(info))
         .route("/servers", get(list_servers).post(servers::add))
+        .route("/servers/import", post(servers::import))
         .route(
             "/servers/{name}",
             axum::routing::put(servers::edit).delete(servers::remove),
@@ -147,6 +151,7 @@ impl From<ConfigError> for ApiError {
                     .to_string();
                 ApiError::field(field, e.to_string())
             }
+            e @ ConfigError::Conflict { .. } => ApiError::new(StatusCode::CONFLICT, e.to_string()),
             other => ApiError::new(StatusCode::BAD_REQUEST, other.to_string()),
         }
     }

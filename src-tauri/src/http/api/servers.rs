@@ -250,6 +250,38 @@ pub async fn add(
     Ok((StatusCode::CREATED, Json(json!({"ok": true, "name": name}))))
 }
 
+/// Body of `POST /api/servers/import`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportBody {
+    /// Config entries by server name, added in this order.
+    pub servers: indexmap::IndexMap<String, ServerEntry>,
+}
+
+/// `POST /api/servers/import`: adds whole config entries (already free of literal secrets —
+/// the CLI moved them to the keychain). Refuses, changing nothing, when a name is taken or an
+/// entry is invalid. Answers `{ added: [name] }`.
+pub async fn import(
+    State(s): State<AppState>,
+    Json(body): Json<ImportBody>,
+) -> Result<Json<Value>, ApiError> {
+    let added: Vec<String> = body.servers.keys().cloned().collect();
+    s.store
+        .update(move |c| {
+            if let Some(taken) = body.servers.keys().find(|n| c.mcp_servers.contains_key(*n)) {
+                return Err(ConfigError::Invalid {
+                    path: Default::default(),
+                    location: "name".into(),
+                    message: format!("a server named \"{taken}\" already exists"),
+                });
+            }
+            c.mcp_servers.extend(body.servers);
+            Ok(())
+        })
+        .await?;
+    Ok(Json(json!({ "added": added })))
+}
+
 /// `PUT /api/servers/{name}`: replaces a server's connection settings, keeping `disabled`,
 /// `disabledTools` and unknown keys. Form secrets (`<name>.*`) the server no longer references,
 /// and no other server uses, are deleted from the keychain.
