@@ -34,6 +34,67 @@ fn server_pids(servers: &Value) -> Vec<u64> {
         .collect()
 }
 
+/// Starts the desktop app (`loopgate` with no command) in its own D-Bus session on `display`,
+/// its output going to `log` in `home`.
+fn start_app(home: &std::path::Path, config: &std::path::Path, display: &str, log: &str) -> Kill {
+    let log = std::fs::File::create(home.join(log)).unwrap();
+    Kill(
+        Command::new("dbus-run-session")
+            .arg("--")
+            .arg(env!("CARGO_BIN_EXE_loopgate"))
+            .arg("--config")
+            .arg(config)
+            .env("DISPLAY", display)
+            .env("HOME", home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_RUNTIME_DIR", home)
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+            .env("LIBGL_ALWAYS_SOFTWARE", "1")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("dbus-run-session not found: apt-get install dbus"),
+    )
+}
+
+/// The parent process id of `pid`.
+fn parent_of(pid: u64) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    after_name
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Waits until `token`'s gateway on `port` answers with every server ready; returns the servers.
+async fn ready_servers(http: &reqwest::Client, port: u16, token: &str, n: usize) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if let Ok(r) = http
+            .get(format!("http://127.0.0.1:{port}/api/servers"))
+            .bearer_auth(token)
+            .send()
+            .await
+        {
+            let v: Value = r.json().await.unwrap_or(Value::Null);
+            if v.as_array()
+                .is_some_and(|a| a.len() == n && a.iter().all(|s| s["state"] == "ready"))
+            {
+                return v;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the servers did not become ready"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desktop_app_shows_the_dashboard_and_quits_cleanly() {
     let home = tempfile::tempdir().unwrap();
@@ -58,25 +119,7 @@ async fn desktop_app_shows_the_dashboard_and_quits_cleanly() {
     let port = common::free_port();
     let config = home.path().join("config.json");
     std::fs::write(&config, json!({"gateway": {"port": port}, "mcpServers": {"memory": common::memory_stdio(), "everything": common::everything_stdio()}}).to_string()).unwrap();
-    let log = std::fs::File::create(home.path().join("app.log")).unwrap();
-    let app = Kill(
-        Command::new("dbus-run-session")
-            .arg("--")
-            .arg(env!("CARGO_BIN_EXE_loopgate"))
-            .arg("--config")
-            .arg(&config)
-            .env("DISPLAY", &display)
-            .env("HOME", home.path())
-            .env("XDG_CONFIG_HOME", home.path().join(".config"))
-            .env("XDG_RUNTIME_DIR", home.path())
-            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-            .env("LIBGL_ALWAYS_SOFTWARE", "1")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("dbus-run-session not found: apt-get install dbus"),
-    );
+    let app = start_app(home.path(), &config, &display, "app.log");
 
     // The gateway answers, with both servers ready.
     let http = reqwest::Client::new();
@@ -202,5 +245,31 @@ async fn desktop_app_shows_the_dashboard_and_quits_cleanly() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     for pid in pids {
         assert!(!alive(pid), "backend process {pid} outlived the app");
+    }
+
+    drop(app);
+
+    // A signal (a logout, a service manager) quits the app as cleanly as Quit does.
+    let app = start_app(home.path(), &config, &display, "app2.log");
+    let servers = ready_servers(&http, port, &token, 2).await;
+    let pids = server_pids(&servers);
+    let gateway = parent_of(pids[0]);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(gateway as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let mut app = app;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while app.0.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the app did not exit on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for pid in pids {
+        assert!(
+            !alive(pid),
+            "backend process {pid} outlived the app after SIGTERM"
+        );
     }
 }
