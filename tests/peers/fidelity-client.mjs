@@ -29,7 +29,8 @@ const PROFILES = {
     roots: { tool: 'get-roots-list', args: {} },
     // Starts periodic random-level logs (one at once, then every 5 s) on the session's standalone stream;
     // toggled off again afterwards.
-    logging: { tool: 'toggle-simulated-logging', args: {}, toggle: true, windowMs: 3_000, maxWindowMs: 7_000 },
+    // `expect` matches the messages this tool causes ("Debug-level message", …, "Alert level-message").
+    logging: { tool: 'toggle-simulated-logging', args: {}, toggle: true, windowMs: 3_000, maxWindowMs: 7_000, expect: /level[- ]message/i },
     completion: { prompt: 'completable-prompt', argument: { name: 'department', value: 'S' } },
     // Updates every subscribed URI of the session (one at once, then every 5 s) once toggled on.
     subscribe: { uri: 'demo://resource/static/document/instructions.md', tool: 'toggle-subscriber-updates', toggle: true },
@@ -38,7 +39,7 @@ const PROFILES = {
     sampling: { tool: 'test_sampling', args: { prompt: 'fidelity-probe' } },
     elicitation: { tool: 'test_elicitation', args: { message: 'fidelity-probe' } },
     roots: { tool: 'test_input_required_result_list_roots', args: {} },
-    logging: { tool: 'test_tool_with_logging', args: {}, windowMs: 1_000, maxWindowMs: 2_000 },
+    logging: { tool: 'test_tool_with_logging', args: {}, windowMs: 1_000, maxWindowMs: 2_000, expect: /^Tool (execution|processing)/ },
     completion: { prompt: 'test_prompt_with_arguments', argument: { name: 'arg1', value: 'pa' } },
     subscribe: { uri: 'test://watched-resource', note: 'conformance-backend.mjs accepts the subscription but never updates the resource' },
   },
@@ -208,13 +209,16 @@ async function plan() {
     const res = await call(L.tool, L.args);
     // Collect for windowMs; if nothing arrived yet, keep waiting up to maxWindowMs.
     const start = Date.now();
-    while (Date.now() - start < L.maxWindowMs && (Date.now() - start < L.windowMs || seen.logs.length === before)) await sleep(100);
+    const matching = () => seen.logs.slice(before).filter((m) => L.expect.test(String(m.data)));
+    while (Date.now() - start < L.maxWindowMs && (Date.now() - start < L.windowMs || matching().length === 0)) await sleep(100);
     const got = seen.logs.slice(before);
+    const matched = matching().length;
     let stopped;
     if (L.toggle) stopped = textOf(await call(L.tool, L.args).catch((e) => ({ content: [{ type: 'text', text: `stop failed: ${errText(e)}` }] })));
     return {
-      ok: got.length >= 1,
-      detail: { level: how, tool: prefix + L.tool, isError: !!res.isError, count: got.length, sample: got.slice(0, 3), stopped: clip(stopped, 120) },
+      // Only messages the tool caused count: a stray one (e.g. server-everything's "Roots updated") proves nothing.
+      ok: !res.isError && matched >= 1,
+      detail: { level: how, tool: prefix + L.tool, isError: !!res.isError, count: got.length, matched, sample: got.slice(0, 3), stopped: clip(stopped, 120) },
     };
   });
 
@@ -238,14 +242,19 @@ async function plan() {
       how = { method: 'resources/subscribe' };
     }
     let toggled;
+    let triggerFailed = false;
     try {
-      if (S.tool) toggled = textOf(await call(S.tool, {}));
+      if (S.tool) {
+        const res = await call(S.tool, {});
+        toggled = textOf(res);
+        triggerFailed = !!res.isError;
+      }
       const start = Date.now();
-      while (Date.now() - start < SUBSCRIBE_WAIT_MS && !seen.updates.slice(before).includes(S.uri)) await sleep(100);
+      while (!triggerFailed && Date.now() - start < SUBSCRIBE_WAIT_MS && !seen.updates.slice(before).includes(S.uri)) await sleep(100);
     } finally {
       // Clean up without letting a slow peer eat the step's budget.
       const cleanup = [];
-      if (S.toggle) cleanup.push(call(S.tool, {}).catch(() => {}));
+      if (S.toggle && !triggerFailed) cleanup.push(call(S.tool, {}).catch(() => {}));
       cleanup.push(sub ? sub.close().catch(() => {}) : client.unsubscribeResource({ uri: S.uri }, { timeout: 2_000 }).catch(() => {}));
       await withTimeout(Promise.all(cleanup), 3_000, 'cleanup').catch(() => {});
     }
