@@ -3,9 +3,10 @@
 //!
 //! It is the gateway's own machinery pointed at one backend — the running gateway's `/mcp`,
 //! authenticated with its token (or a client's own token) — with tool names passed through
-//! unchanged ([`Naming::Transparent`]): the stdio side speaks both protocol eras, relays
-//! progress, cancellation and `notifications/tools/list_changed`, and if the gateway restarts
-//! it reconnects with backoff. When no gateway is running at start, it says so on stderr and
+//! unchanged (`"toolPrefix": ""`): the stdio side speaks both protocol eras and relays
+//! everything the gateway does (sampling, elicitation, roots, logs, progress, cancellation,
+//! subscriptions, list changes); if the gateway restarts it reconnects with backoff. It sets no
+//! time limit of its own ([`BRIDGE_TIMEOUT_MS`]): the gateway applies each server's. When no gateway is running at start, it says so on stderr and
 //! exits non-zero (it never starts a gateway of its own, so one gateway owns the servers).
 
 use std::time::{Duration, Instant};
@@ -15,12 +16,16 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::gateway::{Gateway, GatewayHandler, Naming};
+use crate::gateway::{Gateway, GatewayHandler};
 use crate::secrets::SecretStore;
 use crate::upstream::{ServerState, Supervisor};
 
 /// Name of the single backend (the gateway) inside the bridge.
 const UPSTREAM: &str = "gateway";
+
+/// The bridge's own request timeout (a day): the gateway behind it enforces every server's
+/// `timeoutMs`, so the bridge must not cut a long call short.
+pub const BRIDGE_TIMEOUT_MS: u64 = 24 * 3600 * 1000;
 
 /// Why the bridge could not start.
 #[derive(Debug, thiserror::Error)]
@@ -50,11 +55,17 @@ pub async fn run(addr: &str, token: &str, secrets: SecretStore) -> Result<(), Co
     if tokio::net::TcpStream::connect(addr).await.is_err() {
         return Err(ConnectError::NotRunning(addr.to_string()));
     }
-    let entry = json!({"url": format!("http://{addr}/mcp"), "headers": {"Authorization": format!("Bearer {token}")}});
+    let entry = json!({
+        "url": format!("http://{addr}/mcp"),
+        "headers": {"Authorization": format!("Bearer {token}")},
+        "auth": "none",
+        "toolPrefix": "",
+        "timeoutMs": BRIDGE_TIMEOUT_MS,
+    });
     let config: Config = serde_json::from_value(json!({ "mcpServers": { UPSTREAM: entry } }))
         .expect("bridge config");
     let supervisor = Supervisor::new(secrets);
-    let gateway = Gateway::with_naming(supervisor.clone(), Naming::Transparent);
+    let gateway = Gateway::new(supervisor.clone());
     let shutdown = CancellationToken::new();
     let follower = gateway.spawn(shutdown.clone());
     supervisor.apply(&config).await;

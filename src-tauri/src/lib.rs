@@ -16,6 +16,7 @@
 //! See `DESIGN.md` in the shared folder and the README for the full map.
 
 pub mod app;
+pub mod caller;
 pub mod cli;
 pub mod clients;
 pub mod config;

@@ -8,8 +8,8 @@
 
 use crate::config::{ConfigError, Store};
 use crate::oauth::Trigger;
-use crate::upstream::supervisor::Snapshot;
 use crate::upstream::ServerState;
+use crate::upstream::Snapshot;
 use crate::upstream::Supervisor;
 
 /// Menu item ids.

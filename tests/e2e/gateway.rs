@@ -87,10 +87,18 @@ async fn real_clients_reach_every_real_backend_through_one_gateway() {
     }))
     .await;
     gw.wait_ready(60).await;
-    // Eras were negotiated per backend: the npm servers only speak initialize-based revisions,
-    // the TS v2 server speaks 2026-07-28.
+    // Eras were negotiated per backend: the npm servers only speak initialize-based revisions;
+    // the TS v2 and Python servers speak both, so both channels are open.
     assert_eq!(gw.status("everything")["protocolVersion"], "2025-11-25");
-    assert_eq!(gw.status("tsv2")["protocolVersion"], "2026-07-28");
+    assert_eq!(gw.status("everything")["eras"], json!(["initialize"]));
+    assert_eq!(
+        gw.status("tsv2")["eras"],
+        json!(["initialize", "2026-07-28"])
+    );
+    assert_eq!(
+        gw.status("pystateful")["eras"],
+        json!(["initialize", "2026-07-28"])
+    );
     assert_eq!(gw.status("pystateless")["sessionIssued"], false);
 
     let plan = json!({"calls": [
@@ -197,10 +205,12 @@ async fn strict_backend_receives_exactly_the_session_id_it_issued() {
     gw.stop().await;
 
     let received = mock.state.received();
+    // (The probe for a 2026-07-28 channel, `server/discover`, is not part of the session.)
     let after_init: Vec<_> = received
         .iter()
         .skip_while(|r| r.method != "initialize")
         .skip(1)
+        .filter(|r| r.method != "server/discover")
         .collect();
     assert!(after_init.len() >= 3, "{received:?}");
     for r in &after_init {

@@ -288,8 +288,11 @@ async fn exercise(supervisor: &Supervisor, step: Duration) -> Result<()> {
     for tool in tools {
         for attempt in 1..=3 {
             let params = CallToolRequestParams::new(tool.name.clone());
+            let call = rmcp::model::ClientRequest::CallToolRequest(
+                rmcp::model::CallToolRequest::new(params),
+            );
             match connection
-                .call_tool(params, &CancellationToken::new(), None)
+                .request(call, crate::upstream::RequestOptions::default())
                 .await
             {
                 Err(e @ UpstreamError::Auth { .. }) if attempt < 3 => {

@@ -200,6 +200,10 @@ pub struct ServerEntry {
     /// Tool names (as the server names them) hidden from clients.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disabled_tools: Vec<String>,
+    /// What clients see before this server's tool and prompt names (default `<server>__`;
+    /// `""` exposes them as the server names them, collisions made unique).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_prefix: Option<String>,
     /// Per-request timeout for this server in milliseconds (overrides the gateway default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u64>,

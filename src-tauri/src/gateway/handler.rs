@@ -1,44 +1,74 @@
 //! The MCP server every client talks to: one [`GatewayHandler`] per client session (or per
 //! request, for stateless 2026-07-28 clients), all reading the shared [`Gateway`].
 //!
-//! Routing: `tools/call` and `prompts/get` look the exposed name up in the registry, rename it
-//! back to the backend's name and forward it to the owning server's connection;
-//! `resources/read` goes to the server owning the URI. The client's `_meta` is not forwarded
-//! (its session and protocol facts belong to the client side, DESIGN.md rule 4); a client's
-//! progress token is mapped to the backend's and back, and a client's cancellation cancels the
-//! backend request. Backend errors keep their code and name the server.
+//! Thin by design: it finds where a request goes (the registry's routes), renames it back to
+//! the server's name, and hands it to the [`relay`]; server-wide matters (log levels,
+//! subscriptions, roots changes) go to the gateway's shared state. What it offers clients —
+//! capabilities and instructions — is what the connected servers offer together. A session
+//! belongs to the credential it started with; a request with another is refused.
+
+// Sampling, roots, logging and resource subscriptions are deprecated by SEP-2577 in rmcp,
+// but clients and servers still use them, and a gateway must relay whatever they use.
+#![allow(deprecated)]
 
 use std::sync::Arc;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ClientRequest, ContentBlock,
-    GetPromptRequest, GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ReadResourceRequest, ReadResourceRequestParams, ReadResourceResponse, ResultType,
-    ServerCapabilities, ServerConfig, ServerResult, SubscriptionFilter,
+    CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult, ClientNotification,
+    ClientRequest, CompleteRequest, CompleteRequestParams, CompleteResult, ContentBlock, ErrorData,
+    GetPromptRequest, GetPromptRequestParams, GetPromptResponse, Implementation,
+    InitializeRequestParams, InitializeResult, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequest,
+    ReadResourceRequestParams, ReadResourceResponse, Reference, ResultType,
+    RootsListChangedNotification, ServerConfig, ServerResult, SetLevelRequestParams,
+    SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
 };
 use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
-use rmcp::{ErrorData, RoleServer, ServerHandler};
-use tokio::sync::mpsc;
+use rmcp::{RoleServer, ServerHandler};
 
+use super::relay::{self, UpstreamOrState};
+use super::session::{Broadcast, ClientSession};
 use super::Gateway;
-use crate::upstream::{Connection, UpstreamError};
-
-/// Instructions sent to clients in the `initialize` result.
-pub const INSTRUCTIONS: &str =
-    "Loopgate aggregates several MCP servers. Tool and prompt names are \
-<server>__<name>; the part before the double underscore names the server that runs it.";
+use crate::caller::Caller;
+use crate::upstream::{Connection, RequestOptions, UpstreamError};
 
 /// Serves one client session from the shared [`Gateway`].
 #[derive(Clone)]
 pub struct GatewayHandler {
     gw: Arc<Gateway>,
+    session: Arc<ClientSession>,
+}
+
+/// The credential a request came with (the HTTP guard put it in the request's extensions;
+/// the stdio bridge's requests have none and count as the gateway's own).
+fn caller_of(context: &RequestContext<RoleServer>) -> Caller {
+    context
+        .extensions
+        .get::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<Caller>())
+        .cloned()
+        .unwrap_or(Caller::Gateway)
 }
 
 impl GatewayHandler {
-    /// A handler over `gw`.
+    /// A handler (a new client session) over `gw`.
     pub fn new(gw: Arc<Gateway>) -> Self {
-        Self { gw }
+        Self {
+            gw,
+            session: Arc::new(ClientSession::new()),
+        }
+    }
+
+    /// Checks the request comes with the session's credential.
+    fn check_caller(&self, context: &RequestContext<RoleServer>) -> Result<(), ErrorData> {
+        if self.session.bind(&caller_of(context)) {
+            Ok(())
+        } else {
+            Err(ErrorData::invalid_request(
+                "this session belongs to another client (a different access token)",
+                None,
+            ))
+        }
     }
 
     fn connection(&self, server: &str) -> Result<Arc<Connection>, ErrorData> {
@@ -56,95 +86,166 @@ impl GatewayHandler {
                 )
             })
     }
+
+    /// Relays `request` to `server` for this request's caller.
+    async fn relay(
+        &self,
+        server: &str,
+        request: ClientRequest,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<ServerResult, UpstreamOrState> {
+        let connection = self.connection(server).map_err(UpstreamOrState::Refused)?;
+        let caller = relay::Caller::new(&self.session, context);
+        relay::call(&self.gw, server, connection, request, &caller).await
+    }
 }
 
 /// Errors a client should read (timeouts, lost connections) become tool results with
 /// `isError: true`; protocol errors from the backend stay JSON-RPC errors.
-fn tool_error(e: UpstreamError) -> Result<CallToolResponse, ErrorData> {
+fn tool_error(e: UpstreamOrState) -> Result<CallToolResponse, ErrorData> {
     match e {
-        UpstreamError::Mcp { .. } => Err(e.to_mcp_error()),
-        UpstreamError::Cancelled { .. } => Err(ErrorData::internal_error(e.to_string(), None)),
-        other => Ok(CallToolResponse::Complete(CallToolResult::error(vec![
-            ContentBlock::text(other.to_string()),
-        ]))),
+        UpstreamOrState::Upstream(e @ UpstreamError::Mcp { .. }) => Err(e.to_mcp_error()),
+        UpstreamOrState::Upstream(e @ UpstreamError::Cancelled { .. }) => {
+            Err(ErrorData::internal_error(e.to_string(), None))
+        }
+        UpstreamOrState::Upstream(other) => {
+            Ok(CallToolResponse::Complete(CallToolResult::error(vec![
+                ContentBlock::text(other.to_string()),
+            ])))
+        }
+        other => Err(mcp_error(other)),
     }
+}
+
+/// The error for the client.
+fn mcp_error(e: UpstreamOrState) -> ErrorData {
+    match e {
+        UpstreamOrState::Upstream(e) => e.to_mcp_error(),
+        UpstreamOrState::State(e) => e.to_error(),
+        UpstreamOrState::Refused(e) => e,
+    }
+}
+
+fn unexpected(server: &str, method: &str) -> ErrorData {
+    ErrorData::internal_error(
+        format!("server \"{server}\" sent an unexpected answer to {method}"),
+        None,
+    )
 }
 
 impl ServerHandler for GatewayHandler {
     fn get_info(&self) -> ServerConfig {
-        let capabilities = ServerCapabilities::builder()
-            .enable_prompts()
-            .enable_prompts_list_changed()
-            .enable_resources()
-            .enable_resources_list_changed()
-            .enable_tools()
-            .enable_tool_list_changed()
-            .build();
-        ServerConfig::new(capabilities)
+        let registry = self.gw.registry();
+        ServerConfig::new(registry.capabilities().clone())
             .with_server_info(Implementation::new("loopgate", env!("CARGO_PKG_VERSION")))
-            .with_instructions(INSTRUCTIONS)
+            .with_instructions(registry.instructions())
+    }
+
+    async fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<InitializeResult, ErrorData> {
+        self.check_caller(&context)?;
+        context.peer.set_peer_info(request.clone());
+        self.negotiate_initialize(&request)
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
-        self.gw.clients().add_session(context.peer);
+        self.session.set_peer(context.peer);
+        self.gw.sessions().add(&self.session);
+    }
+
+    async fn on_roots_list_changed(&self, _context: NotificationContext<RoleServer>) {
+        // The servers this client has used may hold its roots: tell them.
+        for server in self.session.servers_used() {
+            if let Ok(c) = self.connection(&server) {
+                c.notify(ClientNotification::RootsListChangedNotification(
+                    RootsListChangedNotification::default(),
+                ))
+                .await;
+            }
+        }
     }
 
     fn accepted_subscription_filter(
         &self,
-        _requested: &SubscriptionFilter,
+        requested: &SubscriptionFilter,
     ) -> Option<SubscriptionFilter> {
-        Some(
-            SubscriptionFilter::builder()
-                .tools_list_changed()
-                .prompts_list_changed()
-                .resources_list_changed()
-                .build(),
-        )
+        let mut accepted = SubscriptionFilter::builder()
+            .tools_list_changed()
+            .prompts_list_changed()
+            .resources_list_changed();
+        if let Some(uris) = &requested.resource_subscriptions {
+            accepted = accepted.resource_subscriptions(uris.clone());
+        }
+        Some(accepted.build())
     }
 
     async fn listen(&self, context: SubscriptionContext) -> Result<(), ErrorData> {
-        let mut rx = self.gw.clients().subscribe();
+        let accepted = context.accepted().clone();
+        let wants = |flag: Option<bool>| flag.unwrap_or(false);
+        // The resources it listens to are held at their servers while the stream lasts.
+        let listener = Arc::new(ClientSession::new());
+        for uri in accepted.resource_subscriptions.iter().flatten() {
+            listener.subscribe(uri, true);
+        }
+        if accepted.resource_subscriptions.is_some() {
+            self.gw.subscriptions.add_listener(&listener);
+            self.gw
+                .subscriptions
+                .reconcile(&self.gw)
+                .await
+                .map_err(|e| ErrorData::internal_error(e.message, None))?;
+        }
+        let mut rx = self.gw.sessions().subscribe();
+        let sink = context.sink().clone();
         loop {
-            let changed = tokio::select! {
-                _ = context.cancelled() => return Ok(()),
-                c = rx.recv() => c,
+            let event = tokio::select! {
+                _ = context.cancelled() => break,
+                e = rx.recv() => e,
             };
-            let changed = match changed {
-                Ok(c) => c,
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => super::ListsChanged {
-                    tools: true,
-                    prompts: true,
-                    resources: true,
-                },
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
+            let sent = match event {
+                Ok(Broadcast::Lists(changed)) => {
+                    let mut r = Ok(());
+                    if changed.tools && wants(accepted.tools_list_changed) {
+                        r = r.and(sink.notify_tool_list_changed().await);
+                    }
+                    if changed.prompts && wants(accepted.prompts_list_changed) {
+                        r = r.and(sink.notify_prompt_list_changed().await);
+                    }
+                    if changed.resources && wants(accepted.resources_list_changed) {
+                        r = r.and(sink.notify_resource_list_changed().await);
+                    }
+                    r
+                }
+                Ok(Broadcast::ResourceUpdated(uri)) => {
+                    if listener.subscribed(&uri) {
+                        sink.notify_resource_updated(uri).await
+                    } else {
+                        Ok(())
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Ok(()),
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             };
-            let sink = context.sink();
-            let sent = async {
-                if changed.tools {
-                    sink.notify_tool_list_changed().await?;
-                }
-                if changed.prompts {
-                    sink.notify_prompt_list_changed().await?;
-                }
-                if changed.resources {
-                    sink.notify_resource_list_changed().await?;
-                }
-                Ok::<_, rmcp::service::SubscriptionSendError>(())
-            };
-            if sent.await.is_err() {
-                return Ok(());
+            if sent.is_err() {
+                break;
             }
         }
+        drop(listener);
+        let _ = self.gw.subscriptions.reconcile(&self.gw).await;
+        Ok(())
     }
 
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        let reg = self.gw.registry();
+        self.check_caller(&context)?;
         Ok(ListToolsResult::with_all_items(
-            reg.tools().cloned().collect(),
+            self.gw.registry().tools().cloned().collect(),
         ))
     }
 
@@ -153,6 +254,7 @@ impl ServerHandler for GatewayHandler {
         mut request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        self.check_caller(&context)?;
         let reg = self.gw.registry();
         let Some(exposed) = reg.tool(&request.name) else {
             return Err(ErrorData::invalid_params(
@@ -163,28 +265,23 @@ impl ServerHandler for GatewayHandler {
                 None,
             ));
         };
-        let conn = self.connection(&exposed.route.server)?;
+        let server = exposed.route.server.clone();
         request.name = exposed.route.original.clone().into();
         request.meta = None;
-        let progress = context.meta.get_progress_token().map(|client_token| {
-            let (tx, mut rx) = mpsc::channel::<rmcp::model::ProgressNotificationParam>(64);
-            let peer = context.peer.clone();
-            tokio::spawn(async move {
-                while let Some(mut p) = rx.recv().await {
-                    p.progress_token = client_token.clone();
-                    let _ = peer.notify_progress(p).await;
-                }
-            });
-            tx
-        });
-        match conn.call_tool(request, &context.ct, progress).await {
-            Ok(CallToolResponse::Complete(mut r)) => {
+        let call = ClientRequest::CallToolRequest(CallToolRequest::new(request));
+        match self.relay(&server, call, &context).await {
+            Ok(ServerResult::CallToolResult(mut r)) => {
                 // Older backends omit `resultType`; 2026-07-28 clients require it (rmcp strips
                 // it again for older clients).
                 r.result_type.get_or_insert(ResultType::COMPLETE);
                 Ok(CallToolResponse::Complete(r))
             }
-            Ok(other) => Ok(other),
+            Ok(ServerResult::InputRequiredResult(r)) => Ok(CallToolResponse::InputRequired(r)),
+            Ok(ServerResult::CreateTaskResult(r)) => Ok(CallToolResponse::Task(r)),
+            Ok(ServerResult::EmptyResult(_)) => {
+                Ok(CallToolResponse::Complete(CallToolResult::success(vec![])))
+            }
+            Ok(_) => Err(unexpected(&server, "tools/call")),
             Err(e) => tool_error(e),
         }
     }
@@ -192,8 +289,9 @@ impl ServerHandler for GatewayHandler {
     async fn list_prompts(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
+        self.check_caller(&context)?;
         Ok(ListPromptsResult::with_all_items(
             self.gw.registry().prompts().to_vec(),
         ))
@@ -204,6 +302,7 @@ impl ServerHandler for GatewayHandler {
         mut request: GetPromptRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
+        self.check_caller(&context)?;
         let reg = self.gw.registry();
         let Some(route) = reg.prompt(&request.name) else {
             return Err(ErrorData::invalid_params(
@@ -211,38 +310,30 @@ impl ServerHandler for GatewayHandler {
                 None,
             ));
         };
-        let conn = self.connection(&route.server)?;
+        let server = route.server.clone();
         request.name = route.original.clone();
         request.meta = None;
-        match conn
-            .request(
-                ClientRequest::GetPromptRequest(GetPromptRequest::new(request)),
-                &context.ct,
-                None,
-            )
+        let call = ClientRequest::GetPromptRequest(GetPromptRequest::new(request));
+        match self
+            .relay(&server, call, &context)
             .await
+            .map_err(mcp_error)?
         {
-            Ok(ServerResult::GetPromptResult(mut r)) => {
+            ServerResult::GetPromptResult(mut r) => {
                 r.result_type.get_or_insert(ResultType::COMPLETE);
                 Ok(GetPromptResponse::Complete(r))
             }
-            Ok(ServerResult::InputRequiredResult(r)) => Ok(GetPromptResponse::InputRequired(r)),
-            Ok(_) => Err(ErrorData::internal_error(
-                format!(
-                    "server \"{}\" sent an unexpected answer to prompts/get",
-                    route.server
-                ),
-                None,
-            )),
-            Err(e) => Err(e.to_mcp_error()),
+            ServerResult::InputRequiredResult(r) => Ok(GetPromptResponse::InputRequired(r)),
+            _ => Err(unexpected(&server, "prompts/get")),
         }
     }
 
     async fn list_resources(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
+        self.check_caller(&context)?;
         Ok(ListResourcesResult::with_all_items(
             self.gw.registry().resources().to_vec(),
         ))
@@ -251,8 +342,9 @@ impl ServerHandler for GatewayHandler {
     async fn list_resource_templates(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        self.check_caller(&context)?;
         Ok(ListResourceTemplatesResult::with_all_items(
             self.gw.registry().resource_templates().to_vec(),
         ))
@@ -263,33 +355,124 @@ impl ServerHandler for GatewayHandler {
         mut request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        let reg = self.gw.registry();
-        let Some(server) = reg.resource_owner(&request.uri) else {
-            return Err(ErrorData::resource_not_found(
-                format!("no server offers resource \"{}\"", request.uri),
-                None,
-            ));
-        };
-        let conn = self.connection(server)?;
+        self.check_caller(&context)?;
+        let server = self.owner(&request.uri)?;
         request.meta = None;
-        match conn
-            .request(
-                ClientRequest::ReadResourceRequest(ReadResourceRequest::new(request)),
-                &context.ct,
-                None,
-            )
+        let call = ClientRequest::ReadResourceRequest(ReadResourceRequest::new(request));
+        match self
+            .relay(&server, call, &context)
             .await
+            .map_err(mcp_error)?
         {
-            Ok(ServerResult::ReadResourceResult(mut r)) => {
+            ServerResult::ReadResourceResult(mut r) => {
                 r.result_type.get_or_insert(ResultType::COMPLETE);
                 Ok(ReadResourceResponse::Complete(r))
             }
-            Ok(ServerResult::InputRequiredResult(r)) => Ok(ReadResourceResponse::InputRequired(r)),
-            Ok(_) => Err(ErrorData::internal_error(
-                format!("server \"{server}\" sent an unexpected answer to resources/read"),
+            ServerResult::InputRequiredResult(r) => Ok(ReadResourceResponse::InputRequired(r)),
+            _ => Err(unexpected(&server, "resources/read")),
+        }
+    }
+
+    async fn complete(
+        &self,
+        mut request: CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        self.check_caller(&context)?;
+        let reg = self.gw.registry();
+        let server = match &mut request.r#ref {
+            Reference::Prompt(p) => {
+                let route = reg.prompt(&p.name).ok_or_else(|| {
+                    ErrorData::invalid_params(format!("unknown prompt \"{}\"", p.name), None)
+                })?;
+                p.name = route.original.clone();
+                route.server.clone()
+            }
+            Reference::Resource(r) => reg
+                .template_owner(&r.uri)
+                .map(str::to_string)
+                .or_else(|| reg.resource_owner(&r.uri).map(str::to_string))
+                .ok_or_else(|| {
+                    ErrorData::invalid_params(
+                        format!("no server offers resource template \"{}\"", r.uri),
+                        None,
+                    )
+                })?,
+            _ => {
+                return Err(ErrorData::invalid_params(
+                    "unknown completion reference type",
+                    None,
+                ))
+            }
+        };
+        let connection = self.connection(&server)?;
+        let offers = connection
+            .peer_info()
+            .is_some_and(|i| i.capabilities.completions.is_some());
+        if !offers {
+            return Err(ErrorData::new(
+                rmcp::model::ErrorCode::METHOD_NOT_FOUND,
+                format!("server \"{server}\" does not offer completions"),
                 None,
-            )),
+            ));
+        }
+        request.meta = None;
+        let call = ClientRequest::CompleteRequest(CompleteRequest::new(request));
+        let options = RequestOptions {
+            cancel: context.ct.clone(),
+            ..Default::default()
+        };
+        match connection.request(call, options).await {
+            Ok(ServerResult::CompleteResult(r)) => Ok(r),
+            Ok(_) => Err(unexpected(&server, "completion/complete")),
             Err(e) => Err(e.to_mcp_error()),
         }
+    }
+
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.check_caller(&context)?;
+        self.session.set_log_level(request.level);
+        self.gw.sync_log_levels().await;
+        Ok(())
+    }
+
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.check_caller(&context)?;
+        self.owner(&request.uri)?;
+        self.session.subscribe(&request.uri, true);
+        self.gw.subscriptions.reconcile(&self.gw).await
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.check_caller(&context)?;
+        self.session.subscribe(&request.uri, false);
+        self.gw.subscriptions.reconcile(&self.gw).await
+    }
+}
+
+impl GatewayHandler {
+    /// The server that owns resource `uri` (listed, by template, an app's, or a link a server
+    /// handed out).
+    fn owner(&self, uri: &str) -> Result<String, ErrorData> {
+        self.gw
+            .registry()
+            .resource_owner(uri)
+            .map(str::to_string)
+            .or_else(|| self.gw.links.owner(uri))
+            .ok_or_else(|| {
+                ErrorData::resource_not_found(format!("no server offers resource \"{uri}\""), None)
+            })
     }
 }

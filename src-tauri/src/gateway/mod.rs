@@ -1,59 +1,117 @@
-//! The gateway: the aggregated view clients see, kept in step with the supervisor.
+//! The gateway: what clients see, kept in step with the supervisor, and the relay between
+//! clients and servers.
 //!
-//! - [`registry`]: merged, namespaced tools/prompts/resources and their routes.
-//! - [`handler`]: the MCP `ServerHandler` serving every client session over the registry.
-//! - [`events`]: list-changed notifications to connected clients.
+//! - [`registry`] and [`naming`]: merged tools/prompts/resources, their routes, and what the
+//!   servers offer together (capabilities, instructions).
+//! - [`handler`]: the MCP `ServerHandler` serving every client session.
+//! - [`relay`]: one mechanism for every call and what travels back during it (sampling,
+//!   elicitation, roots, progress, logs), across eras; [`pending`] holds the calls of
+//!   2026-07-28 clients that wait for their input, behind sealed `requestState`s.
+//! - [`session`]: client sessions and what goes to many of them (list changes, log messages,
+//!   resource updates); [`subscriptions`] the resource subscriptions held at servers;
+//!   [`links`] resource URIs learned from results.
 //!
 //! [`Gateway::spawn`] starts a task that rebuilds the registry whenever a server's catalog
 //! changes and, when the lists a client would see differ, notifies every client.
 
-pub mod events;
-pub mod handler;
-pub mod registry;
+// Sampling, roots, logging and resource subscriptions are deprecated by SEP-2577 in rmcp,
+// but clients and servers still use them, and a gateway must relay whatever they use.
+#![allow(deprecated)]
 
-use std::sync::Arc;
+pub mod handler;
+pub mod links;
+pub mod naming;
+pub mod pending;
+pub mod registry;
+pub mod relay;
+pub mod session;
+pub mod subscriptions;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use rmcp::model::{
+    LoggingLevel, LoggingMessageNotificationParam, SetLevelRequestParams,
+    TaskStatusNotificationParams,
+};
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-pub use events::{ClientHub, ListsChanged};
 pub use handler::GatewayHandler;
-pub use registry::{Naming, Registry};
+pub use registry::Registry;
+pub use session::{ClientSession, ListsChanged, Sessions};
 
-use crate::upstream::{Event, Supervisor};
+use crate::upstream::{Downstream, Event, Supervisor};
 
 /// How long the rebuild task waits for more catalog changes before rebuilding, so a burst
 /// (e.g. ten servers starting) produces one notification.
 pub const COALESCE: Duration = Duration::from_millis(30);
 
+/// What servers send that goes to many clients, queued in order.
+enum Fanout {
+    Log(String, LoggingMessageNotificationParam),
+    Updated(String),
+}
+
 /// The shared state behind every client session.
 pub struct Gateway {
     supervisor: Supervisor,
-    naming: Naming,
     registry: ArcSwap<Registry>,
-    clients: ClientHub,
+    sessions: Sessions,
     generation: tokio::sync::watch::Sender<u64>,
+    /// Seals the `requestState`s handed to clients.
+    pub sealer: pending::Sealer,
+    /// Calls of 2026-07-28 clients waiting for their input.
+    pub parked: pending::ParkedCalls,
+    /// Resource URIs learned from results.
+    pub links: links::Links,
+    /// Resource subscriptions held at servers.
+    pub subscriptions: subscriptions::Subscriptions,
+    /// The log level each server was last told: server → (connection, level).
+    levels: Mutex<HashMap<String, (usize, LoggingLevel)>>,
+}
+
+/// Where servers' own notifications go: queued for the gateway's fan-out task.
+struct Down(mpsc::Sender<Fanout>);
+
+impl Downstream for Down {
+    fn logging_message(&self, server: &str, message: LoggingMessageNotificationParam) {
+        let _ = self.0.try_send(Fanout::Log(server.to_string(), message));
+    }
+
+    fn resource_updated(&self, _server: &str, uri: &str) {
+        let _ = self.0.try_send(Fanout::Updated(uri.to_string()));
+    }
+
+    fn task_status(&self, server: &str, params: TaskStatusNotificationParams) {
+        tracing::debug!(server = %server, "task status: {:?}", params.task.task.status);
+    }
 }
 
 impl Gateway {
-    /// A gateway over `supervisor` with namespaced names; call [`Gateway::spawn`] to keep it up
-    /// to date.
+    /// A gateway over `supervisor`; call [`Gateway::spawn`] to keep it up to date.
     pub fn new(supervisor: Supervisor) -> Arc<Gateway> {
-        Self::with_naming(supervisor, Naming::Namespaced)
-    }
-
-    /// A gateway over `supervisor` naming tools per `naming`.
-    pub fn with_naming(supervisor: Supervisor, naming: Naming) -> Arc<Gateway> {
-        let registry = Registry::build(&supervisor.snapshot(), naming);
-        Arc::new(Gateway {
-            naming,
+        let registry = Registry::build(&supervisor.snapshot());
+        let (fanout, queue) = mpsc::channel(1024);
+        supervisor.set_downstream(Arc::new(Down(fanout)));
+        let gw = Arc::new(Gateway {
             supervisor,
             registry: ArcSwap::from_pointee(registry),
-            clients: ClientHub::default(),
+            sessions: Sessions::default(),
             generation: tokio::sync::watch::channel(0).0,
-        })
+            sealer: Default::default(),
+            parked: Default::default(),
+            links: Default::default(),
+            subscriptions: Default::default(),
+            levels: Mutex::new(HashMap::new()),
+        });
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(fan_out(Arc::downgrade(&gw), queue));
+        }
+        gw
     }
 
     /// The supervisor (server status, restart).
@@ -66,9 +124,9 @@ impl Gateway {
         self.registry.load_full()
     }
 
-    /// The connected clients.
-    pub fn clients(&self) -> &ClientHub {
-        &self.clients
+    /// The connected client sessions.
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
     }
 
     /// A receiver whose value increases every time the registry is rebuilt (the UI's live
@@ -77,9 +135,11 @@ impl Gateway {
         self.generation.subscribe()
     }
 
-    /// Rebuilds the registry now and notifies clients of what changed. Returns what changed.
-    pub async fn rebuild(&self) -> ListsChanged {
-        let next = Registry::build(&self.supervisor.snapshot(), self.naming);
+    /// Rebuilds the registry now and notifies clients of what changed; then tells newly
+    /// connected servers the log level clients asked for and renews resource subscriptions.
+    /// Returns what changed.
+    pub async fn rebuild(self: &Arc<Self>) -> ListsChanged {
+        let next = Registry::build(&self.supervisor.snapshot());
         let (t0, p0, r0) = self.registry.load().fingerprint();
         let (t1, p1, r1) = next.fingerprint();
         self.registry.store(Arc::new(next));
@@ -91,9 +151,55 @@ impl Gateway {
         };
         if changed != ListsChanged::default() {
             tracing::debug!(?changed, "aggregated lists changed");
-            self.clients.notify(changed).await;
+            self.sessions.lists_changed(changed).await;
+        }
+        self.sync_log_levels().await;
+        if let Err(e) = self.subscriptions.reconcile(self).await {
+            tracing::debug!("renewing resource subscriptions: {}", e.message);
         }
         changed
+    }
+
+    /// Tells every connected server with logging the most verbose level a client asked for
+    /// (when it changed, or the server reconnected).
+    pub async fn sync_log_levels(&self) {
+        let Some(level) = self.sessions.most_verbose_level() else {
+            return;
+        };
+        for (server, view) in self.supervisor.snapshot().iter() {
+            let Some(connection) = &view.connection else {
+                continue;
+            };
+            let logs = connection
+                .peer_info()
+                .is_some_and(|i| i.capabilities.logging.is_some());
+            if !logs || !connection.has_session() {
+                continue;
+            }
+            let id = Arc::as_ptr(connection) as usize;
+            let told = self
+                .levels
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(server)
+                .copied();
+            if told == Some((id, level)) {
+                continue;
+            }
+            match connection
+                .peer()
+                .set_level(SetLevelRequestParams::new(level))
+                .await
+            {
+                Ok(()) => {
+                    self.levels
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(server.clone(), (id, level));
+                }
+                Err(e) => tracing::debug!(server = %server, "logging/setLevel failed: {e}"),
+            }
+        }
     }
 
     /// Starts the task that follows supervisor events until `shutdown` is cancelled.
@@ -101,9 +207,14 @@ impl Gateway {
         let gw = self.clone();
         let mut events = gw.supervisor.events();
         tokio::spawn(async move {
+            let mut sweep = tokio::time::interval(Duration::from_secs(30));
             loop {
                 let event = tokio::select! {
                     e = events.recv() => e,
+                    _ = sweep.tick() => {
+                        gw.parked.expire();
+                        continue;
+                    }
                     _ = shutdown.cancelled() => return,
                 };
                 match event {
@@ -118,5 +229,16 @@ impl Gateway {
                 }
             }
         })
+    }
+}
+
+/// Delivers servers' log messages and resource updates to the clients, in order.
+async fn fan_out(gw: Weak<Gateway>, mut queue: mpsc::Receiver<Fanout>) {
+    while let Some(item) = queue.recv().await {
+        let Some(gw) = gw.upgrade() else { return };
+        match item {
+            Fanout::Log(server, message) => gw.sessions.log(&server, message).await,
+            Fanout::Updated(uri) => gw.sessions.resource_updated(&uri).await,
+        }
     }
 }

@@ -1,36 +1,25 @@
-//! The registry: every enabled server's tools, prompts and resources merged into one
-//! namespaced set, plus the routes back to the owning server.
+//! The registry: every connected server's tools, prompts and resources merged into the one set
+//! clients see, the routes back to the owning server, and what the servers together offer
+//! (capabilities, instructions).
 //!
-//! # Naming
-//!
-//! Tools and prompts are exposed as `<server>__<name>`. Server names cannot contain `__` nor
-//! end with `_` (see the config rules), so the first `__` of an exposed name always ends the
-//! server's name: names of different servers can never collide, and no server can take over
-//! another's names by changing its own list. MCP (2025-11-25, "Tool names") allows 1–128 characters from
-//! `A-Z a-z 0-9 _ - .`, so, deterministically:
-//!
-//! 1. characters outside that set are replaced by `_`;
-//! 2. a name longer than 128 characters is cut to 119 and suffixed with `_` and the first 8 hex
-//!    digits of the SHA-256 of the untouched `<server>__<name>`;
-//! 3. if two names still collide, servers are taken in config order and tools in the server's
-//!    order, and later ones get `_2`, `_3`, … (cut further to stay within 128).
-//!
-//! Nothing is dropped: every tool of every ready server is listed (except `disabledTools`).
-//! Resources keep their URIs; a URI offered by two servers is routed to the first in config
-//! order, and the duplicate is listed once.
+//! Names follow [`super::naming`]. Resources keep their URIs; a URI is owned by the first
+//! server (in config order) that lists it, else by the server whose resource template has the
+//! longest matching static prefix (the first in config order on a tie), else by a server whose
+//! tool names it as its MCP App (`_meta.ui.resourceUri`). URIs servers hand out in results
+//! (`resource_link`) are learned at run time by the gateway ([`super::links`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use rmcp::model::{Prompt, Resource, ResourceTemplate, Tool};
-use sha2::{Digest, Sha256};
+use rmcp::model::{Prompt, Resource, ResourceTemplate, ServerCapabilities, Tool};
 
-use crate::upstream::supervisor::Snapshot;
+use super::naming::{default_prefix, Namer};
+use crate::upstream::Snapshot;
 
-/// Longest tool/prompt name the spec allows, in characters.
-pub const MAX_NAME_LEN: usize = 128;
-/// Separator between server and tool name.
-pub const SEPARATOR: &str = "__";
+/// Instructions Loopgate gives clients before the servers' own.
+pub const INSTRUCTIONS: &str = "Loopgate aggregates several MCP servers. Tool and prompt names \
+are <server>__<name> unless a server is configured otherwise; the part before the double \
+underscore names the server that runs it. Each server's own instructions follow under its name.";
 
 /// Where an exposed name leads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,76 +39,35 @@ pub struct ExposedTool {
     pub route: Route,
 }
 
-/// How exposed names are formed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Naming {
-    /// `<server>__<name>` (the gateway).
-    #[default]
-    Namespaced,
-    /// Names as the servers give them (the `loopgate connect` bridge, which fronts one server:
-    /// the gateway itself). With several servers, a clashing name gets a `_2` suffix.
-    Transparent,
+/// A name that differs from `<prefix><original>` (sanitized, shortened or made unique).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Renamed {
+    /// The server.
+    pub server: String,
+    /// The name as the server gives it.
+    pub original: String,
+    /// The name clients see.
+    pub exposed: String,
 }
 
-/// The merged, namespaced catalog of all ready servers. Immutable; rebuilt on every change.
+/// The merged catalog of all connected servers. Immutable; rebuilt on every change.
 #[derive(Debug, Default)]
 pub struct Registry {
     tools: Vec<ExposedTool>,
     tool_routes: HashMap<String, usize>,
+    /// Original tool name → index, when exactly one server has a tool of that name.
+    tool_originals: HashMap<String, Option<usize>>,
     prompts: Vec<Prompt>,
     prompt_routes: HashMap<String, Route>,
     resources: Vec<Resource>,
     resource_routes: HashMap<String, String>,
     templates: Vec<ResourceTemplate>,
     template_owners: Vec<(String, String)>,
-}
-
-fn sanitize(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-fn fit(name: String, full: &str) -> String {
-    if name.len() <= MAX_NAME_LEN {
-        return name;
-    }
-    let hash = hex::encode(Sha256::digest(full.as_bytes()));
-    format!("{}_{}", &name[..MAX_NAME_LEN - 9], &hash[..8])
-}
-
-/// Allocates unique exposed names following the module rules.
-#[derive(Default)]
-struct Namer {
-    used: HashSet<String>,
-    transparent: bool,
-}
-
-impl Namer {
-    fn name(&mut self, server: &str, original: &str) -> String {
-        let full = if self.transparent {
-            original.to_string()
-        } else {
-            format!("{server}{SEPARATOR}{original}")
-        };
-        let base = fit(sanitize(&full), &full);
-        let mut candidate = base.clone();
-        let mut n = 2;
-        while self.used.contains(&candidate) {
-            let suffix = format!("_{n}");
-            let keep = base.len().min(MAX_NAME_LEN - suffix.len());
-            candidate = format!("{}{suffix}", &base[..keep]);
-            n += 1;
-        }
-        self.used.insert(candidate.clone());
-        candidate
-    }
+    template_routes: HashMap<String, String>,
+    app_uris: HashMap<String, String>,
+    renamed: Vec<Renamed>,
+    capabilities: ServerCapabilities,
+    instructions: String,
 }
 
 /// The static prefix of a URI template (everything before the first `{`).
@@ -127,48 +75,75 @@ fn template_prefix(template: &str) -> &str {
     template.split('{').next().unwrap_or(template)
 }
 
+/// Unions what `caps` adds to `into`: completions, logging, resource subscriptions and
+/// extensions (tools, prompts and resources with list changes are always offered).
+fn add_capabilities(into: &mut ServerCapabilities, caps: &ServerCapabilities) {
+    if caps.completions.is_some() {
+        into.completions.get_or_insert_with(Default::default);
+    }
+    if caps.logging.is_some() {
+        into.logging.get_or_insert_with(Default::default);
+    }
+    if caps
+        .resources
+        .as_ref()
+        .and_then(|r| r.subscribe)
+        .unwrap_or(false)
+    {
+        if let Some(r) = into.resources.as_mut() {
+            r.subscribe = Some(true);
+        }
+    }
+    if let Some(ext) = &caps.extensions {
+        let mine = into.extensions.get_or_insert_with(Default::default);
+        for (k, v) in ext {
+            mine.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+}
+
 impl Registry {
     /// Builds the registry from the servers that have a live connection, in config order,
-    /// hiding each server's `disabledTools`, naming per `naming`.
-    pub fn build(snapshot: &Snapshot, naming: Naming) -> Registry {
-        let mut reg = Registry::default();
-        let transparent = naming == Naming::Transparent;
-        let mut tool_names = Namer {
-            transparent,
-            ..Namer::default()
+    /// hiding each server's `disabledTools`.
+    pub fn build(snapshot: &Snapshot) -> Registry {
+        let mut reg = Registry {
+            capabilities: ServerCapabilities::builder()
+                .enable_prompts()
+                .enable_prompts_list_changed()
+                .enable_resources()
+                .enable_resources_list_changed()
+                .enable_tools()
+                .enable_tool_list_changed()
+                .build(),
+            instructions: INSTRUCTIONS.to_string(),
+            ..Registry::default()
         };
-        let mut prompt_names = Namer {
-            transparent,
-            ..Namer::default()
-        };
+        let mut tool_names = Namer::default();
+        let mut prompt_names = Namer::default();
         for (server, view) in snapshot {
-            if view.connection.is_none() {
+            let Some(connection) = &view.connection else {
                 continue;
-            }
-            let hidden: HashSet<&str> = view
-                .entry
-                .disabled_tools
-                .iter()
-                .map(String::as_str)
-                .collect();
-            for tool in &view.catalog.tools {
-                if hidden.contains(tool.name.as_ref()) {
-                    continue;
+            };
+            if let Some(info) = connection.peer_info() {
+                add_capabilities(&mut reg.capabilities, &info.capabilities);
+                if let Some(text) = info
+                    .instructions
+                    .as_deref()
+                    .filter(|t| !t.trim().is_empty())
+                {
+                    reg.instructions
+                        .push_str(&format!("\n\n## {server}\n{}", text.trim()));
                 }
-                let exposed = tool_names.name(server, &tool.name);
-                let mut t = tool.clone();
-                t.name = exposed.clone().into();
-                reg.tool_routes.insert(exposed, reg.tools.len());
-                reg.tools.push(ExposedTool {
-                    tool: t,
-                    route: Route {
-                        server: server.clone(),
-                        original: tool.name.to_string(),
-                    },
-                });
             }
+            let prefix = view
+                .entry
+                .tool_prefix
+                .clone()
+                .unwrap_or_else(|| default_prefix(server));
+            reg.add_tools(server, &prefix, view, &mut tool_names);
             for prompt in &view.catalog.prompts {
-                let exposed = prompt_names.name(server, &prompt.name);
+                let exposed = prompt_names.name(&prefix, &prompt.name);
+                reg.note_rename(server, &prefix, &prompt.name, &exposed);
                 let mut p = prompt.clone();
                 p.name = exposed.clone();
                 reg.prompt_routes.insert(
@@ -189,14 +164,67 @@ impl Registry {
                 reg.resources.push(resource.clone());
             }
             for template in &view.catalog.resource_templates {
-                reg.template_owners.push((
-                    template_prefix(&template.uri_template).to_string(),
-                    server.clone(),
-                ));
+                let prefix = template_prefix(&template.uri_template).to_string();
+                reg.template_owners.push((prefix, server.clone()));
+                reg.template_routes
+                    .entry(template.uri_template.clone())
+                    .or_insert_with(|| server.clone());
                 reg.templates.push(template.clone());
             }
         }
         reg
+    }
+
+    fn add_tools(
+        &mut self,
+        server: &str,
+        prefix: &str,
+        view: &crate::upstream::ServerView,
+        names: &mut Namer,
+    ) {
+        for tool in &view.catalog.tools {
+            if view.entry.disabled_tools.iter().any(|d| *d == *tool.name) {
+                continue;
+            }
+            let exposed = names.name(prefix, &tool.name);
+            self.note_rename(server, prefix, &tool.name, &exposed);
+            if let Some(uri) = tool
+                .meta
+                .as_ref()
+                .and_then(|m| m.get("ui"))
+                .and_then(|ui| ui.get("resourceUri"))
+                .and_then(|u| u.as_str())
+            {
+                self.app_uris
+                    .entry(uri.to_string())
+                    .or_insert_with(|| server.to_string());
+            }
+            let mut t = tool.clone();
+            t.name = exposed.clone().into();
+            let index = self.tools.len();
+            self.tool_routes.insert(exposed, index);
+            self.tool_originals
+                .entry(tool.name.to_string())
+                .and_modify(|i| *i = None)
+                .or_insert(Some(index));
+            self.tools.push(ExposedTool {
+                tool: t,
+                route: Route {
+                    server: server.to_string(),
+                    original: tool.name.to_string(),
+                },
+            });
+        }
+    }
+
+    fn note_rename(&mut self, server: &str, prefix: &str, original: &str, exposed: &str) {
+        if exposed != format!("{prefix}{original}") {
+            self.renamed.push(Renamed {
+                server: server.to_string(),
+                original: original.to_string(),
+                exposed: exposed.to_string(),
+            });
+        }
     }
 
     /// All exposed tools, in config order then each server's order.
@@ -214,9 +242,14 @@ impl Registry {
         self.tools.len()
     }
 
-    /// Looks up an exposed tool name (O(1), no locks).
+    /// Looks up an exposed tool name (O(1), no locks). A name that is not exposed but is the
+    /// original name of exactly one server's tool (as an MCP App calls its own server's tools)
+    /// leads to that tool.
     pub fn tool(&self, exposed: &str) -> Option<&ExposedTool> {
-        self.tool_routes.get(exposed).map(|&i| &self.tools[i])
+        self.tool_routes
+            .get(exposed)
+            .or_else(|| self.tool_originals.get(exposed).and_then(Option::as_ref))
+            .map(|&i| &self.tools[i])
     }
 
     /// All exposed prompts.
@@ -239,17 +272,43 @@ impl Registry {
         &self.templates
     }
 
-    /// The server that owns `uri`: the one listing it, else the first whose template's static
-    /// prefix (longest first) matches.
+    /// Names that differ from what their server's prefix would give (for the dashboard).
+    pub fn renamed(&self) -> &[Renamed] {
+        &self.renamed
+    }
+
+    /// What the connected servers offer together (see [`add_capabilities`]).
+    pub fn capabilities(&self) -> &ServerCapabilities {
+        &self.capabilities
+    }
+
+    /// Loopgate's instructions followed by every server's own, under its name.
+    pub fn instructions(&self) -> &str {
+        &self.instructions
+    }
+
+    /// The server that owns `uri` by the module rules.
     pub fn resource_owner(&self, uri: &str) -> Option<&str> {
         if let Some(s) = self.resource_routes.get(uri) {
             return Some(s);
         }
-        self.template_owners
-            .iter()
-            .filter(|(prefix, _)| !prefix.is_empty() && uri.starts_with(prefix.as_str()))
-            .max_by_key(|(prefix, _)| prefix.len())
-            .map(|(_, s)| s.as_str())
+        let mut best: Option<&(String, String)> = None;
+        for owner in &self.template_owners {
+            let (prefix, _) = owner;
+            if !prefix.is_empty()
+                && uri.starts_with(prefix.as_str())
+                && best.is_none_or(|(b, _)| prefix.len() > b.len())
+            {
+                best = Some(owner);
+            }
+        }
+        best.map(|(_, s)| s.as_str())
+            .or_else(|| self.app_uris.get(uri).map(String::as_str))
+    }
+
+    /// The server that has resource template `uri_template` (for completions).
+    pub fn template_owner(&self, uri_template: &str) -> Option<&str> {
+        self.template_routes.get(uri_template).map(String::as_str)
     }
 
     /// A value that changes whenever the list of tools, prompts or resources a client would
@@ -288,56 +347,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_namespaced_sanitized_bounded_and_unique() {
-        let mut n = Namer::default();
-        assert_eq!(n.name("fs", "read_file"), "fs__read_file");
-        assert_eq!(n.name("fs", "read file/now"), "fs__read_file_now");
-        // Sanitizing made a collision: the later one gets a suffix.
-        assert_eq!(n.name("fs", "read file"), "fs__read_file_2");
-        let long = "x".repeat(200);
-        let a = n.name("srv", &long);
-        assert_eq!(a.len(), MAX_NAME_LEN);
-        assert!(a.starts_with("srv__xxx"));
-        let b = n.name("srv", &format!("{long}y"));
-        assert_eq!(b.len(), MAX_NAME_LEN);
-        assert_ne!(a, b, "different long names hash differently");
-        // Deterministic across runs.
-        let mut m = Namer::default();
-        assert_eq!(m.name("srv", &long), a);
-    }
-
-    #[test]
-    fn servers_never_collide_with_each_other() {
-        use proptest::prelude::*;
-        let server = "[a-z0-9][a-z0-9_-]{0,10}[a-z0-9-]|[a-z0-9]";
-        let tool = "[ -~]{1,140}";
-        proptest!(|(a in server, b in server, ta in tool, tb in tool)| {
-            prop_assume!(!a.contains("__") && !b.contains("__") && a != b);
-            let mut n = Namer::default();
-            let x = n.name(&a, &ta);
-            let y = n.name(&b, &tb);
-            prop_assert_ne!(&x, &y);
-            // Another server's names never change this one's (no `_2` because of `a`).
-            prop_assert_eq!(&y, &Namer::default().name(&b, &tb));
-            // The server is the part before the first "__".
-            prop_assert_eq!(x.split(SEPARATOR).next().unwrap(), a.as_str());
-            prop_assert_eq!(y.split(SEPARATOR).next().unwrap(), b.as_str());
-        });
-        // The case that collided before server names ending in "_" were refused.
-        let mut n = Namer::default();
-        assert_eq!(n.name("a", "_b"), "a___b");
-    }
-
-    #[test]
-    fn template_prefixes_route_resources() {
+    fn template_prefixes_route_resources_and_ties_go_to_the_first_server() {
         let mut r = Registry::default();
         r.template_owners.push(("file:///".into(), "fs".into()));
         r.template_owners
             .push(("file:///home/".into(), "home".into()));
+        r.template_owners
+            .push(("file:///home/".into(), "later".into()));
         r.resource_routes.insert("mem://x".into(), "mem".into());
+        r.app_uris.insert("ui://app/main".into(), "apps".into());
         assert_eq!(r.resource_owner("mem://x"), Some("mem"));
         assert_eq!(r.resource_owner("file:///home/a"), Some("home"));
         assert_eq!(r.resource_owner("file:///etc/a"), Some("fs"));
+        assert_eq!(r.resource_owner("ui://app/main"), Some("apps"));
         assert_eq!(r.resource_owner("other://"), None);
     }
 }

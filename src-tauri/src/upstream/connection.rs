@@ -1,41 +1,40 @@
-//! The MCP client side of one live backend connection.
+//! The shared handle to one live server: how the gateway sends it requests.
 //!
-//! [`connect`] opens the transport (child process or Streamable HTTP), runs the lifecycle —
-//! `server/discover` first (2026-07-28), falling back to `initialize` with the newest
-//! initialize-based revision (DESIGN.md rule 5; rmcp's plain `.serve()` would send
-//! `initialize` with "2026-07-28", which strict servers refuse) — and returns a [`Live`]
-//! connection. [`Connection`] is the shared handle the gateway routes calls through: every
-//! request has a timeout, can be cancelled (the backend gets `notifications/cancelled`), and
-//! progress notifications for a call are handed to the caller.
+//! A [`Connection`] has up to two **channels** to its server, one per protocol era
+//! (ARCHITECTURE.md rule 5):
+//!
+//! - the **session**: an initialize-based session (2024-11-05 … 2025-11-25), where the server
+//!   can turn to its client mid-call (sampling, elicitation, roots) and send notifications;
+//! - **stateless** 2026-07-28 requests, each carrying its caller's own capabilities and log
+//!   level in `_meta`.
+//!
+//! Each request goes on the channel of its caller's era when the server has it, so nothing is
+//! lost either way: a client of one era gets what it would get from the server directly, and
+//! the gateway translates only where the server speaks just the other era. Every request has a
+//! timeout (extended by progress, up to [`HARD_TIMEOUT_FACTOR`] times), can be cancelled (the
+//! server gets `notifications/cancelled`), and everything the server sends back for it —
+//! progress, its own requests — reaches the caller through a [`CallRoute`].
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rmcp::model::{
-    CallToolRequest, CallToolRequestParams, CallToolResponse, CancelledNotificationParam,
-    ClientCapabilities, ClientConfig, ClientRequest, Implementation, ListPromptsRequest,
-    ListResourceTemplatesRequest, ListResourcesRequest, ListToolsRequest, PaginatedRequestParams,
-    ProgressNotificationParam, ProgressToken, Prompt, ProtocolVersion, Resource, ResourceTemplate,
-    ServerPeerInfo, ServerResult, Tool,
+    CancelledNotificationParam, ClientRequest, ErrorData, RequestId, RequestMetaObject,
+    ServerPeerInfo, ServerResult,
 };
-use rmcp::service::{
-    ClientLifecycleMode, ClientServiceExt, NotificationContext, PeerRequestOptions, RunningService,
-    ServiceError,
-};
-use rmcp::{ClientHandler, ErrorData, Peer, RoleClient};
-use tokio::sync::{mpsc, Notify};
+use rmcp::service::{PeerRequestOptions, RunningService, ServiceError};
+use rmcp::{Peer, RoleClient};
+use tokio::sync::{broadcast, Notify};
 use tokio_util::sync::CancellationToken;
 
-use super::http::{self as http_transport, SessionObserver};
-use super::logs::LogBuffer;
-use super::stdio::{self, ChildProcess, StdioSpec};
-use crate::config::Backend;
+use super::backend_client::BackendClient;
+use super::routes::{CallRoute, Channel, Routes};
+use super::stdio::{self, ChildProcess};
+use super::streamable::SessionObserver;
 use crate::oauth::Challenge;
 
-/// Most pages followed when listing one kind of item from a backend (guards against a backend
-/// whose cursors never end).
-pub const MAX_LIST_PAGES: usize = 1000;
+/// A request may take this many times its timeout when the server keeps reporting progress.
+pub const HARD_TIMEOUT_FACTOR: u32 = 10;
 
 /// What can go wrong talking to a backend. Messages name the server.
 #[derive(Debug, thiserror::Error)]
@@ -132,59 +131,44 @@ impl UpstreamError {
     }
 }
 
-type ProgressRoutes = Arc<Mutex<HashMap<ProgressToken, mpsc::Sender<ProgressNotificationParam>>>>;
-
-/// The `ClientHandler` Loopgate runs for each backend: relays progress to the waiting caller,
-/// and wakes the supervisor on list-changed notifications.
-#[derive(Clone)]
-pub struct BackendClient {
-    progress: ProgressRoutes,
-    changed: Arc<Notify>,
+/// Which era a caller speaks; its requests go on the matching channel when there is one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Era {
+    /// An initialize-based client session.
+    Session,
+    /// A stateless 2026-07-28 client.
+    Stateless,
 }
 
-impl ClientHandler for BackendClient {
-    fn get_info(&self) -> ClientConfig {
-        ClientConfig::new(
-            ClientCapabilities::default(),
-            Implementation::new("loopgate", env!("CARGO_PKG_VERSION")),
-        )
-    }
+/// How one request is sent.
+#[derive(Default)]
+pub struct RequestOptions {
+    /// The caller's era (default: session).
+    pub era: Option<Era>,
+    /// Where the server's messages for this request go.
+    pub route: Option<Arc<CallRoute>>,
+    /// Cancelling it cancels the request at the server.
+    pub cancel: CancellationToken,
+    /// `_meta` for a stateless request (the caller's capabilities, log level); merged over
+    /// Loopgate's own.
+    pub meta: Option<RequestMetaObject>,
+}
 
-    async fn on_progress(
-        &self,
-        params: ProgressNotificationParam,
-        _context: NotificationContext<RoleClient>,
-    ) {
-        let route = self
-            .progress
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&params.progress_token)
-            .cloned();
-        if let Some(tx) = route {
-            let _ = tx.try_send(params);
-        }
-    }
-
-    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
-        self.changed.notify_one();
-    }
-
-    async fn on_prompt_list_changed(&self, _context: NotificationContext<RoleClient>) {
-        self.changed.notify_one();
-    }
-
-    async fn on_resource_list_changed(&self, _context: NotificationContext<RoleClient>) {
-        self.changed.notify_one();
-    }
+/// The live channels of a connection, as the transport set them up.
+pub struct Channels {
+    /// The initialize-based session, if the server has one.
+    pub session: Option<RunningService<RoleClient, BackendClient>>,
+    /// Stateless 2026-07-28 requests, if the server takes them.
+    pub stateless: Option<RunningService<RoleClient, BackendClient>>,
 }
 
 /// The shared handle to one live backend, used by the gateway to route requests.
 pub struct Connection {
     name: String,
-    oversized: Arc<Notify>,
-    peer: Peer<RoleClient>,
-    progress: ProgressRoutes,
+    session: Option<Peer<RoleClient>>,
+    stateless: Option<Peer<RoleClient>>,
+    routes: Arc<Routes>,
+    oversized: Option<broadcast::Sender<Option<RequestId>>>,
     request_timeout: Duration,
     observer: Option<Arc<SessionObserver>>,
     url: Option<String>,
@@ -192,140 +176,64 @@ pub struct Connection {
     auth_failed: Notify,
 }
 
-/// Everything a connected backend consists of; owned by the supervisor.
+/// Everything a connected backend consists of; owned by its runner.
 pub struct Live {
     /// Shared handle for routing.
     pub connection: Arc<Connection>,
-    /// The rmcp service (closing it ends the session / closes stdin).
-    pub service: RunningService<RoleClient, BackendClient>,
+    /// The rmcp services of its channels (closing them ends the session / closes stdin).
+    pub services: Vec<RunningService<RoleClient, BackendClient>>,
     /// The child process, for stdio servers.
     pub child: Option<ChildProcess>,
     /// Notified when the backend sends a list-changed notification.
     pub changed: Arc<Notify>,
 }
 
-/// Opens a connection to `backend` and completes the MCP handshake within `connect_timeout`.
-///
-/// `env`/`headers` values in `backend` must already be resolved. With `auth` (HTTP servers
-/// Loopgate signed in to) requests carry its OAuth tokens. Stdio stderr goes to `logs`.
-///
-/// Errors: [`UpstreamError::Setup`] (process not started, bad transport settings),
-/// [`UpstreamError::Auth`] (the server answered 401/403 with a challenge) or
-/// [`UpstreamError::Handshake`] (including timeouts).
-pub async fn connect(
-    name: &str,
-    backend: &Backend,
-    auth: Option<rmcp::transport::auth::AuthorizationManager>,
-    connect_timeout: Duration,
-    request_timeout: Duration,
-    logs: Arc<LogBuffer>,
-) -> Result<Live, UpstreamError> {
-    let progress: ProgressRoutes = Default::default();
-    let changed = Arc::new(Notify::new());
-    let oversized = Arc::new(Notify::new());
-    let handler = BackendClient {
-        progress: progress.clone(),
-        changed: changed.clone(),
-    };
-    let setup = |message: String| UpstreamError::Setup {
-        server: name.to_string(),
-        message,
-    };
-    let handshake = |message: String| UpstreamError::Handshake {
-        server: name.to_string(),
-        message,
-    };
-    let lifecycle = ClientLifecycleMode::Auto {
-        preferred_versions: vec![ProtocolVersion::V_2026_07_28],
-        legacy_version: Some(ProtocolVersion::LATEST_WITH_INITIALIZE),
-    };
-    let (service, child, observer) = match backend {
-        Backend::Stdio {
-            command,
-            args,
-            env,
-            cwd,
-            inherit_env,
-        } => {
-            let spec = StdioSpec {
-                command: command.clone(),
-                args: args.clone(),
-                env: env.clone(),
-                cwd: cwd.clone(),
-                inherit_env: inherit_env.clone(),
-            };
-            let mut spawned =
-                stdio::spawn(name, &spec, logs.clone()).map_err(|e| setup(e.to_string()))?;
-            let stdout = stdio::WatchedStdout::new(spawned.stdout, oversized.clone());
-            let serve = handler.serve_with_lifecycle((stdout, spawned.stdin), lifecycle);
-            tokio::select! {
-                r = tokio::time::timeout(connect_timeout, serve) => match r {
-                    Ok(Ok(service)) => (service, Some(spawned.process), None),
-                    Ok(Err(e)) => {
-                        let exit = spawned.process.stop().await;
-                        return Err(handshake(format!("{e} (process {exit})")));
-                    }
-                    Err(_) => {
-                        spawned.process.stop().await;
-                        return Err(handshake(format!("no answer within {} ms", connect_timeout.as_millis())));
-                    }
-                },
-                exit = spawned.process.wait() => {
-                    let tail = logs.tail(3).into_iter().map(|l| l.line).collect::<Vec<_>>().join(" | ");
-                    let hint = if tail.is_empty() { String::new() } else { format!("; last stderr: {tail}") };
-                    return Err(handshake(format!("the process {exit} before answering{hint}")));
-                }
-            }
+/// What a transport needs to build a [`Live`] connection.
+pub struct Parts {
+    /// Server name.
+    pub name: String,
+    /// The channels it set up.
+    pub channels: Channels,
+    /// The routes its client handlers use.
+    pub routes: Arc<Routes>,
+    /// Woken on list changes.
+    pub changed: Arc<Notify>,
+    /// Told the request id of each oversized message a stdio server sent (`None`: the id
+    /// could not be read).
+    pub oversized: Option<broadcast::Sender<Option<RequestId>>>,
+    /// The per-request timeout.
+    pub request_timeout: Duration,
+    /// HTTP session facts (HTTP servers).
+    pub observer: Option<Arc<SessionObserver>>,
+    /// The server's URL (HTTP servers).
+    pub url: Option<String>,
+    /// The child process (stdio servers).
+    pub child: Option<ChildProcess>,
+}
+
+impl Live {
+    /// Assembles a live connection from what a transport set up.
+    pub fn new(parts: Parts) -> Live {
+        let Channels { session, stateless } = parts.channels;
+        let connection = Arc::new(Connection {
+            name: parts.name,
+            session: session.as_ref().map(|s| s.peer().clone()),
+            stateless: stateless.as_ref().map(|s| s.peer().clone()),
+            routes: parts.routes,
+            oversized: parts.oversized,
+            request_timeout: parts.request_timeout,
+            observer: parts.observer,
+            url: parts.url,
+            auth_failure: Mutex::new(None),
+            auth_failed: Notify::new(),
+        });
+        Live {
+            connection,
+            services: session.into_iter().chain(stateless).collect(),
+            child: parts.child,
+            changed: parts.changed,
         }
-        Backend::Http { url, headers, .. } => {
-            let (transport, observer) =
-                http_transport::transport(url, headers, auth, connect_timeout)
-                    .map_err(|e| setup(e.to_string()))?;
-            match tokio::time::timeout(
-                connect_timeout,
-                handler.serve_with_lifecycle(transport, lifecycle),
-            )
-            .await
-            {
-                Ok(Ok(service)) => (service, None, Some(observer)),
-                Ok(Err(e)) => {
-                    if let Some(header) = e.auth_challenge() {
-                        return Err(UpstreamError::Auth {
-                            server: name.to_string(),
-                            challenge: Challenge::classify(header, url),
-                        });
-                    }
-                    return Err(handshake(format!("{e} (url {url})")));
-                }
-                Err(_) => {
-                    return Err(handshake(format!(
-                        "no answer from {url} within {} ms",
-                        connect_timeout.as_millis()
-                    )))
-                }
-            }
-        }
-    };
-    let connection = Arc::new(Connection {
-        name: name.to_string(),
-        oversized,
-        peer: service.peer().clone(),
-        progress,
-        request_timeout,
-        observer,
-        url: match backend {
-            Backend::Http { url, .. } => Some(url.clone()),
-            Backend::Stdio { .. } => None,
-        },
-        auth_failure: Mutex::new(None),
-        auth_failed: Notify::new(),
-    });
-    Ok(Live {
-        connection,
-        service,
-        child,
-        changed,
-    })
+    }
 }
 
 impl Connection {
@@ -334,17 +242,47 @@ impl Connection {
         &self.name
     }
 
-    /// The underlying rmcp peer (for subscriptions).
+    /// The peer used for listing and server-wide requests: the session when there is one.
     pub fn peer(&self) -> &Peer<RoleClient> {
-        &self.peer
+        self.session
+            .as_ref()
+            .or(self.stateless.as_ref())
+            .expect("a connection has at least one channel")
     }
 
-    /// What the backend told us about itself (protocol version, capabilities, implementation).
+    /// The stateless 2026-07-28 channel, if the server takes such requests.
+    pub fn stateless_peer(&self) -> Option<&Peer<RoleClient>> {
+        self.stateless.as_ref()
+    }
+
+    /// Whether the server has an initialize-based session.
+    pub fn has_session(&self) -> bool {
+        self.session.is_some()
+    }
+
+    /// The eras Loopgate speaks with this server, for status output.
+    pub fn eras(&self) -> Vec<&'static str> {
+        let mut eras = Vec::new();
+        if self.session.is_some() {
+            eras.push("initialize");
+        }
+        if self.stateless.is_some() {
+            eras.push("2026-07-28");
+        }
+        eras
+    }
+
+    /// The calls in flight and where their messages go.
+    pub fn routes(&self) -> &Arc<Routes> {
+        &self.routes
+    }
+
+    /// What the backend told us about itself (protocol version, capabilities, instructions).
     pub fn peer_info(&self) -> Option<Arc<ServerPeerInfo>> {
-        self.peer.peer_info()
+        self.peer().peer_info()
     }
 
-    /// The negotiated protocol version, e.g. `"2025-11-25"` or `"2026-07-28"`.
+    /// The negotiated protocol version of [`Connection::peer`], e.g. `"2025-11-25"`.
     pub fn protocol_version(&self) -> Option<String> {
         self.peer_info().map(|i| i.protocol_version.to_string())
     }
@@ -352,6 +290,14 @@ impl Connection {
     /// HTTP session facts (issued id, handshakes, 404s); `None` for stdio servers.
     pub fn session(&self) -> Option<&Arc<SessionObserver>> {
         self.observer.as_ref()
+    }
+
+    /// Whether every channel's transport has closed.
+    pub fn is_closed(&self) -> bool {
+        self.session
+            .iter()
+            .chain(self.stateless.iter())
+            .all(|p| p.is_transport_closed())
     }
 
     /// Resolves when a request was refused with an OAuth challenge (401 after refreshing
@@ -397,232 +343,80 @@ impl Connection {
         }
     }
 
-    /// Sends `request` and waits for the answer, up to the request timeout. If `ct` is
-    /// cancelled first, the backend is sent `notifications/cancelled` and
-    /// [`UpstreamError::Cancelled`] is returned. `progress` receives the backend's progress
-    /// notifications for this request (with the backend's token; the caller maps it).
+    /// The channel a caller of `era` uses: its own era's when the server has it, else the
+    /// other (the gateway then translates).
+    fn channel_for(&self, era: Era) -> (Channel, &Peer<RoleClient>) {
+        match (era, &self.session, &self.stateless) {
+            (Era::Stateless, _, Some(p)) => (Channel::Stateless, p),
+            (_, Some(p), _) => (Channel::Session, p),
+            (_, None, Some(p)) => (Channel::Stateless, p),
+            (_, None, None) => unreachable!("a connection has at least one channel"),
+        }
+    }
+
+    /// Sends `request` and waits for the answer (see the module docs for timeouts,
+    /// cancellation and routing). Progress and server→client requests belonging to it go to
+    /// `options.route`.
     pub async fn request(
         &self,
         request: ClientRequest,
-        ct: &CancellationToken,
-        progress: Option<mpsc::Sender<ProgressNotificationParam>>,
+        options: RequestOptions,
     ) -> Result<ServerResult, UpstreamError> {
-        let handle = self
-            .peer
-            .send_request_with_option(
-                request,
-                PeerRequestOptions::with_timeout(self.request_timeout),
-            )
+        let (channel, peer) = self.channel_for(options.era.unwrap_or(Era::Session));
+        let mut peer_options = PeerRequestOptions::with_timeout(self.request_timeout)
+            .reset_timeout_on_progress()
+            .with_max_total_timeout(self.request_timeout * HARD_TIMEOUT_FACTOR);
+        if let (Channel::Stateless, Some(meta)) = (channel, options.meta) {
+            peer_options = peer_options.with_meta(meta);
+        }
+        // Listening before sending: an oversized answer may come back at once.
+        let oversized_rx = self.oversized.as_ref().map(|s| s.subscribe());
+        let handle = peer
+            .send_request_with_option(request, peer_options)
             .await
             .map_err(|e| self.map_err(e))?;
-        let token = handle.progress_token.clone();
         let id = handle.id.clone();
-        let _route = progress.map(|tx| {
-            self.progress
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(token.clone(), tx);
-            RouteGuard {
-                routes: self.progress.clone(),
-                token,
-            }
+        let _registration = options.route.map(|route| {
+            self.routes
+                .register(channel, id.clone(), handle.progress_token.clone(), route)
         });
+        let oversized = too_large(oversized_rx, &id);
         tokio::select! {
             r = handle.await_response() => r.map_err(|e| self.map_err(e)),
-            _ = self.oversized.notified() => {
-                let _ = self.peer.notify_cancelled(CancelledNotificationParam::new(Some(id), Some("response too large".into()))).await;
+            _ = oversized => {
+                let _ = peer.notify_cancelled(CancelledNotificationParam::new(Some(id), Some("response too large".into()))).await;
                 Err(UpstreamError::TooLarge { server: self.name.clone(), limit_mib: stdio::MAX_MESSAGE_BYTES >> 20 })
             }
-            _ = ct.cancelled() => {
-                let _ = self.peer.notify_cancelled(CancelledNotificationParam::new(Some(id), Some("cancelled by the client".into()))).await;
+            _ = options.cancel.cancelled() => {
+                let _ = peer.notify_cancelled(CancelledNotificationParam::new(Some(id), Some("cancelled by the client".into()))).await;
                 Err(UpstreamError::Cancelled { server: self.name.clone() })
             }
         }
     }
 
-    /// `tools/call` on this backend (see [`Connection::request`] for timeout, cancellation and
-    /// progress). Returns the complete result, an input-required result or a task, as sent.
-    pub async fn call_tool(
-        &self,
-        params: CallToolRequestParams,
-        ct: &CancellationToken,
-        progress: Option<mpsc::Sender<ProgressNotificationParam>>,
-    ) -> Result<CallToolResponse, UpstreamError> {
-        match self
-            .request(
-                ClientRequest::CallToolRequest(CallToolRequest::new(params)),
-                ct,
-                progress,
-            )
-            .await?
-        {
-            ServerResult::CallToolResult(r) => Ok(CallToolResponse::Complete(r)),
-            ServerResult::InputRequiredResult(r) => Ok(CallToolResponse::InputRequired(r)),
-            ServerResult::CreateTaskResult(r) => Ok(CallToolResponse::Task(r)),
-            ServerResult::EmptyResult(_) => Ok(CallToolResponse::Complete(
-                rmcp::model::CallToolResult::success(vec![]),
-            )),
-            _ => Err(UpstreamError::Disconnected {
-                server: self.name.clone(),
-                message: "unexpected answer to tools/call".into(),
-            }),
-        }
-    }
-
-    /// Every tool the backend lists (all pages, bypassing any cache).
-    pub async fn list_tools(&self) -> Result<Vec<Tool>, UpstreamError> {
-        let mut out = Vec::new();
-        let mut cursor = None;
-        for _ in 0..MAX_LIST_PAGES {
-            let req = ClientRequest::ListToolsRequest(ListToolsRequest::with_param(
-                PaginatedRequestParams::default().with_cursor(cursor),
-            ));
-            match self.request(req, &CancellationToken::new(), None).await? {
-                ServerResult::ListToolsResult(page) => {
-                    out.extend(page.tools);
-                    cursor = page.next_cursor;
-                }
-                _ => return Err(self.unexpected("tools/list")),
+    /// Sends a notification to the server on its session (e.g. `roots/list_changed`); a no-op
+    /// for servers without one.
+    pub async fn notify(&self, notification: rmcp::model::ClientNotification) {
+        if let Some(p) = &self.session {
+            if let Err(e) = p.send_notification(notification).await {
+                tracing::debug!(server = %self.name, "notification not delivered: {e}");
             }
-            if cursor.is_none() {
-                break;
-            }
-        }
-        Ok(out)
-    }
-
-    /// Every prompt the backend lists; empty when it has no prompts capability.
-    pub async fn list_prompts(&self) -> Result<Vec<Prompt>, UpstreamError> {
-        if self
-            .peer_info()
-            .is_none_or(|i| i.capabilities.prompts.is_none())
-        {
-            return Ok(vec![]);
-        }
-        let mut out = Vec::new();
-        let mut cursor = None;
-        for _ in 0..MAX_LIST_PAGES {
-            let req = ClientRequest::ListPromptsRequest(ListPromptsRequest::with_param(
-                PaginatedRequestParams::default().with_cursor(cursor),
-            ));
-            match self.request(req, &CancellationToken::new(), None).await? {
-                ServerResult::ListPromptsResult(page) => {
-                    out.extend(page.prompts);
-                    cursor = page.next_cursor;
-                }
-                _ => return Err(self.unexpected("prompts/list")),
-            }
-            if cursor.is_none() {
-                break;
-            }
-        }
-        Ok(out)
-    }
-
-    /// Every resource and resource template the backend lists; empty when it has no resources
-    /// capability.
-    pub async fn list_resources(
-        &self,
-    ) -> Result<(Vec<Resource>, Vec<ResourceTemplate>), UpstreamError> {
-        if self
-            .peer_info()
-            .is_none_or(|i| i.capabilities.resources.is_none())
-        {
-            return Ok((vec![], vec![]));
-        }
-        let mut resources = Vec::new();
-        let mut cursor = None;
-        for _ in 0..MAX_LIST_PAGES {
-            let req = ClientRequest::ListResourcesRequest(ListResourcesRequest::with_param(
-                PaginatedRequestParams::default().with_cursor(cursor),
-            ));
-            match self.request(req, &CancellationToken::new(), None).await? {
-                ServerResult::ListResourcesResult(page) => {
-                    resources.extend(page.resources);
-                    cursor = page.next_cursor;
-                }
-                _ => return Err(self.unexpected("resources/list")),
-            }
-            if cursor.is_none() {
-                break;
-            }
-        }
-        let mut templates = Vec::new();
-        let mut cursor = None;
-        for _ in 0..MAX_LIST_PAGES {
-            let req = ClientRequest::ListResourceTemplatesRequest(
-                ListResourceTemplatesRequest::with_param(
-                    PaginatedRequestParams::default().with_cursor(cursor),
-                ),
-            );
-            match self.request(req, &CancellationToken::new(), None).await {
-                Ok(ServerResult::ListResourceTemplatesResult(page)) => {
-                    templates.extend(page.resource_templates);
-                    cursor = page.next_cursor;
-                }
-                // Templates are optional even with the resources capability.
-                Err(UpstreamError::Mcp { .. }) => break,
-                Ok(_) => return Err(self.unexpected("resources/templates/list")),
-                Err(e) => return Err(e),
-            }
-            if cursor.is_none() {
-                break;
-            }
-        }
-        Ok((resources, templates))
-    }
-
-    fn unexpected(&self, method: &str) -> UpstreamError {
-        UpstreamError::Disconnected {
-            server: self.name.clone(),
-            message: format!("unexpected answer to {method}"),
         }
     }
 }
 
-struct RouteGuard {
-    routes: ProgressRoutes,
-    token: ProgressToken,
-}
-
-impl Drop for RouteGuard {
-    fn drop(&mut self) {
-        self.routes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&self.token);
-    }
-}
-
-/// On 2026-07-28 connections list-changed notifications only arrive on a
-/// `subscriptions/listen` stream: opens one and notifies `changed` for each notification.
-/// Returns the task (abort it when the connection ends), or `None` on initialize-based
-/// connections, where notifications reach [`BackendClient`] directly.
-pub fn follow_list_changes(
-    connection: &Arc<Connection>,
-    changed: Arc<Notify>,
-) -> Option<tokio::task::JoinHandle<()>> {
-    let modern = connection
-        .protocol_version()
-        .is_some_and(|v| v.as_str() >= "2026-07-28");
-    if !modern {
-        return None;
-    }
-    let peer = connection.peer().clone();
-    let name = connection.name().to_string();
-    Some(tokio::spawn(async move {
-        let filter = rmcp::model::SubscriptionFilter::builder()
-            .tools_list_changed()
-            .prompts_list_changed()
-            .resources_list_changed()
-            .build();
-        match peer.listen(filter).await {
-            Ok(mut sub) => {
-                while let Ok(Some(_)) = sub.next().await {
-                    changed.notify_one();
-                }
-            }
-            Err(e) => tracing::debug!(server = %name, "subscriptions/listen not available: {e}"),
+/// Resolves when `oversized` reports a dropped message for request `id` (or one whose id could
+/// not be read); never without a receiver.
+async fn too_large(oversized: Option<broadcast::Receiver<Option<RequestId>>>, id: &RequestId) {
+    let Some(mut rx) = oversized else {
+        return std::future::pending().await;
+    };
+    loop {
+        match rx.recv().await {
+            Ok(Some(dropped)) if &dropped == id => return,
+            Ok(None) => return,
+            Ok(Some(_)) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
         }
-    }))
+    }
 }

@@ -1,29 +1,42 @@
 //! Upstream: one supervised connection per enabled backend.
 //!
-//! - [`stdio`]: spawning a local server as a child process (own process group, stderr captured,
-//!   graceful stop); [`child_env`]: the environment it gets.
-//! - [`http`]: the Streamable HTTP client transport, observing the backend-issued session.
-//! - [`connection`]: the MCP client side of one live backend connection (handshake with both
-//!   protocol eras, listing, calls with progress and cancellation).
-//! - [`supervisor`]: starts and stops one task per backend and publishes the status of every
-//!   server; each task (`runner`) connects, watches, restarts with backoff and waits for an
-//!   OAuth sign-in when the server asks for one (sign-ins themselves are `crate::oauth`).
+//! - [`supervisor`]: starts and stops one task per backend as the config changes;
+//!   [`runner`] is that task (a state machine: secrets → connect → watch → retry, wait or
+//!   park), [`watch`] its connected phase, [`restart`] the pure backoff and parking rules.
+//! - [`state`]: the published view of every server (status, connection, catalog) and its
+//!   change events.
+//! - Transports, each owning its lifecycle: [`stdio`] (a child process: spawn, handshake,
+//!   stderr, graceful stop; [`child_env`] is the environment it gets) and [`streamable`] (a
+//!   remote Streamable HTTP server: the shared HTTP client, session observation, both eras'
+//!   channels).
+//! - [`connection`]: the shared handle the gateway sends requests through; [`routes`] ties a
+//!   server's own requests and notifications to the call they belong to; [`backend_client`] is
+//!   the MCP client Loopgate is to each server; [`catalog`] lists what a server offers.
 //! - [`logs`]: bounded per-server buffers of stderr/log lines.
 //!
-//! Nothing here knows about the gateway or HTTP front end above it.
+//! Nothing here knows about the gateway or HTTP front end above it: the gateway registers
+//! routes and a [`routes::Downstream`] to receive what servers send.
 
+pub mod backend_client;
+pub mod catalog;
 pub mod child_env;
 pub mod connection;
-pub mod http;
 pub mod logs;
+pub mod restart;
+pub mod routes;
 mod runner;
+pub mod state;
 pub mod stdio;
+pub mod streamable;
 pub mod supervisor;
+mod watch;
 
 use serde::Serialize;
 
-pub use connection::{Connection, UpstreamError};
-pub use supervisor::{Event, ServerStatus, Supervisor};
+pub use connection::{Connection, Era, RequestOptions, UpstreamError};
+pub use routes::{CallRoute, Downstream, Inbound, OwnerKey};
+pub use state::{Catalog, Event, ServerStatus, ServerView, Snapshot};
+pub use supervisor::Supervisor;
 
 /// The lifecycle state of one server, as shown in `loopgate servers` and the UI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -1,39 +1,60 @@
-//! One server's task: connect, list, watch, restart with backoff, and wait for an OAuth
-//! sign-in when the server asks for one. Started and stopped by the [`Supervisor`]; publishes
-//! through its shared state.
+//! One server's task: resolve its secrets, connect, watch, and decide what comes next — retry
+//! with backoff ([`super::restart`]), wait for the keychain or an OAuth sign-in, or park.
+//! Started and stopped by the supervisor; publishes through [`Shared`].
 //!
-//! [`Supervisor`]: super::Supervisor
+//! ```text
+//!   ┌─> resolve secrets ──missing──> failed (until the secret is set: restart)
+//!   │        │ keychain locked ──> failed, retry in 5 s ──┐
+//!   │        v                                            │
+//!   │     connect ──401──> needs sign-in ── signed in ────┤
+//!   │        │ error                                       │
+//!   │        v                                            │
+//!   │     watch (ready) ── lost ──> failed, backoff ──────┤ (or parked: stdio crash loop)
+//!   └──────────────────────────────────────────────────────┘
+//! ```
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::connection::{self, Connection, Live, UpstreamError};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::connection::{Live, UpstreamError};
 use super::logs::LogBuffer;
-use super::supervisor::{
-    now_ms, Catalog, Event, Inner, BACKOFF_MAX, BACKOFF_START, MAX_RAPID_CRASHES, MAX_STEP_UPS,
-    STABLE_AFTER,
-};
+use super::restart::{Next, Restarts};
+use super::state::Shared;
 use super::ServerState;
+use super::{stdio, streamable, watch};
 use crate::config::Backend;
 use crate::oauth::{Challenge, OAuthSettings, Trigger};
 use crate::secrets::{SecretError, SecretStore};
-use tokio_util::sync::CancellationToken;
 
 /// How often a server whose secrets could not be read (locked or silent keychain) tries again.
 const SECRET_RETRY: Duration = Duration::from_secs(5);
+/// Automatic sign-ins for more scope (HTTP 403 `insufficient_scope`) per server start; with the
+/// first sign-in that makes at most three authorizations before the user must act (the
+/// conformance suite's `auth/scope-retry-limit`).
+pub const MAX_STEP_UPS: u32 = 2;
 
-/// Why a connected backend stopped being watched.
-enum End {
+/// How one attempt ended.
+pub(super) enum End {
+    /// The server was stopped.
     Stop,
+    /// The connection failed or was lost.
     Lost(String),
     /// The server refused the tokens (401): a sign-in is needed.
     SignIn(Challenge),
     /// A sign-in completed while connected: reconnect with the new tokens.
     Reconnect,
+    /// A secret could not be read because the keychain is locked or silent.
+    KeychainBusy(String),
+    /// A referenced secret is not set.
+    SecretMissing(String),
 }
 
+/// One server's task.
 pub(super) struct Runner {
-    pub(super) inner: Arc<Inner>,
+    pub(super) shared: Arc<Shared>,
     pub(super) name: String,
     pub(super) backend: Backend,
     pub(super) connect_timeout: Duration,
@@ -44,110 +65,51 @@ pub(super) struct Runner {
 }
 
 impl Runner {
-    /// Runs the server until cancelled: connect, watch, restart with backoff, wait for sign-in.
+    /// Runs the server until cancelled (see the module diagram).
     pub(super) async fn run(self) {
         let span = tracing::info_span!("server", server = %self.name);
-        let _enter = span.enter();
-        drop(_enter);
-        let mut backoff = BACKOFF_START;
-        let mut rapid_crashes = 0u32;
+        self.run_inner().instrument(span).await
+    }
+
+    async fn run_inner(self) {
+        let mut restarts = Restarts::new(matches!(self.backend, Backend::Stdio { .. }));
         // A reconnect after a failure counts as a restart; one after a sign-in does not.
         let mut count_restart = false;
         loop {
             if count_restart {
-                self.inner.update(&self.name, |v| {
+                self.shared.update(&self.name, |v| {
                     v.status.state = ServerState::Starting;
                     v.status.restarts += 1;
                 });
             }
             count_restart = true;
             let started = Instant::now();
-            let backend = match resolve(&self.backend, &self.inner.secrets).await {
-                Ok(b) => b,
-                Err(e) if e.is_transient() => {
-                    // The keychain is locked or not answering: try again until it does.
-                    let message = format!(
-                        "server \"{}\": {e} — trying again in {} s",
-                        self.name,
-                        SECRET_RETRY.as_secs()
-                    );
-                    tracing::warn!(server = %self.name, "{message}");
-                    self.logs.push("gateway", &message);
-                    self.inner.update(&self.name, |v| {
-                        v.status.state = ServerState::Failed;
-                        v.status.last_error = Some(message);
-                    });
-                    count_restart = false;
-                    tokio::select! {
-                        _ = tokio::time::sleep(SECRET_RETRY) => continue,
-                        _ = self.ct.cancelled() => return,
-                    }
-                }
-                Err(e) => {
-                    // A missing secret: retrying cannot help until it is set, which restarts
-                    // this server.
-                    let message = format!("server \"{}\": {e}", self.name);
-                    tracing::warn!(server = %self.name, "{message}");
-                    self.logs.push("gateway", &message);
-                    self.inner.update(&self.name, |v| {
-                        v.status.state = ServerState::Failed;
-                        v.status.last_error = Some(message);
-                    });
-                    self.ct.cancelled().await;
-                    return;
-                }
-            };
-            let oauth = match &backend {
-                Backend::Http {
-                    url,
-                    oauth: Some(settings),
-                    ..
-                } => Some((url.clone(), settings.clone())),
-                _ => None,
-            };
-            let auth = match &oauth {
-                Some((url, _)) => {
-                    crate::oauth::flow::authorized_manager(&self.inner.secrets, &self.name, url)
-                        .await
-                        .map_err(|e| format!("server \"{}\": {e}", self.name))
-                }
-                None => Ok(None),
-            };
-            let outcome = match auth {
-                Err(error) => End::Lost(error),
-                Ok(auth) => {
-                    let with_tokens = auth.is_some();
-                    let connected = tokio::select! {
-                        r = connection::connect(&self.name, &backend, auth, self.connect_timeout, self.request_timeout, self.logs.clone()) => r,
-                        _ = self.ct.cancelled() => return,
-                    };
-                    match connected {
-                        Ok(live) => {
-                            // Signed in when connected with tokens; a server that let us in
-                            // without any is not an OAuth server (as far as we know).
-                            let signed_in = with_tokens.then_some(true);
-                            self.inner
-                                .update(&self.name, |v| v.status.signed_in = signed_in);
-                            self.watch(live, oauth.as_ref()).await
-                        }
-                        Err(UpstreamError::Auth { challenge, .. }) => End::SignIn(challenge),
-                        Err(e) => End::Lost(e.to_string()),
-                    }
-                }
-            };
-            drop(backend);
-            let error = match outcome {
+            let error = match self.attempt().await {
                 End::Stop => return,
                 End::Reconnect => {
                     count_restart = false;
                     continue;
                 }
-                End::SignIn(challenge) => match &oauth {
+                End::KeychainBusy(message) => {
+                    self.fail(format!("{message} — trying again in {} s", SECRET_RETRY.as_secs()));
+                    count_restart = false;
+                    if !self.sleep(SECRET_RETRY).await {
+                        return;
+                    }
+                    continue;
+                }
+                End::SecretMissing(message) => {
+                    // Retrying cannot help until the secret is set, which restarts this server.
+                    self.fail(message);
+                    self.ct.cancelled().await;
+                    return;
+                }
+                End::SignIn(challenge) => match self.oauth() {
                     Some((url, settings)) => {
-                        if !self.wait_for_sign_in(url, settings, challenge).await {
+                        if !self.wait_for_sign_in(&url, &settings, challenge).await {
                             return;
                         }
-                        backoff = BACKOFF_START;
+                        restarts.reset();
                         count_restart = false;
                         continue;
                     }
@@ -158,35 +120,145 @@ impl Runner {
                 },
                 End::Lost(e) => e,
             };
-            tracing::warn!(server = %self.name, "{error}");
-            self.logs.push("gateway", &error);
-            if started.elapsed() >= STABLE_AFTER {
-                rapid_crashes = 0;
-                backoff = BACKOFF_START;
+            match restarts.failed(started.elapsed()) {
+                Next::Park { failures } => {
+                    self.fail(format!("{error} — gave up after {failures} failed starts in a row; fix the server and restart or re-enable it"));
+                    self.ct.cancelled().await;
+                    return;
+                }
+                Next::RetryIn(delay) => {
+                    self.fail(format!(
+                        "{error} — retrying in {:.1} s",
+                        delay.as_secs_f32()
+                    ));
+                    if !self.sleep(delay).await {
+                        return;
+                    }
+                }
             }
-            rapid_crashes += 1;
-            let parked =
-                matches!(self.backend, Backend::Stdio { .. }) && rapid_crashes >= MAX_RAPID_CRASHES;
-            let message = if parked {
-                format!("{error} — gave up after {rapid_crashes} failed starts in a row; fix the server and restart or re-enable it")
-            } else {
-                format!("{error} — retrying in {:.1} s", backoff.as_secs_f32())
-            };
-            self.inner.update(&self.name, |v| {
-                v.status.state = ServerState::Failed;
-                v.status.last_error = Some(message);
-                v.status.pid = None;
-                v.status.connected_since_ms = None;
-            });
-            if parked {
-                self.ct.cancelled().await;
-                return;
+        }
+    }
+
+    /// Sleeps `delay`; false when stopped meanwhile.
+    async fn sleep(&self, delay: Duration) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => true,
+            _ = self.ct.cancelled() => false,
+        }
+    }
+
+    /// Publishes `failed` with `message` (logged and kept in the server's log).
+    fn fail(&self, message: String) {
+        tracing::warn!("{message}");
+        self.logs.push("gateway", &message);
+        self.shared.update(&self.name, |v| {
+            v.status.state = ServerState::Failed;
+            v.status.last_error = Some(message);
+            v.status.pid = None;
+            v.status.connected_since_ms = None;
+        });
+    }
+
+    /// The server's URL and OAuth options, when Loopgate may sign in to it.
+    fn oauth(&self) -> Option<(String, OAuthSettings)> {
+        match &self.backend {
+            Backend::Http {
+                url,
+                oauth: Some(settings),
+                ..
+            } => Some((url.clone(), settings.clone())),
+            _ => None,
+        }
+    }
+
+    /// One attempt: secrets, tokens, connect, then watch until the connection ends.
+    async fn attempt(&self) -> End {
+        let backend = match resolve(&self.backend, &self.shared.secrets).await {
+            Ok(b) => b,
+            Err(e) if e.is_transient() => {
+                return End::KeychainBusy(format!("server \"{}\": {e}", self.name))
             }
-            tokio::select! {
-                _ = tokio::time::sleep(backoff) => {}
-                _ = self.ct.cancelled() => return,
+            Err(e) => return End::SecretMissing(format!("server \"{}\": {e}", self.name)),
+        };
+        let auth = match &backend {
+            Backend::Http {
+                url,
+                oauth: Some(_),
+                ..
+            } => {
+                match crate::oauth::flow::authorized_manager(&self.shared.secrets, &self.name, url)
+                    .await
+                {
+                    Ok(auth) => auth,
+                    Err(e) => return End::Lost(format!("server \"{}\": {e}", self.name)),
+                }
             }
-            backoff = (backoff * 2).min(BACKOFF_MAX);
+            _ => None,
+        };
+        let with_tokens = auth.is_some();
+        let connected = tokio::select! {
+            r = self.connect(&backend, auth) => r,
+            _ = self.ct.cancelled() => return End::Stop,
+        };
+        drop(backend);
+        match connected {
+            Ok(live) => {
+                // Signed in when connected with tokens; a server that let us in without any is
+                // not an OAuth server (as far as we know).
+                let signed_in = with_tokens.then_some(true);
+                self.shared
+                    .update(&self.name, |v| v.status.signed_in = signed_in);
+                if let Some(d) = self.shared.downstream() {
+                    live.connection.routes().set_downstream(d);
+                }
+                watch::Watch {
+                    runner: self,
+                    oauth: self.oauth(),
+                }
+                .run(live)
+                .await
+            }
+            Err(UpstreamError::Auth { challenge, .. }) => End::SignIn(challenge),
+            Err(e) => End::Lost(e.to_string()),
+        }
+    }
+
+    /// Connects to `backend` (secrets resolved) with its transport.
+    async fn connect(
+        &self,
+        backend: &Backend,
+        auth: Option<rmcp::transport::auth::AuthorizationManager>,
+    ) -> Result<Live, UpstreamError> {
+        match backend {
+            Backend::Stdio {
+                command,
+                args,
+                env,
+                cwd,
+                inherit_env,
+            } => {
+                let spec = stdio::StdioSpec {
+                    command: command.clone(),
+                    args: args.clone(),
+                    env: env.clone(),
+                    cwd: cwd.clone(),
+                    inherit_env: inherit_env.clone(),
+                };
+                let options = stdio::ConnectOptions {
+                    connect_timeout: self.connect_timeout,
+                    request_timeout: self.request_timeout,
+                    logs: self.logs.clone(),
+                };
+                stdio::connect(&self.name, &spec, &options).await
+            }
+            Backend::Http { url, headers, .. } => {
+                let options = streamable::ConnectOptions {
+                    connect_timeout: self.connect_timeout,
+                    request_timeout: self.request_timeout,
+                    logs: self.logs.clone(),
+                };
+                streamable::connect(&self.name, url, headers, auth, &options).await
+            }
         }
     }
 
@@ -198,7 +270,7 @@ impl Runner {
         settings: &OAuthSettings,
         challenge: Challenge,
     ) -> bool {
-        let hub = &self.inner.oauth;
+        let hub = &self.shared.oauth;
         let mut generation = hub.generation(&self.name);
         generation.borrow_and_update();
         let message = UpstreamError::Auth {
@@ -206,9 +278,9 @@ impl Runner {
             challenge: challenge.clone(),
         }
         .to_string();
-        tracing::warn!(server = %self.name, "{message}");
+        tracing::warn!("{message}");
         self.logs.push("gateway", &message);
-        self.inner.update(&self.name, |v| {
+        self.shared.update(&self.name, |v| {
             v.status.state = ServerState::NeedsSignIn;
             v.status.last_error = Some(message);
             v.status.signed_in = Some(false);
@@ -226,7 +298,7 @@ impl Runner {
                 Some(challenge.header().to_string()),
                 Trigger::Auto,
             );
-            tracing::debug!(server = %self.name, ?begun, "sign-in requested");
+            tracing::debug!(?begun, "sign-in requested");
         }
         tokio::select! {
             r = generation.changed() => r.is_ok(),
@@ -235,168 +307,10 @@ impl Runner {
     }
 
     /// Counts an automatic sign-in for more scope; false once [`MAX_STEP_UPS`] were used.
-    fn may_step_up(&self) -> bool {
+    pub(super) fn may_step_up(&self) -> bool {
         self.step_ups
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             < MAX_STEP_UPS
-    }
-
-    /// Lists the catalog, publishes `ready`, then watches the connection until it ends. With
-    /// `oauth` (the server's URL and OAuth options) a 403 `insufficient_scope` starts a step-up
-    /// sign-in and a completed sign-in reconnects.
-    async fn watch(&self, live: Live, oauth: Option<&(String, OAuthSettings)>) -> End {
-        let Live {
-            connection,
-            mut service,
-            mut child,
-            changed,
-        } = live;
-        let pid = child.as_ref().and_then(|c| c.pid());
-        let listing = self.refresh(&connection, pid).await;
-        tracing::info!(server = %self.name, protocol = ?connection.protocol_version(), "connected");
-        let session = match connection.session().map(|o| o.session_id()) {
-            Some(Some(_)) => ", the server issued a session",
-            Some(None) => ", stateless (no session issued)",
-            None => "",
-        };
-        let protocol = connection.protocol_version().unwrap_or_else(|| "?".into());
-        let process = pid.map(|p| format!(", process {p}")).unwrap_or_default();
-        self.logs.push(
-            "gateway",
-            &format!("connected: protocol {protocol}{session}{process}"),
-        );
-        if let Err(e) = listing {
-            self.inner.update(&self.name, |v| {
-                v.status.state = ServerState::Degraded;
-                v.status.last_error = Some(format!("connected, but listing failed: {e}"));
-            });
-        }
-        let listener = connection::follow_list_changes(&connection, changed.clone());
-        let observer = connection.session().cloned();
-        let mut signed_in_again = self.inner.oauth.generation(&self.name);
-        signed_in_again.borrow_and_update();
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        let end = loop {
-            let reinit = async {
-                match &observer {
-                    Some(o) => o.reinitialized().await,
-                    None => std::future::pending().await,
-                }
-            };
-            let exited = async {
-                match child.as_mut() {
-                    Some(c) => c.wait().await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                _ = self.ct.cancelled() => break End::Stop,
-                _ = changed.notified() => {
-                    if let Err(e) = self.refresh(&connection, pid).await {
-                        self.mark_degraded(e);
-                    }
-                }
-                _ = reinit => {
-                    let note = "the server forgot its session (HTTP 404); re-initialized and re-listed tools".to_string();
-                    self.logs.push("gateway", &note);
-                    tracing::info!(server = %self.name, "{note}");
-                    self.inner.update(&self.name, |v| v.status.reinitializations += 1);
-                    if let Err(e) = self.refresh(&connection, pid).await {
-                        self.mark_degraded(e);
-                    }
-                }
-                exit = exited => break End::Lost(format!("server \"{}\" process {exit}", self.name)),
-                challenge = connection.auth_failed() => match (challenge, oauth) {
-                    (Challenge::MoreScope(header), Some((url, settings))) => {
-                        if self.may_step_up() {
-                            let note = "the server wants more permissions for a request (HTTP 403 insufficient_scope); started a sign-in to grant them";
-                            self.logs.push("gateway", note);
-                            self.inner.oauth.begin(&self.name, url, settings, Some(header), Trigger::Auto);
-                        } else {
-                            let note = "the server keeps asking for more permissions (HTTP 403 insufficient_scope); not signing in again automatically — use \"Sign in\" to retry";
-                            self.logs.push("gateway", note);
-                        }
-                    }
-                    (challenge, _) => break End::SignIn(challenge),
-                },
-                r = signed_in_again.changed(), if oauth.is_some() => {
-                    if r.is_ok() {
-                        self.logs.push("gateway", "signed in again; reconnecting with the new tokens");
-                        break End::Reconnect;
-                    }
-                }
-                _ = tick.tick() => {
-                    if service.is_closed() || connection.peer().is_transport_closed() {
-                        break End::Lost(format!("server \"{}\": the connection closed", self.name));
-                    }
-                }
-            }
-        };
-        if let Some(l) = listener {
-            l.abort();
-        }
-        // Take the tools away first, so clients stop routing to a dying backend.
-        self.inner.update(&self.name, |v| {
-            v.connection = None;
-            v.catalog = Arc::default();
-            v.status.tool_count = 0;
-        });
-        self.inner.emit(Event::CatalogChanged(self.name.clone()));
-        // Ends the session: closes the child's stdin / DELETEs the HTTP session.
-        let _ = tokio::time::timeout(Duration::from_secs(5), service.close()).await;
-        drop(service);
-        if let Some(c) = child.take() {
-            c.stop().await;
-        }
-        if matches!(end, End::Stop) {
-            self.inner.update(&self.name, |v| {
-                v.status.pid = None;
-                v.status.connected_since_ms = None;
-            });
-        }
-        end
-    }
-
-    fn mark_degraded(&self, e: UpstreamError) {
-        self.inner.update(&self.name, |v| {
-            v.status.state = ServerState::Degraded;
-            v.status.last_error = Some(format!("re-listing failed: {e}"));
-        });
-    }
-
-    /// Re-lists tools, prompts and resources and publishes them with a `ready` state.
-    async fn refresh(
-        &self,
-        connection: &Arc<Connection>,
-        pid: Option<u32>,
-    ) -> Result<(), UpstreamError> {
-        let tools = connection.list_tools().await?;
-        let prompts = connection.list_prompts().await.unwrap_or_default();
-        let (resources, resource_templates) = connection.list_resources().await.unwrap_or_default();
-        let catalog = Arc::new(Catalog {
-            tools,
-            prompts,
-            resources,
-            resource_templates,
-        });
-        let session = connection.session().map(|o| o.session_id());
-        let protocol = connection.protocol_version();
-        self.inner.update(&self.name, |v| {
-            v.status.state = ServerState::Ready;
-            v.status.last_error = None;
-            v.status.protocol_version = protocol;
-            v.status.session_issued = session.as_ref().map(|s| s.is_some());
-            v.status.session_id = session.flatten();
-            v.status.tool_count = catalog.tools.len();
-            v.status.pid = pid;
-            if v.status.connected_since_ms.is_none() || v.connection.is_none() {
-                v.status.connected_since_ms = Some(now_ms());
-            }
-            v.connection = Some(connection.clone());
-            v.catalog = catalog;
-        });
-        self.inner.emit(Event::CatalogChanged(self.name.clone()));
-        Ok(())
     }
 }
 

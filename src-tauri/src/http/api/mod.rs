@@ -53,7 +53,7 @@ use serde_json::{json, Value};
 
 use super::AppState;
 use crate::config::ConfigError;
-use crate::upstream::supervisor::ServerView;
+use crate::upstream::ServerView;
 
 /// The `/api` routes.
 pub fn routes() -> Router<AppState> {

@@ -1,7 +1,7 @@
-//! Local stdio servers: spawning, stderr capture and graceful stop.
+//! A stdio server's process: spawning, stderr capture and graceful stop.
 //!
 //! The child runs in its own process group (Unix), so `npx`/`uvx` wrappers and their children
-//! are stopped together, with only the environment [`super::child_env`] allows. On Linux it
+//! are stopped together, with only the environment [`crate::upstream::child_env`] allows. On Linux it
 //! is killed when the gateway dies, however it dies (`PR_SET_PDEATHSIG`); its own children
 //! then see their stdin close, which ends a well-behaved MCP server. Its stderr is read line by line (each line bounded) into the server's
 //! [`LogBuffer`] and the `tracing` log. Stop follows DESIGN.md rule 6: close stdin → SIGTERM to
@@ -16,58 +16,7 @@ use futures::StreamExt;
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
 
-use super::logs::{LogBuffer, MAX_LINE_BYTES};
-
-/// Largest single message accepted from a stdio server, in bytes (16 MiB, rmcp's line limit).
-pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
-
-/// Passes a server's stdout through unchanged while watching line lengths: when a line grows
-/// past [`MAX_MESSAGE_BYTES`] (rmcp drops such a line without telling anyone), `oversized` is
-/// notified so waiting callers get a clear error instead of a timeout.
-pub struct WatchedStdout<R> {
-    inner: R,
-    line_len: usize,
-    flagged: bool,
-    oversized: std::sync::Arc<tokio::sync::Notify>,
-}
-
-impl<R> WatchedStdout<R> {
-    /// Wraps `inner`, notifying `oversized` once per oversized line.
-    pub fn new(inner: R, oversized: std::sync::Arc<tokio::sync::Notify>) -> Self {
-        Self {
-            inner,
-            line_len: 0,
-            flagged: false,
-            oversized,
-        }
-    }
-}
-
-impl<R: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for WatchedStdout<R> {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let poll = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
-        if let std::task::Poll::Ready(Ok(())) = &poll {
-            let this = &mut *self;
-            for chunk in buf.filled()[before..].split_inclusive(|b| *b == b'\n') {
-                this.line_len += chunk.len();
-                if this.line_len > MAX_MESSAGE_BYTES && !this.flagged {
-                    this.flagged = true;
-                    this.oversized.notify_waiters();
-                }
-                if chunk.ends_with(b"\n") {
-                    this.line_len = 0;
-                    this.flagged = false;
-                }
-            }
-        }
-        poll
-    }
-}
+use crate::upstream::logs::{LogBuffer, MAX_LINE_BYTES};
 
 /// How long a child gets after stdin closes, and again after SIGTERM, before the next step.
 pub const STOP_GRACE: Duration = Duration::from_secs(2);
@@ -130,7 +79,8 @@ pub struct ChildProcess {
 /// Errors: [`SpawnError::NotFound`] when the program does not exist, [`SpawnError::Io`] otherwise.
 pub fn spawn(name: &str, spec: &StdioSpec, logs: Arc<LogBuffer>) -> Result<Spawned, SpawnError> {
     let mut cmd = Command::new(&spec.command);
-    let env = super::child_env::child_env(std::env::vars_os(), &spec.inherit_env, &spec.env);
+    let env =
+        crate::upstream::child_env::child_env(std::env::vars_os(), &spec.inherit_env, &spec.env);
     cmd.args(&spec.args)
         .env_clear()
         .envs(env)

@@ -1,6 +1,6 @@
-//! Remote Streamable HTTP servers: the client transport, with the backend's session observed.
+//! The Streamable HTTP client transport, with the backend's session observed.
 //!
-//! rmcp's reqwest transport already follows DESIGN.md rules 1–3 and 6: it stores the
+//! rmcp's reqwest transport already follows ARCHITECTURE.md rules 1–3 and 6: it stores the
 //! `Mcp-Session-Id` the backend issues in its `initialize` response and sends exactly that id
 //! afterwards, sends none when none was issued (stateless), re-initializes and retries once on
 //! HTTP 404 (`reinit_on_expired_session`), and DELETEs the session when closed. It does not tell
@@ -235,50 +235,63 @@ pub enum HttpSetupError {
     Client(#[from] reqwest::Error),
 }
 
-/// Builds the Streamable HTTP client transport for `url` with the configured `headers`
-/// (values already resolved, never logged).
-///
-/// `connect_timeout` bounds TCP/TLS connection set-up. An `Authorization` header is sent as
-/// given; with `auth` (a signed-in OAuth manager, see `oauth::flow::authorized_manager`) each
-/// request carries its bearer token instead. Returns the transport and the observer it reports
-/// to.
-pub fn transport(
-    url: &str,
-    headers: &[(String, String)],
-    auth: Option<AuthorizationManager>,
-    connect_timeout: Duration,
-) -> Result<
-    (
-        StreamableHttpClientTransport<ObservedClient>,
-        Arc<SessionObserver>,
-    ),
-    HttpSetupError,
-> {
-    let mut custom_headers = HashMap::new();
-    for (k, v) in headers {
-        let name = HeaderName::from_bytes(k.as_bytes())
-            .map_err(|_| HttpSetupError::BadHeader(k.clone()))?;
-        let mut value =
-            HeaderValue::from_str(v).map_err(|_| HttpSetupError::BadHeader(k.clone()))?;
-        value.set_sensitive(true);
-        custom_headers.insert(name, value);
+/// The HTTP client of one server, shared by its channels (one connection pool, one OAuth
+/// manager), and the custom headers every request carries.
+#[derive(Clone)]
+pub struct SharedClient {
+    client: ObservedClient,
+    headers: HashMap<HeaderName, HeaderValue>,
+    observer: Arc<SessionObserver>,
+}
+
+impl SharedClient {
+    /// A client sending `headers` (values already resolved; marked sensitive, never logged);
+    /// with `auth` (a signed-in OAuth manager, see `oauth::flow::authorized_manager`) each
+    /// request carries its bearer token instead of an `Authorization` header.
+    /// `connect_timeout` bounds TCP/TLS connection set-up.
+    ///
+    /// Errors: [`HttpSetupError`] for a header that is not valid HTTP or a TLS set-up failure.
+    pub fn new(
+        headers: &[(String, String)],
+        auth: Option<AuthorizationManager>,
+        connect_timeout: Duration,
+    ) -> Result<Self, HttpSetupError> {
+        let mut custom_headers = HashMap::new();
+        for (k, v) in headers {
+            let name = HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| HttpSetupError::BadHeader(k.clone()))?;
+            let mut value =
+                HeaderValue::from_str(v).map_err(|_| HttpSetupError::BadHeader(k.clone()))?;
+            value.set_sensitive(true);
+            custom_headers.insert(name, value);
+        }
+        let inner = reqwest::Client::builder()
+            .connect_timeout(connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let observer = Arc::new(SessionObserver::default());
+        Ok(Self {
+            client: ObservedClient::new(inner, auth, observer.clone()),
+            headers: custom_headers,
+            observer,
+        })
     }
-    let inner = reqwest::Client::builder()
-        .connect_timeout(connect_timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let observer = Arc::new(SessionObserver::default());
-    let mut config = StreamableHttpClientTransportConfig::with_uri(url);
-    config.custom_headers = custom_headers;
-    config.allow_stateless = true;
-    // rmcp caps in-flight POSTs per transport at 16; one backend connection carries every
-    // client's calls, so a slow tool would make the 17th client wait.
-    config.max_concurrent_requests = 256;
-    config.reinit_on_expired_session = true;
-    config.max_json_response_size = MAX_RESPONSE_BYTES;
-    let client = ObservedClient::new(inner, auth, observer.clone());
-    Ok((
-        StreamableHttpClientTransport::with_client(client, config),
-        observer,
-    ))
+
+    /// What has been seen of the server's session.
+    pub fn observer(&self) -> &Arc<SessionObserver> {
+        &self.observer
+    }
+
+    /// A transport to `url` over this client.
+    pub fn transport(&self, url: &str) -> StreamableHttpClientTransport<ObservedClient> {
+        let mut config = StreamableHttpClientTransportConfig::with_uri(url);
+        config.custom_headers = self.headers.clone();
+        config.allow_stateless = true;
+        // rmcp caps in-flight POSTs per transport at 16; one backend connection carries every
+        // client's calls, so a slow tool would make the 17th client wait.
+        config.max_concurrent_requests = 256;
+        config.reinit_on_expired_session = true;
+        config.max_json_response_size = MAX_RESPONSE_BYTES;
+        StreamableHttpClientTransport::with_client(self.client.clone(), config)
+    }
 }

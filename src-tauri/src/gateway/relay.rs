@@ -1,0 +1,585 @@
+//! The relay: one mechanism for every call a client makes through the gateway (`tools/call`,
+//! `prompts/get`, `resources/read`) and everything that travels back during it.
+//!
+//! ```text
+//!  client ──call──> gateway ──call──> server
+//!     ^                │  <── sampling / elicitation / roots, progress, logs ──┘
+//!     └── asked ───────┘        (routes: the call it belongs to, never another)
+//! ```
+//!
+//! - **Initialize-based client:** a server's request goes to the client's session on the
+//!   stream of the call that caused it; the client's answer goes back unchanged. A server that
+//!   speaks only 2026-07-28 answers with `InputRequiredResult` instead; the gateway asks the
+//!   client those questions the same way and sends the call again with the answers.
+//! - **Stateless 2026-07-28 client:** a server's request mid-call becomes an
+//!   `InputRequiredResult` for the client and the call is **parked** ([`super::pending`]); the
+//!   client's retry answers it and the call goes on. A 2026-07-28 server's own
+//!   `InputRequiredResult` passes through, its `requestState` sealed to the caller and server.
+//! - A client that did not declare a capability (sampling, elicitation, roots) is never asked:
+//!   the server gets the spec's "method not found" error. Nothing is ever answered on the
+//!   user's behalf (ARCHITECTURE.md rule 9).
+//!
+//! Progress goes to the client under its own token; a 2026-07-28 client's log messages arrive
+//! on the stream of its call, filtered by the level it asked for.
+
+// Sampling, roots, logging and resource subscriptions are deprecated by SEP-2577 in rmcp,
+// but clients and servers still use them, and a gateway must relay whatever they use.
+#![allow(deprecated)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::stream::FuturesUnordered;
+use futures::StreamExt;
+use rmcp::model::{
+    ClientCapabilities, ClientRequest, ClientResult, ErrorCode, ErrorData, InputRequest,
+    InputRequests, InputRequiredResult, InputResponses, LoggingLevel,
+    LoggingMessageNotificationParam, ProgressNotificationParam, ProgressToken, RequestMetaObject,
+    ServerRequest, ServerResult,
+};
+use rmcp::service::RequestContext;
+use rmcp::{Peer, RoleServer};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::pending::{self, CallFuture, Parked, Sealer, StateError, StateKind, Waiting};
+use super::session::{severity, ClientSession, DEFAULT_LOG_LEVEL};
+use super::Gateway;
+use crate::upstream::backend_client::method_of;
+use crate::upstream::{CallRoute, Connection, Era, Inbound, RequestOptions, UpstreamError};
+
+/// Most rounds of input a call may need before the gateway gives up.
+pub const MAX_ROUNDS: u32 = 10;
+/// How long the gateway waits for more of a server's requests before asking a stateless
+/// client (a server may ask several things at once).
+pub const GATHER: Duration = Duration::from_millis(30);
+
+/// The caller of one request, as the relay needs it.
+pub struct Caller<'a> {
+    /// Its session (a stateless request has one of its own).
+    pub session: &'a Arc<ClientSession>,
+    /// The request's context (peer, cancellation, `_meta`).
+    pub context: &'a RequestContext<RoleServer>,
+    /// Its era.
+    pub era: Era,
+    /// What it declared it can do.
+    pub capabilities: ClientCapabilities,
+    /// Its identity label (sealed states are bound to it).
+    pub label: String,
+}
+
+impl<'a> Caller<'a> {
+    /// The caller of the request in `context`, on `session`.
+    pub fn new(session: &'a Arc<ClientSession>, context: &'a RequestContext<RoleServer>) -> Self {
+        let stateless = context
+            .protocol_version()
+            .is_some_and(|v| v.to_string().as_str() >= "2026-07-28");
+        let label = session
+            .caller()
+            .map(|c| c.label())
+            .unwrap_or_else(|| "anonymous".into());
+        Caller {
+            session,
+            context,
+            era: if stateless {
+                Era::Stateless
+            } else {
+                Era::Session
+            },
+            capabilities: context.client_capabilities().unwrap_or_default(),
+            label,
+        }
+    }
+
+    /// The log level a stateless caller asked for in its request.
+    fn log_level(&self) -> LoggingLevel {
+        self.context.meta.log_level().unwrap_or(DEFAULT_LOG_LEVEL)
+    }
+}
+
+/// The `inputResponses` and `requestState` of a request that can carry them.
+fn input_of(request: &ClientRequest) -> (Option<&InputResponses>, Option<&str>) {
+    match request {
+        ClientRequest::CallToolRequest(r) => (
+            r.params.input_responses.as_ref(),
+            r.params.request_state.as_deref(),
+        ),
+        ClientRequest::GetPromptRequest(r) => (
+            r.params.input_responses.as_ref(),
+            r.params.request_state.as_deref(),
+        ),
+        ClientRequest::ReadResourceRequest(r) => (
+            r.params.input_responses.as_ref(),
+            r.params.request_state.as_deref(),
+        ),
+        _ => (None, None),
+    }
+}
+
+/// `request` with its `inputResponses` and `requestState` replaced.
+fn with_input(
+    mut request: ClientRequest,
+    responses: Option<InputResponses>,
+    state: Option<String>,
+) -> ClientRequest {
+    match &mut request {
+        ClientRequest::CallToolRequest(r) => {
+            r.params.input_responses = responses;
+            r.params.request_state = state;
+        }
+        ClientRequest::GetPromptRequest(r) => {
+            r.params.input_responses = responses;
+            r.params.request_state = state;
+        }
+        ClientRequest::ReadResourceRequest(r) => {
+            r.params.input_responses = responses;
+            r.params.request_state = state;
+        }
+        _ => {}
+    }
+    request
+}
+
+/// Whether a client with `caps` can answer `request`; the spec's error for the server when not.
+pub fn check_capability(
+    caps: &ClientCapabilities,
+    request: &ServerRequest,
+) -> Result<(), ErrorData> {
+    let missing = |what: &str| {
+        Err(ErrorData::new(
+            ErrorCode::METHOD_NOT_FOUND,
+            format!("the client behind Loopgate does not support {what} (it did not declare the capability)"),
+            None,
+        ))
+    };
+    match request {
+        ServerRequest::CreateMessageRequest(r) => match &caps.sampling {
+            None => missing("sampling"),
+            Some(s) if r.params.tools.is_some() && s.tools.is_none() => {
+                missing("sampling with tools")
+            }
+            Some(_) => Ok(()),
+        },
+        ServerRequest::ElicitRequest(r) => match (&caps.elicitation, &r.params) {
+            (None, _) => missing("elicitation"),
+            (Some(e), rmcp::model::ElicitRequestParams::UrlElicitationParams { .. })
+                if e.url.is_none() =>
+            {
+                missing("URL elicitation")
+            }
+            (Some(_), _) => Ok(()),
+        },
+        ServerRequest::ListRootsRequest(_) if caps.roots.is_none() => missing("roots"),
+        _ => Ok(()),
+    }
+}
+
+/// A server's request as an input request for a stateless client (`None`: it cannot be one).
+fn as_input_request(request: &ServerRequest) -> Option<InputRequest> {
+    match request {
+        ServerRequest::CreateMessageRequest(r) => Some(InputRequest::CreateMessage(r.clone())),
+        ServerRequest::ElicitRequest(r) => Some(InputRequest::Elicitation(r.clone())),
+        ServerRequest::ListRootsRequest(r) => Some(InputRequest::ListRoots(r.clone())),
+        _ => None,
+    }
+}
+
+/// A client's input request as the server→client request to send a session client.
+fn as_server_request(request: InputRequest) -> Option<ServerRequest> {
+    match request {
+        InputRequest::CreateMessage(r) => Some(ServerRequest::CreateMessageRequest(r)),
+        InputRequest::Elicitation(r) => Some(ServerRequest::ElicitRequest(r)),
+        InputRequest::ListRoots(r) => Some(ServerRequest::ListRootsRequest(r)),
+        _ => None,
+    }
+}
+
+/// Asks a session client `request` (capability checked first) on the stream of its call.
+async fn ask_client(
+    peer: &Peer<RoleServer>,
+    caps: &ClientCapabilities,
+    request: ServerRequest,
+) -> Result<ClientResult, ErrorData> {
+    check_capability(caps, &request)?;
+    peer.send_request(request).await.map_err(|e| match e {
+        rmcp::ServiceError::McpError(e) => e,
+        other => ErrorData::internal_error(format!("the client did not answer: {other}"), None),
+    })
+}
+
+/// One call in flight and everything that comes back for it.
+struct Flight {
+    server: String,
+    future: CallFuture,
+    cancel: CancellationToken,
+    inbound: mpsc::Receiver<Inbound>,
+    progress: mpsc::Receiver<ProgressNotificationParam>,
+    logs: mpsc::Receiver<LoggingMessageNotificationParam>,
+    waiting: BTreeMap<String, Waiting>,
+    next_key: u32,
+    /// For sending the call again (a 2026-only server's input rounds).
+    resend: Option<Resend>,
+    rounds: u32,
+}
+
+/// What sending a call again needs.
+#[derive(Clone)]
+struct Resend {
+    connection: Arc<Connection>,
+    request: ClientRequest,
+    route: Arc<CallRoute>,
+    meta: Option<RequestMetaObject>,
+    era: Era,
+}
+
+impl Resend {
+    /// Sends the call again with `responses` and `state`.
+    fn again(
+        &self,
+        responses: InputResponses,
+        state: Option<String>,
+        cancel: CancellationToken,
+    ) -> CallFuture {
+        send(
+            self.connection.clone(),
+            with_input(self.request.clone(), Some(responses), state),
+            self.route.clone(),
+            cancel,
+            self.meta.clone(),
+            self.era,
+        )
+    }
+}
+
+/// Sends `request` for `caller` to server `server` through `connection` and relays everything
+/// until the call ends (see the module docs). The request is already renamed for the server.
+///
+/// Errors: the server's error, a transport failure, or a refused `requestState`.
+pub async fn call(
+    gw: &Gateway,
+    server: &str,
+    connection: Arc<Connection>,
+    request: ClientRequest,
+    caller: &Caller<'_>,
+) -> Result<ServerResult, UpstreamOrState> {
+    caller.session.used(server);
+    let (responses, state) = input_of(&request);
+    let mut request = request.clone();
+    if let Some(state) = state {
+        if !Sealer::is_ours(state) {
+            return Err(StateError::Tampered.into());
+        }
+        match gw.sealer.open(state, &caller.label)? {
+            StateKind::Parked { id } => {
+                let parked = gw.parked.take(id).ok_or(StateError::Expired)?;
+                if parked.server != server {
+                    pending::end(parked, "the client sent its answer to another tool");
+                    return Err(StateError::Tampered.into());
+                }
+                let answers = responses.cloned().unwrap_or_default();
+                return resume(gw, parked, &answers, caller).await;
+            }
+            StateKind::Backend { server: s, state } => {
+                if s != server {
+                    return Err(StateError::Tampered.into());
+                }
+                let responses = responses.cloned();
+                request = with_input(request, responses, Some(state));
+            }
+        }
+    }
+    let flight = start(server, connection, request, caller);
+    drive(gw, flight, caller).await
+}
+
+/// Either a failure of the call or a refused `requestState`.
+#[derive(Debug)]
+pub enum UpstreamOrState {
+    /// The call failed.
+    Upstream(UpstreamError),
+    /// The `requestState` was refused.
+    State(StateError),
+    /// The relay itself refused (e.g. too many rounds).
+    Refused(ErrorData),
+}
+
+impl From<UpstreamError> for UpstreamOrState {
+    fn from(e: UpstreamError) -> Self {
+        UpstreamOrState::Upstream(e)
+    }
+}
+
+impl From<StateError> for UpstreamOrState {
+    fn from(e: StateError) -> Self {
+        UpstreamOrState::State(e)
+    }
+}
+
+/// Starts the backend call.
+fn start(
+    server: &str,
+    connection: Arc<Connection>,
+    request: ClientRequest,
+    caller: &Caller<'_>,
+) -> Flight {
+    let (inbound_tx, inbound) = mpsc::channel(16);
+    let (progress_tx, progress) = mpsc::channel(64);
+    let (logs_tx, logs) = mpsc::channel(64);
+    let route = Arc::new(CallRoute {
+        owner: caller.session.key(),
+        inbound: inbound_tx,
+        progress: Some(progress_tx),
+        logs: (caller.era == Era::Stateless).then_some(logs_tx),
+    });
+    let meta = (caller.era == Era::Stateless).then(|| {
+        let mut meta = RequestMetaObject::default();
+        meta.set_client_capabilities(caller.capabilities.clone());
+        if let Some(level) = caller.context.meta.log_level() {
+            meta.set_log_level(level);
+        }
+        meta
+    });
+    let cancel = CancellationToken::new();
+    let future = send(
+        connection.clone(),
+        request.clone(),
+        route.clone(),
+        cancel.clone(),
+        meta.clone(),
+        caller.era,
+    );
+    Flight {
+        server: server.to_string(),
+        future,
+        cancel,
+        inbound,
+        progress,
+        logs,
+        waiting: BTreeMap::new(),
+        next_key: 0,
+        resend: Some(Resend {
+            connection,
+            request,
+            route,
+            meta,
+            era: caller.era,
+        }),
+        rounds: 0,
+    }
+}
+
+fn send(
+    connection: Arc<Connection>,
+    request: ClientRequest,
+    route: Arc<CallRoute>,
+    cancel: CancellationToken,
+    meta: Option<RequestMetaObject>,
+    era: Era,
+) -> CallFuture {
+    Box::pin(async move {
+        connection
+            .request(
+                request,
+                RequestOptions {
+                    era: Some(era),
+                    route: Some(route),
+                    cancel,
+                    meta,
+                },
+            )
+            .await
+    })
+}
+
+/// Relays until the call ends, or, for a stateless caller asked for input, parks it.
+async fn drive(
+    gw: &Gateway,
+    mut flight: Flight,
+    caller: &Caller<'_>,
+) -> Result<ServerResult, UpstreamOrState> {
+    let client_token: Option<ProgressToken> = caller.context.meta.get_progress_token();
+    let peer = &caller.context.peer;
+    let mut asks = FuturesUnordered::new();
+    loop {
+        tokio::select! {
+            r = &mut flight.future => {
+                match r? {
+                    ServerResult::InputRequiredResult(ir) if caller.era == Era::Session => {
+                        flight = another_round(flight, ir, caller).await?;
+                    }
+                    ServerResult::InputRequiredResult(mut ir) => {
+                        if let Some(state) = ir.request_state.take() {
+                            ir.request_state = Some(gw.sealer.seal(
+                                StateKind::Backend { server: flight.server.clone(), state },
+                                &caller.label,
+                            ));
+                        }
+                        return Ok(ServerResult::InputRequiredResult(ir));
+                    }
+                    other => {
+                        gw.links.learn(&flight.server, &other);
+                        return Ok(other);
+                    }
+                }
+            }
+            Some(inbound) = flight.inbound.recv() => match caller.era {
+                Era::Session => {
+                    let caps = &caller.capabilities;
+                    asks.push(async move {
+                        let Inbound { request, reply, withdrawn } = inbound;
+                        tokio::select! {
+                            answer = ask_client(peer, caps, request) => { let _ = reply.send(answer); }
+                            _ = withdrawn.cancelled() => {}
+                        }
+                    });
+                }
+                Era::Stateless => {
+                    add_waiting(&mut flight, inbound, &caller.capabilities);
+                    // A server may ask several things at once: gather them.
+                    while let Ok(Some(more)) = tokio::time::timeout(GATHER, flight.inbound.recv()).await {
+                        add_waiting(&mut flight, more, &caller.capabilities);
+                    }
+                    if !flight.waiting.is_empty() {
+                        return Ok(park(gw, flight, caller));
+                    }
+                }
+            },
+            Some(()) = asks.next(), if !asks.is_empty() => {}
+            Some(mut p) = flight.progress.recv() => {
+                if let Some(token) = &client_token {
+                    p.progress_token = token.clone();
+                    let _ = peer.notify_progress(p).await;
+                }
+            }
+            Some(mut m) = flight.logs.recv() => {
+                if severity(m.level) >= severity(caller.log_level()) {
+                    m.logger = Some(match &m.logger {
+                        Some(l) => format!("{}/{l}", flight.server),
+                        None => flight.server.clone(),
+                    });
+                    let _ = peer.notify_logging_message(m).await;
+                }
+            }
+            _ = caller.context.ct.cancelled(), if !flight.cancel.is_cancelled() => flight.cancel.cancel(),
+        }
+    }
+}
+
+/// A 2026-only server asked a session client for input: asks the client and sends the call
+/// again with the answers.
+async fn another_round(
+    mut flight: Flight,
+    ir: InputRequiredResult,
+    caller: &Caller<'_>,
+) -> Result<Flight, UpstreamOrState> {
+    flight.rounds += 1;
+    if flight.rounds > MAX_ROUNDS {
+        return Err(UpstreamOrState::Refused(ErrorData::internal_error(
+            format!("server \"{}\" asked for input more than {MAX_ROUNDS} times in one call; Loopgate stopped it", flight.server),
+            None,
+        )));
+    }
+    let mut answers = InputResponses::new();
+    for (key, request) in ir.input_requests.unwrap_or_default() {
+        let Some(request) = as_server_request(request) else {
+            continue;
+        };
+        let answer = ask_client(&caller.context.peer, &caller.capabilities, request)
+            .await
+            .map_err(UpstreamOrState::Refused)?;
+        answers.insert(key, serde_json::to_value(answer).unwrap_or_default());
+    }
+    let Some(resend) = &flight.resend else {
+        return Err(UpstreamOrState::Refused(ErrorData::internal_error(
+            "the call cannot be sent again",
+            None,
+        )));
+    };
+    flight.future = resend.again(answers, ir.request_state, flight.cancel.clone());
+    Ok(flight)
+}
+
+/// Records a server's request for a stateless caller: under a new key when the caller can
+/// answer it, else answered at once with the spec's error.
+fn add_waiting(flight: &mut Flight, inbound: Inbound, caps: &ClientCapabilities) {
+    if let Err(e) = check_capability(caps, &inbound.request) {
+        let _ = inbound.reply.send(Err(e));
+        return;
+    }
+    if as_input_request(&inbound.request).is_none() {
+        let method = method_of(&inbound.request);
+        let _ = inbound.reply.send(Err(ErrorData::new(
+            ErrorCode::METHOD_NOT_FOUND,
+            format!("{method} cannot be passed to a 2026-07-28 client"),
+            None,
+        )));
+        return;
+    }
+    flight.next_key += 1;
+    let key = format!("loopgate-{}", flight.next_key);
+    flight.waiting.insert(key, Waiting { inbound });
+}
+
+/// Parks `flight` and returns what the stateless caller gets: its questions and a sealed
+/// state.
+fn park(gw: &Gateway, flight: Flight, caller: &Caller<'_>) -> ServerResult {
+    let requests: InputRequests = flight
+        .waiting
+        .iter()
+        .filter_map(|(k, w)| as_input_request(&w.inbound.request).map(|r| (k.clone(), r)))
+        .collect();
+    let parked = Parked {
+        server: flight.server,
+        future: flight.future,
+        cancel: flight.cancel,
+        inbound: flight.inbound,
+        progress: flight.progress,
+        logs: flight.logs,
+        waiting: flight.waiting,
+        next_key: flight.next_key,
+        since: std::time::Instant::now(),
+    };
+    let id = gw.parked.park(parked);
+    let state = gw.sealer.seal(StateKind::Parked { id }, &caller.label);
+    ServerResult::InputRequiredResult(InputRequiredResult::new(Some(requests), Some(state)))
+}
+
+/// A stateless caller's retry of a parked call: answers what it answered, asks again what it
+/// did not (or answered with something that is not an answer), and goes on.
+async fn resume(
+    gw: &Gateway,
+    parked: Parked,
+    answers: &InputResponses,
+    caller: &Caller<'_>,
+) -> Result<ServerResult, UpstreamOrState> {
+    let mut flight = Flight {
+        server: parked.server,
+        future: parked.future,
+        cancel: parked.cancel,
+        inbound: parked.inbound,
+        progress: parked.progress,
+        logs: parked.logs,
+        waiting: BTreeMap::new(),
+        next_key: parked.next_key,
+        resend: None,
+        rounds: 0,
+    };
+    for (key, w) in parked.waiting {
+        match answers
+            .get(&key)
+            .and_then(|v| pending::parse_answer(&w.inbound.request, v))
+        {
+            Some(answer) => {
+                let _ = w.inbound.reply.send(Ok(answer));
+            }
+            None => {
+                flight.waiting.insert(key, w);
+            }
+        }
+    }
+    if !flight.waiting.is_empty() {
+        return Ok(park(gw, flight, caller));
+    }
+    drive(gw, flight, caller).await
+}

@@ -1,0 +1,152 @@
+//! Local stdio servers: the whole lifecycle of one — spawn the process, complete the MCP
+//! handshake, and hand over a [`Live`] connection whose child the runner watches and stops.
+//!
+//! The era (ARCHITECTURE.md rule 5): a process has one stdio stream, so one era. Loopgate
+//! starts with `initialize`, which every server that is not 2026-only accepts and which keeps
+//! everything a server may offer in that era (its own requests to the client mid-call, which
+//! some dual-era servers refuse on 2026-07-28 connections). A server that refuses `initialize`
+//! is started again and spoken to with `server/discover` (2026-07-28); the gateway translates
+//! for clients of the other era.
+
+pub mod process;
+pub mod stdout;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rmcp::model::ProtocolVersion;
+use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
+use tokio::sync::{broadcast, Notify};
+
+pub use process::{spawn, ChildProcess, SpawnError, StdioSpec, STOP_GRACE};
+pub use stdout::{WatchedStdout, MAX_MESSAGE_BYTES};
+
+use super::backend_client::BackendClient;
+use super::connection::{Channels, Live, Parts, UpstreamError};
+use super::logs::LogBuffer;
+use super::routes::{Channel, Routes};
+
+/// What connecting needs besides the process spec.
+pub struct ConnectOptions {
+    /// Time for spawning plus the handshake.
+    pub connect_timeout: Duration,
+    /// Per-request timeout of the connection.
+    pub request_timeout: Duration,
+    /// The server's log buffer (stderr, log messages).
+    pub logs: Arc<LogBuffer>,
+}
+
+/// Why one handshake attempt failed.
+enum Attempt {
+    /// The server refused this era; another may work.
+    Refused(String),
+    /// It failed in a way another era cannot fix (exit, timeout).
+    Failed(UpstreamError),
+}
+
+/// Spawns `spec` for server `name` and completes the handshake (see the module docs for the
+/// era). Errors: [`UpstreamError::Setup`] (not started), [`UpstreamError::Handshake`] (exited,
+/// refused, or silent within the connect timeout).
+pub async fn connect(
+    name: &str,
+    spec: &StdioSpec,
+    options: &ConnectOptions,
+) -> Result<Live, UpstreamError> {
+    let initialize = ClientLifecycleMode::Initialize;
+    match attempt(name, spec, options, initialize).await {
+        Ok(live) => Ok(live),
+        Err(Attempt::Failed(e)) => Err(e),
+        Err(Attempt::Refused(why)) => {
+            tracing::info!(server = %name, "initialize refused ({why}); trying the 2026-07-28 revision");
+            let discover = ClientLifecycleMode::Discover {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+            };
+            match attempt(name, spec, options, discover).await {
+                Ok(live) => Ok(live),
+                Err(Attempt::Failed(e)) => Err(e),
+                Err(Attempt::Refused(why2)) => Err(UpstreamError::Handshake {
+                    server: name.to_string(),
+                    message: format!("it refused initialize ({why}) and server/discover ({why2})"),
+                }),
+            }
+        }
+    }
+}
+
+async fn attempt(
+    name: &str,
+    spec: &StdioSpec,
+    options: &ConnectOptions,
+    lifecycle: ClientLifecycleMode,
+) -> Result<Live, Attempt> {
+    let setup = |message: String| {
+        Attempt::Failed(UpstreamError::Setup {
+            server: name.to_string(),
+            message,
+        })
+    };
+    let handshake = |message: String| {
+        Attempt::Failed(UpstreamError::Handshake {
+            server: name.to_string(),
+            message,
+        })
+    };
+    let routes = Arc::new(Routes::default());
+    let changed = Arc::new(Notify::new());
+    let (oversized, _) = broadcast::channel(16);
+    let logs = options.logs.clone();
+    let mut spawned = spawn(name, spec, logs.clone()).map_err(|e| setup(e.to_string()))?;
+    let stateless = matches!(lifecycle, ClientLifecycleMode::Discover { .. });
+    let channel = if stateless {
+        Channel::Stateless
+    } else {
+        Channel::Session
+    };
+    let client = BackendClient::new(name, channel, routes.clone(), changed.clone(), logs.clone());
+    let stdout = WatchedStdout::new(spawned.stdout, oversized.clone());
+    let serve = client.serve_with_lifecycle((stdout, spawned.stdin), lifecycle);
+    let service = tokio::select! {
+        r = tokio::time::timeout(options.connect_timeout, serve) => match r {
+            Ok(Ok(service)) => service,
+            Ok(Err(e)) => {
+                // It answered, just not in this era (another era may work).
+                let exit = spawned.process.stop().await;
+                return Err(Attempt::Refused(format!("{e} (process {exit})")));
+            }
+            Err(_) => {
+                spawned.process.stop().await;
+                return Err(handshake(format!(
+                    "no answer within {} ms",
+                    options.connect_timeout.as_millis()
+                )));
+            }
+        },
+        exit = spawned.process.wait() => {
+            let tail = logs.tail(3).into_iter().map(|l| l.line).collect::<Vec<_>>().join(" | ");
+            let hint = if tail.is_empty() { String::new() } else { format!("; last stderr: {tail}") };
+            return Err(handshake(format!("the process {exit} before answering{hint}")));
+        }
+    };
+    let channels = if stateless {
+        Channels {
+            session: None,
+            stateless: Some(service),
+        }
+    } else {
+        Channels {
+            session: Some(service),
+            stateless: None,
+        }
+    };
+    Ok(Live::new(Parts {
+        name: name.to_string(),
+        channels,
+        routes,
+        changed,
+        oversized: Some(oversized),
+        request_timeout: options.request_timeout,
+        observer: None,
+        url: None,
+        child: Some(spawned.process),
+    }))
+}
