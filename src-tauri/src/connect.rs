@@ -46,6 +46,19 @@ pub enum ConnectError {
     Stdio(String),
 }
 
+/// The bridge's own config: the gateway at `addr` as its one server, names unchanged, no time
+/// limit of its own, never an OAuth sign-in (the token is the credential).
+pub fn bridge_config(addr: &str, token: &str) -> Config {
+    let entry = json!({
+        "url": format!("http://{addr}/mcp"),
+        "headers": {"Authorization": format!("Bearer {token}")},
+        "auth": "none",
+        "toolPrefix": "",
+        "timeoutMs": BRIDGE_TIMEOUT_MS,
+    });
+    serde_json::from_value(json!({ "mcpServers": { UPSTREAM: entry } })).expect("bridge config")
+}
+
 /// Serves MCP on stdin/stdout until stdin closes, forwarding to the gateway at `addr`
 /// (`host:port`) with `token`.
 ///
@@ -55,15 +68,7 @@ pub async fn run(addr: &str, token: &str, secrets: SecretStore) -> Result<(), Co
     if tokio::net::TcpStream::connect(addr).await.is_err() {
         return Err(ConnectError::NotRunning(addr.to_string()));
     }
-    let entry = json!({
-        "url": format!("http://{addr}/mcp"),
-        "headers": {"Authorization": format!("Bearer {token}")},
-        "auth": "none",
-        "toolPrefix": "",
-        "timeoutMs": BRIDGE_TIMEOUT_MS,
-    });
-    let config: Config = serde_json::from_value(json!({ "mcpServers": { UPSTREAM: entry } }))
-        .expect("bridge config");
+    let config = bridge_config(addr, token);
     let supervisor = Supervisor::new(secrets);
     let gateway = Gateway::new(supervisor.clone());
     let shutdown = CancellationToken::new();
@@ -108,4 +113,19 @@ pub async fn run(addr: &str, token: &str, secrets: SecretStore) -> Result<(), Co
     follower.abort();
     supervisor.shutdown().await;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bridge_cuts_no_call_short() {
+        let config = bridge_config("127.0.0.1:7337", "t");
+        config.validate(std::path::Path::new("bridge")).unwrap();
+        let entry = &config.mcp_servers[UPSTREAM];
+        // Longer than any server's `timeoutMs` a user would set (it used to be the 120 s default).
+        assert!(entry.request_timeout(&config.gateway) >= std::time::Duration::from_secs(3600));
+        assert_eq!(entry.tool_prefix.as_deref(), Some(""));
+    }
 }

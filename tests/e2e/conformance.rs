@@ -12,6 +12,32 @@ use std::path::PathBuf;
 use crate::common::*;
 use serde_json::{json, Value};
 
+/// The scenarios that exercise what passes through the gateway (run against
+/// `tests/peers/conformance-backend.mjs`, directly and through Loopgate).
+const FIDELITY_SCENARIOS: &[&str] = &[
+    "tools-call-sampling",
+    "tools-call-elicitation",
+    "tools-call-with-logging",
+    "completion-complete",
+    "resources-subscribe",
+    "resources-unsubscribe",
+    "logging-set-level",
+    "input-required-result-basic-elicitation",
+    "input-required-result-basic-sampling",
+    "input-required-result-basic-list-roots",
+    "input-required-result-request-state",
+    "input-required-result-multiple-input-requests",
+    "input-required-result-multi-round",
+    "input-required-result-missing-input-response",
+    "input-required-result-non-tool-request",
+    "input-required-result-result-type",
+    "input-required-result-unsupported-methods",
+    "input-required-result-tampered-state",
+    "input-required-result-capability-check",
+    "input-required-result-ignore-extra-params",
+    "input-required-result-validate-input",
+];
+
 const SCENARIOS: &[&str] = &[
     "server-initialize",
     "server-session-lifecycle",
@@ -62,6 +88,87 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
         }
     }
     files
+}
+
+/// Runs `scenario` against `url`; returns the failed checks (`untestable` ones excluded) and
+/// the number of checks that passed.
+async fn run_scenario(node: &std::path::Path, url: &str, scenario: &str) -> (Vec<String>, usize) {
+    let suite = ensure_peers()
+        .join("conformance/node_modules/@modelcontextprotocol/conformance/dist/index.js");
+    let out_dir = tempfile::tempdir().unwrap();
+    let output = tokio::process::Command::new(node)
+        .arg(&suite)
+        .args(["server", "--url", url, "--scenario", scenario, "-o"])
+        .arg(out_dir.path())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    let results = checks(out_dir.path());
+    assert!(
+        !results.is_empty(),
+        "{scenario}: the suite wrote no results\n{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let mut failures = Vec::new();
+    let mut passed = 0;
+    for (id, status, untestable, message) in results {
+        match status.as_str() {
+            "SUCCESS" | "WARNING" | "INFO" => passed += 1,
+            "FAILURE" if untestable => {}
+            _ => failures.push(format!("{scenario}/{id}: {status} {message}")),
+        }
+    }
+    (failures, passed)
+}
+
+/// Acceptance 4 of the fidelity work: the suite's sampling, elicitation, logging, completion,
+/// subscription and every `input-required-result-*` scenario pass through Loopgate (the
+/// backend under `"toolPrefix": ""`, so the suite's fixed tool names reach it) exactly as they
+/// pass directly against that backend.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fidelity_scenarios_pass_through_the_gateway_as_directly() {
+    let Some(node) = node22() else {
+        eprintln!("SKIPPED: Node.js is not installed, so the MCP conformance suite cannot run");
+        return;
+    };
+    let port = free_port();
+    let _backend = spawn_bg(
+        std::path::Path::new("node"),
+        &[
+            ensure_peers()
+                .join("conformance-backend.mjs")
+                .to_str()
+                .unwrap(),
+            &port.to_string(),
+        ],
+        &[],
+    );
+    wait_port(port);
+    let direct = format!("http://127.0.0.1:{port}/mcp");
+    let gw = Gw::start_with(json!({
+        "gateway": {"auth": "none"},
+        "mcpServers": {"conf": {"url": direct, "toolPrefix": ""}}
+    }))
+    .await;
+    gw.wait_ready(30).await;
+    let mut problems = Vec::new();
+    for scenario in FIDELITY_SCENARIOS {
+        let (direct_failures, direct_passed) = run_scenario(&node, &direct, scenario).await;
+        assert!(
+            direct_failures.is_empty(),
+            "the backend itself fails {scenario}: {direct_failures:?}"
+        );
+        let (failures, passed) = run_scenario(&node, &gw.url, scenario).await;
+        problems.extend(failures);
+        if passed < direct_passed {
+            problems.push(format!(
+                "{scenario}: {passed} checks passed through Loopgate, {direct_passed} directly"
+            ));
+        }
+    }
+    gw.stop().await;
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -82,11 +82,21 @@ async fn hang_flood_big_and_crash_are_contained() {
         .logs
         .tail(10_000);
     assert!(logs.len() <= 500, "{} log lines kept", logs.len());
-    // A 50 MiB result: refused with a clear error, memory bounded, the server stays usable.
-    let (err, text) = call(&c, "faulty__big", json!({"mb": 50})).await;
+    // A 50 MiB result: refused with a clear error, memory bounded, the server stays usable;
+    // a call in flight on the same server meanwhile is not affected.
+    let (big, slow) = tokio::join!(
+        call(&c, "faulty__big", json!({"mb": 50})),
+        call(&c, "faulty__slow", json!({"ms": 1500}))
+    );
+    let (err, text) = big;
     assert!(
         err && text.contains("server \"faulty\"") && text.contains("larger than 16 MiB"),
         "{text}"
+    );
+    assert_eq!(
+        slow,
+        (false, "slow done".to_string()),
+        "the other call failed too"
     );
     let grown = rss_mb().saturating_sub(before);
     assert!(grown < 150, "memory grew by {grown} MiB");

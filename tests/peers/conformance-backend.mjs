@@ -24,6 +24,9 @@
 //       2025-era traffic: stateful Streamable HTTP (Mcp-Session-Id; unknown id -> 404, missing -> 400)
 //       2026-07-28 traffic: stateless (createMcpHandler, legacy: 'reject')
 //   node conformance-backend.mjs stdio  -> stdio (serveStdio: the opening message picks the era)
+//   PROMPTS_ONLY=1: prompts and resources only, no tools capability.
+//   ONLY_2026=1 (HTTP): a 2026-07-28-only server: `initialize` is refused (400, unsupported
+//       protocol version), as a server that dropped the older revisions answers it.
 // Logs go to stderr only; poll the port for readiness.
 import http from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -63,11 +66,13 @@ function samplingText(view) {
 }
 
 function factory() {
+  // PROMPTS_ONLY=1: a server with prompts and resources but no tools capability at all.
+  const promptsOnly = !!process.env.PROMPTS_ONLY;
   const server = new McpServer(
     { name: 'loopgate-conformance-backend', version: '1.0.0' },
     {
       capabilities: {
-        tools: {},
+        ...(promptsOnly ? {} : { tools: {} }),
         prompts: {},
         resources: { subscribe: true },
         completions: {},
@@ -76,6 +81,7 @@ function factory() {
       requestState: { verify: stateCodec.verify },
     },
   );
+  if (promptsOnly) server.registerTool = () => undefined;
   const subscriptions = new Set();
 
   // ---- 2025-era scenarios -------------------------------------------------------------------
@@ -153,6 +159,18 @@ function factory() {
       messages: [{ role: 'user', content: { type: 'text', text: `Prompt with arguments: arg1='${arg1}', arg2='${arg2}'` } }],
     }),
   );
+  // Not a suite scenario: a prompt that reports progress while it is built (for Loopgate's test
+  // that progress of prompts/get reaches the client).
+  server.registerPrompt('test_prompt_with_progress', { description: 'Reports progress three times' }, async (ctx) => {
+    const token = ctx.mcpReq._meta?.progressToken;
+    for (let i = 1; i <= 3; i++) {
+      if (token !== undefined) {
+        await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token, progress: i, total: 3 } });
+      }
+      await sleep(50);
+    }
+    return { messages: [{ role: 'user', content: { type: 'text', text: 'done' } }] };
+  });
 
   // resources-subscribe / resources-unsubscribe: test://watched-resource.
   server.registerResource(
@@ -385,7 +403,10 @@ if (process.argv[2] === 'stdio') {
         const body = req.method === 'POST' ? await readBody(req) : undefined;
         // Classify from headers + the parsed body (the Node stream is already drained).
         const probe = new Request('http://127.0.0.1/mcp', { method: req.method, headers: req.headers });
-        if (await isLegacyRequest(probe, body)) return await legacy(req, res, body);
+        if (await isLegacyRequest(probe, body)) {
+          if (process.env.ONLY_2026) return jsonError(res, 400, -32600, 'Unsupported protocol version: this server speaks 2026-07-28 only');
+          return await legacy(req, res, body);
+        }
         return await modern(req, res, body);
       } catch (e) {
         log('request failed:', e?.stack ?? e);

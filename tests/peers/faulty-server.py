@@ -5,6 +5,7 @@ gateway's fault tests (tests/faults.rs). Each fault is something a real server c
   crash()         the process exits in the middle of the call (exit code 3)
   flood(mb)       writes mb MiB of junk to stderr, then answers
   big(mb)         answers with a text result of mb MiB
+  slow(ms)        answers after ms milliseconds
 Set CRASH_ON_START=1 to exit with code 7 before serving (a crash loop)."""
 import asyncio, os, sys
 from mcp.server.mcpserver import MCPServer
@@ -19,6 +20,12 @@ mcp = MCPServer("faulty")
 def echo(message: str) -> str:
     """Echo a message"""
     return f"echo: {message}"
+
+@mcp.tool()
+async def slow(ms: int) -> str:
+    """Answers after ms milliseconds"""
+    await asyncio.sleep(ms / 1000)
+    return "slow done"
 
 @mcp.tool()
 async def hang() -> str:

@@ -30,7 +30,9 @@ const PROFILES = {
     // Starts periodic random-level logs (one at once, then every 5 s) on the session's standalone stream;
     // toggled off again afterwards.
     // `expect` matches the messages this tool causes ("Debug-level message", …, "Alert level-message").
-    logging: { tool: 'toggle-simulated-logging', args: {}, toggle: true, windowMs: 3_000, maxWindowMs: 7_000, expect: /level[- ]message/i },
+    // A 2026-07-28 client receives log messages only on the stream of a call it has open (no
+    // session stream): it keeps one open (`hold`) while the periodic messages come.
+    logging: { tool: 'toggle-simulated-logging', args: {}, toggle: true, windowMs: 3_000, maxWindowMs: 7_000, expect: /level[- ]message/i, hold: { tool: 'trigger-long-running-operation', args: { duration: 6, steps: 2 } } },
     completion: { prompt: 'completable-prompt', argument: { name: 'department', value: 'S' } },
     // Updates every subscribed URI of the session (one at once, then every 5 s) once toggled on.
     subscribe: { uri: 'demo://resource/static/document/instructions.md', tool: 'toggle-subscriber-updates', toggle: true },
@@ -207,6 +209,7 @@ async function plan() {
     if (!modern) await client.setLoggingLevel('debug', toolOpts);
     const before = seen.logs.length;
     const res = await call(L.tool, L.args);
+    if (modern && L.hold) await call(L.hold.tool, L.hold.args);
     // Collect for windowMs; if nothing arrived yet, keep waiting up to maxWindowMs.
     const start = Date.now();
     const matching = () => seen.logs.slice(before).filter((m) => L.expect.test(String(m.data)));

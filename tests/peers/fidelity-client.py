@@ -56,6 +56,9 @@ PROFILES = {
             "window": 3.0,
             "max_window": 7.0,
             "expect": re.compile(r"level[- ]message", re.I),
+            # A 2026-07-28 client receives log messages only on the stream of a call it has open
+            # (no session stream): it keeps one open while the periodic messages come.
+            "hold": {"tool": "trigger-long-running-operation", "args": {"duration": 6, "steps": 2}},
         },
         "completion": {"prompt": "completable-prompt", "argument": {"name": "department", "value": "S"}},
         # Updates every subscribed URI of the session (one at once, then every 5 s) once toggled on.
@@ -325,6 +328,8 @@ async def plan(client: Client) -> None:
             await client.set_logging_level("debug")
         before = len(seen["logs"])
         res = await call(L["tool"], L["args"])
+        if MODERN and L.get("hold"):
+            await call(L["hold"]["tool"], L["hold"]["args"])
         # Collect for `window`; if nothing arrived yet, keep waiting up to `max_window`.
         def matching() -> list:
             return [m for m in seen["logs"][before:] if L["expect"].search(str(m["data"]))]

@@ -443,6 +443,18 @@ impl Config {
         }
         for (name, entry) in &self.mcp_servers {
             validate_server_name(name).map_err(|m| invalid(format!("mcpServers.\"{name}\""), m))?;
+            if let Some(prefix) = &entry.tool_prefix {
+                let ok = prefix.len() <= 64
+                    && prefix
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+                if !ok {
+                    return Err(invalid(
+                        format!("mcpServers.{name}.toolPrefix"),
+                        format!("\"{prefix}\" is not usable in tool names: use at most 64 letters, digits, '_', '-' or '.' (\"\" for none)"),
+                    ));
+                }
+            }
             entry
                 .backend()
                 .map_err(|(field, m)| invalid(format!("mcpServers.{name}.{field}"), m))?;

@@ -423,7 +423,11 @@ impl ServerHandler for GatewayHandler {
             ..Default::default()
         };
         match connection.request(call, options).await {
-            Ok(ServerResult::CompleteResult(r)) => Ok(r),
+            Ok(ServerResult::CompleteResult(mut r)) => {
+                // Older servers omit `resultType`; 2026-07-28 clients require it.
+                r.result_type.get_or_insert(ResultType::COMPLETE);
+                Ok(r)
+            }
             Ok(_) => Err(unexpected(&server, "completion/complete")),
             Err(e) => Err(e.to_mcp_error()),
         }

@@ -332,14 +332,18 @@ fn start(
         progress: Some(progress_tx),
         logs: (caller.era == Era::Stateless).then_some(logs_tx),
     });
-    let meta = (caller.era == Era::Stateless).then(|| {
-        let mut meta = RequestMetaObject::default();
-        meta.set_client_capabilities(caller.capabilities.clone());
-        if let Some(level) = caller.context.meta.log_level() {
-            meta.set_log_level(level);
-        }
-        meta
-    });
+    // Used when the call goes on a stateless 2026-07-28 channel: what this caller can do and
+    // the log level it asked for (per request, or its session's).
+    let mut meta = RequestMetaObject::default();
+    meta.set_client_capabilities(caller.capabilities.clone());
+    let level = match caller.era {
+        Era::Stateless => caller.context.meta.log_level(),
+        Era::Session => caller.session.log_level(),
+    };
+    if let Some(level) = level {
+        meta.set_log_level(level);
+    }
+    let meta = Some(meta);
     let cancel = CancellationToken::new();
     let future = send(
         connection.clone(),

@@ -54,3 +54,65 @@ pub fn service(
         config,
     )
 }
+
+/// The answers clients expect where rmcp's differ (applied as a layer on `/mcp`):
+///
+/// - `DELETE` of a session answers `204 No Content` (rmcp says 202, which clients such as the
+///   Python SDK report as "Session termination failed: 202").
+/// - A body that is not JSON gets `400` with the JSON-RPC parse error (-32700); JSON that is
+///   not a JSON-RPC message gets `400` with invalid request (-32600), both with `id: null`
+///   (rmcp answers 415 "fail to deserialize request body").
+pub async fn normalize(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{header, Method, StatusCode};
+    use axum::response::IntoResponse;
+    let method = request.method().clone();
+    let json_body = method == Method::POST
+        && request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+    let rpc_error = |code: i32, message: &str| {
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}});
+        (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+    };
+    let request = if json_body {
+        let (parts, body) = request.into_parts();
+        let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+            Ok(b) => b,
+            Err(_) => {
+                return (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!(
+                        "the request body is larger than {} MiB",
+                        MAX_BODY_BYTES >> 20
+                    ),
+                )
+                    .into_response()
+            }
+        };
+        if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() {
+            return rpc_error(-32700, "Parse error: the request body is not valid JSON");
+        }
+        axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))
+    } else {
+        request
+    };
+    let mut response = next.run(request).await;
+    match (method, response.status()) {
+        (Method::DELETE, StatusCode::ACCEPTED) => {
+            *response.status_mut() = StatusCode::NO_CONTENT;
+        }
+        (Method::POST, StatusCode::UNSUPPORTED_MEDIA_TYPE) if json_body => {
+            return rpc_error(
+                -32600,
+                "Invalid Request: the body is JSON but not a JSON-RPC request, notification or response",
+            );
+        }
+        _ => {}
+    }
+    response
+}

@@ -121,6 +121,7 @@ pub fn router(state: AppState, shutdown: CancellationToken) -> Router {
             "/mcp",
             mcp::service(state.gw.clone(), &guard, sessions, shutdown),
         )
+        .layer(axum::middleware::from_fn(mcp::normalize))
         .layer(axum::middleware::from_fn_with_state(
             guard.clone(),
             guard::mcp_layer,

@@ -1,0 +1,225 @@
+//! Routing and list bugs found in review, each performed against a real gateway: a 2026-07-28
+//! listener of some lists keeps its stream when another list changes; a server without tools
+//! still offers its prompts and resources; `prompts/get` relays progress; progress extends a
+//! call's time limit up to a hard cap; and the transport answers clients expect (DELETE 204,
+//! 400 with a JSON-RPC error for a body that is not JSON or not JSON-RPC).
+
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+use rmcp::model::{
+    CallToolRequestParams, GetPromptRequestParams, ProgressNotificationParam, ProtocolVersion,
+    SubscriptionFilter,
+};
+use rmcp::service::{ClientLifecycleMode, ClientServiceExt, NotificationContext};
+use rmcp::{ClientHandler, RoleClient};
+use serde_json::json;
+
+fn conformance_backend_stdio(env: serde_json::Value) -> serde_json::Value {
+    let dir = ensure_peers();
+    json!({
+        "command": "node",
+        "args": [dir.join("conformance-backend.mjs").to_str().unwrap(), "stdio"],
+        "env": env,
+    })
+}
+
+/// A 2026-07-28 client listening only to prompt changes: a change of the tool list must not
+/// end its stream; a later prompt change still arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_of_some_lists_keeps_its_stream_when_others_change() {
+    let gw = Gw::start(
+        json!({ "conf": conformance_backend_stdio(json!({})), "memory": memory_stdio() }),
+    )
+    .await;
+    gw.wait_ready(30).await;
+    let mut cfg =
+        rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(
+            gw.url.as_str(),
+        );
+    cfg.auth_header = Some(gw.token.clone());
+    let client = ()
+        .serve_with_lifecycle(
+            rmcp::transport::StreamableHttpClientTransport::from_config(cfg),
+            ClientLifecycleMode::Discover {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+            },
+        )
+        .await
+        .unwrap();
+    let mut sub = client
+        .peer()
+        .listen(SubscriptionFilter::builder().prompts_list_changed().build())
+        .await
+        .unwrap();
+    let store = gw.running().store.clone();
+    // Tools only: memory has no prompts.
+    store.set_server_enabled("memory", false).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Prompts too: conf has some.
+    store.set_server_enabled("conf", false).await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(10), sub.next())
+        .await
+        .expect("a notification within 10 s")
+        .expect("the stream is still open");
+    let got = got.expect("a notification, not the end of the stream");
+    assert!(format!("{got:?}").contains("PromptListChanged"), "{got:?}");
+    client.cancel().await.unwrap();
+    gw.stop().await;
+}
+
+/// A server that declares prompts and resources but no tools is offered with its prompts and
+/// resources (it used to fail listing tools and vanish).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_without_tools_still_offers_prompts_and_resources() {
+    let gw =
+        Gw::start(json!({ "prompts": conformance_backend_stdio(json!({"PROMPTS_ONLY": "1"})) }))
+            .await;
+    gw.wait_ready(30).await;
+    assert_eq!(gw.status("prompts")["state"], "ready");
+    let client = mcp_client(&gw.url, &gw.token).await;
+    let prompts = client.peer().list_all_prompts().await.unwrap();
+    assert!(
+        prompts
+            .iter()
+            .any(|p| p.name == "prompts__test_prompt_with_arguments"),
+        "{prompts:?}"
+    );
+    let resources = client.peer().list_all_resources().await.unwrap();
+    assert!(resources.iter().any(|r| r.uri == "test://watched-resource"));
+    assert!(client.peer().list_all_tools().await.unwrap().is_empty());
+    client.cancel().await.unwrap();
+    gw.stop().await;
+}
+
+/// Counts the progress notifications it receives.
+#[derive(Clone, Default)]
+struct Counting(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl ClientHandler for Counting {
+    async fn on_progress(
+        &self,
+        _params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// `prompts/get` relays the server's progress to the client under the client's token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prompts_get_relays_progress() {
+    let gw = Gw::start(json!({ "conf": conformance_backend_stdio(json!({})) })).await;
+    gw.wait_ready(30).await;
+    let counting = Counting::default();
+    let mut cfg =
+        rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(
+            gw.url.as_str(),
+        );
+    cfg.auth_header = Some(gw.token.clone());
+    let client = counting
+        .clone()
+        .serve_with_lifecycle(
+            rmcp::transport::StreamableHttpClientTransport::from_config(cfg),
+            ClientLifecycleMode::Initialize,
+        )
+        .await
+        .unwrap();
+    let request = rmcp::model::ClientRequest::GetPromptRequest(rmcp::model::GetPromptRequest::new(
+        GetPromptRequestParams::new("conf__test_prompt_with_progress"),
+    ));
+    let handle = client
+        .peer()
+        .send_request_with_option(request, rmcp::service::PeerRequestOptions::no_options())
+        .await
+        .unwrap();
+    handle.await_response().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(counting.0.load(std::sync::atomic::Ordering::SeqCst), 3);
+    client.cancel().await.unwrap();
+    gw.stop().await;
+}
+
+/// A call that keeps reporting progress outlives the time limit (progress extends it), but not
+/// beyond ten times the limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_extends_a_calls_time_limit_up_to_a_hard_cap() {
+    let mut patient = everything_stdio();
+    patient["timeoutMs"] = 1000.into();
+    let mut strict = everything_stdio();
+    strict["timeoutMs"] = 200.into();
+    let gw = Gw::start(json!({ "patient": patient, "strict": strict })).await;
+    gw.wait_ready(60).await;
+    let client = mcp_client(&gw.url, &gw.token).await;
+    let run = |tool: &str, duration: f64, steps: u32| {
+        let mut p = CallToolRequestParams::new(tool.to_string());
+        p.arguments = json!({"duration": duration, "steps": steps})
+            .as_object()
+            .cloned();
+        let peer = client.peer().clone();
+        async move {
+            let started = Instant::now();
+            let r = peer.call_tool(p).await;
+            (r, started.elapsed())
+        }
+    };
+    // 3 s of work reporting progress every 0.5 s, with a 1 s limit: it completes.
+    let (r, took) = run("patient__trigger-long-running-operation", 3.0, 6).await;
+    let r = r.expect("completes");
+    assert_ne!(r.is_error, Some(true), "{r:?}");
+    assert!(took >= Duration::from_secs(3));
+    // 4 s of work reporting every 0.1 s, with a 0.2 s limit: cut at the 2 s hard cap.
+    let (r, took) = run("strict__trigger-long-running-operation", 4.0, 40).await;
+    let text = match r {
+        Ok(r) => serde_json::to_string(&r.content).unwrap(),
+        Err(e) => e.to_string(),
+    };
+    assert!(text.contains("did not answer within"), "{text}");
+    assert!(took < Duration::from_millis(3500), "took {took:?}");
+    client.cancel().await.unwrap();
+    gw.stop().await;
+}
+
+/// What clients expect of the transport: `DELETE` of a session answers 204; a body that is not
+/// JSON, or JSON that is not JSON-RPC, gets 400 with the JSON-RPC error and `id: null`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_transport_answers_as_clients_expect() {
+    let gw = Gw::start(json!({})).await;
+    let http = reqwest::Client::new();
+    let post = |body: &'static str| {
+        http.post(&gw.url)
+            .bearer_auth(&gw.token)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(body)
+            .send()
+    };
+    for (body, code) in [
+        ("{not json", -32700),
+        (r#"{"hello": "world"}"#, -32600),
+        ("[1, 2]", -32600),
+    ] {
+        let r = post(body).await.unwrap();
+        assert_eq!(r.status(), 400, "{body}");
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], code, "{body}: {v}");
+        assert_eq!(v["id"], serde_json::Value::Null);
+    }
+    let init = post(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#)
+        .await
+        .unwrap();
+    assert_eq!(init.status(), 200);
+    let session = init.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let r = http
+        .delete(&gw.url)
+        .bearer_auth(&gw.token)
+        .header("mcp-session-id", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    gw.stop().await;
+}
