@@ -13,7 +13,8 @@
 //! - [`oauth`]: sign-in to OAuth-protected remote servers (MCP authorization spec), tokens in
 //!   the keychain ([`secrets`]), refresh, revocation.
 //!
-//! See `DESIGN.md` in the shared folder and the README for the full map.
+//! `docs/ARCHITECTURE.md` is the full map (layers, how a request travels, the numbered rules
+//! code cites as "ARCHITECTURE.md rule N"); the README is the user's guide.
 
 pub mod app;
 pub mod caller;

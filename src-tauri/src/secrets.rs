@@ -2,7 +2,7 @@
 //!
 //! [`SecretStore`] keeps secrets in the platform store through the `keyring` crate (macOS
 //! Keychain, Windows Credential Manager, Secret Service over D-Bus on Linux), service name
-//! [`SERVICE`], one entry per secret name. There is no plaintext fallback (DESIGN.md rule 8):
+//! [`SERVICE`], one entry per secret name. There is no plaintext fallback (ARCHITECTURE.md rule 8):
 //! when no store is reachable every operation fails with [`SecretError::Unavailable`], which
 //! says which store failed and how to fix it.
 //!

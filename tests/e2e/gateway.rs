@@ -233,7 +233,7 @@ async fn strict_backend_receives_exactly_the_session_id_it_issued() {
             r.method
         );
     }
-    // On shutdown the session was ended with DELETE (DESIGN.md rule 6).
+    // On shutdown the session was ended with DELETE (ARCHITECTURE.md rule 6).
     assert!(
         after_init.iter().any(|r| r.method == "DELETE"),
         "{after_init:?}"

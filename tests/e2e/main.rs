@@ -7,6 +7,7 @@
 mod common;
 
 mod api;
+mod architecture;
 mod cli;
 mod clients;
 mod config_faults;

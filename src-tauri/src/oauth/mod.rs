@@ -13,7 +13,7 @@
 //! - [`revoke`]: signing out (tokens deleted locally and revoked at the authorization server,
 //!   RFC 7009).
 //!
-//! Tokens never touch disk, logs or API responses (DESIGN.md rule 8).
+//! Tokens never touch disk, logs or API responses (ARCHITECTURE.md rule 8).
 
 pub mod endpoint;
 pub mod flow;

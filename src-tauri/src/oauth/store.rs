@@ -4,7 +4,7 @@
 //! [`Record`]: the client registration Loopgate uses with that server's authorization server
 //! (client id, client secret if one was issued, redirect URI) and rmcp's
 //! [`StoredCredentials`] (access token, refresh token, expiry, granted scopes, issuer). Nothing
-//! of it is ever written to disk or logged (DESIGN.md rule 8).
+//! of it is ever written to disk or logged (ARCHITECTURE.md rule 8).
 //!
 //! [`KeychainCredentialStore`] plugs that entry into rmcp's [`CredentialStore`] trait, so
 //! rmcp's `AuthorizationManager` reads and refreshes tokens through it. It keeps a copy in

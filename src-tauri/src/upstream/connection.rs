@@ -29,8 +29,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::backend_client::BackendClient;
 use super::routes::{CallRoute, Channel, Routes};
-use super::stdio::{self, ChildProcess};
-use super::streamable::SessionObserver;
+use super::stdio::process::ChildProcess;
+use super::stdio::stdout::MAX_MESSAGE_BYTES;
+use super::streamable::client::SessionObserver;
 use crate::oauth::Challenge;
 
 /// A request may take this many times its timeout when the server keeps reporting progress.
@@ -385,7 +386,7 @@ impl Connection {
             r = handle.await_response() => r.map_err(|e| self.map_err(e)),
             _ = oversized => {
                 let _ = peer.notify_cancelled(CancelledNotificationParam::new(Some(id), Some("response too large".into()))).await;
-                Err(UpstreamError::TooLarge { server: self.name.clone(), limit_mib: stdio::MAX_MESSAGE_BYTES >> 20 })
+                Err(UpstreamError::TooLarge { server: self.name.clone(), limit_mib: MAX_MESSAGE_BYTES >> 20 })
             }
             _ = options.cancel.cancelled() => {
                 let _ = peer.notify_cancelled(CancelledNotificationParam::new(Some(id), Some("cancelled by the client".into()))).await;

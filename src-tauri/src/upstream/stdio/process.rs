@@ -4,7 +4,7 @@
 //! are stopped together, with only the environment [`crate::upstream::child_env`] allows. On Linux it
 //! is killed when the gateway dies, however it dies (`PR_SET_PDEATHSIG`); its own children
 //! then see their stdin close, which ends a well-behaved MCP server. Its stderr is read line by line (each line bounded) into the server's
-//! [`LogBuffer`] and the `tracing` log. Stop follows DESIGN.md rule 6: close stdin → SIGTERM to
+//! [`LogBuffer`] and the `tracing` log. Stop follows ARCHITECTURE.md rule 6: close stdin → SIGTERM to
 //! the group → SIGKILL to the group, each after a grace period.
 
 use std::path::PathBuf;
