@@ -11,7 +11,9 @@ use std::path::Path;
 
 use indexmap::IndexMap;
 
-use super::model::{validate_server_name, Config, ConfigError, ServerEntry};
+use super::error::{ConfigError, FieldPath};
+use super::model::{Config, ServerEntry};
+use super::validate::validate_server_name;
 
 /// A secret to move into the keychain.
 #[derive(Clone, PartialEq, Eq)]
@@ -110,7 +112,7 @@ pub fn plan(source: &Path, current: &Config) -> Result<ImportPlan, ConfigError> 
     if parsed.mcp_servers.is_empty() {
         return Err(ConfigError::Invalid {
             path: source.to_path_buf(),
-            location: "mcpServers".into(),
+            field: FieldPath::servers(),
             message: "no servers found (expected an object \"mcpServers\": { \"name\": { … } })"
                 .into(),
         });
@@ -136,8 +138,8 @@ pub fn plan_entries(entries: IndexMap<String, ServerEntry>, current: &Config) ->
             out.skipped.push((original, e));
             continue;
         }
-        if let Err((field, message)) = entry.backend() {
-            out.skipped.push((original, format!("{field}: {message}")));
+        if let Err(e) = entry.backend() {
+            out.skipped.push((original, e.to_string()));
             continue;
         }
         let mut entry = entry;

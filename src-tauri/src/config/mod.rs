@@ -1,15 +1,21 @@
 //! Configuration: the JSON file in the `mcpServers` shape that Claude Desktop and Cursor use,
 //! plus Loopgate's own keys.
 //!
-//! - [`model`]: the types and their validation into runnable [`model::Backend`]s.
+//! - [`model`]: the types, as the file holds them; [`validate`]: whether they can run, each
+//!   server entry turned into a runnable [`model::Backend`]; [`error`]: what goes wrong, with
+//!   typed field paths.
 //! - [`store`]: locating, loading, first-run defaults and atomic writes — the one writer.
 //! - [`watch`]: following hand edits of the file while running.
 //! - [`import`]: taking servers from other clients' configs.
 
+pub mod error;
 pub mod import;
 pub mod model;
 pub mod store;
+pub mod validate;
 pub mod watch;
 
-pub use model::{Backend, Config, ConfigError, GatewaySettings, ServerEntry};
+pub use error::{ConfigError, FieldError, FieldPath};
+pub use model::{Backend, Config, GatewaySettings, ServerEntry};
 pub use store::{default_config_path, Store};
+pub use validate::validate_server_name;

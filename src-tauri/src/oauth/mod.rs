@@ -128,7 +128,7 @@ pub async fn sign_in_target(
         Ok(crate::config::Backend::Stdio { .. }) => Err(format!(
             "server \"{name}\" is a local (stdio) server; only HTTP servers sign in with OAuth"
         )),
-        Err((field, message)) => Err(format!("mcpServers.{name}.{field}: {message}")),
+        Err(e) => Err(format!("mcpServers.{name}.{e}")),
     }
 }
 

@@ -189,10 +189,10 @@ impl Supervisor {
         self.shared.put_view(name, view);
         let task = match (entry.disabled, entry.backend()) {
             (true, _) => None,
-            (false, Err((field, message))) => {
+            (false, Err(e)) => {
                 self.shared.update(name, |v| {
                     v.status.state = ServerState::Failed;
-                    v.status.last_error = Some(format!("{field}: {message}"));
+                    v.status.last_error = Some(e.to_string());
                 });
                 None
             }

@@ -122,6 +122,14 @@ impl ApiError {
             field: Some(field.into()),
         }
     }
+    /// A 400 for a server entry's invalid field (the form field is the first key of its path).
+    pub fn from_field(e: crate::config::FieldError) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            field: e.field.form_field().map(str::to_string),
+            message: e.message,
+        }
+    }
     /// 404 for an unknown server.
     pub fn not_found(name: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, format!("no server named \"{name}\""))
@@ -142,15 +150,16 @@ impl From<ConfigError> for ApiError {
     fn from(e: ConfigError) -> Self {
         match e {
             ConfigError::UnknownServer(name) => ApiError::not_found(&name),
-            ConfigError::Invalid { ref location, .. } => {
-                let field = location
-                    .rsplit('.')
-                    .next()
-                    .unwrap_or("")
-                    .trim_matches('"')
-                    .to_string();
-                ApiError::field(field, e.to_string())
-            }
+            ConfigError::Invalid { ref field, .. } => ApiError {
+                status: StatusCode::BAD_REQUEST,
+                field: field.form_field().map(str::to_string),
+                message: e.to_string(),
+            },
+            ConfigError::NameTaken(_) => ApiError {
+                status: StatusCode::CONFLICT,
+                field: Some("name".into()),
+                message: e.to_string(),
+            },
             e @ ConfigError::Conflict { .. } => ApiError::new(StatusCode::CONFLICT, e.to_string()),
             other => ApiError::new(StatusCode::BAD_REQUEST, other.to_string()),
         }

@@ -10,7 +10,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{ok, ApiError};
-use crate::config::model::{validate_server_name, OAuthSettings, ServerAuth};
+use crate::config::model::{OAuthSettings, ServerAuth};
+use crate::config::validate_server_name;
 use crate::config::{Config, ConfigError, ServerEntry};
 use crate::http::AppState;
 
@@ -211,9 +212,7 @@ async fn apply_form(
         entry.env.clear();
         apply_auth(s, name, form.auth, form.oauth, &mut entry).await?;
     }
-    entry
-        .backend()
-        .map_err(|(field, message)| ApiError::field(field, message))?;
+    entry.backend().map_err(ApiError::from_field)?;
     Ok(entry)
 }
 
@@ -237,11 +236,7 @@ pub async fn add(
     s.store
         .update(move |c| {
             if c.mcp_servers.contains_key(&added) {
-                return Err(ConfigError::Invalid {
-                    path: Default::default(),
-                    location: "name".into(),
-                    message: format!("a server named \"{added}\" already exists"),
-                });
+                return Err(ConfigError::NameTaken(added));
             }
             c.mcp_servers.insert(added, entry);
             Ok(())
@@ -269,11 +264,7 @@ pub async fn import(
     s.store
         .update(move |c| {
             if let Some(taken) = body.servers.keys().find(|n| c.mcp_servers.contains_key(*n)) {
-                return Err(ConfigError::Invalid {
-                    path: Default::default(),
-                    location: "name".into(),
-                    message: format!("a server named \"{taken}\" already exists"),
-                });
+                return Err(ConfigError::NameTaken(taken.clone()));
             }
             c.mcp_servers.extend(body.servers);
             Ok(())
