@@ -7,7 +7,7 @@ import { oneLine } from '../lib/format';
 import { highlightSegments, matches } from '../lib/search';
 import { href } from '../router';
 import { toast, toolsChanged, useStore } from '../store';
-import { SearchBox } from './server-detail';
+import { SearchBox } from '../components/search-box';
 
 interface Row {
   server: string;
