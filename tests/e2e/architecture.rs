@@ -95,7 +95,10 @@ fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
     files_under(&src, &[".rs"], &mut files);
     let modules: BTreeSet<String> = files.iter().map(|f| module_of(&src, f)).collect();
     let related = |a: &str, b: &str| {
-        a.is_empty() || b.is_empty() || b.starts_with(&format!("{a}::")) || a.starts_with(&format!("{b}::"))
+        a.is_empty()
+            || b.is_empty()
+            || b.starts_with(&format!("{a}::"))
+            || a.starts_with(&format!("{b}::"))
     };
     let mut graph = BTreeMap::new();
     for file in &files {
@@ -199,7 +202,11 @@ fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
 #[test]
 fn no_module_imports_one_that_imports_it_back() {
     let graph = module_graph();
-    assert!(graph.len() > 50, "the module graph was read ({} modules)", graph.len());
+    assert!(
+        graph.len() > 50,
+        "the module graph was read ({} modules)",
+        graph.len()
+    );
     assert!(
         graph["upstream::runner"].contains("upstream::restart"),
         "sibling imports are seen: {:?}",
@@ -317,12 +324,19 @@ fn every_cited_rule_exists() {
     let rules_section = rules_section.split("\n## ").next().unwrap();
     let defined: BTreeSet<u32> = rules_section
         .lines()
-        .filter_map(|l| l.split_once(". **").and_then(|(n, _)| n.trim().parse().ok()))
+        .filter_map(|l| {
+            l.split_once(". **")
+                .and_then(|(n, _)| n.trim().parse().ok())
+        })
         .collect();
     assert!(defined.len() >= 10, "rules read: {defined:?}");
     let mut files = Vec::new();
     for dir in ["src-tauri", "ui/src", "tests"] {
-        files_under(&root().join(dir), &[".rs", ".ts", ".tsx", ".mjs", ".py"], &mut files);
+        files_under(
+            &root().join(dir),
+            &[".rs", ".ts", ".tsx", ".mjs", ".py"],
+            &mut files,
+        );
     }
     let mut cited = 0;
     let mut missing = Vec::new();
@@ -350,8 +364,14 @@ fn every_cited_rule_exists() {
 #[test]
 fn rule_citations_are_read_in_every_form() {
     assert_eq!(cited_rules("(ARCHITECTURE.md rule 9)."), vec![9]);
-    assert_eq!(cited_rules("ARCHITECTURE.md rules 7 and 11: x"), vec![7, 11]);
-    assert_eq!(cited_rules("ARCHITECTURE.md rules 1–3 and 6: it"), vec![1, 2, 3, 6]);
+    assert_eq!(
+        cited_rules("ARCHITECTURE.md rules 7 and 11: x"),
+        vec![7, 11]
+    );
+    assert_eq!(
+        cited_rules("ARCHITECTURE.md rules 1–3 and 6: it"),
+        vec![1, 2, 3, 6]
+    );
     assert_eq!(
         cited_rules("(ARCHITECTURE.md rule\n//! 10: anything"),
         vec![10]

@@ -122,6 +122,50 @@ async fn run_scenario(node: &std::path::Path, url: &str, scenario: &str) -> (Vec
     (failures, passed)
 }
 
+/// The tasks extension's scenarios (SEP-2663), run against `tests/peers/tasks-server.py`.
+const TASK_SCENARIOS: &[&str] = &[
+    "tasks-lifecycle",
+    "tasks-capability-negotiation",
+    "tasks-wire-fields",
+    "tasks-request-state-removal",
+    "tasks-mrtr-input",
+    "tasks-request-headers",
+    "tasks-dispatch-and-envelope",
+    "tasks-required-task-error",
+    "tasks-mrtr-composition",
+];
+
+/// Runs `scenarios` against the HTTP backend on `port` directly, then through a gateway with
+/// that backend under `"toolPrefix": ""`; every scenario must pass through Loopgate with as many
+/// checks as directly.
+async fn compare_through_gateway(node: &std::path::Path, port: u16, scenarios: &[&str]) {
+    wait_port(port);
+    let direct = format!("http://127.0.0.1:{port}/mcp");
+    let gw = Gw::start_with(json!({
+        "gateway": {"auth": "none"},
+        "mcpServers": {"conf": {"url": direct, "toolPrefix": ""}}
+    }))
+    .await;
+    gw.wait_ready(30).await;
+    let mut problems = Vec::new();
+    for scenario in scenarios {
+        let (direct_failures, direct_passed) = run_scenario(node, &direct, scenario).await;
+        assert!(
+            direct_failures.is_empty(),
+            "the backend itself fails {scenario}: {direct_failures:?}"
+        );
+        let (failures, passed) = run_scenario(node, &gw.url, scenario).await;
+        problems.extend(failures);
+        if passed < direct_passed {
+            problems.push(format!(
+                "{scenario}: {passed} checks passed through Loopgate, {direct_passed} directly"
+            ));
+        }
+    }
+    gw.stop().await;
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 /// Acceptance 4 of the fidelity work: the suite's sampling, elicitation, logging, completion,
 /// subscription and every `input-required-result-*` scenario pass through Loopgate (the
 /// backend under `"toolPrefix": ""`, so the suite's fixed tool names reach it) exactly as they
@@ -144,31 +188,25 @@ async fn fidelity_scenarios_pass_through_the_gateway_as_directly() {
         ],
         &[],
     );
-    wait_port(port);
-    let direct = format!("http://127.0.0.1:{port}/mcp");
-    let gw = Gw::start_with(json!({
-        "gateway": {"auth": "none"},
-        "mcpServers": {"conf": {"url": direct, "toolPrefix": ""}}
-    }))
-    .await;
-    gw.wait_ready(30).await;
-    let mut problems = Vec::new();
-    for scenario in FIDELITY_SCENARIOS {
-        let (direct_failures, direct_passed) = run_scenario(&node, &direct, scenario).await;
-        assert!(
-            direct_failures.is_empty(),
-            "the backend itself fails {scenario}: {direct_failures:?}"
-        );
-        let (failures, passed) = run_scenario(&node, &gw.url, scenario).await;
-        problems.extend(failures);
-        if passed < direct_passed {
-            problems.push(format!(
-                "{scenario}: {passed} checks passed through Loopgate, {direct_passed} directly"
-            ));
-        }
-    }
-    gw.stop().await;
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    compare_through_gateway(&node, port, FIDELITY_SCENARIOS).await;
+}
+
+/// Tasks (the `io.modelcontextprotocol/tasks` extension) pass through Loopgate as directly: the
+/// extension is offered, a task a tool call creates is reached by its id (`tasks/get`,
+/// `tasks/update`, `tasks/cancel`) at the server that made it, and its errors are the server's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_scenarios_pass_through_the_gateway_as_directly() {
+    let Some(node) = node22() else {
+        eprintln!("SKIPPED: Node.js is not installed, so the MCP conformance suite cannot run");
+        return;
+    };
+    let port = free_port();
+    let _backend = spawn_bg(
+        &python(),
+        &[ensure_peers().join("tasks-server.py").to_str().unwrap()],
+        &[("PORT", port.to_string())],
+    );
+    compare_through_gateway(&node, port, TASK_SCENARIOS).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,6 +7,7 @@
 mod common;
 
 mod api;
+mod apps;
 mod architecture;
 mod cli;
 mod clients;

@@ -14,14 +14,16 @@
 use std::sync::Arc;
 
 use rmcp::model::{
-    CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult, ClientNotification,
-    ClientRequest, CompleteRequest, CompleteRequestParams, CompleteResult, ContentBlock, ErrorData,
-    GetPromptRequest, GetPromptRequestParams, GetPromptResponse, Implementation,
+    CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult, CancelTaskParams,
+    CancelTaskRequest, ClientNotification, ClientRequest, CompleteRequest, CompleteRequestParams,
+    CompleteResult, ContentBlock, ErrorData, GetPromptRequest, GetPromptRequestParams,
+    GetPromptResponse, GetTaskParams, GetTaskRequest, GetTaskResult, Implementation,
     InitializeRequestParams, InitializeResult, ListPromptsResult, ListResourceTemplatesResult,
     ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequest,
     ReadResourceRequestParams, ReadResourceResponse, Reference, ResultType,
     RootsListChangedNotification, ServerConfig, ServerResult, SetLevelRequestParams,
-    SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
+    SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams, UpdateTaskParams,
+    UpdateTaskRequest,
 };
 use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{RoleServer, ServerHandler};
@@ -277,7 +279,14 @@ impl ServerHandler for GatewayHandler {
                 Ok(CallToolResponse::Complete(r))
             }
             Ok(ServerResult::InputRequiredResult(r)) => Ok(CallToolResponse::InputRequired(r)),
-            Ok(ServerResult::CreateTaskResult(r)) => Ok(CallToolResponse::Task(r)),
+            Ok(ServerResult::CreateTaskResult(r)) => {
+                let ttl = r.task.ttl_ms.map(std::time::Duration::from_millis);
+                self.gw
+                    .tasks
+                    .record(&server, &r.task.task_id, &caller_of(&context), ttl)
+                    .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+                Ok(CallToolResponse::Task(r))
+            }
             Ok(ServerResult::EmptyResult(_)) => {
                 Ok(CallToolResponse::Complete(CallToolResult::success(vec![])))
             }
@@ -464,9 +473,71 @@ impl ServerHandler for GatewayHandler {
         self.session.subscribe(&request.uri, false);
         self.gw.subscriptions.reconcile(&self.gw).await
     }
+
+    async fn get_task(
+        &self,
+        mut request: GetTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, ErrorData> {
+        let server = self.task_owner(&request.task_id, &context)?;
+        request.meta = None;
+        let call = ClientRequest::GetTaskRequest(GetTaskRequest::new(request));
+        match self
+            .relay(&server, call, &context)
+            .await
+            .map_err(mcp_error)?
+        {
+            ServerResult::GetTaskResult(r) => Ok(r),
+            _ => Err(unexpected(&server, "tasks/get")),
+        }
+    }
+
+    async fn update_task(
+        &self,
+        mut request: UpdateTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let server = self.task_owner(&request.task_id, &context)?;
+        request.meta = None;
+        let call = ClientRequest::UpdateTaskRequest(UpdateTaskRequest::new(request));
+        // The answer is an empty acknowledgement (`{"resultType": "complete"}`).
+        self.relay(&server, call, &context)
+            .await
+            .map_err(mcp_error)?;
+        Ok(())
+    }
+
+    async fn cancel_task(
+        &self,
+        mut request: CancelTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let server = self.task_owner(&request.task_id, &context)?;
+        request.meta = None;
+        let call = ClientRequest::CancelTaskRequest(CancelTaskRequest::new(request));
+        // The answer is an empty acknowledgement (`{"resultType": "complete"}`).
+        self.relay(&server, call, &context)
+            .await
+            .map_err(mcp_error)?;
+        Ok(())
+    }
 }
 
 impl GatewayHandler {
+    /// The server that owns task `task_id`, for this request's caller (SEP-2663: an unknown
+    /// task is invalid params).
+    fn task_owner(
+        &self,
+        task_id: &str,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<String, ErrorData> {
+        self.check_caller(context)?;
+        self.gw
+            .tasks
+            .owner(task_id, &caller_of(context))
+            .ok_or_else(|| ErrorData::invalid_params(format!("unknown task \"{task_id}\""), None))
+    }
+
     /// The server that owns resource `uri` (listed, by template, an app's, or a link a server
     /// handed out).
     fn owner(&self, uri: &str) -> Result<String, ErrorData> {

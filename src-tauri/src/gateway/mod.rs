@@ -9,7 +9,7 @@
 //!   2026-07-28 clients that wait for their input, behind sealed `requestState`s.
 //! - [`session`]: client sessions and what goes to many of them (list changes, log messages,
 //!   resource updates); [`subscriptions`] the resource subscriptions held at servers;
-//!   [`links`] resource URIs learned from results.
+//!   [`links`] resource URIs learned from results; [`tasks`] which server owns each task.
 //!
 //! [`Gateway::spawn`] starts a task that rebuilds the registry whenever a server's catalog
 //! changes and, when the lists a client would see differ, notifies every client.
@@ -26,6 +26,7 @@ pub mod registry;
 pub mod relay;
 pub mod session;
 pub mod subscriptions;
+pub mod tasks;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -70,6 +71,8 @@ pub struct Gateway {
     pub links: links::Links,
     /// Resource subscriptions held at servers.
     pub subscriptions: subscriptions::Subscriptions,
+    /// Which server owns each task clients have open.
+    pub tasks: tasks::Tasks,
     /// The log level each server was last told: server → (connection, level).
     levels: Mutex<HashMap<String, (usize, LoggingLevel)>>,
 }
@@ -106,6 +109,7 @@ impl Gateway {
             parked: Default::default(),
             links: Default::default(),
             subscriptions: Default::default(),
+            tasks: Default::default(),
             levels: Mutex::new(HashMap::new()),
         });
         if let Ok(rt) = tokio::runtime::Handle::try_current() {

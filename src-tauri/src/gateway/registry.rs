@@ -75,6 +75,15 @@ fn template_prefix(template: &str) -> &str {
     template.split('{').next().unwrap_or(template)
 }
 
+/// The extensions offered to clients when a server offers them: those whose requests the
+/// gateway can route — MCP Apps (its tools and `ui://` resources go the usual way) and tasks
+/// (routed by task id). Another extension's new methods would have no route, so it is not
+/// offered rather than offered and broken.
+pub const RELAYED_EXTENSIONS: [&str; 2] = [
+    crate::upstream::backend_client::UI_EXTENSION,
+    rmcp::model::TASKS_EXTENSION_ID,
+];
+
 /// Unions what `caps` adds to `into`: completions, logging, resource subscriptions and
 /// extensions (tools, prompts and resources with list changes are always offered).
 fn add_capabilities(into: &mut ServerCapabilities, caps: &ServerCapabilities) {
@@ -95,9 +104,11 @@ fn add_capabilities(into: &mut ServerCapabilities, caps: &ServerCapabilities) {
         }
     }
     if let Some(ext) = &caps.extensions {
-        let mine = into.extensions.get_or_insert_with(Default::default);
         for (k, v) in ext {
-            mine.entry(k.clone()).or_insert_with(|| v.clone());
+            if RELAYED_EXTENSIONS.contains(&k.as_str()) {
+                let mine = into.extensions.get_or_insert_with(Default::default);
+                mine.entry(k.clone()).or_insert_with(|| v.clone());
+            }
         }
     }
 }
@@ -124,8 +135,10 @@ impl Registry {
             let Some(connection) = &view.connection else {
                 continue;
             };
+            if let Some(caps) = connection.capabilities() {
+                add_capabilities(&mut reg.capabilities, &caps);
+            }
             if let Some(info) = connection.peer_info() {
-                add_capabilities(&mut reg.capabilities, &info.capabilities);
                 if let Some(text) = info
                     .instructions
                     .as_deref()

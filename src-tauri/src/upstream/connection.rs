@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use rmcp::model::{
     CancelledNotificationParam, ClientRequest, ErrorData, RequestId, RequestMetaObject,
-    ServerPeerInfo, ServerResult,
+    ServerCapabilities, ServerPeerInfo, ServerResult,
 };
 use rmcp::service::{PeerRequestOptions, RunningService, ServiceError};
 use rmcp::{Peer, RoleClient};
@@ -281,6 +281,22 @@ impl Connection {
     /// What the backend told us about itself (protocol version, capabilities, instructions).
     pub fn peer_info(&self) -> Option<Arc<ServerPeerInfo>> {
         self.peer().peer_info()
+    }
+
+    /// What the server offers across its channels: the capabilities of [`Connection::peer`],
+    /// plus the extensions it offers only on the stateless 2026-07-28 channel (an SDK may leave
+    /// `capabilities.extensions` out of an initialize result, where the older schema has no
+    /// such field, and offer the tasks extension only in `server/discover`).
+    pub fn capabilities(&self) -> Option<ServerCapabilities> {
+        let mut caps = self.peer_info()?.capabilities.clone();
+        let stateless = self.stateless.as_ref().and_then(|p| p.peer_info());
+        if let Some(ext) = stateless.and_then(|i| i.capabilities.extensions.clone()) {
+            let mine = caps.extensions.get_or_insert_with(Default::default);
+            for (k, v) in ext {
+                mine.entry(k).or_insert(v);
+            }
+        }
+        Some(caps)
     }
 
     /// The negotiated protocol version of [`Connection::peer`], e.g. `"2025-11-25"`.
