@@ -6,8 +6,8 @@
 
 use crate::common::*;
 use rmcp::model::{
-    CallToolRequestParams, ClientCapabilities, ClientInfo, ReadResourceRequestParams,
-    ResourceContents,
+    CallToolRequestParams, ClientCapabilities, ClientInfo, ProtocolVersion,
+    ReadResourceRequestParams, ResourceContents,
 };
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
 use serde_json::json;
@@ -23,10 +23,24 @@ fn apps_stdio() -> serde_json::Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_mcp_app_works_through_the_gateway() {
+async fn an_mcp_app_works_through_the_gateway_in_both_eras() {
     let gw = Gw::start(json!({ "apps": apps_stdio(), "memory": memory_stdio() })).await;
     gw.wait_ready(60).await;
+    host_uses_the_app(&gw, ClientLifecycleMode::Initialize, 1).await;
+    host_uses_the_app(
+        &gw,
+        ClientLifecycleMode::Discover {
+            preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+        },
+        3,
+    )
+    .await;
+    gw.stop().await;
+}
 
+/// A host in the era `mode` lists the app's tools, reads its UI and calls its tools (the
+/// server's tick counter stands at `first_tick - 1`).
+async fn host_uses_the_app(gw: &Gw, mode: ClientLifecycleMode, first_tick: u32) {
     // A host that renders apps declares the extension.
     let mut caps = ClientCapabilities::default();
     caps.extensions = Some(
@@ -43,7 +57,7 @@ async fn an_mcp_app_works_through_the_gateway() {
     let client = info
         .serve_with_lifecycle(
             rmcp::transport::StreamableHttpClientTransport::from_config(cfg),
-            ClientLifecycleMode::Initialize,
+            mode,
         )
         .await
         .expect("the host connects");
@@ -90,16 +104,18 @@ async fn an_mcp_app_works_through_the_gateway() {
         .call_tool(CallToolRequestParams::new("tick"))
         .await
         .expect("the app's own tools/call reaches its server");
-    assert!(format!("{ticked:?}").contains("tick 1"), "{ticked:?}");
+    assert!(
+        format!("{ticked:?}").contains(&format!("tick {first_tick}")),
+        "{ticked:?}"
+    );
     let again = client
         .peer()
         .call_tool(CallToolRequestParams::new("apps__tick"))
         .await
         .unwrap();
     assert!(
-        format!("{again:?}").contains("tick 2"),
+        format!("{again:?}").contains(&format!("tick {}", first_tick + 1)),
         "the same server and tool: {again:?}"
     );
     client.cancel().await.unwrap();
-    gw.stop().await;
 }

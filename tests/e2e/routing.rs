@@ -213,6 +213,64 @@ async fn the_transport_answers_as_clients_expect() {
         .to_str()
         .unwrap()
         .to_string();
+    // Gemini CLI parses every SSE event's data as JSON: a client below 2025-11-25 gets no
+    // empty-data priming event, on POST responses or on its GET stream.
+    let text = init.text().await.unwrap();
+    assert_sse_events_carry_json(&text);
+    let list = http
+        .post(&gw.url)
+        .bearer_auth(&gw.token)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-session-id", &session)
+        .header("mcp-protocol-version", "2025-06-18")
+        .body(r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_sse_events_carry_json(&list.text().await.unwrap());
+    let mut get = http
+        .get(&gw.url)
+        .bearer_auth(&gw.token)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &session)
+        .header("mcp-protocol-version", "2025-06-18")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 200);
+    if let Ok(Ok(Some(chunk))) =
+        tokio::time::timeout(Duration::from_millis(1500), get.chunk()).await
+    {
+        assert_sse_events_carry_json(&String::from_utf8_lossy(&chunk));
+    }
+    drop(get);
+    // A 2025-11-25 client is primed on its request streams (so the check above can fail).
+    let newer = post(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#)
+        .await
+        .unwrap();
+    let newer_session = newer.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let listed = http
+        .post(&gw.url)
+        .bearer_auth(&gw.token)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-session-id", &newer_session)
+        .header("mcp-protocol-version", "2025-11-25")
+        .body(r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        std::panic::catch_unwind(|| assert_sse_events_carry_json(&listed)).is_err(),
+        "a 2025-11-25 client is primed: {listed:?}"
+    );
     let r = http
         .delete(&gw.url)
         .bearer_auth(&gw.token)
@@ -221,5 +279,62 @@ async fn the_transport_answers_as_clients_expect() {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
+    gw.stop().await;
+}
+
+/// Every event in an SSE body carries JSON data (no empty priming events).
+fn assert_sse_events_carry_json(body: &str) {
+    for event in body.split("\n\n").filter(|e| !e.trim().is_empty()) {
+        let data: String = event
+            .lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .map(str::trim)
+            .collect();
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&data).is_ok(),
+            "an SSE event without JSON data: {event:?}"
+        );
+    }
+}
+
+/// A 2026-07-28-only server's `subscriptions/listen` stream ends when the server restarts; the
+/// gateway reopens it and lists again, so a tool the restarted server added reaches clients
+/// (the stream used to be opened once and never again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_2026_servers_listen_stream_is_reopened_after_it_ends() {
+    let port = free_port();
+    let script = ensure_peers().join("ts-v2-server.mjs");
+    let script = script.to_str().unwrap();
+    let first = spawn_bg(
+        std::path::Path::new("node"),
+        &[script],
+        &[("PORT", port.to_string()), ("LEGACY", "reject".into())],
+    );
+    wait_port(port);
+    let gw = Gw::start(json!({ "ts": { "url": format!("http://127.0.0.1:{port}/mcp") } })).await;
+    gw.wait_ready(30).await;
+    assert_eq!(gw.status("ts")["eras"], json!(["2026-07-28"]));
+    assert_eq!(gw.status("ts")["toolCount"], 2);
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _second = spawn_bg(
+        std::path::Path::new("node"),
+        &[script],
+        &[
+            ("PORT", port.to_string()),
+            ("LEGACY", "reject".into()),
+            ("EXTRA_TOOL", "1".into()),
+        ],
+    );
+    wait_port(port);
+    gw.wait_until("the restarted server's new tool is listed", 30, |gw| {
+        gw.status("ts")["toolCount"] == 3
+    })
+    .await;
+    let client = mcp_client(&gw.url, &gw.token).await;
+    assert!(tool_names(client.peer())
+        .await
+        .contains(&"ts__extra".to_string()));
+    client.cancel().await.unwrap();
     gw.stop().await;
 }

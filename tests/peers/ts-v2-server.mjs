@@ -1,6 +1,7 @@
 // Official TS SDK v2 (@modelcontextprotocol/server 2.4.0) server with tools `echo` and `add`.
 // Serves 2026-07-28 (stateless, per-request _meta) AND 2025-era traffic (stateless legacy
-// fallback: no Mcp-Session-Id, GET/DELETE -> 405); LEGACY=reject refuses 2025-era traffic.
+// fallback: no Mcp-Session-Id, GET/DELETE -> 405); LEGACY=reject refuses 2025-era traffic;
+// EXTRA_TOOL=1 adds a tool `extra` (a restarted server with a changed list).
 // Usage: PORT=3301 [LEGACY=reject] node ts-v2-server.mjs  -> http://127.0.0.1:$PORT/mcp
 // Logs go to stderr only; poll the port for readiness.
 import http from 'node:http';
@@ -15,6 +16,10 @@ function factory() {
     async ({ message }) => ({ content: [{ type: 'text', text: `echo: ${message}` }] }));
   s.registerTool('add', { description: 'Add two numbers', inputSchema: z.object({ a: z.number(), b: z.number() }) },
     async ({ a, b }) => ({ content: [{ type: 'text', text: String(a + b) }] }));
+  if (process.env.EXTRA_TOOL) {
+    s.registerTool('extra', { description: 'Only after a restart', inputSchema: z.object({}) },
+      async () => ({ content: [{ type: 'text', text: 'extra' }] }));
+  }
   return s;
 }
 

@@ -17,6 +17,20 @@ use crate::oauth::{Challenge, OAuthSettings, Trigger};
 
 /// How often a server that cannot report list changes is listed again.
 pub const RELIST_EVERY: Duration = Duration::from_secs(300);
+/// Whether a server tells Loopgate when its lists change: a stdio server and an HTTP server
+/// with a session do (notifications on the session's streams), and so does one whose
+/// `subscriptions/listen` stream Loopgate follows (`listens`). A stateless legacy HTTP server
+/// (`session_issued: Some(false)`, no listen stream) has nowhere to send them.
+pub fn reports_list_changes(listens: bool, session_issued: Option<bool>) -> bool {
+    listens || session_issued != Some(false)
+}
+
+/// Whether a server is due to be listed again `since` its last listing: only one that cannot
+/// report changes, every [`RELIST_EVERY`].
+pub fn relist_due(reports_changes: bool, since: Duration) -> bool {
+    !reports_changes && since >= RELIST_EVERY
+}
+
 /// Longest wait before reopening a `subscriptions/listen` stream that ended.
 pub const LISTEN_RETRY_MAX: Duration = Duration::from_secs(60);
 
@@ -55,10 +69,10 @@ impl Watch<'_> {
             self.mark_degraded(format!("connected, but listing failed: {e}"));
         }
         let listener = follow_list_changes(&connection, changed.clone());
-        let reports_changes = listener.is_some()
-            || connection
-                .session()
-                .is_none_or(|o| o.session_id().is_some());
+        let reports_changes = reports_list_changes(
+            listener.is_some(),
+            connection.session().map(|o| o.session_id().is_some()),
+        );
         let mut signed_in_again = r.shared.oauth.generation(&r.name);
         signed_in_again.borrow_and_update();
         let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -116,7 +130,7 @@ impl Watch<'_> {
                         break End::Lost(format!("server \"{}\": the connection closed", r.name));
                     }
                     since_listing += 1;
-                    if !reports_changes && since_listing >= RELIST_EVERY.as_secs() {
+                    if relist_due(reports_changes, Duration::from_secs(since_listing)) {
                         since_listing = 0;
                         self.relist(&connection, pid).await;
                     }
@@ -294,4 +308,22 @@ pub fn follow_list_changes(
             wait = (wait * 2).min(LISTEN_RETRY_MAX);
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn servers_that_cannot_report_changes_are_listed_again() {
+        // stdio (no HTTP session facts) and HTTP with an issued session report changes.
+        assert!(reports_list_changes(false, None));
+        assert!(reports_list_changes(false, Some(true)));
+        // A stateless legacy HTTP server reports nothing, unless Loopgate listens (2026).
+        assert!(!reports_list_changes(false, Some(false)));
+        assert!(reports_list_changes(true, Some(false)));
+        assert!(relist_due(false, RELIST_EVERY));
+        assert!(!relist_due(false, RELIST_EVERY - Duration::from_secs(1)));
+        assert!(!relist_due(true, RELIST_EVERY * 10));
+    }
 }
