@@ -26,6 +26,7 @@ pub mod connect;
 pub mod desktop;
 pub mod gateway;
 pub mod http;
+pub mod logging;
 pub mod memory;
 pub mod oauth;
 pub mod redact;

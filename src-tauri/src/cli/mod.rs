@@ -196,7 +196,7 @@ pub enum SecretCommand {
 /// Parses the command line, runs the command and maps errors to exit code 1 with a message.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    crate::logging::init();
     if cli.command.is_none() {
         return desktop(&cli);
     }
@@ -258,18 +258,6 @@ fn desktop(cli: &Cli) -> ExitCode {
         eprintln!("this build of loopgate has no desktop app (built without the `desktop` feature); run `loopgate serve`, or see `loopgate --help`");
         ExitCode::from(2)
     }
-}
-
-fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn,memory_serve=warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        // Every line goes through the secret redactor, whatever the level or the writer.
-        .with_writer(crate::redact::make_writer)
-        .with_target(false)
-        .try_init();
 }
 
 fn config_path(cli: &Cli) -> Result<PathBuf> {
