@@ -6,7 +6,7 @@
 
 use crate::common::*;
 use rmcp::model::{
-    CallToolRequestParams, ClientCapabilities, ClientInfo, ProtocolVersion,
+    CallToolRequestParams, ClientCapabilities, ClientConfig, ProtocolVersion,
     ReadResourceRequestParams, ResourceContents,
 };
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
@@ -47,7 +47,7 @@ async fn host_uses_the_app(gw: &Gw, mode: ClientLifecycleMode, first_tick: u32) 
         serde_json::from_value(json!({ UI: { "mimeTypes": ["text/html;profile=mcp-app"] } }))
             .unwrap(),
     );
-    let mut info = ClientInfo::default();
+    let mut info = ClientConfig::default();
     info.capabilities = caps;
     let mut cfg =
         rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(
