@@ -5,7 +5,7 @@
 //! (`<exe> backend http|stdio ...`, see `backend.rs`), so every backend, gateway and peer
 //! gateway runs as its own process, like in the field.
 //!
-//! Arguments after `--` pick sections: `latency throughput peers fanout startup memory`
+//! Arguments after `--` pick sections: `latency throughput peers fanout startup memory search`
 //! (default: all). `BENCH_SCALE=0.1` shrinks every iteration count and duration (quick check);
 //! `BENCH_WAIT_QUIET=600` waits up to 600 s for an idle machine first.
 //!
@@ -22,6 +22,7 @@ mod peers;
 mod per_call;
 mod procs;
 mod report;
+mod search;
 mod startup;
 
 use std::time::{Duration, Instant};
@@ -86,6 +87,9 @@ fn main() {
         }
         if on("memory") {
             memory(&mut rep).await;
+        }
+        if on("search") {
+            search::search(&mut rep).await;
         }
         if on("soak") {
             soak(&mut rep).await;

@@ -20,6 +20,7 @@ mod gateway;
 mod keychain;
 mod load;
 mod oauth;
+mod profiles;
 mod routing;
 mod security;
 mod tray;

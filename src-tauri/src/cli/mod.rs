@@ -88,7 +88,11 @@ pub enum Command {
     },
     /// A stdio MCP server that bridges to the running gateway (for clients that only start
     /// stdio servers, like Claude Desktop). Exits with an error when no gateway is running.
-    Connect,
+    Connect {
+        /// See only this profile's servers and tools (a name from "profiles" in the config).
+        #[arg(long)]
+        profile: Option<String>,
+    },
     /// Wire Loopgate into desktop AI clients, or take their servers into Loopgate.
     Client {
         /// What to do.
@@ -330,7 +334,7 @@ async fn run(cli: Cli) -> Result<()> {
             SecretCommand::Rm { name } => secret::rm(&path, &secrets, &name).await,
         },
         Command::Import { file } => secret::import(&path, &secrets, &file).await,
-        Command::Connect => clients::connect(&path, secrets).await,
+        Command::Connect { profile } => clients::connect(&path, secrets, profile.as_deref()).await,
         Command::Client { action } => match action {
             ClientCommand::List => {
                 clients::list();

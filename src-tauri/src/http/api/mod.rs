@@ -33,6 +33,9 @@
 //! OAuth sign-in ([`auth`]):
 //! - `POST /api/servers/{name}/auth/login|cancel|logout`, `GET /api/auth`
 //!
+//! Profiles ([`profiles`]): `GET /api/profiles`, `PUT|DELETE /api/profiles/{name}`,
+//! `PUT /api/clients/{id}/profile`.
+//!
 //! Clients (the "Connect a client" page, [`clients`]):
 //! - `GET  /api/clients`, `POST /api/clients/{id}/install|uninstall`, `POST /api/clients/tokens/reload`
 //!
@@ -42,6 +45,7 @@
 pub mod auth;
 pub mod clients;
 pub mod events;
+pub mod profiles;
 pub mod servers;
 
 use axum::extract::{Path, State};
@@ -92,6 +96,12 @@ pub fn routes() -> Router<AppState> {
         .route("/clients/tokens/reload", post(clients::reload))
         .route("/clients/{id}/install", post(clients::install))
         .route("/clients/{id}/uninstall", post(clients::uninstall))
+        .route("/clients/{id}/profile", axum::routing::put(profiles::bind))
+        .route("/profiles", get(profiles::list))
+        .route(
+            "/profiles/{name}",
+            axum::routing::put(profiles::put).delete(profiles::remove),
+        )
 }
 
 /// An API error response: `status` with `{"error": message, "field": field}`.
