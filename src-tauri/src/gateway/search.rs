@@ -92,14 +92,19 @@ pub fn meta_call(
             let found: Vec<Value> = index
                 .search(query, limit)
                 .into_iter()
-                .map(|(tool, score)| {
-                    json!({
+                .map(|found| {
+                    let tool = found.tool;
+                    let mut entry = json!({
                         "name": tool.name,
                         "title": tool.title,
                         "description": tool.description,
                         "inputSchema": tool.input_schema,
-                        "score": (score * 100.0).round() / 100.0,
-                    })
+                        "score": (found.score * 100.0).round() / 100.0,
+                    });
+                    if !found.also.is_empty() {
+                        entry["alsoAs"] = json!(found.also);
+                    }
+                    entry
                 })
                 .collect();
             let text = serde_json::to_string_pretty(&found).unwrap_or_default();
@@ -119,50 +124,90 @@ pub fn meta_call(
     }
 }
 
-/// A BM25 index over one scope's tools.
-pub struct ToolIndex {
+/// One tool definition and every name it is offered under (the same server under several
+/// names offers the same tool several times; a search shows it once).
+struct Definition {
     tools: Vec<Tool>,
+}
+
+/// A tool a search found.
+pub struct Found<'a> {
+    /// The tool (the first server, in config order, that offers this definition).
+    pub tool: &'a Tool,
+    /// The names the same definition is also offered under.
+    pub also: Vec<&'a str>,
+    /// Its BM25 score (higher is better).
+    pub score: f32,
+}
+
+/// A BM25 index over one scope's tools, one document per distinct definition.
+pub struct ToolIndex {
+    definitions: Vec<Definition>,
     engine: SearchEngine<usize>,
 }
 
 impl ToolIndex {
-    /// Indexes `tools`.
-    pub fn build(tools: Vec<Tool>) -> ToolIndex {
-        let documents: Vec<bm25::Document<usize>> = tools
-            .iter()
-            .enumerate()
-            .map(|(i, t)| bm25::Document::new(i, document_text(t)))
-            .collect();
+    /// Indexes `tools`: each exposed tool with the name its server gives it.
+    pub fn build(tools: Vec<(Tool, String)>) -> ToolIndex {
+        let mut definitions: Vec<Definition> = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut documents = Vec::new();
+        for (tool, original) in tools {
+            let key =
+                serde_json::to_string(&(&original, &tool.description, tool.input_schema.as_ref()))
+                    .unwrap_or_default();
+            match seen.get(&key) {
+                Some(&i) => definitions[i].tools.push(tool),
+                None => {
+                    seen.insert(key, definitions.len());
+                    documents.push(bm25::Document::new(
+                        definitions.len(),
+                        document_text(&tool, &original),
+                    ));
+                    definitions.push(Definition { tools: vec![tool] });
+                }
+            }
+        }
         let engine =
             SearchEngineBuilder::<usize>::with_documents(Language::English, documents).build();
-        ToolIndex { tools, engine }
+        ToolIndex {
+            definitions,
+            engine,
+        }
     }
 
-    /// The `limit` best tools for `query`, best first, with their scores.
-    pub fn search(&self, query: &str, limit: usize) -> Vec<(&Tool, f32)> {
+    /// The `limit` best distinct tools for `query`, best first.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<Found<'_>> {
         self.engine
             .search(&expand(&words(query)), limit)
             .into_iter()
-            .filter_map(|r| self.tools.get(r.document.id).map(|t| (t, r.score)))
+            .filter_map(|r| {
+                let def = self.definitions.get(r.document.id)?;
+                Some(Found {
+                    tool: def.tools.first()?,
+                    also: def.tools[1..].iter().map(|t| t.name.as_ref()).collect(),
+                    score: r.score,
+                })
+            })
             .collect()
     }
 
-    /// Number of tools indexed.
+    /// Number of distinct tool definitions indexed.
     pub fn len(&self) -> usize {
-        self.tools.len()
+        self.definitions.len()
     }
 
-    /// Whether no tool is indexed.
+    /// Whether nothing is indexed.
     pub fn is_empty(&self) -> bool {
-        self.tools.is_empty()
+        self.definitions.is_empty()
     }
 }
 
-/// What a tool is found by: its name (split into words, and weighted by repeating it), title,
-/// description, and its parameters' names and descriptions.
-fn document_text(tool: &Tool) -> String {
-    let name = words(&tool.name);
-    let mut text = format!("{name} {name} {name}");
+/// What a tool is found by: its own name (split into words, and weighted by repeating it),
+/// title, description and its parameters' names.
+fn document_text(tool: &Tool, original: &str) -> String {
+    let name = words(original);
+    let mut text = format!("{name} {name}");
     for part in [tool.title.as_deref(), tool.description.as_deref()]
         .into_iter()
         .flatten()
@@ -171,13 +216,9 @@ fn document_text(tool: &Tool) -> String {
         text.push_str(&words(part));
     }
     if let Some(Value::Object(props)) = tool.input_schema.get("properties") {
-        for (param, schema) in props {
+        for param in props.keys() {
             text.push(' ');
             text.push_str(&words(param));
-            if let Some(d) = schema.get("description").and_then(Value::as_str) {
-                text.push(' ');
-                text.push_str(&words(d));
-            }
         }
     }
     text
@@ -209,27 +250,27 @@ type Cached = (u64, Arc<ToolIndex>);
 /// Words that mean the same to someone looking for a tool (tool descriptions say "write"
 /// where users say "save"). A query is widened with every group one of its words is in.
 const SYNONYMS: &[&[&str]] = &[
-    &["save", "write", "store", "put", "persist"],
-    &[
-        "read", "get", "fetch", "retrieve", "show", "view", "open", "load",
-    ],
-    &["delete", "remove", "erase", "drop"],
-    &["create", "add", "make", "new", "insert"],
-    &["list", "enumerate", "all"],
-    &["search", "find", "query", "lookup", "look"],
-    &["edit", "change", "modify", "update", "replace"],
+    &["save", "write", "store", "persist"],
+    &["read", "get", "fetch", "retrieve", "load"],
+    &["show", "display", "view", "print"],
+    &["delete", "remove", "erase", "forget"],
+    &["create", "make", "new"],
+    &["stage", "add"],
+    &["list", "enumerate"],
+    &["search", "find", "query", "lookup"],
+    &["edit", "change", "modify", "update"],
     &["move", "rename"],
-    &["folder", "directory", "dir"],
-    &["web", "url", "page", "website", "internet"],
-    &["remember", "memory", "memorize", "knowledge"],
-    &["time", "clock", "date", "timezone"],
-    &["think", "reason", "thought", "plan", "step"],
+    &["folder", "directory"],
+    &["web", "url", "page", "website"],
+    &["remember", "memory", "knowledge"],
+    &["time", "clock", "timezone"],
+    &["think", "reason", "thought", "step"],
     &["sum", "add", "total", "plus"],
 ];
-
-/// `query` widened with the synonyms of its words.
+/// `query` widened with the synonyms of its words (which count half as much as the words
+/// themselves: those are repeated).
 fn expand(query: &str) -> String {
-    let mut out = query.to_string();
+    let mut out = format!("{query} {query}");
     for word in query.split_whitespace() {
         for group in SYNONYMS.iter().filter(|g| g.contains(&word)) {
             for other in group.iter().filter(|w| **w != word) {
@@ -262,7 +303,11 @@ impl SearchCache {
                 return index.clone();
             }
         }
-        let index = Arc::new(ToolIndex::build(view.tools()));
+        let tools = view
+            .exposed_tools()
+            .map(|e| (e.tool.clone(), e.route.original.clone()))
+            .collect();
+        let index = Arc::new(ToolIndex::build(tools));
         self.indexes
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -299,36 +344,52 @@ mod tests {
 
     #[test]
     fn finds_tools_by_what_they_do() {
-        let index = ToolIndex::build(vec![
-            tool(
-                "fs__read_file",
+        let mut tools = Vec::new();
+        for copy in ["fs", "fs2"] {
+            tools.push(tool(
+                &format!("{copy}__read_file"),
                 "Read the complete contents of a file",
                 &["path"],
-            ),
-            tool(
-                "fs__write_file",
+            ));
+            tools.push(tool(
+                &format!("{copy}__write_file"),
                 "Create a new file or overwrite one",
                 &["path", "content"],
-            ),
-            tool(
-                "time__get_current_time",
-                "Get the current time in a timezone",
-                &["timezone"],
-            ),
-            tool(
-                "memory__create_entities",
-                "Create entities in the knowledge graph",
-                &["entities"],
-            ),
-        ]);
-        let best = |q: &str| index.search(q, 1)[0].0.name.to_string();
+            ));
+        }
+        tools.push(tool(
+            "time__get_current_time",
+            "Get the current time in a timezone",
+            &["timezone"],
+        ));
+        tools.push(tool(
+            "memory__create_entities",
+            "Create entities in the knowledge graph",
+            &["entities"],
+        ));
+        let index = ToolIndex::build(
+            tools
+                .into_iter()
+                .map(|t| {
+                    let original = t.name.split_once("__").unwrap().1.to_string();
+                    (t, original)
+                })
+                .collect(),
+        );
+        let best = |q: &str| index.search(q, 1)[0].tool.name.to_string();
         assert_eq!(best("what time is it in Tokyo"), "time__get_current_time");
-        assert_eq!(best("show me what is in a file"), "fs__read_file");
+        assert_eq!(best("read what is in a file"), "fs__read_file");
         assert_eq!(best("save text to a file"), "fs__write_file");
         assert_eq!(
             best("remember entities in the graph"),
             "memory__create_entities"
         );
-        assert_eq!(index.len(), 4);
+        assert_eq!(index.len(), 4, "one document per distinct definition");
+        let found = index.search("read a file", 1);
+        assert_eq!(
+            found[0].also,
+            ["fs2__read_file"],
+            "the copy is named, not repeated"
+        );
     }
 }
