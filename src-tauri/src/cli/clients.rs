@@ -68,8 +68,8 @@ pub fn list() {
             .unwrap_or_default();
         println!(
             "{:<16} {:<15} {:<10} {:<7} {path}",
-            s.client.id,
-            s.client.name,
+            s.id,
+            s.name,
             if s.installed { "yes" } else { "no" },
             wired
         );
