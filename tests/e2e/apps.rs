@@ -6,7 +6,7 @@
 
 use crate::common::*;
 use rmcp::model::{
-    CallToolRequestParams, ClientCapabilities, ClientInfo, ReadResourceRequestParams,
+    CallToolRequestParams, ClientCapabilities, ClientConfig, ReadResourceRequestParams,
     ResourceContents,
 };
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
@@ -33,7 +33,7 @@ async fn an_mcp_app_works_through_the_gateway() {
         serde_json::from_value(json!({ UI: { "mimeTypes": ["text/html;profile=mcp-app"] } }))
             .unwrap(),
     );
-    let mut info = ClientInfo::default();
+    let mut info = ClientConfig::default();
     info.capabilities = caps;
     let mut cfg =
         rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(
