@@ -8,6 +8,7 @@ use super::client as api;
 use super::secret::{apply_import, ImportSource};
 use crate::clients::{self, writer::Change};
 use crate::config::{import, store, Config, ServerEntry};
+use crate::http::api::types::OkAnswer;
 use crate::secrets::SecretStore;
 
 fn gateway_addr(config: &Config) -> String {
@@ -27,14 +28,8 @@ pub async fn connect(path: &Path, secrets: SecretStore) -> Result<()> {
 }
 
 async fn reload_tokens(path: &Path, secrets: &SecretStore) {
-    if let Err(api::ApiError::Other(e)) = api::call(
-        path,
-        secrets,
-        reqwest::Method::POST,
-        "clients/tokens/reload",
-        None,
-    )
-    .await
+    if let Err(api::ApiError::Other(e)) =
+        api::post::<OkAnswer>(path, secrets, "clients/tokens/reload").await
     {
         eprintln!("warning: the running gateway did not reload client tokens: {e:#}");
     }
