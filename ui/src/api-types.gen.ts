@@ -6,17 +6,11 @@
 
 import type { JsonSchema, ToolAnnotations } from './api-mirror';
 
-/**
- * `POST /api/servers` (201): the server was added under `name`.
- */
+/** `POST /api/servers` (201): the server was added under `name`. */
 export type AddedAnswer = {
-  /**
-   * Always true.
-   */
+  /** Always true. */
   ok: boolean,
-  /**
-   * Its name.
-   */
+  /** Its name. */
   name: string,
 };
 
@@ -27,9 +21,7 @@ export type AddedAnswer = {
  * `"field"` when one input field is at fault.
  */
 export type ApiErrorBody = {
-  /**
-   * What is wrong and how to fix it; the dashboard shows it verbatim.
-   */
+  /** What is wrong and how to fix it; the dashboard shows it verbatim. */
   error: string,
   /**
    * The input field at fault (`name`, `url`, `headers`, `oauth.clientSecret`, `args[2]`, …);
@@ -38,108 +30,64 @@ export type ApiErrorBody = {
   field?: string | null,
 };
 
-/**
- * One entry of `GET /api/auth`: an HTTP server that may sign in with OAuth (never a token).
- */
+/** One entry of `GET /api/auth`: an HTTP server that may sign in with OAuth (never a token). */
 export type AuthStatus = {
   /**
    * The server's state; `null` when it is not running (or no gateway runs: `loopgate auth
    * status` without one).
    */
   state: ServerState | null,
-  /**
-   * Its sign-in in progress or last failure.
-   */
+  /** Its sign-in in progress or last failure. */
   signIn: SignInView,
-  /**
-   * Server name.
-   */
+  /** Server name. */
   name: string,
-  /**
-   * Its URL.
-   */
+  /** Its URL. */
   url: string,
-  /**
-   * An access token is stored (possibly expired).
-   */
+  /** An access token is stored (possibly expired). */
   signedIn: boolean,
-  /**
-   * A refresh token is stored.
-   */
+  /** A refresh token is stored. */
   refreshable: boolean,
-  /**
-   * When the access token expires, in ms since the Unix epoch.
-   */
+  /** When the access token expires, in ms since the Unix epoch. */
   expiresAtMs: number | null,
-  /**
-   * Scopes granted with the stored tokens.
-   */
+  /** Scopes granted with the stored tokens. */
   scopes: Array<string>,
 };
 
-/**
- * `POST /api/servers/{name}/auth/cancel`.
- */
+/** `POST /api/servers/{name}/auth/cancel`. */
 export type CancelledAnswer = {
-  /**
-   * Whether a sign-in was pending (and is now cancelled).
-   */
+  /** Whether a sign-in was pending (and is now cancelled). */
   cancelled: boolean,
 };
 
-/**
- * What an install or uninstall did to a client's config file.
- */
+/** What an install or uninstall did to a client's config file. */
 export type ClientChange = {
-  /**
-   * Whether the file was written (false: it already was as wanted).
-   */
+  /** Whether the file was written (false: it already was as wanted). */
   written: boolean,
-  /**
-   * Where the previous file was copied to, when there was one.
-   */
+  /** Where the previous file was copied to, when there was one. */
   backup: string | null,
 };
 
-/**
- * `POST /api/clients/{id}/install` and `uninstall`.
- */
+/** `POST /api/clients/{id}/install` and `uninstall`. */
 export type ClientChangeAnswer = {
-  /**
-   * Always true.
-   */
+  /** Always true. */
   ok: boolean,
-  /**
-   * What happened to the client's config file.
-   */
+  /** What happened to the client's config file. */
   change: ClientChange,
 };
 
-/**
- * `GET /api/clients`: the desktop clients and what to paste into others.
- */
+/** `GET /api/clients`: the desktop clients and what to paste into others. */
 export type ClientList = {
-  /**
-   * Every known client.
-   */
+  /** Every known client. */
   clients: Array<ClientState>,
-  /**
-   * For clients Loopgate cannot wire itself.
-   */
+  /** For clients Loopgate cannot wire itself. */
   snippets: ClientSnippets,
 };
 
-/**
- * How any MCP client reaches Loopgate.
- */
+/** How any MCP client reaches Loopgate. */
 export type ClientSnippets = {
-  /**
-   * The Streamable HTTP endpoint.
-   */
+  /** The Streamable HTTP endpoint. */
   mcpUrl: string,
-  /**
-   * The command line of the stdio bridge (`loopgate connect`).
-   */
+  /** The command line of the stdio bridge (`loopgate connect`). */
   stdioCommand: string,
 };
 
@@ -153,25 +101,15 @@ export type ClientState = {
    * `windsurf`.
    */
   id: string,
-  /**
-   * Display name.
-   */
+  /** Display name. */
   name: string,
-  /**
-   * Its config format.
-   */
+  /** Its config format. */
   format: Format,
-  /**
-   * Its config file (`None` without a home directory).
-   */
+  /** Its config file (`None` without a home directory). */
   configPath: string | null,
-  /**
-   * Whether it seems installed here.
-   */
+  /** Whether it seems installed here. */
   installed: boolean,
-  /**
-   * Whether Loopgate is in its config (`None` when the file cannot be read).
-   */
+  /** Whether Loopgate is in its config (`None` when the file cannot be read). */
   wired: boolean | null,
   /**
    * How it reaches Loopgate: Streamable HTTP with its own token, or stdio through
@@ -180,177 +118,101 @@ export type ClientState = {
   transport: Transport,
 };
 
-/**
- * A tool as clients see it, with the server it belongs to.
- */
+/** A tool as clients see it, with the server it belongs to. */
 export type ExposedTool = {
-  /**
-   * The name clients see.
-   */
+  /** The name clients see. */
   name: string,
-  /**
-   * Its server.
-   */
+  /** Its server. */
   server: string,
-  /**
-   * The name the server gives it.
-   */
+  /** The name the server gives it. */
   originalName: string,
-  /**
-   * Its description.
-   */
+  /** Its description. */
   description: string | null,
 };
 
-/**
- * How a client's config file is shaped.
- */
+/** How a client's config file is shaped. */
 export type Format = "mcpServersStdio" | "mcpServersTypedHttp" | "mcpServersUrl" | "mcpServersServerUrl" | "vsCodeServers";
 
-/**
- * The config of a Streamable HTTP server.
- */
+/** The config of a Streamable HTTP server. */
 export type HttpView = {
-  /**
-   * The endpoint.
-   */
+  /** The endpoint. */
   url: string,
-  /**
-   * Extra headers (values or `${secret:…}` references).
-   */
+  /** Extra headers (values or `${secret:…}` references). */
   headers: { [key in string]: string },
-  /**
-   * `oauth` or `none` when set; `null`: sign in when the server asks.
-   */
+  /** `oauth` or `none` when set; `null`: sign in when the server asks. */
   auth: ServerAuth | null,
-  /**
-   * Its OAuth client options, if any.
-   */
+  /** Its OAuth client options, if any. */
   oauth: OAuthView | null,
 };
 
-/**
- * `POST /api/servers/import`: the servers added, in order.
- */
+/** `POST /api/servers/import`: the servers added, in order. */
 export type ImportedAnswer = {
-  /**
-   * Their names.
-   */
+  /** Their names. */
   added: Array<string>,
 };
 
-/**
- * `GET /api/info`: the gateway itself.
- */
+/** `GET /api/info`: the gateway itself. */
 export type Info = {
-  /**
-   * Loopgate's version.
-   */
+  /** Loopgate's version. */
   version: string,
-  /**
-   * The MCP endpoint clients use.
-   */
+  /** The MCP endpoint clients use. */
   mcpUrl: string,
-  /**
-   * The config file.
-   */
+  /** The config file. */
   configPath: string,
-  /**
-   * Tools clients see.
-   */
+  /** Tools clients see. */
   toolCount: number,
-  /**
-   * `"gateway": {"auth": "none"}` turns token checking on `/mcp` off.
-   */
+  /** `"gateway": {"auth": "none"}` turns token checking on `/mcp` off. */
   authNone: boolean,
-  /**
-   * Why the last hand edit of the config file was refused (the last good config runs).
-   */
+  /** Why the last hand edit of the config file was refused (the last good config runs). */
   configError: string | null,
-  /**
-   * The gateway opens OAuth sign-in pages itself (the desktop app).
-   */
+  /** The gateway opens OAuth sign-in pages itself (the desktop app). */
   signInOpensBrowser: boolean,
 };
 
-/**
- * One entry of `GET /api/servers/{name}/logs`.
- */
+/** One entry of `GET /api/servers/{name}/logs`. */
 export type LogLine = {
-  /**
-   * When, in milliseconds since the Unix epoch.
-   */
+  /** When, in milliseconds since the Unix epoch. */
   tsMs: number,
-  /**
-   * `stderr` (the server's own output) or `gateway` (Loopgate's notes).
-   */
+  /** `stderr` (the server's own output) or `gateway` (Loopgate's notes). */
   source: string,
-  /**
-   * The text.
-   */
+  /** The text. */
   line: string,
 };
 
-/**
- * A server's OAuth client options; the client secret is never shown, only whether one is set.
- */
+/** A server's OAuth client options; the client secret is never shown, only whether one is set. */
 export type OAuthView = {
-  /**
-   * A pre-registered client id.
-   */
+  /** A pre-registered client id. */
   clientId: string | null,
-  /**
-   * Whether a client secret is stored for it.
-   */
+  /** Whether a client secret is stored for it. */
   hasClientSecret: boolean,
-  /**
-   * Scopes asked for.
-   */
+  /** Scopes asked for. */
   scopes: Array<string>,
-  /**
-   * A Client ID Metadata Document URL.
-   */
+  /** A Client ID Metadata Document URL. */
   clientMetadataUrl: string | null,
 };
 
-/**
- * `{ ok: true }`: the change was made (switches, edit, remove, restart, quit, token reload).
- */
+/** `{ ok: true }`: the change was made (switches, edit, remove, restart, quit, token reload). */
 export type OkAnswer = {
-  /**
-   * Always true.
-   */
+  /** Always true. */
   ok: boolean,
 };
 
-/**
- * `POST /api/config/reload`: whether the file differed from the running config.
- */
+/** `POST /api/config/reload`: whether the file differed from the running config. */
 export type ReloadedAnswer = {
-  /**
-   * True when the file changed and was applied.
-   */
+  /** True when the file changed and was applied. */
   changed: boolean,
 };
 
-/**
- * `POST /api/secrets/{name}/changed`: the servers using the secret, restarted.
- */
+/** `POST /api/secrets/{name}/changed`: the servers using the secret, restarted. */
 export type RestartedAnswer = {
-  /**
-   * Their names.
-   */
+  /** Their names. */
   restarted: Array<string>,
 };
 
-/**
- * What the authorization server did with the tokens of a sign-out.
- */
+/** What the authorization server did with the tokens of a sign-out. */
 export type Revocation = { "outcome": "revoked" } | { "outcome": "nothing-to-revoke" } | { "outcome": "unsupported" } | { "outcome": "failed", "detail": string };
 
-/**
- * The `auth` key of a server entry.
- */
+/** The `auth` key of a server entry. */
 export type ServerAuth = "oauth" | "none";
 
 /**
@@ -358,9 +220,7 @@ export type ServerAuth = "oauth" | "none";
  * secret values; the OAuth client secret not even as a reference.
  */
 export type ServerConfigView = {
-  /**
-   * Tools (as the server names them) hidden from clients.
-   */
+  /** Tools (as the server names them) hidden from clients. */
   disabledTools: Array<string>,
 } & (StdioView | HttpView);
 
@@ -369,37 +229,21 @@ export type ServerConfigView = {
  * sign-in and its config.
  */
 export type ServerInfo = {
-  /**
-   * Its OAuth sign-in, if one is pending or failed.
-   */
+  /** Its OAuth sign-in, if one is pending or failed. */
   signIn: SignInView,
-  /**
-   * Its config entry (never a secret value).
-   */
+  /** Its config entry (never a secret value). */
   config: ServerConfigView,
-  /**
-   * Server name (config key).
-   */
+  /** Server name (config key). */
   name: string,
-  /**
-   * `"stdio"` or `"http"`.
-   */
+  /** `"stdio"` or `"http"`. */
   transport: Transport,
-  /**
-   * Command line or URL (never env or header values).
-   */
+  /** Command line or URL (never env or header values). */
   target: string,
-  /**
-   * False when `"disabled": true`.
-   */
+  /** False when `"disabled": true`. */
   enabled: boolean,
-  /**
-   * Lifecycle state.
-   */
+  /** Lifecycle state. */
   state: ServerState,
-  /**
-   * The most recent error, if the server failed or restarted.
-   */
+  /** The most recent error, if the server failed or restarted. */
   lastError: string | null,
   /**
    * Negotiated MCP protocol version (of the session; a server that also answers
@@ -411,33 +255,19 @@ export type ServerInfo = {
    * 2025-11-25) and/or `"2026-07-28"` (stateless requests).
    */
   eras: Array<string>,
-  /**
-   * For HTTP servers: whether the backend issued an `Mcp-Session-Id` (false = stateless).
-   */
+  /** For HTTP servers: whether the backend issued an `Mcp-Session-Id` (false = stateless). */
   sessionIssued: boolean | null,
-  /**
-   * For HTTP servers: the issued session id, for diagnostics.
-   */
+  /** For HTTP servers: the issued session id, for diagnostics. */
   sessionId: string | null,
-  /**
-   * How often the backend forgot its session and Loopgate re-initialized.
-   */
+  /** How often the backend forgot its session and Loopgate re-initialized. */
   reinitializations: number,
-  /**
-   * Number of tools the backend lists (before `disabledTools`).
-   */
+  /** Number of tools the backend lists (before `disabledTools`). */
   toolCount: number,
-  /**
-   * How many times the server was restarted after a failure or exit.
-   */
+  /** How many times the server was restarted after a failure or exit. */
   restarts: number,
-  /**
-   * When the current connection was established, in ms since the Unix epoch.
-   */
+  /** When the current connection was established, in ms since the Unix epoch. */
   connectedSinceMs: number | null,
-  /**
-   * Process id of the stdio server, while running.
-   */
+  /** Process id of the stdio server, while running. */
   pid: number | null,
   /**
    * For HTTP servers using OAuth: true while connected with Loopgate's tokens, false while
@@ -446,128 +276,72 @@ export type ServerInfo = {
   signedIn: boolean | null,
 };
 
-/**
- * The lifecycle state of one server, as shown in `loopgate servers` and the UI.
- */
+/** The lifecycle state of one server, as shown in `loopgate servers` and the UI. */
 export type ServerState = "disabled" | "starting" | "ready" | "degraded" | "failed" | "needs-sign-in";
 
-/**
- * One entry of `GET /api/servers/{name}/tools`: a tool the server lists (disabled ones too).
- */
+/** One entry of `GET /api/servers/{name}/tools`: a tool the server lists (disabled ones too). */
 export type ServerTool = {
-  /**
-   * The name clients see.
-   */
+  /** The name clients see. */
   name: string,
-  /**
-   * The name the server gives it.
-   */
+  /** The name the server gives it. */
   originalName: string,
-  /**
-   * Its display title.
-   */
+  /** Its display title. */
   title: string | null,
-  /**
-   * Its description.
-   */
+  /** Its description. */
   description: string | null,
-  /**
-   * Its MCP annotations (hints), as the server sent them.
-   */
+  /** Its MCP annotations (hints), as the server sent them. */
   annotations: ToolAnnotations | null,
-  /**
-   * The JSON Schema of its arguments.
-   */
+  /** The JSON Schema of its arguments. */
   inputSchema: JsonSchema,
-  /**
-   * The JSON Schema of its structured result, if it declares one.
-   */
+  /** The JSON Schema of its structured result, if it declares one. */
   outputSchema: JsonSchema | null,
-  /**
-   * False when listed in the server's `disabledTools`.
-   */
+  /** False when listed in the server's `disabledTools`. */
   enabled: boolean,
 };
 
-/**
- * The sign-in state of one server, for status output.
- */
+/** The sign-in state of one server, for status output. */
 export type SignInView = {
-  /**
-   * A sign-in is pending (waiting for discovery or for the browser).
-   */
+  /** A sign-in is pending (waiting for discovery or for the browser). */
   pending: boolean,
-  /**
-   * The authorization URL of the pending sign-in, once known.
-   */
+  /** The authorization URL of the pending sign-in, once known. */
   url: string | null,
-  /**
-   * Why the last sign-in failed, if it did.
-   */
+  /** Why the last sign-in failed, if it did. */
   lastError: string | null,
-  /**
-   * How many sign-ins were started for this server since the gateway started.
-   */
+  /** How many sign-ins were started for this server since the gateway started. */
   started: number,
 };
 
-/**
- * The result of [`sign_out`].
- */
+/** The result of [`sign_out`]. */
 export type SignedOut = {
-  /**
-   * Whether tokens were stored (and are now deleted).
-   */
+  /** Whether tokens were stored (and are now deleted). */
   removed: boolean,
-  /**
-   * What the authorization server did with them.
-   */
+  /** What the authorization server did with them. */
   revocation: Revocation,
 };
 
-/**
- * The config of a stdio server.
- */
+/** The config of a stdio server. */
 export type StdioView = {
-  /**
-   * The program.
-   */
+  /** The program. */
   command: string,
-  /**
-   * Its arguments.
-   */
+  /** Its arguments. */
   args: Array<string>,
-  /**
-   * Its extra environment (values or `${secret:…}` references).
-   */
+  /** Its extra environment (values or `${secret:…}` references). */
   env: { [key in string]: string },
-  /**
-   * Its working directory.
-   */
+  /** Its working directory. */
   cwd: string | null,
 };
 
-/**
- * The `tools` event of `GET /api/events`: how many tools clients see now.
- */
+/** The `tools` event of `GET /api/events`: how many tools clients see now. */
 export type ToolCount = {
-  /**
-   * How many.
-   */
+  /** How many. */
   count: number,
 };
 
-/**
- * `GET /api/tools`: the tools clients see.
- */
+/** `GET /api/tools`: the tools clients see. */
 export type ToolList = {
-  /**
-   * How many.
-   */
+  /** How many. */
   count: number,
-  /**
-   * The tools.
-   */
+  /** The tools. */
   tools: Array<ExposedTool>,
 };
 
@@ -582,8 +356,6 @@ export type Transport = "stdio" | "http";
  * (`POST /api/servers/{name}/auth/login`).
  */
 export type UrlAnswer = {
-  /**
-   * The URL.
-   */
+  /** The URL. */
   url: string,
 };

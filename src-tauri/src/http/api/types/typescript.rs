@@ -61,6 +61,32 @@ fn tidy(decl: &str) -> String {
     out
 }
 
+/// One-line doc comments on one line: `/**`, ` * text`, ` */` become `/** text */`.
+fn compact_docs(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let one_liner = lines.get(i..i + 3).and_then(|l| {
+            let indent = l[0].strip_suffix("/**")?;
+            let doc = l[1].trim_start().strip_prefix("* ")?;
+            (l[2].trim() == "*/").then(|| format!("{indent}/** {doc} */"))
+        });
+        match one_liner {
+            Some(line) => {
+                out.push_str(&line);
+                i += 3;
+            }
+            None => {
+                out.push_str(lines[i]);
+                i += 1;
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// The whole generated file: every `/api` answer type and what it contains, by name.
 fn generate() -> String {
     let mut d = Declarations {
@@ -94,7 +120,7 @@ fn generate() -> String {
         text.push_str(decl.trim_end());
         text.push('\n');
     }
-    text
+    compact_docs(&text)
 }
 
 #[test]
