@@ -10,15 +10,18 @@ pub mod writer;
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+
+use crate::config::Transport;
 
 /// The name of Loopgate's entry in client configs.
 pub const ENTRY_NAME: &str = "loopgate";
 
 /// How a client's config file is shaped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum Format {
     /// `{"mcpServers": {name: {"command", "args", "env"}}}`, stdio only (Claude Desktop).
     McpServersStdio,
@@ -182,21 +185,28 @@ pub enum WireError {
     Token(#[from] crate::token::TokenError),
 }
 
-/// One row of `loopgate client list`.
-#[derive(Debug, Clone, Serialize)]
+/// A known client and how it stands on this machine: a row of `loopgate client list` and of
+/// `GET /api/clients`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ClientState {
-    /// The client.
-    #[serde(flatten)]
-    pub client: Client,
-    /// Its config file.
+    /// Id used on the command line: `claude-desktop`, `claude-code`, `cursor`, `vscode`,
+    /// `windsurf`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Its config format.
+    pub format: Format,
+    /// Its config file (`None` without a home directory).
     pub config_path: Option<PathBuf>,
     /// Whether it seems installed here.
     pub installed: bool,
     /// Whether Loopgate is in its config (`None` when the file cannot be read).
     pub wired: Option<bool>,
-    /// How it reaches Loopgate: `"http"` or `"stdio"` (`loopgate connect`).
-    pub transport: &'static str,
+    /// How it reaches Loopgate: Streamable HTTP with its own token, or stdio through
+    /// `loopgate connect`.
+    pub transport: Transport,
 }
 
 /// The state of every known client.
@@ -204,11 +214,17 @@ pub fn states() -> Vec<ClientState> {
     CLIENTS
         .iter()
         .map(|c| ClientState {
-            client: *c,
+            id: c.id.to_string(),
+            name: c.name.to_string(),
+            format: c.format,
             config_path: c.config_path(),
             installed: c.installed(),
             wired: writer::is_wired(c).ok(),
-            transport: if c.speaks_http() { "http" } else { "stdio" },
+            transport: if c.speaks_http() {
+                Transport::Http
+            } else {
+                Transport::Stdio
+            },
         })
         .collect()
 }
