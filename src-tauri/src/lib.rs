@@ -28,6 +28,7 @@ pub mod gateway;
 pub mod http;
 pub mod logging;
 pub mod memory;
+pub mod notices;
 pub mod oauth;
 pub mod redact;
 pub mod secrets;

@@ -26,6 +26,7 @@ const LAYERS: &[&str] = &[
     "app",
     "connect",
     "tray_menu",
+    "notices",
     "desktop",
     "cli",
 ];
