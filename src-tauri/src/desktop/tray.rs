@@ -1,6 +1,6 @@
 //! The tray icon: a status line, one check item per server (enable/disable with one click,
 //! through the config writer), Open dashboard, Copy client connection info, Start at login,
-//! Quit. The menu and the icon's health are rebuilt whenever a server changes.
+//! Notifications, Quit. The menu and the icon's health are rebuilt whenever a server changes.
 
 use std::sync::Arc;
 
@@ -11,7 +11,7 @@ use tauri::{AppHandle, Manager, Wry};
 use tauri_plugin_autostart::ManagerExt as _;
 use tauri_plugin_clipboard_manager::ClipboardExt as _;
 
-use super::{window, Shared};
+use super::{notify::Notifications, window, Shared};
 use crate::tray_menu::{self, ids, Action};
 
 /// Id of the tray icon.
@@ -83,6 +83,14 @@ fn build_menu(app: &AppHandle) -> tauri::Result<(Menu<Wry>, bool)> {
         autostart,
         None::<&str>,
     )?)?;
+    menu.append(&CheckMenuItem::with_id(
+        app,
+        ids::NOTIFICATIONS,
+        "Notifications",
+        true,
+        app.state::<Notifications>().enabled(),
+        None::<&str>,
+    )?)?;
     menu.append(&PredefinedMenuItem::separator(app)?)?;
     menu.append(&MenuItem::with_id(
         app,
@@ -129,6 +137,11 @@ fn on_menu(app: &AppHandle, id: &str) {
             } else {
                 launcher.enable()
             };
+            refresh(app);
+        }
+        Action::Notifications => {
+            let on = app.state::<Notifications>().toggle();
+            tracing::info!("notifications {}", if on { "on" } else { "off" });
             refresh(app);
         }
         Action::Quit => super::quit(app),
@@ -184,3 +197,4 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
     });
     Ok(())
 }
+
