@@ -17,6 +17,7 @@
 //! code cites as "ARCHITECTURE.md rule N"); the README is the user's guide.
 
 pub mod app;
+pub mod autostart;
 pub mod caller;
 pub mod cli;
 pub mod clients;

@@ -27,6 +27,7 @@ const LAYERS: &[&str] = &[
     "connect",
     "tray_menu",
     "notices",
+    "autostart",
     "desktop",
     "cli",
 ];
