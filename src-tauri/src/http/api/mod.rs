@@ -36,9 +36,13 @@
 //! Clients (the "Connect a client" page, [`clients`]):
 //! - `GET  /api/clients`, `POST /api/clients/{id}/install|uninstall`, `POST /api/clients/tokens/reload`
 //!
+//! Activity (the log of every call through `/mcp`, [`activity`]):
+//! - `GET  /api/activity`, `GET /api/activity/stats`, `GET /api/activity/{id}`
+//!
 //! Errors are `{ "error": "…" }` (plus `"field"` for invalid input): 404 for an unknown
 //! server or tool, 400 for refused input; the config is unchanged after an error.
 
+pub mod activity;
 pub mod auth;
 pub mod clients;
 pub mod events;
@@ -92,6 +96,9 @@ pub fn routes() -> Router<AppState> {
         .route("/clients/tokens/reload", post(clients::reload))
         .route("/clients/{id}/install", post(clients::install))
         .route("/clients/{id}/uninstall", post(clients::uninstall))
+        .route("/activity", get(activity::list))
+        .route("/activity/stats", get(activity::stats))
+        .route("/activity/{id}", get(activity::detail))
 }
 
 /// An API error response: `status` with `{"error": message, "field": field}`.
