@@ -146,6 +146,15 @@ pub fn used_bytes(conn: &Connection) -> rusqlite::Result<u64> {
     Ok(((pages - free).max(0) * size) as u64)
 }
 
+/// Gives free pages back to the file system (`incremental_vacuum` frees one page per step, so
+/// it is stepped to the end).
+fn vacuum(conn: &Connection) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare("PRAGMA incremental_vacuum")?;
+    let mut rows = stmt.query([])?;
+    while rows.next()?.is_some() {}
+    Ok(())
+}
+
 /// What one retention pass deleted.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Pruned {
@@ -176,7 +185,7 @@ pub fn prune(conn: &Connection, oldest_ms: i64, max_bytes: u64) -> rusqlite::Res
         if count == 0 {
             // Only bodies or empty pages left: drop the bodies too.
             conn.execute("DELETE FROM bodies", [])?;
-            conn.execute_batch("PRAGMA incremental_vacuum")?;
+            vacuum(conn)?;
             break;
         }
         let n = (count / 10).max(1);
@@ -187,10 +196,14 @@ pub fn prune(conn: &Connection, oldest_ms: i64, max_bytes: u64) -> rusqlite::Res
         )?;
         pruned.by_size += conn.execute("DELETE FROM calls WHERE id <= ?1", [cutoff])?;
         conn.execute("DELETE FROM bodies WHERE id <= ?1", [cutoff])?;
-        conn.execute_batch("PRAGMA incremental_vacuum")?;
+        vacuum(conn)?;
     }
     if pruned.by_age > 0 {
-        conn.execute_batch("PRAGMA incremental_vacuum")?;
+        vacuum(conn)?;
+    }
+    if pruned.by_age + pruned.by_size > 0 {
+        // Move the freed pages out of the write-ahead log so the file itself shrinks.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
     }
     Ok(pruned)
 }
@@ -536,6 +549,13 @@ mod tests {
         let p = prune(&conn, 0, before / 3).unwrap();
         assert!(p.by_size > 0);
         assert!(used_bytes(&conn).unwrap() <= before / 3);
+        let file = std::fs::metadata(_d.path().join("a.sqlite3"))
+            .unwrap()
+            .len();
+        assert!(
+            file <= before / 2,
+            "the file shrinks too: {file} of {before}"
+        );
         // The newest calls are the ones kept.
         let kept = list(
             &conn,

@@ -1,6 +1,7 @@
 //! The writer thread: owns the write connection, takes entries off the channel in batches
-//! (everything queued, up to [`MAX_BATCH`], in one transaction) and applies retention after
-//! [`PRUNE_EVERY`] inserted calls and at least once a minute. It ends when every
+//! (everything queued, up to [`MAX_BATCH`], in one transaction) and applies retention when the
+//! database outgrows its size limit, after [`PRUNE_EVERY`] inserted calls, on a flush and at
+//! least once a minute. It ends when every
 //! [`super::Recorder`] is gone.
 
 use std::time::{Duration, Instant};

@@ -28,7 +28,8 @@ pub fn exposed_name(tools: &Value, server: &str, tool: &str) -> Option<String> {
 }
 
 /// `loopgate call`: `args` is a JSON object (or empty for none). Prints text content as text,
-/// other content as a line saying what it is, `structuredContent` as JSON; `json` prints the
+/// other content as a line saying what it is, `structuredContent` as JSON when there is no
+/// content; `json` prints the
 /// whole result as JSON instead. Fails (exit 1) when the tool answers `isError`.
 pub async fn call(
     path: &Path,
@@ -118,7 +119,8 @@ fn print_result(result: &CallToolResult) {
             other => println!("{}", serde_json::to_string(other).unwrap_or_default()),
         }
     }
-    if let Some(s) = &result.structured_content {
+    // Tools that return structuredContent also return its text form; print it when they don't.
+    if let (Some(s), true) = (&result.structured_content, result.content.is_empty()) {
         println!(
             "structuredContent: {}",
             serde_json::to_string_pretty(s).unwrap_or_default()

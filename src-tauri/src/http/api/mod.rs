@@ -38,12 +38,14 @@
 //!
 //! Activity (the log of every call through `/mcp`, [`activity`]):
 //! - `GET  /api/activity`, `GET /api/activity/stats`, `GET /api/activity/{id}`
+//! - `GET  /api/servers/{name}/catalog` → its resources, templates and prompts ([`catalog`])
 //!
 //! Errors are `{ "error": "…" }` (plus `"field"` for invalid input): 404 for an unknown
 //! server or tool, 400 for refused input; the config is unchanged after an error.
 
 pub mod activity;
 pub mod auth;
+pub mod catalog;
 pub mod clients;
 pub mod events;
 pub mod servers;
@@ -96,6 +98,7 @@ pub fn routes() -> Router<AppState> {
         .route("/clients/tokens/reload", post(clients::reload))
         .route("/clients/{id}/install", post(clients::install))
         .route("/clients/{id}/uninstall", post(clients::uninstall))
+        .route("/servers/{name}/catalog", get(catalog::catalog))
         .route("/activity", get(activity::list))
         .route("/activity/stats", get(activity::stats))
         .route("/activity/{id}", get(activity::detail))
