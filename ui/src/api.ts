@@ -155,6 +155,57 @@ export interface ClientChange {
   backup?: string | null;
 }
 
+/** One recorded call (GET /api/activity). */
+export interface ActivityCall {
+  id: number;
+  /** When it arrived, ms since the epoch. */
+  tsMs: number;
+  durationMs: number;
+  /** `client:<id>`, `dashboard`, `gateway` or `anonymous`. */
+  caller: string;
+  kind: 'request' | 'notification';
+  method: string;
+  server: string | null;
+  /** Tool or prompt (the client's name for it) or resource URI. */
+  target: string | null;
+  /** `ok`, `error`, `isError`, `timeout`, `cancelled`. */
+  outcome: string;
+  error: string | null;
+  requestBytes: number;
+  responseBytes: number;
+}
+
+/** GET /api/activity/{id}: the call with its bodies as kept (JSON text; null once dropped). */
+export interface ActivityDetail extends ActivityCall {
+  request: string | null;
+  response: string | null;
+  requestTruncated: boolean;
+  responseTruncated: boolean;
+}
+
+/** Figures of one server or tool over the window (GET /api/activity/stats). */
+export interface ActivityFigures {
+  name: string;
+  server: string;
+  calls: number;
+  errors: number;
+  errorRate: number;
+  p50Ms: number;
+  p95Ms: number;
+  series: { tMs: number; calls: number; errors: number; p95Ms: number }[];
+}
+
+export interface ActivityStats {
+  sinceMs: number;
+  windowMs: number;
+  bucketMs: number;
+  servers: ActivityFigures[];
+  tools: ActivityFigures[];
+  clients: string[];
+  serverNames: string[];
+  targets: string[];
+}
+
 /** A failed API call. status 0 = the gateway could not be reached. */
 export class ApiError extends Error {
   status: number;
@@ -233,6 +284,11 @@ export const api = {
   updateServer: (name: string, input: ServerInput) => request<{ ok: true }>('PUT', `/api/servers/${seg(name)}`, input),
   removeServer: (name: string) => request<{ ok: true }>('DELETE', `/api/servers/${seg(name)}`),
   clients: () => request<{ clients: ClientState[]; snippets: ClientSnippets }>('GET', '/api/clients'),
+  activity: (query: string) => request<{ items: ActivityCall[]; lastId: number; enabled: boolean; dropped: number }>('GET', `/api/activity${query}`),
+  activityStats: () => request<ActivityStats>('GET', '/api/activity/stats'),
+  activityCall: (id: number) => request<ActivityDetail>('GET', `/api/activity/${id}`),
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  serverCatalog: (name: string) => request<any>('GET', `/api/servers/${seg(name)}/catalog`),
   setClientWired: (id: string, on: boolean) =>
     request<{ ok: true; change: ClientChange }>('POST', `/api/clients/${seg(id)}/${on ? 'install' : 'uninstall'}`),
 };

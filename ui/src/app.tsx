@@ -6,6 +6,7 @@ import { ServerFormPage } from './pages/server-form';
 import { ServersPage } from './pages/servers';
 import { ToolsPage } from './pages/tools';
 import { ConnectPage } from './pages/connect';
+import { ActivityPage } from './pages/activity';
 import { NotFound } from './pages/not-found';
 import { href, useRoute, type Route } from './router';
 import { start, useStore } from './store';
@@ -65,6 +66,10 @@ function Page({ route }: { route: Route }) {
       return <ToolsPage initialQuery={route.q} />;
     case 'connect':
       return <ConnectPage />;
+    case 'play':
+      return <ServerDetailPage key={`play-${route.server}`} name={route.server} focusTool={null} playTool={route.tool} playArgs={route.args} />;
+    case 'activity':
+      return <ActivityPage id={route.id} client={route.client} server={route.server} tool={route.tool} outcome={route.outcome} />;
     default:
       return <NotFound />;
   }
@@ -72,7 +77,7 @@ function Page({ route }: { route: Route }) {
 
 function AppBar({ route }: { route: Route }) {
   const { info, live, toolCount } = useStore();
-  const section = route.page === 'tools' || route.page === 'connect' ? route.page : 'servers';
+  const section = route.page === 'tools' || route.page === 'connect' || route.page === 'activity' ? route.page : 'servers';
   return (
     <header class="appbar">
       <a class="brand" href={href.servers()} aria-label="Loopgate — servers">
@@ -87,6 +92,14 @@ function AppBar({ route }: { route: Route }) {
         <a class={`nav-link${section === 'tools' ? ' is-active' : ''}`} href={href.tools()} aria-current={section === 'tools' ? 'page' : undefined}>
           Tools
           {toolCount !== null && <span class="nav-count">{toolCount}</span>}
+        </a>
+        <a
+          class={`nav-link${section === 'activity' ? ' is-active' : ''}`}
+          href={href.activity()}
+          aria-current={section === 'activity' ? 'page' : undefined}
+          data-testid="nav-activity"
+        >
+          Activity
         </a>
         <a
           class={`nav-link${section === 'connect' ? ' is-active' : ''}`}

@@ -1,4 +1,5 @@
-// Hash routes: #/, #/servers/NAME[?tool=X], #/servers/NAME/edit, #/tools[?q=…], #/add, #/connect.
+// Hash routes: #/, #/servers/NAME[?tool=X], #/servers/NAME/edit, #/tools[?q=…], #/add, #/connect,
+// #/servers/NAME/play[?tool=X&args=JSON] (the playground), #/activity[?id=N&server=…&client=…&tool=…&outcome=…].
 // Parsing and building them (no DOM); router.ts follows location.hash.
 
 export type Route =
@@ -8,6 +9,8 @@ export type Route =
   | { page: 'tools'; q: string }
   | { page: 'add' }
   | { page: 'connect' }
+  | { page: 'play'; server: string; tool: string | null; args: string | null }
+  | { page: 'activity'; id: number | null; server: string; client: string; tool: string; outcome: string }
   | { page: 'notfound'; path: string };
 
 export function parseHash(hash: string): Route {
@@ -31,6 +34,19 @@ export function parseHash(hash: string): Route {
   if (parts[0] === 'tools' && parts.length === 1) return { page: 'tools', q: params.get('q') ?? '' };
   if (parts[0] === 'add' && parts.length === 1) return { page: 'add' };
   if (parts[0] === 'connect' && parts.length === 1) return { page: 'connect' };
+  if (parts[0] === 'servers' && parts.length === 3 && parts[2] === 'play')
+    return { page: 'play', server: parts[1], tool: params.get('tool'), args: params.get('args') };
+  if (parts[0] === 'activity' && parts.length === 1) {
+    const id = Number(params.get('id'));
+    return {
+      page: 'activity',
+      id: params.get('id') && Number.isInteger(id) ? id : null,
+      server: params.get('server') ?? '',
+      client: params.get('client') ?? '',
+      tool: params.get('tool') ?? '',
+      outcome: params.get('outcome') ?? '',
+    };
+  }
   return { page: 'notfound', path };
 }
 
@@ -43,4 +59,19 @@ export const href = {
   tools: (q?: string) => (q ? `#/tools?q=${encodeURIComponent(q)}` : '#/tools'),
   add: () => '#/add',
   connect: () => '#/connect',
+  /** The playground of `server`, with `tool` open and `args` (a JSON object) filled in. */
+  play: (server: string, tool?: string, args?: unknown) => {
+    const q = new URLSearchParams();
+    if (tool) q.set('tool', tool);
+    if (args !== undefined) q.set('args', JSON.stringify(args));
+    const s = q.toString();
+    return `#/servers/${encodeURIComponent(server)}/play${s ? `?${s}` : ''}`;
+  },
+  /** The Activity page, filtered, with call `id` open. */
+  activity: (f: { id?: number; server?: string; client?: string; tool?: string; outcome?: string } = {}) => {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(f)) if (v !== undefined && v !== '') q.set(k, String(v));
+    const s = q.toString();
+    return `#/activity${s ? `?${s}` : ''}`;
+  },
 };
