@@ -9,6 +9,7 @@
 //! (default: all). `BENCH_SCALE=0.1` shrinks every iteration count and duration (quick check);
 //! `BENCH_WAIT_QUIET=600` waits up to 600 s for an idle machine first.
 
+mod activity;
 mod backend;
 mod client;
 mod procs;
@@ -306,6 +307,7 @@ async fn per_call(rep: &mut Report, latency: bool, throughput: bool, peers: bool
 
     if latency {
         decomposition(rep, &rust_http_url, &via).await;
+        activity::on_off(rep, &gw).await;
     }
 
     if throughput {
