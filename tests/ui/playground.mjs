@@ -18,7 +18,8 @@ export async function playgroundSteps({ page, byId, step, until, assert, go, sho
   await step('p1: playground: get-sum from a generated form shows the sum', async () => {
     await go('#/servers/everything');
     await byId('playground').waitFor();
-    await until('get-sum in the tool picker', async () => (await byId('pg-tool').locator('option[value="get-sum"]').count()) === 1, 30_000);
+    // (Preact sets an option's value as a property, not an attribute.)
+    await until('get-sum in the tool picker', () => byId('pg-tool').evaluate((s) => [...s.options].some((o) => o.value === 'get-sum')), 30_000);
     await pick('get-sum');
     const a = byId('pg-field-a');
     await a.waitFor();

@@ -105,9 +105,9 @@ export function ActivityPage(props: { id: number | null } & Required<ActivityFil
         <div>
           <h1 tabIndex={-1}>Activity</h1>
           <p class="page-sub">
-            Every request and notification through Loopgate: who sent it, where it went, how it ended and how long it took. Kept for{' '}
-            {'"gateway.activity"'} days/size limits (7 days, 100 MB by default); request and response bodies of recent calls are kept with secrets
-            masked. Click a call for its detail, or run a tool call again in the playground.
+            Every request and notification through Loopgate: who sent it, where it went, how it ended and how long it took. Calls are kept
+            for 7 days or up to 100 MB (<code>gateway.activity</code> in the config), across restarts; request and response bodies of recent
+            calls are kept with secrets masked. Click a call for its detail, or run a tool call again in the playground.
           </p>
         </div>
       </div>
