@@ -113,7 +113,12 @@ pub async fn on_off(rep: &mut Report, gw: &Gateway) {
             label.to_string(),
             fmt_us(med[i]),
             fmt_us(median(&mut p99s[i].clone())),
-            p50s[i].iter().map(|x| format!("{x:.0}")).collect::<Vec<_>>().join(" / ") + " µs",
+            p50s[i]
+                .iter()
+                .map(|x| format!("{x:.0}"))
+                .collect::<Vec<_>>()
+                .join(" / ")
+                + " µs",
             calls[i].to_string(),
         ]);
     }

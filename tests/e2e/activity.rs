@@ -153,7 +153,7 @@ async fn a_python_clients_calls_are_recorded_attributed_and_kept_across_a_restar
         .iter()
         .find(|s| s["name"] == "py")
         .expect("py's figures");
-    assert_eq!(py_fig["calls"].as_u64().unwrap() >= 2, true, "{py_fig}");
+    assert!(py_fig["calls"].as_u64().unwrap() >= 2, "{py_fig}");
     assert!(py_fig["errorRate"].as_f64().unwrap() > 0.0);
     assert!(stats["clients"]
         .as_array()

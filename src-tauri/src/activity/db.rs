@@ -374,7 +374,7 @@ pub fn detail(conn: &Connection, id: i64) -> rusqlite::Result<Option<CallDetail>
 pub fn recent_requests(
     conn: &Connection,
     since_ms: i64,
-) -> rusqlite::Result<Vec<(i64, Option<String>, Option<String>, String, Outcome, i64)>> {
+) -> rusqlite::Result<Vec<super::stats::Sample>> {
     let mut stmt = conn.prepare_cached(
         "SELECT ts_ms, server, target, method, outcome, duration_us FROM calls
          WHERE ts_ms >= ?1 AND kind = 'request' ORDER BY ts_ms",
@@ -393,9 +393,12 @@ pub fn recent_requests(
     rows.collect()
 }
 
+/// Distinct values of the filter columns: `(callers, servers, targets)`.
+pub type Choices = (Vec<String>, Vec<String>, Vec<String>);
+
 /// The distinct callers, servers and targets recorded (for the filters' choices), at most 200
 /// of each, most recent first.
-pub fn choices(conn: &Connection) -> rusqlite::Result<(Vec<String>, Vec<String>, Vec<String>)> {
+pub fn choices(conn: &Connection) -> rusqlite::Result<Choices> {
     let distinct = |col: &str| -> rusqlite::Result<Vec<String>> {
         let mut stmt = conn.prepare(&format!(
             "SELECT {col} FROM calls WHERE {col} IS NOT NULL GROUP BY {col} ORDER BY MAX(id) DESC LIMIT 200"
