@@ -320,6 +320,18 @@ impl Activity {
     }
 }
 
+tokio::task_local! {
+    /// Set while a recorded request runs: whether its server timed out (see [`note_timeout`]).
+    pub static TIMED_OUT: Arc<std::sync::atomic::AtomicBool>;
+}
+
+/// Marks the request running in this task as timed out (its server did not answer in time),
+/// so the activity log records `timeout` rather than a plain error; a no-op outside a recorded
+/// request.
+pub fn note_timeout() {
+    let _ = TIMED_OUT.try_with(|t| t.store(true, Ordering::Relaxed));
+}
+
 /// Now, in ms since the Unix epoch.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()

@@ -1,4 +1,4 @@
-//! Figures over a window of recent requests (pure; the rows come from [`super::db`]): per
+//! Figures over a window of recent requests (pure; the rows come from the `db` module): per
 //! server and per tool the number of calls, the error rate and the p50/p95 latency, each with a
 //! small time series (one point per bucket) for the dashboard's charts.
 

@@ -1,4 +1,4 @@
-//! The config's types, as the file holds them (validation is in [`super::validate`]).
+//! The config's types, as the file holds them (validation is in the `validate` module).
 //!
 //! The file is JSON:
 //!
@@ -80,7 +80,7 @@ pub struct GatewaySettings {
     /// Limits of the endpoint (advanced; the defaults suit desktop use).
     #[serde(default, skip_serializing_if = "Limits::is_default")]
     pub limits: Limits,
-    /// The activity log (`gateway.activity`; see [`crate::activity`]).
+    /// The activity log (`gateway.activity`; the `activity` module keeps it).
     #[serde(default, skip_serializing_if = "ActivitySettings::is_default")]
     pub activity: ActivitySettings,
     /// Keys Loopgate does not know, kept verbatim.
@@ -120,7 +120,7 @@ pub const DEFAULT_ACTIVITY_RETENTION_DAYS: f64 = 7.0;
 pub const DEFAULT_ACTIVITY_MAX_MB: f64 = 100.0;
 
 /// `gateway.activity`: the log of every request and notification through the gateway
-/// ([`crate::activity`]). Every field is optional; absent means the default.
+/// (the `activity` module). Every field is optional; absent means the default.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ActivitySettings {

@@ -133,7 +133,7 @@ fn mcp_error(e: UpstreamOrState) -> ErrorData {
 /// Tells the activity log a request timed out (it records the outcome as `timeout`).
 fn note_if_timeout(e: &UpstreamOrState) {
     if matches!(e, UpstreamOrState::Upstream(UpstreamError::Timeout { .. })) {
-        super::recorded::note_timeout();
+        crate::activity::note_timeout();
     }
 }
 

@@ -9,12 +9,11 @@
 //! ([`crate::activity::Recorder::record`] never waits). A request whose future is dropped
 //! before it answers (the client went away) is recorded as `cancelled`; one cancelled by
 //! `notifications/cancelled` too. A timeout is told apart from other failures by the handler
-//! calling [`note_timeout`] while the request runs.
+//! calling [`crate::activity::note_timeout`] while the request runs.
 
 #![allow(deprecated)]
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -30,21 +29,15 @@ use rmcp::model::{
 };
 use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{RoleServer, ServerHandler};
-use serde::Serialize;
 
 use super::handler::{caller_of, GatewayHandler};
 use super::Gateway;
 use crate::activity::{now_ms, Body, Entry, Outcome, Recorder};
 
-tokio::task_local! {
-    static TIMED_OUT: Arc<AtomicBool>;
-}
+mod pending;
 
-/// Marks the request running in this task as timed out (its server did not answer in time);
-/// a no-op outside a recorded request.
-pub fn note_timeout() {
-    let _ = TIMED_OUT.try_with(|t| t.store(true, Ordering::Relaxed));
-}
+use crate::activity::TIMED_OUT;
+use pending::{body, ok, tool_outcome, Pending};
 
 /// A [`GatewayHandler`] whose every request and notification is recorded.
 #[derive(Clone)]
@@ -52,90 +45,6 @@ pub struct Recorded {
     inner: GatewayHandler,
     gw: Arc<Gateway>,
     recorder: Recorder,
-}
-
-fn body<T: Serialize + Send + 'static>(value: T) -> Body {
-    Box::new(move || serde_json::to_string(&value).unwrap_or_default())
-}
-
-/// A request being timed: recorded when finished, or as cancelled when dropped unfinished.
-struct Pending {
-    recorder: Recorder,
-    started: Instant,
-    entry: Option<Entry>,
-    cancel: tokio_util::sync::CancellationToken,
-    timed_out: Arc<AtomicBool>,
-}
-
-impl Pending {
-    fn finish<T>(mut self, result: &Result<T, ErrorData>, judge: impl FnOnce(&T) -> Outcome)
-    where
-        T: Clone,
-        T: Into<ServerResult>,
-    {
-        let Some(mut entry) = self.entry.take() else {
-            return;
-        };
-        entry.duration_us = self.started.elapsed().as_micros() as i64;
-        let timed_out = self.timed_out.load(Ordering::Relaxed);
-        match result {
-            Ok(v) => {
-                entry.outcome = judge(v);
-                if entry.outcome == Outcome::IsError && timed_out {
-                    entry.outcome = Outcome::Timeout;
-                }
-                let result: ServerResult = v.clone().into();
-                if entry.outcome != Outcome::Ok {
-                    entry.error = first_text(&result);
-                }
-                entry.response = Some(body(result));
-            }
-            Err(e) => {
-                entry.outcome = if timed_out {
-                    Outcome::Timeout
-                } else {
-                    Outcome::Error
-                };
-                entry.error = Some(e.message.to_string());
-                entry.response = Some(body(e.clone()));
-            }
-        }
-        if self.cancel.is_cancelled() {
-            entry.outcome = Outcome::Cancelled;
-        }
-        self.recorder.record(entry);
-    }
-}
-
-impl Drop for Pending {
-    fn drop(&mut self) {
-        if let Some(mut entry) = self.entry.take() {
-            entry.duration_us = self.started.elapsed().as_micros() as i64;
-            entry.outcome = Outcome::Cancelled;
-            self.recorder.record(entry);
-        }
-    }
-}
-
-/// The first text block of a tool result (the error message of an `isError` result).
-fn first_text(result: &ServerResult) -> Option<String> {
-    let ServerResult::CallToolResult(r) = result else {
-        return None;
-    };
-    r.content
-        .iter()
-        .find_map(|c| c.as_text().map(|t| t.text.chars().take(500).collect()))
-}
-
-fn tool_outcome(r: &CallToolResponse) -> Outcome {
-    match r {
-        CallToolResponse::Complete(r) if r.is_error == Some(true) => Outcome::IsError,
-        _ => Outcome::Ok,
-    }
-}
-
-fn ok<T>(_: &T) -> Outcome {
-    Outcome::Ok
 }
 
 impl Recorded {
