@@ -12,6 +12,7 @@
 //! This file is the entry (argument parsing, section selection); `fixture.rs` holds the shared
 //! setup and measuring helpers, and each measured section lives in its own module.
 
+mod activity;
 mod backend;
 mod client;
 mod decomposition;

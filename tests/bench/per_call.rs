@@ -158,6 +158,7 @@ pub(crate) async fn per_call(rep: &mut Report, latency: bool, throughput: bool, 
 
     if latency {
         decomposition(rep, &rust_http_url, &via).await;
+        crate::activity::on_off(rep, &gw).await;
     }
 
     if throughput {

@@ -17,6 +17,7 @@ const LAYERS: &[&str] = &[
     "logging",
     "secrets",
     "config",
+    "activity",
     "token",
     "oauth",
     "upstream",

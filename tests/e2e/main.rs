@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod activity;
 mod api;
 mod api_errors;
 mod apps;

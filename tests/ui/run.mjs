@@ -29,6 +29,7 @@ import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { chromium } from 'playwright-core';
 import { profilesStep } from './profiles-step.mjs';
+import { playgroundSteps } from './playground.mjs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
@@ -397,6 +398,9 @@ try {
     }
     await page.emulateMedia({ colorScheme: 'light' });
   });
+
+  process.env.SHOT_DIR = shotDir;
+  await playgroundSteps({ page, byId, step, until, assert, go, shot, api });
 
   await step('g: remove memory2 (with confirmation)', async () => {
     await go('#/servers/memory2');

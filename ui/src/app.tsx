@@ -8,6 +8,7 @@ import { ToolsPage } from './pages/tools';
 import { ConnectPage } from './pages/connect';
 import { ProfilesPage } from './pages/profiles';
 import { ProfileEditorPage } from './pages/profiles/editor';
+import { ActivityPage } from './pages/activity';
 import { NotFound } from './pages/not-found';
 import { href, useRoute, type Route } from './router';
 import { start, useStore } from './store';
@@ -71,6 +72,10 @@ function Page({ route }: { route: Route }) {
       return <ProfilesPage />;
     case 'profile':
       return <ProfileEditorPage key={`profile-${route.profile ?? ''}`} name={route.profile} />;
+    case 'play':
+      return <ServerDetailPage key={`play-${route.server}`} name={route.server} focusTool={null} playTool={route.tool} playArgs={route.args} />;
+    case 'activity':
+      return <ActivityPage id={route.id} client={route.client} server={route.server} tool={route.tool} outcome={route.outcome} />;
     default:
       return <NotFound />;
   }
@@ -79,7 +84,11 @@ function Page({ route }: { route: Route }) {
 function AppBar({ route }: { route: Route }) {
   const { info, live, toolCount } = useStore();
   const section =
-    route.page === 'tools' || route.page === 'connect' ? route.page : route.page === 'profiles' || route.page === 'profile' ? 'profiles' : 'servers';
+    route.page === 'tools' || route.page === 'connect' || route.page === 'activity'
+      ? route.page
+      : route.page === 'profiles' || route.page === 'profile'
+        ? 'profiles'
+        : 'servers';
   return (
     <header class="appbar">
       <a class="brand" href={href.servers()} aria-label="Loopgate — servers">
@@ -102,6 +111,14 @@ function AppBar({ route }: { route: Route }) {
           data-testid="nav-profiles"
         >
           Profiles
+        </a>
+        <a
+          class={`nav-link${section === 'activity' ? ' is-active' : ''}`}
+          href={href.activity()}
+          aria-current={section === 'activity' ? 'page' : undefined}
+          data-testid="nav-activity"
+        >
+          Activity
         </a>
         <a
           class={`nav-link${section === 'connect' ? ' is-active' : ''}`}

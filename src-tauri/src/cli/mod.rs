@@ -7,10 +7,14 @@
 //! - `loopgate auth login|logout|status` — OAuth sign-in to HTTP servers — [`auth`].
 //!
 //! - `loopgate connect`, `loopgate client …` — desktop AI clients — [`clients`].
+//! - `loopgate call SERVER TOOL [JSON]` — run a tool through the running gateway — [`call`].
+//! - `loopgate activity [--follow]` — the running gateway's activity log — [`activity`].
 //!
 //! [`client`] talks to a running gateway's `/api`.
 
+mod activity;
 mod auth;
+mod call;
 mod client;
 mod clients;
 mod secret;
@@ -128,6 +132,20 @@ pub enum Command {
         #[command(subcommand)]
         action: ClientCommand,
     },
+    /// Run a tool through the running gateway (as a client would) and print its result.
+    Call {
+        /// The server.
+        server: String,
+        /// The tool, by the server's name for it (or the name clients see).
+        tool: String,
+        /// The arguments, a JSON object (e.g. '{"a": 1, "b": 2}').
+        args: Option<String>,
+        /// Print the whole result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the running gateway's activity log: every call through it, newest last.
+    Activity(activity::ActivityArgs),
     /// Add the servers of another client's config (Claude Desktop, Cursor, …), moving secret
     /// env values and Authorization headers into the OS keychain. The file is not modified.
     #[command(
@@ -358,6 +376,13 @@ async fn run(cli: Cli) -> Result<()> {
             SecretCommand::Rm { name } => secret::rm(&path, &secrets, &name).await,
         },
         Command::Import { file } => secret::import(&path, &secrets, &file).await,
+        Command::Call {
+            server,
+            tool,
+            args,
+            json,
+        } => call::call(&path, &secrets, &server, &tool, args.as_deref(), json).await,
+        Command::Activity(args) => activity::activity(&path, &secrets, &args).await,
         Command::Connect { profile } => clients::connect(&path, secrets, profile.as_deref()).await,
         Command::Client { action } => match action {
             ClientCommand::List => {

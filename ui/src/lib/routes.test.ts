@@ -34,6 +34,16 @@ describe('parseHash', () => {
   });
 });
 
+describe('playground and activity routes', () => {
+  test('round trips', () => {
+    const play = href.play('my server', 'get-sum', { a: 1 });
+    assert.deepEqual(parseHash(play), { page: 'play', server: 'my server', tool: 'get-sum', args: '{"a":1}' });
+    assert.deepEqual(parseHash(href.play('x')), { page: 'play', server: 'x', tool: null, args: null });
+    assert.deepEqual(parseHash(href.activity({ id: 12, server: 'py' })), { page: 'activity', id: 12, server: 'py', client: '', tool: '', outcome: '' });
+    assert.deepEqual(parseHash('#/activity?id=nope'), { page: 'activity', id: null, server: '', client: '', tool: '', outcome: '' });
+  });
+});
+
 describe('href', () => {
   test('round-trips through parseHash', () => {
     assert.deepEqual(parseHash(href.server('a/b?c', 't#1')), { page: 'server', server: 'a/b?c', tool: 't#1' });
