@@ -1,19 +1,24 @@
 //! Editing a client's MCP config file: add or remove Loopgate's entry, read the servers it
 //! has, replace them by Loopgate.
 //!
-//! Every other key is kept (in order); a write happens only when the content changes, is
-//! atomic (temp file + rename), and is preceded by a backup of the previous file,
-//! `<file>.loopgate-backup-<unix ms>`, readable by the user only (it may hold API keys that an
-//! import moved to the keychain); the newest [`KEEP_BACKUPS`] backups of a file are kept. A
-//! file that is not plain JSON (e.g. has comments) is left alone with an error saying so.
+//! The file is parsed in its own syntax ([`super::jsonc`], [`super::toml`], [`super::yaml`]) and
+//! only Loopgate's entry (or the imported ones) is changed: every other key, comment and blank
+//! line stays as it was; an uninstall writes back the bytes the file had before the install
+//! when nothing else in it changed since (see [`uninstall`]). A
+//! write happens only when the content changes, never over a change made since the file was
+//! read (the edit is refused, nothing is lost), is atomic (temp file + rename), and is preceded
+//! by a backup of the previous file, `<file>.loopgate-backup-<unix ms>`, readable by the user
+//! only (it may hold API keys that an import moved to the keychain); the newest
+//! [`KEEP_BACKUPS`] backups of a file are kept. A file Loopgate cannot parse is left alone with
+//! an error saying so.
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use indexmap::IndexMap;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::{Client, ENTRY_NAME};
+use super::{Client, ConfigDoc, Format, Syntax, ENTRY_NAME};
 use crate::config::store::write_atomic;
 
 /// What went wrong with a client's file.
@@ -31,14 +36,23 @@ pub enum ClientError {
         #[source]
         source: std::io::Error,
     },
-    /// The file is not JSON Loopgate can edit safely.
-    #[error("{path} is not plain JSON ({message}); edit it by hand or fix it first — Loopgate left it unchanged")]
+    /// The file is not something Loopgate can edit safely.
+    #[error("{path} cannot be edited safely ({message}); edit it by hand or fix it first — Loopgate left it unchanged")]
     NotJson {
         /// The client's file.
         path: PathBuf,
         /// The parser's message.
         message: String,
     },
+    /// The file changed between Loopgate reading it and writing it.
+    #[error("{path} changed while Loopgate was editing it; nothing was written — try again")]
+    Changed {
+        /// The client's file.
+        path: PathBuf,
+    },
+    /// The action needs something this client's file cannot do.
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 /// The result of an edit.
@@ -46,7 +60,8 @@ pub enum ClientError {
 pub enum Change {
     /// The file already had the wanted content; nothing was written.
     Unchanged,
-    /// The file was written; the previous content (if any) is in `backup`.
+    /// The file was written (or, for a file Loopgate owns, deleted); the previous content (if
+    /// any) is in `backup`.
     Written {
         /// The backup of the previous file, if there was one.
         backup: Option<PathBuf>,
@@ -57,31 +72,92 @@ fn path_of(client: &Client) -> Result<PathBuf, ClientError> {
     client.config_path().ok_or(ClientError::NoPath(client.name))
 }
 
-/// Reads the client's file as a JSON object (`{}` when it does not exist).
-fn read(path: &Path) -> Result<Map<String, Value>, ClientError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Map::new()),
-        Err(source) => {
-            return Err(ClientError::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        }
-    };
-    if text.trim().is_empty() {
-        return Ok(Map::new());
+/// The file's bytes, `None` when it does not exist.
+fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, ClientError> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ClientError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
-    match serde_json::from_str::<Value>(&text) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(ClientError::NotJson {
-            path: path.to_path_buf(),
-            message: "the top level is not an object".into(),
-        }),
-        Err(e) => Err(ClientError::NotJson {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        }),
+}
+
+/// Parses `text` in `syntax`.
+pub fn parse(syntax: Syntax, text: &str) -> Result<Box<dyn ConfigDoc>, String> {
+    Ok(match syntax {
+        Syntax::Json => Box::new(super::jsonc::JsonDoc::parse(text)?),
+        Syntax::Toml => Box::new(super::toml::TomlDoc::parse(text)?),
+        Syntax::Yaml => Box::new(super::yaml::YamlDoc::parse(text)?),
+    })
+}
+
+/// A client's file as read: its bytes (`None`: no file) and the parsed document.
+struct Read {
+    path: PathBuf,
+    bytes: Option<Vec<u8>>,
+    doc: Box<dyn ConfigDoc>,
+}
+
+fn read(client: &Client) -> Result<Read, ClientError> {
+    let path = path_of(client)?;
+    let bytes = read_bytes(&path)?;
+    let not_editable = |message: String| ClientError::NotJson {
+        path: path.clone(),
+        message,
+    };
+    let text = match &bytes {
+        Some(b) => std::str::from_utf8(b)
+            .map_err(|e| not_editable(format!("not UTF-8: {e}")))?
+            .to_string(),
+        None => String::new(),
+    };
+    let doc = parse(client.format.syntax(), &text).map_err(not_editable)?;
+    Ok(Read { path, bytes, doc })
+}
+
+impl Read {
+    fn not_editable(&self, message: String) -> ClientError {
+        ClientError::NotJson {
+            path: self.path.clone(),
+            message,
+        }
+    }
+
+    /// Writes the document if it changed, after checking nobody changed the file since it was
+    /// read; a file Loopgate owns is deleted when nothing is left in it.
+    fn commit(self, owned: bool) -> Result<Change, ClientError> {
+        let text = self.doc.text();
+        self.commit_text(text, owned)
+    }
+
+    fn commit_text(self, text: String, owned: bool) -> Result<Change, ClientError> {
+        let delete = owned && self.doc.is_empty();
+        let same = match &self.bytes {
+            Some(b) => !delete && b == text.as_bytes(),
+            None => delete,
+        };
+        if same {
+            return Ok(Change::Unchanged);
+        }
+        let io = |source| ClientError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        if read_bytes(&self.path)? != self.bytes {
+            return Err(ClientError::Changed { path: self.path });
+        }
+        let backup = match &self.bytes {
+            Some(_) => Some(backup(&self.path).map_err(io)?),
+            None => None,
+        };
+        if delete {
+            std::fs::remove_file(&self.path).map_err(io)?;
+        } else {
+            write_atomic(&self.path, text.as_bytes()).map_err(io)?;
+        }
+        Ok(Change::Written { backup })
     }
 }
 
@@ -137,102 +213,132 @@ pub fn backup(path: &Path) -> std::io::Result<PathBuf> {
     Ok(backup)
 }
 
-/// Backs up the current file (if any), then writes `doc` atomically.
-fn write(path: &Path, doc: &Map<String, Value>) -> Result<Change, ClientError> {
-    let io = |source| ClientError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let backup = if path.exists() {
-        Some(backup(path).map_err(io)?)
-    } else {
-        None
-    };
-    let mut text = serde_json::to_string_pretty(doc).expect("JSON serializes");
-    text.push('\n');
-    write_atomic(path, text.as_bytes()).map_err(io)?;
-    Ok(Change::Written { backup })
+/// Whether Loopgate owns the whole file (Continue's drop-in), so it is deleted when empty.
+fn owned(client: &Client) -> bool {
+    client.format == Format::ContinueDropIn
 }
 
-/// The client's servers object in `doc`, created if missing.
-fn servers_mut<'a>(
-    doc: &'a mut Map<String, Value>,
-    client: &Client,
-    path: &Path,
-) -> Result<&'a mut Map<String, Value>, ClientError> {
-    let key = client.format.servers_key();
-    doc.entry(key)
-        .or_insert_with(|| Value::Object(Map::new()))
-        .as_object_mut()
-        .ok_or_else(|| ClientError::NotJson {
-            path: path.to_path_buf(),
-            message: format!("\"{key}\" is not an object"),
-        })
+/// Loopgate's entry in the client's file, `None` when it has none.
+pub fn entry(client: &Client) -> Result<Option<Value>, ClientError> {
+    let r = read(client)?;
+    let mut servers = r
+        .doc
+        .servers(client.format.servers_key())
+        .map_err(|m| r.not_editable(m))?;
+    Ok(servers.swap_remove(ENTRY_NAME))
 }
 
 /// Whether the client's file has Loopgate's entry.
 pub fn is_wired(client: &Client) -> Result<bool, ClientError> {
-    let doc = read(&path_of(client)?)?;
-    Ok(doc
-        .get(client.format.servers_key())
-        .and_then(|s| s.get(ENTRY_NAME))
-        .is_some())
+    Ok(entry(client)?.is_some())
 }
 
 /// Adds (or updates) Loopgate's `entry` in the client's file.
-pub fn install(client: &Client, entry: Value) -> Result<Change, ClientError> {
-    let path = path_of(client)?;
-    let mut doc = read(&path)?;
-    let servers = servers_mut(&mut doc, client, &path)?;
-    if servers.get(ENTRY_NAME) == Some(&entry) {
+pub fn install(client: &Client, entry: &Value) -> Result<Change, ClientError> {
+    let mut r = read(client)?;
+    let key = client.format.servers_key();
+    let servers = r.doc.servers(key).map_err(|m| r.not_editable(m))?;
+    if servers.get(ENTRY_NAME) == Some(entry) {
         return Ok(Change::Unchanged);
     }
-    servers.insert(ENTRY_NAME.to_string(), entry);
-    write(&path, &doc)
+    r.doc
+        .set(key, ENTRY_NAME, entry)
+        .map_err(|m| r.not_editable(m))?;
+    r.commit(owned(client))
 }
 
 /// Removes Loopgate's entry (and the servers object, if that leaves it empty).
 pub fn uninstall(client: &Client) -> Result<Change, ClientError> {
-    let path = path_of(client)?;
-    let mut doc = read(&path)?;
+    let mut r = read(client)?;
     let key = client.format.servers_key();
-    let Some(servers) = doc.get_mut(key).and_then(Value::as_object_mut) else {
-        return Ok(Change::Unchanged);
-    };
-    if servers.remove(ENTRY_NAME).is_none() {
+    if !r
+        .doc
+        .remove(key, ENTRY_NAME)
+        .map_err(|m| r.not_editable(m))?
+    {
         return Ok(Change::Unchanged);
     }
-    if servers.is_empty() {
-        doc.remove(key);
-    }
-    write(&path, &doc)
+    let text = previous_text(client, &r.path, r.doc.as_ref()).unwrap_or_else(|| r.doc.text());
+    r.commit_text(text, owned(client))
 }
 
-/// The servers configured in the client, except Loopgate's own entry.
-pub fn servers(client: &Client) -> Result<IndexMap<String, Value>, ClientError> {
-    let doc = read(&path_of(client)?)?;
-    Ok(doc
-        .get(client.format.servers_key())
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter(|(k, _)| k.as_str() != ENTRY_NAME)
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
+/// The document's content with an empty servers map left out (install may have added it).
+fn normalized(client: &Client, doc: &dyn ConfigDoc) -> Value {
+    let mut v = doc.value();
+    let key = client.format.servers_key();
+    if let Some(m) = v.as_object_mut() {
+        if m.get(key)
+            .is_some_and(|s| s.as_object().is_some_and(|o| o.is_empty()) || s.is_null())
+        {
+            m.remove(key);
+        }
+    }
+    v
+}
+
+/// The bytes the file had before Loopgate was installed, when its content then is exactly
+/// `doc`'s now: the newest backup that says the same. Uninstall writes these, so the file comes
+/// back byte for byte (a one-line object stays one line, an empty `"mcpServers": {}` stays)
+/// whenever nothing else changed in it since.
+fn previous_text(client: &Client, path: &Path, doc: &dyn ConfigDoc) -> Option<String> {
+    let want = normalized(client, doc);
+    let name = path.file_name()?.to_string_lossy().into_owned();
+    let prefix = format!("{name}.loopgate-backup-");
+    let mut found: Vec<(u128, PathBuf)> = std::fs::read_dir(path.parent()?)
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let stamp = e
+                .file_name()
+                .to_string_lossy()
+                .strip_prefix(&prefix)?
+                .parse()
+                .ok()?;
+            Some((stamp, e.path()))
         })
-        .unwrap_or_default())
+        .collect();
+    found.sort();
+    found.into_iter().rev().find_map(|(_, p)| {
+        let text = std::fs::read_to_string(p).ok()?;
+        let old = parse(client.format.syntax(), &text).ok()?;
+        (normalized(client, old.as_ref()) == want).then_some(text)
+    })
+}
+
+/// The servers configured in the client, except Loopgate's own entry. For Continue, whose
+/// file is Loopgate's own, the servers of its `config.yaml` and of the other drop-in files.
+pub fn servers(client: &Client) -> Result<IndexMap<String, Value>, ClientError> {
+    if owned(client) {
+        return super::yaml::continue_servers(&path_of(client)?);
+    }
+    let r = read(client)?;
+    let mut all = r
+        .doc
+        .servers(client.format.servers_key())
+        .map_err(|m| r.not_editable(m))?;
+    all.shift_remove(ENTRY_NAME);
+    Ok(all)
 }
 
 /// Removes `names` from the client and adds Loopgate's `entry` instead, in one write.
-pub fn replace(client: &Client, names: &[String], entry: Value) -> Result<Change, ClientError> {
-    let path = path_of(client)?;
-    let mut doc = read(&path)?;
-    let servers = servers_mut(&mut doc, client, &path)?;
-    for n in names {
-        servers.remove(n);
+pub fn replace(client: &Client, names: &[String], entry: &Value) -> Result<Change, ClientError> {
+    if owned(client) {
+        return Err(ClientError::Unsupported(format!(
+            "{} keeps its servers in files Loopgate does not edit; remove {} there yourself, then run `loopgate client install {}`",
+            client.name,
+            names.join(", "),
+            client.id
+        )));
     }
-    servers.insert(ENTRY_NAME.to_string(), entry);
-    write(&path, &doc)
+    let mut r = read(client)?;
+    let key = client.format.servers_key();
+    for n in names {
+        r.doc.remove(key, n).map_err(|m| r.not_editable(m))?;
+    }
+    r.doc
+        .set(key, ENTRY_NAME, entry)
+        .map_err(|m| r.not_editable(m))?;
+    r.commit(false)
 }
 
 #[cfg(test)]
