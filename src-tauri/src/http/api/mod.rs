@@ -35,6 +35,8 @@
 //!
 //! Clients (the "Connect a client" page, [`clients`]):
 //! - `GET  /api/clients`, `POST /api/clients/{id}/install|uninstall`, `POST /api/clients/tokens/reload`
+//! - `GET  /api/suggestions` → `{ suggestions: [suggestion] }`: well-known servers to add
+//!   ([`suggestions`])
 //!
 //! Errors are `{ "error": "…" }` (plus `"field"` for invalid input): 404 for an unknown
 //! server or tool, 400 for refused input; the config is unchanged after an error.
@@ -43,6 +45,7 @@ pub mod auth;
 pub mod clients;
 pub mod events;
 pub mod servers;
+pub mod suggestions;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -92,6 +95,7 @@ pub fn routes() -> Router<AppState> {
         .route("/clients/tokens/reload", post(clients::reload))
         .route("/clients/{id}/install", post(clients::install))
         .route("/clients/{id}/uninstall", post(clients::uninstall))
+        .route("/suggestions", get(suggestions::list))
 }
 
 /// An API error response: `status` with `{"error": message, "field": field}`.
