@@ -128,7 +128,7 @@ export interface SignedOut {
 
 /** A desktop AI client Loopgate can wire itself into (GET /api/clients). */
 export interface ClientState {
-  /** `claude-desktop`, `claude-code`, `cursor`, `vscode`, `windsurf`. */
+  /** `claude-desktop`, `claude-code`, `cursor`, `vscode`, `codex`, `gemini`, … (`loopgate client list`). */
   id: string;
   name: string;
   /** The shape of its config file (e.g. `mcpServersUrl`). */
@@ -141,6 +141,31 @@ export interface ClientState {
   wired: boolean | null;
   /** How it reaches Loopgate: Streamable HTTP with its own token, or `loopgate connect`. */
   transport: Transport;
+  /** Whether it connects to Streamable HTTP servers / starts stdio servers. */
+  speaksHttp?: boolean;
+  speaksStdio?: boolean;
+  /** The most tools it takes per request, when it has a limit (VS Code: 128). */
+  toolLimit?: number | null;
+  /** Where Loopgate's facts about it come from. */
+  source?: string;
+  /** What shows it is installed: its config file, a folder, or its program on PATH. */
+  detectedBy?: string | null;
+}
+
+/** A well-known server offered when adding one (GET /api/suggestions). */
+export interface Suggestion {
+  /** The name it gets in the config. */
+  name: string;
+  title: string;
+  description: string;
+  /** Its ready config entry (`command`/`args` or `url`). */
+  entry: { command?: string; args?: string[]; url?: string; env?: Record<string, string> };
+  /** The program it needs on PATH, if any. */
+  program: string | null;
+  /** Where that program was found; null when not found (or none is needed). */
+  detected: string | null;
+  /** env values the user must fill in. */
+  needs: string[];
 }
 
 export interface ClientSnippets {
@@ -233,6 +258,7 @@ export const api = {
   updateServer: (name: string, input: ServerInput) => request<{ ok: true }>('PUT', `/api/servers/${seg(name)}`, input),
   removeServer: (name: string) => request<{ ok: true }>('DELETE', `/api/servers/${seg(name)}`),
   clients: () => request<{ clients: ClientState[]; snippets: ClientSnippets }>('GET', '/api/clients'),
+  suggestions: () => request<{ suggestions: Suggestion[] }>('GET', '/api/suggestions'),
   setClientWired: (id: string, on: boolean) =>
     request<{ ok: true; change: ClientChange }>('POST', `/api/clients/${seg(id)}/${on ? 'install' : 'uninstall'}`),
 };

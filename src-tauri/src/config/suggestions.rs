@@ -57,7 +57,7 @@ pub fn suggestions() -> Vec<Suggestion> {
         suggestion(
             "claude-code",
             "Claude Code",
-            "Claude Code's own tools (Read, Edit, Bash, WebFetch, …) over `claude mcp serve`; no API key needed to start",
+            "Claude Code's own tools (Read, Edit, Bash, WebFetch, …) through claude mcp serve; no API key needed to start",
             Some("claude"),
             json!({"command": claude, "args": ["mcp", "serve"]}),
         ),

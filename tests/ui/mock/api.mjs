@@ -2,6 +2,7 @@
 // SSE stream, the tools clients see, and the AI clients; /api/servers… is in api-servers.mjs.
 
 import { serversApi } from './api-servers.mjs';
+import { SUGGESTIONS } from './fixtures.mjs';
 import { CLIENTS, clientState, installClient, LOOPGATE_EXE, mcpUrl, uninstallClient } from './clients.mjs';
 import { send, streams } from './events.mjs';
 import { authed, json } from './http.mjs';
@@ -42,6 +43,9 @@ export async function api(req, res, r) {
     } catch (e) {
       return json(res, 400, { error: e.message });
     }
+  }
+  if (r[0] === 'suggestions' && r.length === 1 && m === 'GET') {
+    return json(res, 200, { suggestions: SUGGESTIONS });
   }
   if (r[0] === 'servers') return serversApi(req, res, r);
   return json(res, 404, { error: 'not found' });
