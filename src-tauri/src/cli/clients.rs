@@ -53,7 +53,7 @@ fn describe(change: &Change) -> String {
 /// `loopgate client list`.
 pub fn list() {
     println!(
-        "{:<16} {:<15} {:<10} {:<7} CONFIG FILE",
+        "{:<16} {:<19} {:<10} {:<7} CONFIG FILE",
         "CLIENT", "NAME", "INSTALLED", "WIRED"
     );
     for s in clients::states() {
@@ -67,7 +67,7 @@ pub fn list() {
             .map(|p| p.display().to_string())
             .unwrap_or_default();
         println!(
-            "{:<16} {:<15} {:<10} {:<7} {path}",
+            "{:<16} {:<19} {:<10} {:<7} {path}",
             s.client.id,
             s.client.name,
             if s.installed { "yes" } else { "no" },

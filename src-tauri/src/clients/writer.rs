@@ -309,7 +309,8 @@ fn previous_text(client: &Client, path: &Path, doc: &dyn ConfigDoc) -> Option<St
 /// file is Loopgate's own, the servers of its `config.yaml` and of the other drop-in files.
 pub fn servers(client: &Client) -> Result<IndexMap<String, Value>, ClientError> {
     if owned(client) {
-        return super::yaml::continue_servers(&path_of(client)?);
+        return super::yaml::continue_servers(&path_of(client)?)
+            .map_err(|(path, message)| ClientError::NotJson { path, message });
     }
     let r = read(client)?;
     let mut all = r

@@ -8,7 +8,7 @@
 //! plus (or minus) that entry, else nothing is written. A file whose `extensions` is not a
 //! block mapping (flow style, anchors under it) is refused with a message.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
@@ -290,15 +290,13 @@ fn continue_list(list: Option<&Value>, out: &mut IndexMap<String, Value>) {
 
 /// The servers Continue has besides Loopgate's drop-in file `own`: those of its `config.yaml`
 /// and of the other files in the drop-in folder (`*.json` in Claude's shape, `*.yaml`).
-pub fn continue_servers(own: &Path) -> Result<IndexMap<String, Value>, super::writer::ClientError> {
+/// Errors: the file that does not parse, and why.
+pub fn continue_servers(own: &Path) -> Result<IndexMap<String, Value>, (PathBuf, String)> {
     let mut out = IndexMap::new();
     let Some(dir) = own.parent() else {
         return Ok(out);
     };
-    let not_editable = |path: &Path, message: String| super::writer::ClientError::NotJson {
-        path: path.to_path_buf(),
-        message,
-    };
+    let not_editable = |path: &Path, message: String| (path.to_path_buf(), message);
     let mut files = vec![];
     if let Some(global) = dir.parent() {
         files.push(global.join("config.yaml"));
