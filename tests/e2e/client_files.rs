@@ -142,6 +142,24 @@ fn every_client_keeps_its_file_and_gets_it_back_byte_for_byte() {
             );
         }
     }
+    // A comment added while Loopgate was in the file stays after uninstall.
+    let vscode = home.path().join(".config/Code/User/mcp.json");
+    assert!(lg(&env, &config, &["client", "install", "vscode"], None)
+        .status
+        .success());
+    let with_note = format!(
+        "// added later\n{}",
+        std::fs::read_to_string(&vscode).unwrap()
+    );
+    std::fs::write(&vscode, &with_note).unwrap();
+    assert!(lg(&env, &config, &["client", "uninstall", "vscode"], None)
+        .status
+        .success());
+    let after = std::fs::read_to_string(&vscode).unwrap();
+    assert!(
+        after.starts_with("// added later\n// VS Code MCP servers") && !after.contains("loopgate"),
+        "{after}"
+    );
     let tokens: Value = serde_json::from_str(
         &std::fs::read_to_string(home.path().join("loopgate/client-tokens.json")).unwrap(),
     )

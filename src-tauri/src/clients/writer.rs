@@ -276,12 +276,55 @@ fn normalized(client: &Client, doc: &dyn ConfigDoc) -> Value {
     v
 }
 
+/// The comments of `text` in order (outside strings): `//` and `/* */` in JSON, `#` in TOML
+/// and YAML.
+fn comments(syntax: Syntax, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    let mut quote: Option<char> = None;
+    while let Some((i, c)) = chars.next() {
+        if let Some(q) = quote {
+            if c == '\\' && q == '"' {
+                chars.next();
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        let line_end = |from: usize| text[from..].find('\n').map_or(text.len(), |n| from + n);
+        match (syntax, c, chars.peek().map(|p| p.1)) {
+            (_, '"' | '\'', _) => quote = Some(c),
+            (Syntax::Json, '/', Some('/')) | (Syntax::Toml | Syntax::Yaml, '#', _) => {
+                let end = line_end(i);
+                out.push(text[i..end].trim_end().to_string());
+                while chars.peek().is_some_and(|p| p.0 < end) {
+                    chars.next();
+                }
+            }
+            (Syntax::Json, '/', Some('*')) => {
+                let end = text[i + 2..]
+                    .find("*/")
+                    .map_or(text.len(), |n| i + 2 + n + 2);
+                out.push(text[i..end].to_string());
+                while chars.peek().is_some_and(|p| p.0 < end) {
+                    chars.next();
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// The bytes the file had before Loopgate was installed, when its content then is exactly
-/// `doc`'s now: the newest backup that says the same. Uninstall writes these, so the file comes
-/// back byte for byte (a one-line object stays one line, an empty `"mcpServers": {}` stays)
-/// whenever nothing else changed in it since.
+/// `doc`'s now, comments included: the newest backup that says the same. Uninstall writes
+/// these, so the file comes back byte for byte (a one-line object stays one line, an empty
+/// `"mcpServers": {}` stays) whenever nothing else changed in it since; a comment or a key the
+/// user added in the meantime keeps the edited text instead.
 fn previous_text(client: &Client, path: &Path, doc: &dyn ConfigDoc) -> Option<String> {
     let want = normalized(client, doc);
+    let syntax = client.format.syntax();
+    let want_comments = comments(syntax, &doc.text());
     let name = path.file_name()?.to_string_lossy().into_owned();
     let prefix = format!("{name}.loopgate-backup-");
     let mut found: Vec<(u128, PathBuf)> = std::fs::read_dir(path.parent()?)
@@ -300,8 +343,10 @@ fn previous_text(client: &Client, path: &Path, doc: &dyn ConfigDoc) -> Option<St
     found.sort();
     found.into_iter().rev().find_map(|(_, p)| {
         let text = std::fs::read_to_string(p).ok()?;
-        let old = parse(client.format.syntax(), &text).ok()?;
-        (normalized(client, old.as_ref()) == want).then_some(text)
+        let old = parse(syntax, &text).ok()?;
+        let same =
+            normalized(client, old.as_ref()) == want && comments(syntax, &text) == want_comments;
+        same.then_some(text)
     })
 }
 
@@ -345,6 +390,14 @@ pub fn replace(client: &Client, names: &[String], entry: &Value) -> Result<Chang
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn comments_outside_strings() {
+        let json = "// a\n{\"u\": \"http://x//y\", /* b */ \"s\": \"/* no */\"} // c\n";
+        assert_eq!(comments(Syntax::Json, json), ["// a", "/* b */", "// c"]);
+        let toml = "a = \"x # no\" # yes\n# line\nb = 'c#d'\n";
+        assert_eq!(comments(Syntax::Toml, toml), ["# yes", "# line"]);
+    }
 
     #[test]
     fn backups_are_private_and_pruned() {
