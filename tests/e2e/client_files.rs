@@ -142,6 +142,26 @@ fn every_client_keeps_its_file_and_gets_it_back_byte_for_byte() {
             );
         }
     }
+    // A file that did not exist before is gone again after uninstall (TOML and JSON alike).
+    let fresh = tempfile::tempdir().unwrap();
+    let fresh_env = home_env(fresh.path());
+    for (id, rel) in [
+        ("codex", ".codex/config.toml"),
+        ("kiro", ".kiro/settings/mcp.json"),
+    ] {
+        assert!(lg(&fresh_env, &config, &["client", "install", id], None)
+            .status
+            .success());
+        let text = std::fs::read_to_string(fresh.path().join(rel)).unwrap();
+        assert!(text.ends_with('\n'), "{id}: {text:?}");
+        assert!(lg(&fresh_env, &config, &["client", "uninstall", id], None)
+            .status
+            .success());
+        assert!(
+            !fresh.path().join(rel).exists(),
+            "{id}: the file Loopgate created is left"
+        );
+    }
     // A comment added while Loopgate was in the file stays after uninstall.
     let vscode = home.path().join(".config/Code/User/mcp.json");
     assert!(lg(&env, &config, &["client", "install", "vscode"], None)

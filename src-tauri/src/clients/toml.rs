@@ -11,6 +11,8 @@ use super::ConfigDoc;
 /// A TOML file being edited.
 pub struct TomlDoc {
     doc: DocumentMut,
+    /// Whether the file was empty (or missing): then the text ends with a newline.
+    new_file: bool,
 }
 
 /// A TOML value as JSON (dates as their text).
@@ -77,7 +79,10 @@ impl TomlDoc {
     /// Parses `text`. Errors: the parser's message.
     pub fn parse(text: &str) -> Result<TomlDoc, String> {
         let doc = text.parse::<DocumentMut>().map_err(|e| e.to_string())?;
-        Ok(TomlDoc { doc })
+        Ok(TomlDoc {
+            doc,
+            new_file: text.trim().is_empty(),
+        })
     }
 
     fn servers_table(&self, key: &str) -> Result<Option<&dyn TableLike>, String> {
@@ -154,7 +159,11 @@ impl ConfigDoc for TomlDoc {
     }
 
     fn text(&self) -> String {
-        self.doc.to_string()
+        let mut t = self.doc.to_string();
+        if self.new_file && !t.is_empty() && !t.ends_with('\n') {
+            t.push('\n');
+        }
+        t
     }
 }
 

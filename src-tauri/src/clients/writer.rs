@@ -132,8 +132,10 @@ impl Read {
         self.commit_text(text, owned)
     }
 
-    fn commit_text(self, text: String, owned: bool) -> Result<Change, ClientError> {
-        let delete = owned && self.doc.is_empty();
+    /// Writes `text` (see [`Read::commit`]); deletes the file instead when `delete_if_empty` and
+    /// the document holds nothing.
+    fn commit_text(self, text: String, delete_if_empty: bool) -> Result<Change, ClientError> {
+        let delete = delete_if_empty && self.doc.is_empty();
         let same = match &self.bytes {
             Some(b) => !delete && b == text.as_bytes(),
             None => delete,
@@ -193,21 +195,9 @@ pub fn backup(path: &Path) -> std::io::Result<PathBuf> {
     };
     file.write_all(&bytes)?;
     file.sync_all()?;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut old: Vec<(u128, PathBuf)> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let stamp = name.strip_prefix(&prefix)?.parse().ok()?;
-            Some((stamp, e.path()))
-        })
-        .collect();
-    old.sort();
+    let old = backups_of(path);
     let excess = old.len().saturating_sub(KEEP_BACKUPS);
-    for (_, p) in old.into_iter().take(excess) {
+    for p in old.into_iter().take(excess) {
         let _ = std::fs::remove_file(p);
     }
     Ok(backup)
@@ -259,7 +249,39 @@ pub fn uninstall(client: &Client) -> Result<Change, ClientError> {
         return Ok(Change::Unchanged);
     }
     let text = previous_text(client, &r.path, r.doc.as_ref()).unwrap_or_else(|| r.doc.text());
-    r.commit_text(text, owned(client))
+    // A file nobody but Loopgate ever wrote (no backup of it exists: every earlier content was
+    // backed up before Loopgate's writes) is deleted when nothing is left in it.
+    let created_by_loopgate = backups_of(&r.path).is_empty();
+    r.commit_text(text, owned(client) || created_by_loopgate)
+}
+
+/// The backups of `path`, oldest first.
+fn backups_of(path: &Path) -> Vec<PathBuf> {
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return vec![];
+    };
+    let prefix = format!("{name}.loopgate-backup-");
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut found: Vec<(u128, PathBuf)> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| {
+                    let stamp = e
+                        .file_name()
+                        .to_string_lossy()
+                        .strip_prefix(&prefix)?
+                        .parse()
+                        .ok()?;
+                    Some((stamp, e.path()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found.into_iter().map(|(_, p)| p).collect()
 }
 
 /// The document's content with an empty servers map left out (install may have added it).
@@ -325,23 +347,7 @@ fn previous_text(client: &Client, path: &Path, doc: &dyn ConfigDoc) -> Option<St
     let want = normalized(client, doc);
     let syntax = client.format.syntax();
     let want_comments = comments(syntax, &doc.text());
-    let name = path.file_name()?.to_string_lossy().into_owned();
-    let prefix = format!("{name}.loopgate-backup-");
-    let mut found: Vec<(u128, PathBuf)> = std::fs::read_dir(path.parent()?)
-        .ok()?
-        .flatten()
-        .filter_map(|e| {
-            let stamp = e
-                .file_name()
-                .to_string_lossy()
-                .strip_prefix(&prefix)?
-                .parse()
-                .ok()?;
-            Some((stamp, e.path()))
-        })
-        .collect();
-    found.sort();
-    found.into_iter().rev().find_map(|(_, p)| {
+    backups_of(path).into_iter().rev().find_map(|p| {
         let text = std::fs::read_to_string(p).ok()?;
         let old = parse(syntax, &text).ok()?;
         let same =
