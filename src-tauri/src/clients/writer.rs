@@ -398,6 +398,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_edit_made_since_the_read_is_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        std::fs::write(&path, "{\"a\": 1}\n").unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut doc = parse(Syntax::Json, &text).unwrap();
+        doc.set("mcpServers", ENTRY_NAME, &serde_json::json!({"url": "u"}))
+            .unwrap();
+        let r = Read {
+            path: path.clone(),
+            bytes: Some(text.into_bytes()),
+            doc,
+        };
+        // The user saves the file in their editor meanwhile.
+        std::fs::write(&path, "{\"a\": 2}\n").unwrap();
+        assert!(matches!(r.commit(false), Err(ClientError::Changed { .. })));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"a\": 2}\n");
+        assert!(
+            backups_of(&path).is_empty(),
+            "nothing was backed up or written"
+        );
+    }
+
+    #[test]
     fn comments_outside_strings() {
         let json = "// a\n{\"u\": \"http://x//y\", /* b */ \"s\": \"/* no */\"} // c\n";
         assert_eq!(comments(Syntax::Json, json), ["// a", "/* b */", "// c"]);
