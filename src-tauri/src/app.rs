@@ -97,7 +97,7 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
     let supervisor = Supervisor::with_oauth(secrets.clone(), oauth);
     let gateway = Gateway::new(supervisor.clone());
     let mut tasks = vec![gateway.spawn(shutdown.clone())];
-    supervisor.apply(&config).await;
+    gateway.apply_config(&config).await;
 
     // Hand edits of the file: valid ones apply, invalid ones are refused (last good stays).
     let watcher = match crate::config::watch::watch(store.clone()) {
@@ -109,7 +109,7 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
     };
     // Follow config changes (UI, tray, CLI all write through the store).
     let mut changes = store.subscribe();
-    let follow_sup = supervisor.clone();
+    let follow_gw = gateway.clone();
     let follow_ct = shutdown.clone();
     tasks.push(tokio::spawn(async move {
         loop {
@@ -118,7 +118,7 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
                 _ = follow_ct.cancelled() => return,
             }
             let config = changes.borrow_and_update().clone();
-            follow_sup.apply(&config).await;
+            follow_gw.apply_config(&config).await;
         }
     }));
 

@@ -47,11 +47,16 @@ pub enum ConnectError {
 }
 
 /// The bridge's own config: the gateway at `addr` as its one server, names unchanged, no time
-/// limit of its own, never an OAuth sign-in (the token is the credential).
-pub fn bridge_config(addr: &str, token: &str) -> Config {
+/// limit of its own, never an OAuth sign-in (the token is the credential); with `profile`, the
+/// gateway is asked for that profile only ([`crate::gateway::scope::PROFILE_HEADER`]).
+pub fn bridge_config(addr: &str, token: &str, profile: Option<&str>) -> Config {
+    let mut headers = json!({"Authorization": format!("Bearer {token}")});
+    if let Some(p) = profile {
+        headers[crate::gateway::scope::PROFILE_HEADER] = json!(p);
+    }
     let entry = json!({
         "url": format!("http://{addr}/mcp"),
-        "headers": {"Authorization": format!("Bearer {token}")},
+        "headers": headers,
         "auth": "none",
         "toolPrefix": "",
         "timeoutMs": BRIDGE_TIMEOUT_MS,
@@ -60,15 +65,20 @@ pub fn bridge_config(addr: &str, token: &str) -> Config {
 }
 
 /// Serves MCP on stdin/stdout until stdin closes, forwarding to the gateway at `addr`
-/// (`host:port`) with `token`.
+/// (`host:port`) with `token`, seeing `profile` (or what the token sees).
 ///
 /// Errors: [`ConnectError::NotRunning`] when nothing listens at `addr`,
 /// [`ConnectError::Refused`] when the gateway does not accept the connection within 30 s.
-pub async fn run(addr: &str, token: &str, secrets: SecretStore) -> Result<(), ConnectError> {
+pub async fn run(
+    addr: &str,
+    token: &str,
+    profile: Option<&str>,
+    secrets: SecretStore,
+) -> Result<(), ConnectError> {
     if tokio::net::TcpStream::connect(addr).await.is_err() {
         return Err(ConnectError::NotRunning(addr.to_string()));
     }
-    let config = bridge_config(addr, token);
+    let config = bridge_config(addr, token, profile);
     let supervisor = Supervisor::new(secrets);
     let gateway = Gateway::new(supervisor.clone());
     let shutdown = CancellationToken::new();
@@ -121,11 +131,12 @@ mod tests {
 
     #[test]
     fn the_bridge_cuts_no_call_short() {
-        let config = bridge_config("127.0.0.1:7337", "t");
+        let config = bridge_config("127.0.0.1:7337", "t", Some("coding"));
         config.validate(std::path::Path::new("bridge")).unwrap();
         let entry = &config.mcp_servers[UPSTREAM];
         // Longer than any server's `timeoutMs` a user would set (it used to be the 120 s default).
         assert!(entry.request_timeout(&config.gateway) >= std::time::Duration::from_secs(3600));
         assert_eq!(entry.tool_prefix.as_deref(), Some(""));
+        assert_eq!(entry.headers["loopgate-profile"], "coding");
     }
 }

@@ -224,12 +224,18 @@ impl Gateway {
     /// Writes a config with `servers` as `mcpServers` on a free port and a fresh token file,
     /// then starts `loopgate serve` (returns at once; see [`Gateway::wait_listening`]).
     pub fn start(servers: Value) -> Gateway {
+        Gateway::start_with(serde_json::json!({ "mcpServers": servers }))
+    }
+
+    /// Like [`Gateway::start`] with a whole config (`gateway.port` is set to a free port).
+    pub fn start_with(mut config: Value) -> Gateway {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let config = serde_json::json!({
-            "gateway": { "port": port },
-            "mcpServers": servers,
-        });
+        config
+            .as_object_mut()
+            .expect("a config object")
+            .entry("gateway")
+            .or_insert(serde_json::json!({}))["port"] = port.into();
         let path = dir.path().join("config.json");
         std::fs::write(&path, serde_json::to_string_pretty(&config).unwrap()).unwrap();
         // The gateway reads this file (no keychain is reachable: DBUS points nowhere).

@@ -2,6 +2,9 @@
 # Installs what `cargo bench --bench gateway` measures Loopgate against, pinned:
 #   node_modules/  supergateway 4.0.0 (npm ci from package-lock.json)
 #   venv/          mcp-proxy 0.13.0 (PyPI, requirements.txt; its own venv: it pins an older `mcp`)
+#   servers-venv/  mcp-server-time, mcp-server-fetch, mcp-server-git (PyPI, servers-requirements.txt;
+#                  the search-mode section's catalog, with server-filesystem and
+#                  server-sequential-thinking from package.json)
 # and the Python `mcp` SDK server used as a real backend (tests/peers/install.sh).
 # Idempotent (stamp files hold the sha256 of the inputs), non-interactive, concurrency-safe
 # (flock). Progress goes to stderr; stdout stays empty. Env: PYTHON (default python3).
@@ -21,7 +24,7 @@ want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ -x node_modules/.bin/supergateway ] && [ "$(cat .installed-npm 2>/dev/null)" = "$want" ]; then
   log "supergateway up to date"
 else
-  log "npm ci (supergateway 4.0.0)..."
+  log "npm ci (supergateway 4.0.0, server-filesystem, server-sequential-thinking)..."
   rm -f .installed-npm
   npm ci --no-audit --no-fund --loglevel=error </dev/null >&2
   echo "$want" > .installed-npm
@@ -36,5 +39,15 @@ else
   "$PYTHON" -m venv venv
   venv/bin/pip install -q -r requirements.txt </dev/null >&2
   echo "$want" > .installed-py
+fi
+want=$( { sha256sum servers-requirements.txt; "$PYTHON" --version; } 2>&1 | sha256sum | cut -d' ' -f1)
+if [ -x servers-venv/bin/mcp-server-git ] && [ "$(cat .installed-servers 2>/dev/null)" = "$want" ]; then
+  log "real servers for the search section up to date"
+else
+  log "python venv + pip install -r servers-requirements.txt (mcp-server-time, -fetch, -git)..."
+  rm -rf servers-venv .installed-servers
+  "$PYTHON" -m venv servers-venv
+  servers-venv/bin/pip install -q -r servers-requirements.txt </dev/null >&2
+  echo "$want" > .installed-servers
 fi
 log "ready in $HERE"

@@ -109,6 +109,13 @@ fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
             Some(i) => &text[..i],
             None => &text[..],
         };
+        // Comments (doc links included) name modules without importing them.
+        let text: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let text = text.as_str();
         let mut uses = BTreeSet::new();
         for (i, _) in text.match_indices("crate::") {
             if let Some(m) = resolve(&modules, &path_at(&text[i + "crate::".len()..])) {

@@ -14,7 +14,7 @@ use rmcp::model::{
     CallToolRequestParams, ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult,
     Implementation,
 };
-use rmcp::service::{RequestContext, ServiceExt};
+use rmcp::service::{ClientServiceExt, RequestContext};
 use rmcp::{ClientHandler, ErrorData, RoleClient};
 use serde_json::{json, Value};
 
@@ -205,11 +205,23 @@ impl ClientHandler for Answering {
             .to_string();
         self.asked.lock().unwrap().push(message);
         tokio::time::sleep(Duration::from_millis(700)).await;
-        Ok(serde_json::from_value(json!({
-            "action": "accept",
-            "content": {"username": self.name, "email": format!("{}@example.com", self.name)}
-        }))
-        .unwrap())
+        // Every field the form asks for: the e-mail address, or the name.
+        let schema =
+            serde_json::to_value(&request).unwrap()["requestedSchema"]["properties"].clone();
+        let content: serde_json::Map<String, serde_json::Value> = schema
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(field, _)| {
+                let value = if field == "email" {
+                    format!("{}@example.com", self.name)
+                } else {
+                    self.name.to_string()
+                };
+                (field.clone(), json!(value))
+            })
+            .collect();
+        Ok(serde_json::from_value(json!({ "action": "accept", "content": content })).unwrap())
     }
 
     fn get_info(&self) -> ClientConfig {
@@ -229,11 +241,14 @@ async fn answering_client(
 ) -> rmcp::service::RunningService<RoleClient, Answering> {
     let mut cfg =
         rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(url);
-    cfg.auth_header = Some(token.to_string());
+    if !token.is_empty() {
+        cfg.auth_header = Some(token.to_string());
+    }
     handler
-        .serve(rmcp::transport::StreamableHttpClientTransport::from_config(
-            cfg,
-        ))
+        .serve_with_lifecycle(
+            rmcp::transport::StreamableHttpClientTransport::from_config(cfg),
+            rmcp::service::ClientLifecycleMode::Initialize,
+        )
         .await
         .expect("client connects")
 }
@@ -331,5 +346,64 @@ async fn a_servers_request_never_reaches_the_wrong_client() {
         c.cancel().await.unwrap();
     }
     mute.cancel().await.unwrap();
+    gw.stop().await;
+}
+
+/// Point 13: a dual-era server that offers a feature in one era only keeps it. FastMCP 4.2
+/// refuses server-initiated elicitation on 2026-07-28 connections; a client in an
+/// initialize-based session gets the elicitation directly, and must through Loopgate too (its
+/// calls go to the server on the session channel, in the client's own era).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dual_era_server_keeps_what_it_offers_in_the_clients_era() {
+    let port = free_port();
+    let _server = spawn_bg(
+        &python(),
+        &[ensure_peers().join("fastmcp-server.py").to_str().unwrap()],
+        &[("PORT", port.to_string())],
+    );
+    wait_port(port);
+    let direct = format!("http://127.0.0.1:{port}/mcp");
+    let gw = Gw::start(json!({ "fm": { "url": direct } })).await;
+    gw.wait_ready(30).await;
+    assert!(
+        gw.status("fm")["eras"]
+            .as_array()
+            .is_some_and(|e| e.len() == 2),
+        "the gateway speaks both eras with it: {}",
+        gw.status("fm")
+    );
+    let ask = |url: String, token: String, tool: &'static str| async move {
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let client = answering_client(
+            &url,
+            &token,
+            Answering {
+                name: "carol",
+                asked: asked.clone(),
+                elicitation: true,
+            },
+        )
+        .await;
+        let r = client
+            .peer()
+            .call_tool(CallToolRequestParams::new(tool))
+            .await
+            .map(|r| serde_json::to_string(&r).unwrap())
+            .unwrap_or_else(|e| e.to_string());
+        client.cancel().await.unwrap();
+        let asked = asked.lock().unwrap().clone();
+        (r, asked)
+    };
+    let (direct_result, direct_asked) = ask(direct.clone(), String::new(), "ask_name").await;
+    assert!(
+        direct_result.contains("hello carol"),
+        "directly: {direct_result}"
+    );
+    let (result, asked) = ask(gw.url.clone(), gw.token.clone(), "fm__ask_name").await;
+    assert_eq!(
+        asked, direct_asked,
+        "asked the same question through Loopgate"
+    );
+    assert!(result.contains("hello carol"), "through Loopgate: {result}");
     gw.stop().await;
 }

@@ -21,6 +21,7 @@ mod gateway;
 mod keychain;
 mod load;
 mod oauth;
+mod profiles;
 mod real_clients;
 mod routing;
 mod security;

@@ -15,14 +15,20 @@ fn gateway_addr(config: &Config) -> String {
 }
 
 /// `loopgate connect`: the stdio bridge to the running gateway.
-pub async fn connect(path: &Path, secrets: SecretStore) -> Result<()> {
+pub async fn connect(path: &Path, secrets: SecretStore, profile: Option<&str>) -> Result<()> {
     let config = store::load(path)?;
     let addr = gateway_addr(&config);
     let Some(token) = crate::token::read(path, &secrets).await? else {
         // Never started with this config: say what a user needs to hear first.
         return Err(crate::connect::ConnectError::NotRunning(addr).into());
     };
-    crate::connect::run(&addr, &token, secrets).await?;
+    if let Some(p) = profile.filter(|p| !config.profiles.contains_key(*p)) {
+        anyhow::bail!(
+            "there is no profile named \"{p}\" in {} (see \"profiles\")",
+            path.display()
+        );
+    }
+    crate::connect::run(&addr, &token, profile, secrets).await?;
     Ok(())
 }
 

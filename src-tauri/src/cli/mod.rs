@@ -26,9 +26,22 @@ use clap::{Parser, Subcommand};
 use crate::config;
 use crate::secrets::SecretStore;
 
+/// Examples shown under `loopgate --help`.
+const EXAMPLES: &str = "\
+Examples:
+  loopgate serve                          run the gateway (writes a default config on first run)
+  loopgate servers                        what the running gateway serves, and how each server is doing
+  loopgate client install cursor          wire Cursor to the gateway (its own token, a backup of its file)
+  loopgate secret set GITHUB_TOKEN        store a secret; reference it as ${secret:GITHUB_TOKEN}
+  loopgate import ~/.cursor/mcp.json      take another client's servers, secrets into the keychain
+  loopgate open                           open the dashboard, signed in
+  RUST_LOG=loopgate=debug loopgate serve  see what happens in detail
+
+Docs: README.md; the config file's keys are listed under \"Configuration\".";
+
 /// Loopgate: one local MCP endpoint in front of all your MCP servers.
 #[derive(Debug, Parser)]
-#[command(name = "loopgate", version, about, long_about = None)]
+#[command(name = "loopgate", version, about, long_about = None, after_help = EXAMPLES)]
 pub struct Cli {
     /// Config file (default: the platform config dir, e.g. ~/.config/loopgate/config.json).
     #[arg(long, global = true, env = "LOOPGATE_CONFIG", value_name = "PATH")]
@@ -43,6 +56,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the gateway on 127.0.0.1 (writes a working default config on first run).
+    #[command(
+        after_help = "Examples:\n  loopgate serve\n  loopgate serve --port 0 --sign-in browser\n  loopgate --config ./team.json serve"
+    )]
     Serve {
         /// Listen on this port instead of the config's `gateway.port` (0 = any free port).
         #[arg(long)]
@@ -54,7 +70,11 @@ pub enum Command {
         sign_in: SignInArg,
     },
     /// Sign in to HTTP servers that use OAuth; tokens are kept in the OS keychain.
+    #[command(
+        after_help = "Examples:\n  loopgate auth login github\n  loopgate auth status\n  loopgate auth logout github"
+    )]
     Auth {
+        /// What to do.
         #[command(subcommand)]
         action: AuthCommand,
     },
@@ -81,6 +101,9 @@ pub enum Command {
         print: bool,
     },
     /// Manage secrets in the OS keychain (referenced as ${secret:NAME} in env and headers).
+    #[command(
+        after_help = "Examples:\n  loopgate secret set GITHUB_TOKEN            (asks without echo)\n  printf %s \"$TOKEN\" | loopgate secret set GITHUB_TOKEN\n  loopgate secret list\n  loopgate secret rm GITHUB_TOKEN\n\nIn the config: \"env\": {\"GITHUB_TOKEN\": \"${secret:GITHUB_TOKEN}\"}"
+    )]
     Secret {
         /// What to do with secrets.
         #[command(subcommand)]
@@ -88,8 +111,18 @@ pub enum Command {
     },
     /// A stdio MCP server that bridges to the running gateway (for clients that only start
     /// stdio servers, like Claude Desktop). Exits with an error when no gateway is running.
-    Connect,
+    #[command(
+        after_help = "Examples (as a client's config runs it):\n  loopgate connect\n  loopgate connect --profile coding"
+    )]
+    Connect {
+        /// See only this profile's servers and tools (a name from "profiles" in the config).
+        #[arg(long)]
+        profile: Option<String>,
+    },
     /// Wire Loopgate into desktop AI clients, or take their servers into Loopgate.
+    #[command(
+        after_help = "Examples:\n  loopgate client list\n  loopgate client install cursor\n  loopgate client import claude-desktop --replace\n  loopgate client uninstall cursor"
+    )]
     Client {
         /// What to do.
         #[command(subcommand)]
@@ -97,6 +130,9 @@ pub enum Command {
     },
     /// Add the servers of another client's config (Claude Desktop, Cursor, …), moving secret
     /// env values and Authorization headers into the OS keychain. The file is not modified.
+    #[command(
+        after_help = "Example:\n  loopgate import ~/.config/Claude/claude_desktop_config.json"
+    )]
     Import {
         /// The config file to read (a JSON object with "mcpServers").
         file: PathBuf,
@@ -342,7 +378,7 @@ async fn run(cli: Cli) -> Result<()> {
             SecretCommand::Rm { name } => secret::rm(&path, &secrets, &name).await,
         },
         Command::Import { file } => secret::import(&path, &secrets, &file).await,
-        Command::Connect => clients::connect(&path, secrets).await,
+        Command::Connect { profile } => clients::connect(&path, secrets, profile.as_deref()).await,
         Command::Client { action } => match action {
             ClientCommand::List => {
                 clients::list();

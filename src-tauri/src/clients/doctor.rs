@@ -147,10 +147,12 @@ pub async fn check(client: &Client, gw: &Gateway<'_>) -> Report {
         None,
     );
     let non_default = crate::config::default_config_path().is_none_or(|d| d != gw.config_path);
+    let profile = super::bound_profile(gw.config_path, client);
     let wiring = Wiring {
         mcp_url: gw.mcp_url,
         exe: gw.exe,
         config: non_default.then_some(gw.config_path),
+        profile: profile.as_deref(),
     };
     match transport {
         Transport::Http => check_http(client, gw, &wiring, &current, &install, &mut r).await,

@@ -199,7 +199,21 @@ mod tests {
             mcp_url: "http://127.0.0.1:7337/mcp",
             exe: Path::new("/usr/bin/loopgate"),
             config: Some(Path::new("/tmp/c.json")),
+            profile: None,
         }
+    }
+
+    #[test]
+    fn a_bound_profile_travels_in_the_stdio_command() {
+        let w = Wiring {
+            profile: Some("work"),
+            ..wiring()
+        };
+        let e = build(Format::McpServersStdio, Transport::Stdio, &w, "");
+        assert_eq!(
+            e["args"],
+            json!(["connect", "--config", "/tmp/c.json", "--profile", "work"])
+        );
     }
 
     #[test]

@@ -308,6 +308,9 @@ pub struct Wiring<'a> {
     pub exe: &'a Path,
     /// The gateway's config file, passed to `loopgate connect` when it is not the default.
     pub config: Option<&'a Path>,
+    /// The profile the client is bound to (`clientProfiles`), passed to `loopgate connect`:
+    /// over stdio the client uses the gateway's token, so its binding travels in the command.
+    pub profile: Option<&'a str>,
 }
 
 impl Wiring<'_> {
@@ -317,6 +320,10 @@ impl Wiring<'_> {
         if let Some(c) = self.config {
             args.push("--config".to_string());
             args.push(c.display().to_string());
+        }
+        if let Some(p) = self.profile {
+            args.push("--profile".to_string());
+            args.push(p.to_string());
         }
         args
     }
@@ -345,12 +352,23 @@ pub async fn wanted_entry(
         Transport::Stdio => String::new(),
     };
     let non_default = crate::config::default_config_path().is_none_or(|d| d != config_path);
+    let profile = bound_profile(config_path, client);
     let wiring = Wiring {
         mcp_url,
         exe,
         config: non_default.then_some(config_path),
+        profile: profile.as_deref(),
     };
     Ok(entry::build(client.format, transport, &wiring, &token))
+}
+
+/// The profile `client` is bound to in the config at `config_path` (`clientProfiles`), if any.
+pub fn bound_profile(config_path: &Path, client: &Client) -> Option<String> {
+    crate::config::store::load(config_path)
+        .ok()?
+        .client_profiles
+        .get(client.id)
+        .cloned()
 }
 
 /// Wires Loopgate into `client` over its default transport (see [`install_with`]).

@@ -4,6 +4,7 @@
 //! - [`model`]: the types, as the file holds them; [`validate`]: whether they can run, each
 //!   server entry turned into a runnable [`model::Backend`]; [`error`]: what goes wrong, with
 //!   typed field paths.
+//! - [`profiles`]: named sets of servers and tools, and which one each client sees.
 //! - [`store`]: locating, loading, first-run defaults and atomic writes — the one writer.
 //! - [`watch`]: following hand edits of the file while running.
 //! - [`import`]: taking servers from other clients' configs.
@@ -12,6 +13,7 @@
 pub mod error;
 pub mod import;
 pub mod model;
+pub mod profiles;
 pub mod store;
 pub mod suggestions;
 pub mod validate;
@@ -19,5 +21,6 @@ pub mod watch;
 
 pub use error::{ConfigError, FieldError, FieldPath};
 pub use model::{Backend, Config, GatewaySettings, ServerEntry};
+pub use profiles::Profile;
 pub use store::{default_config_path, Store};
 pub use validate::validate_server_name;

@@ -21,6 +21,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
 pub use super::error::ConfigError;
+pub use super::profiles::Profile;
 use std::time::Duration;
 
 use indexmap::IndexMap;
@@ -47,6 +48,13 @@ pub struct Config {
     /// The backends, by name, in file order.
     #[serde(default)]
     pub mcp_servers: IndexMap<String, ServerEntry>,
+    /// Named sets of servers and tools ([`super::profiles`]).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub profiles: IndexMap<String, Profile>,
+    /// The profile each installed client's token is bound to: client id (as in `loopgate
+    /// client list`) → profile name. A client not listed sees every server.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub client_profiles: IndexMap<String, String>,
     /// Keys Loopgate does not know, kept verbatim.
     #[serde(flatten)]
     pub extra: IndexMap<String, Value>,
@@ -77,6 +85,10 @@ pub struct GatewaySettings {
     /// try to connect; only for setups where the network itself is trusted. Default false.
     #[serde(default, skip_serializing_if = "is_false")]
     pub unsafe_allow_non_loopback: bool,
+    /// The profile the gateway's own token (the CLI, `loopgate connect`) and, with `auth:
+    /// "none"`, unauthenticated clients see; absent: every server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
     /// Limits of the endpoint (advanced; the defaults suit desktop use).
     #[serde(default, skip_serializing_if = "Limits::is_default")]
     pub limits: Limits,
@@ -150,6 +162,7 @@ impl Default for GatewaySettings {
             request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
             auth: AuthMode::Token,
             unsafe_allow_non_loopback: false,
+            profile: None,
             limits: Limits::default(),
             extra: IndexMap::new(),
         }

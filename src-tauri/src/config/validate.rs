@@ -44,6 +44,53 @@ impl Config {
             entry.backend().map_err(in_entry)?;
             entry.check_secret_refs().map_err(in_entry)?;
         }
+        self.check_profiles()
+            .map_err(|e| invalid(e.field, e.message))
+    }
+
+    /// Checks `profiles`, `clientProfiles` and `gateway.profile`: profile names follow the
+    /// server-name rules, and every server, tool list and profile they name exists. Errors
+    /// carry paths from the top of the file.
+    pub fn check_profiles(&self) -> Result<(), FieldError> {
+        let at = |keys: &[&str], message: String| FieldError::new(keys, message);
+        for (name, profile) in &self.profiles {
+            validate_server_name(name).map_err(|m| {
+                at(
+                    &["profiles", name],
+                    m.replace("server names", "profile names"),
+                )
+            })?;
+            let servers = profile.servers.iter().flatten();
+            for server in servers.chain(profile.disabled_tools.keys()) {
+                if !self.mcp_servers.contains_key(server) {
+                    return Err(at(
+                        &["profiles", name],
+                        format!("names the server \"{server}\", which is not in \"mcpServers\"; remove it from the profile or add the server"),
+                    ));
+                }
+                if !profile.has_server(server) {
+                    return Err(at(
+                        &["profiles", name, "disabledTools", server],
+                        format!("hides tools of \"{server}\", which is not among the profile's \"servers\""),
+                    ));
+                }
+            }
+        }
+        let known = |profile: &str| self.profiles.contains_key(profile);
+        for (client, profile) in &self.client_profiles {
+            if !known(profile) {
+                return Err(at(
+                    &["clientProfiles", client],
+                    format!("names the profile \"{profile}\", which is not in \"profiles\""),
+                ));
+            }
+        }
+        if let Some(profile) = self.gateway.profile.as_deref().filter(|p| !known(p)) {
+            return Err(at(
+                &["gateway", "profile"],
+                format!("names the profile \"{profile}\", which is not in \"profiles\""),
+            ));
+        }
         Ok(())
     }
 }
@@ -350,6 +397,32 @@ mod tests {
         ))
         .unwrap_err()
         .contains("https://"));
+    }
+
+    #[test]
+    fn profiles_name_only_what_exists() {
+        let base = r#""mcpServers":{"github":{"url":"https://x/mcp"},"fs":{"command":"x"}}"#;
+        let ok = format!(
+            r#"{{{base},"profiles":{{"coding":{{"servers":["github"],"disabledTools":{{"github":["delete_repo"]}}}}}},"clientProfiles":{{"cursor":"coding"}},"gateway":{{"profile":"coding"}}}}"#
+        );
+        let c = parse(&ok).unwrap();
+        assert!(c.profiles["coding"].has_tool("github", "search"));
+        for (bad, path) in [
+            (r#""profiles":{"p":{"servers":["nope"]}}"#, "profiles.p"),
+            (
+                r#""profiles":{"p":{"servers":["fs"],"disabledTools":{"github":["x"]}}}"#,
+                "profiles.p.disabledTools.github",
+            ),
+            (
+                r#""clientProfiles":{"cursor":"missing"}"#,
+                "clientProfiles.cursor",
+            ),
+            (r#""gateway":{"profile":"missing"}"#, "gateway.profile"),
+            (r#""profiles":{"a__b":{}}"#, "profiles.a__b"),
+        ] {
+            let err = parse(&format!("{{{base},{bad}}}")).unwrap_err().to_string();
+            assert!(err.contains(path), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -16,11 +16,11 @@ use std::sync::Arc;
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult, CancelTaskParams,
     CancelTaskRequest, ClientNotification, ClientRequest, CompleteRequest, CompleteRequestParams,
-    CompleteResult, ContentBlock, ErrorData, GetPromptRequest, GetPromptRequestParams,
-    GetPromptResponse, GetTaskParams, GetTaskRequest, GetTaskResult, Implementation,
-    InitializeRequestParams, InitializeResult, ListPromptsResult, ListResourceTemplatesResult,
-    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequest,
-    ReadResourceRequestParams, ReadResourceResponse, Reference, ResultType,
+    CompleteResult, ContentBlock, DiscoverResult, ErrorData, GetPromptRequest,
+    GetPromptRequestParams, GetPromptResponse, GetTaskParams, GetTaskRequest, GetTaskResult,
+    Implementation, InitializeRequestParams, InitializeResult, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ReadResourceRequest, ReadResourceRequestParams, ReadResourceResponse, Reference, ResultType,
     RootsListChangedNotification, ServerConfig, ServerResult, SetLevelRequestParams,
     SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams, UpdateTaskParams,
     UpdateTaskRequest,
@@ -28,9 +28,12 @@ use rmcp::model::{
 use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{RoleServer, ServerHandler};
 
+use super::registry::Registry;
 use super::relay::{self, UpstreamOrState};
-use super::session::{Broadcast, ClientSession};
-use super::Gateway;
+use super::scope::Scope;
+use super::session::ClientSession;
+use super::view::View;
+use super::{search, Gateway};
 use crate::caller::Caller;
 use crate::upstream::{Connection, RequestOptions, UpstreamError};
 
@@ -52,6 +55,17 @@ fn caller_of(context: &RequestContext<RoleServer>) -> Caller {
         .unwrap_or(Caller::Gateway)
 }
 
+/// The profile the request asks for with [`super::scope::PROFILE_HEADER`] (the stdio bridge's
+/// `--profile`), if any.
+fn asked_profile(context: &RequestContext<RoleServer>) -> Option<String> {
+    context
+        .extensions
+        .get::<http::request::Parts>()
+        .and_then(|p| p.headers.get(super::scope::PROFILE_HEADER))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
 impl GatewayHandler {
     /// A handler (a new client session) over `gw`.
     pub fn new(gw: Arc<Gateway>) -> Self {
@@ -61,16 +75,37 @@ impl GatewayHandler {
         }
     }
 
-    /// Checks the request comes with the session's credential.
-    fn check_caller(&self, context: &RequestContext<RoleServer>) -> Result<(), ErrorData> {
-        if self.session.bind(&caller_of(context)) {
-            Ok(())
-        } else {
-            Err(ErrorData::invalid_request(
+    /// Checks the request comes with the session's credential (and the profile it started
+    /// with), and returns the registry and the [`Scope`] the caller sees.
+    fn enter(
+        &self,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<(Arc<Registry>, Scope), ErrorData> {
+        let caller = caller_of(context);
+        if !self.session.bind(&caller) {
+            return Err(ErrorData::invalid_request(
                 "this session belongs to another client (a different access token)",
                 None,
-            ))
+            ));
         }
+        let asked = asked_profile(context);
+        if !self.session.ask_profile(asked.as_deref()) {
+            return Err(ErrorData::invalid_request(
+                "this session was opened with another profile",
+                None,
+            ));
+        }
+        let scope = self
+            .gw
+            .profiles()
+            .scope_for(&caller, asked.as_deref())
+            .map_err(|m| ErrorData::invalid_request(m, None))?;
+        Ok((self.gw.registry(), scope))
+    }
+
+    /// Checks the caller (see [`GatewayHandler::enter`]).
+    fn check_caller(&self, context: &RequestContext<RoleServer>) -> Result<(), ErrorData> {
+        self.enter(context).map(|_| ())
     }
 
     fn connection(&self, server: &str) -> Result<Arc<Connection>, ErrorData> {
@@ -128,6 +163,14 @@ fn mcp_error(e: UpstreamOrState) -> ErrorData {
     }
 }
 
+/// Narrows an initialize or discover answer to what `view` offers (a profile's servers).
+fn scoped_info(info: &mut ServerConfig, view: &View<'_>) {
+    if !view.scope().is_everything() {
+        info.capabilities = view.capabilities();
+        info.instructions = Some(view.instructions());
+    }
+}
+
 fn unexpected(server: &str, method: &str) -> ErrorData {
     ErrorData::internal_error(
         format!("server \"{server}\" sent an unexpected answer to {method}"),
@@ -148,9 +191,24 @@ impl ServerHandler for GatewayHandler {
         request: InitializeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<InitializeResult, ErrorData> {
-        self.check_caller(&context)?;
+        let (reg, scope) = self.enter(&context)?;
         context.peer.set_peer_info(request.clone());
-        self.negotiate_initialize(&request)
+        let mut result = self.negotiate_initialize(&request)?;
+        scoped_info(&mut result, &View::new(&reg, &scope));
+        Ok(result)
+    }
+
+    async fn discover(
+        &self,
+        context: RequestContext<RoleServer>,
+    ) -> Result<DiscoverResult, ErrorData> {
+        let (reg, scope) = self.enter(&context)?;
+        let mut info = self.get_info();
+        scoped_info(&mut info, &View::new(&reg, &scope));
+        Ok(DiscoverResult::from_server_info(
+            self.supported_protocol_versions().into_owned(),
+            info,
+        ))
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
@@ -185,59 +243,10 @@ impl ServerHandler for GatewayHandler {
     }
 
     async fn listen(&self, context: SubscriptionContext) -> Result<(), ErrorData> {
-        let accepted = context.accepted().clone();
-        let wants = |flag: Option<bool>| flag.unwrap_or(false);
-        // The resources it listens to are held at their servers while the stream lasts.
-        let listener = Arc::new(ClientSession::new());
-        for uri in accepted.resource_subscriptions.iter().flatten() {
-            listener.subscribe(uri, true);
-        }
-        if accepted.resource_subscriptions.is_some() {
-            self.gw.subscriptions.add_listener(&listener);
-            self.gw
-                .subscriptions
-                .reconcile(&self.gw)
-                .await
-                .map_err(|e| ErrorData::internal_error(e.message, None))?;
-        }
-        let mut rx = self.gw.sessions().subscribe();
-        let sink = context.sink().clone();
-        loop {
-            let event = tokio::select! {
-                _ = context.cancelled() => break,
-                e = rx.recv() => e,
-            };
-            let sent = match event {
-                Ok(Broadcast::Lists(changed)) => {
-                    let mut r = Ok(());
-                    if changed.tools && wants(accepted.tools_list_changed) {
-                        r = r.and(sink.notify_tool_list_changed().await);
-                    }
-                    if changed.prompts && wants(accepted.prompts_list_changed) {
-                        r = r.and(sink.notify_prompt_list_changed().await);
-                    }
-                    if changed.resources && wants(accepted.resources_list_changed) {
-                        r = r.and(sink.notify_resource_list_changed().await);
-                    }
-                    r
-                }
-                Ok(Broadcast::ResourceUpdated(uri)) => {
-                    if listener.subscribed(&uri) {
-                        sink.notify_resource_updated(uri).await
-                    } else {
-                        Ok(())
-                    }
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Ok(()),
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-            };
-            if sent.is_err() {
-                break;
-            }
-        }
-        drop(listener);
-        let _ = self.gw.subscriptions.reconcile(&self.gw).await;
-        Ok(())
+        self.check_caller(context.request_context())?;
+        let caller = caller_of(context.request_context());
+        let asked = asked_profile(context.request_context());
+        super::listen::serve(&self.gw, context, caller, asked).await
     }
 
     async fn list_tools(
@@ -245,9 +254,12 @@ impl ServerHandler for GatewayHandler {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        self.check_caller(&context)?;
+        let (reg, scope) = self.enter(&context)?;
+        if scope.tool_search() {
+            return Ok(ListToolsResult::with_all_items(search::meta_tools()));
+        }
         Ok(ListToolsResult::with_all_items(
-            self.gw.registry().tools().cloned().collect(),
+            View::new(&reg, &scope).tools(),
         ))
     }
 
@@ -256,9 +268,17 @@ impl ServerHandler for GatewayHandler {
         mut request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        self.check_caller(&context)?;
-        let reg = self.gw.registry();
-        let Some(exposed) = reg.tool(&request.name) else {
+        let (reg, scope) = self.enter(&context)?;
+        let view = View::new(&reg, &scope);
+        if scope.tool_search() {
+            match search::meta_call(&view, &self.gw.search, &mut request)? {
+                search::MetaCall::Answered(result) => {
+                    return Ok(CallToolResponse::Complete(result))
+                }
+                search::MetaCall::Call => {}
+            }
+        }
+        let Some(exposed) = view.tool(&request.name) else {
             return Err(ErrorData::invalid_params(
                 format!(
                     "unknown tool \"{}\"; call tools/list for the tools available now",
@@ -300,9 +320,9 @@ impl ServerHandler for GatewayHandler {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
-        self.check_caller(&context)?;
+        let (reg, scope) = self.enter(&context)?;
         Ok(ListPromptsResult::with_all_items(
-            self.gw.registry().prompts().to_vec(),
+            View::new(&reg, &scope).prompts(),
         ))
     }
 
@@ -311,9 +331,8 @@ impl ServerHandler for GatewayHandler {
         mut request: GetPromptRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
-        self.check_caller(&context)?;
-        let reg = self.gw.registry();
-        let Some(route) = reg.prompt(&request.name) else {
+        let (reg, scope) = self.enter(&context)?;
+        let Some(route) = View::new(&reg, &scope).prompt(&request.name) else {
             return Err(ErrorData::invalid_params(
                 format!("unknown prompt \"{}\"; call prompts/list", request.name),
                 None,
@@ -342,9 +361,9 @@ impl ServerHandler for GatewayHandler {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
-        self.check_caller(&context)?;
+        let (reg, scope) = self.enter(&context)?;
         Ok(ListResourcesResult::with_all_items(
-            self.gw.registry().resources().to_vec(),
+            View::new(&reg, &scope).resources(),
         ))
     }
 
@@ -353,9 +372,9 @@ impl ServerHandler for GatewayHandler {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
-        self.check_caller(&context)?;
+        let (reg, scope) = self.enter(&context)?;
         Ok(ListResourceTemplatesResult::with_all_items(
-            self.gw.registry().resource_templates().to_vec(),
+            View::new(&reg, &scope).resource_templates(),
         ))
     }
 
@@ -364,8 +383,8 @@ impl ServerHandler for GatewayHandler {
         mut request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        self.check_caller(&context)?;
-        let server = self.owner(&request.uri)?;
+        let (reg, scope) = self.enter(&context)?;
+        let server = self.owner(&View::new(&reg, &scope), &request.uri)?;
         request.meta = None;
         let call = ClientRequest::ReadResourceRequest(ReadResourceRequest::new(request));
         match self
@@ -387,8 +406,8 @@ impl ServerHandler for GatewayHandler {
         mut request: CompleteRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, ErrorData> {
-        self.check_caller(&context)?;
-        let reg = self.gw.registry();
+        let (reg, scope) = self.enter(&context)?;
+        let reg = View::new(&reg, &scope);
         let server = match &mut request.r#ref {
             Reference::Prompt(p) => {
                 let route = reg.prompt(&p.name).ok_or_else(|| {
@@ -458,8 +477,8 @@ impl ServerHandler for GatewayHandler {
         request: SubscribeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        self.check_caller(&context)?;
-        self.owner(&request.uri)?;
+        let (reg, scope) = self.enter(&context)?;
+        self.owner(&View::new(&reg, &scope), &request.uri)?;
         self.session.subscribe(&request.uri, true);
         self.gw.subscriptions.reconcile(&self.gw).await
     }
@@ -540,12 +559,15 @@ impl GatewayHandler {
 
     /// The server that owns resource `uri` (listed, by template, an app's, or a link a server
     /// handed out).
-    fn owner(&self, uri: &str) -> Result<String, ErrorData> {
-        self.gw
-            .registry()
-            .resource_owner(uri)
+    fn owner(&self, view: &View<'_>, uri: &str) -> Result<String, ErrorData> {
+        view.resource_owner(uri)
             .map(str::to_string)
-            .or_else(|| self.gw.links.owner(uri))
+            .or_else(|| {
+                self.gw
+                    .links
+                    .owner(uri)
+                    .filter(|s| view.scope().has_server(s))
+            })
             .ok_or_else(|| {
                 ErrorData::resource_not_found(format!("no server offers resource \"{uri}\""), None)
             })

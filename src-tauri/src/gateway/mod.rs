@@ -20,13 +20,18 @@
 
 pub mod handler;
 pub mod links;
+pub mod listen;
 pub mod naming;
 pub mod pending;
 pub mod registry;
 pub mod relay;
+pub mod scope;
+pub mod search;
 pub mod session;
 pub mod subscriptions;
 pub mod tasks;
+pub mod tokens;
+pub mod view;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -43,7 +48,9 @@ use tokio_util::sync::CancellationToken;
 
 pub use handler::GatewayHandler;
 pub use registry::Registry;
-pub use session::{ClientSession, ListsChanged, Sessions};
+pub use scope::{Profiles, Scope};
+pub use session::{ClientSession, ListsChanged, ScopedChanges, Sessions};
+pub use view::View;
 
 use crate::upstream::{Downstream, Event, Supervisor};
 
@@ -61,6 +68,10 @@ enum Fanout {
 pub struct Gateway {
     supervisor: Supervisor,
     registry: ArcSwap<Registry>,
+    /// The profile settings of the current config.
+    profiles: ArcSwap<Profiles>,
+    /// The profile settings the registry's lists were last compared under.
+    listed_profiles: Mutex<Arc<Profiles>>,
     sessions: Sessions,
     generation: tokio::sync::watch::Sender<u64>,
     /// Seals the `requestState`s handed to clients.
@@ -73,6 +84,8 @@ pub struct Gateway {
     pub subscriptions: subscriptions::Subscriptions,
     /// Which server owns each task clients have open.
     pub tasks: tasks::Tasks,
+    /// Search-mode indexes per profile.
+    pub search: search::SearchCache,
     /// The log level each server was last told: server → (connection, level).
     levels: Mutex<HashMap<String, (usize, LoggingLevel)>>,
 }
@@ -103,6 +116,8 @@ impl Gateway {
         let gw = Arc::new(Gateway {
             supervisor,
             registry: ArcSwap::from_pointee(registry),
+            profiles: ArcSwap::from_pointee(Profiles::default()),
+            listed_profiles: Mutex::new(Arc::new(Profiles::default())),
             sessions: Sessions::default(),
             generation: tokio::sync::watch::channel(0).0,
             sealer: Default::default(),
@@ -110,6 +125,7 @@ impl Gateway {
             links: Default::default(),
             subscriptions: Default::default(),
             tasks: Default::default(),
+            search: Default::default(),
             levels: Mutex::new(HashMap::new()),
         });
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
@@ -121,6 +137,23 @@ impl Gateway {
     /// The supervisor (server status, restart).
     pub fn supervisor(&self) -> &Supervisor {
         &self.supervisor
+    }
+
+    /// The profile settings of the current config (lock-free).
+    pub fn profiles(&self) -> Arc<Profiles> {
+        self.profiles.load_full()
+    }
+
+    /// Applies `config`: its profiles (clients' lists change at once, each told what changed in
+    /// its own profile) and its servers (the supervisor starts, stops and restarts them).
+    pub async fn apply_config(self: &Arc<Self>, config: &crate::config::Config) {
+        let profiles = Profiles::from_config(config);
+        let changed = *self.profiles.load_full() != profiles;
+        self.profiles.store(Arc::new(profiles));
+        self.supervisor.apply(config).await;
+        if changed {
+            self.rebuild().await;
+        }
     }
 
     /// The current registry (lock-free).
@@ -144,18 +177,39 @@ impl Gateway {
     /// Returns what changed.
     pub async fn rebuild(self: &Arc<Self>) -> ListsChanged {
         let next = Registry::build(&self.supervisor.snapshot());
-        let (t0, p0, r0) = self.registry.load().fingerprint();
-        let (t1, p1, r1) = next.fingerprint();
+        let profiles = self.profiles.load_full();
+        let before = std::mem::replace(
+            &mut *self
+                .listed_profiles
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+            profiles.clone(),
+        );
+        let previous = self.registry.load_full();
+        let mut changes = ScopedChanges::new();
+        for scope in profiles.all_scopes() {
+            let now = View::new(&next, &scope).fingerprint();
+            let then = before
+                .scope(scope.key())
+                .ok()
+                .map(|old| View::new(&previous, &old).fingerprint());
+            changes.insert(
+                scope.key().map(str::to_string),
+                ListsChanged {
+                    tools: then.is_none_or(|t| t.0 != now.0),
+                    prompts: then.is_none_or(|t| t.1 != now.1),
+                    resources: then.is_none_or(|t| t.2 != now.2),
+                },
+            );
+        }
         self.registry.store(Arc::new(next));
         self.generation.send_modify(|g| *g += 1);
-        let changed = ListsChanged {
-            tools: t0 != t1,
-            prompts: p0 != p1,
-            resources: r0 != r1,
-        };
-        if changed != ListsChanged::default() {
-            tracing::debug!(?changed, "aggregated lists changed");
-            self.sessions.lists_changed(changed).await;
+        let changed = changes.get(&None).copied().unwrap_or_default();
+        if changes.values().any(|c| *c != ListsChanged::default()) {
+            tracing::debug!(?changes, "lists changed");
+            self.sessions
+                .lists_changed(Arc::new(changes), &profiles)
+                .await;
         }
         self.sync_log_levels().await;
         if let Err(e) = self.subscriptions.reconcile(self).await {
@@ -241,7 +295,10 @@ async fn fan_out(gw: Weak<Gateway>, mut queue: mpsc::Receiver<Fanout>) {
     while let Some(item) = queue.recv().await {
         let Some(gw) = gw.upgrade() else { return };
         match item {
-            Fanout::Log(server, message) => gw.sessions.log(&server, message).await,
+            Fanout::Log(server, message) => {
+                let profiles = gw.profiles();
+                gw.sessions.log(&server, message, &profiles).await
+            }
             Fanout::Updated(uri) => gw.sessions.resource_updated(&uri).await,
         }
     }

@@ -50,6 +50,14 @@ pub struct Renamed {
     pub exposed: String,
 }
 
+/// What one connected server offers besides its lists.
+#[derive(Debug, Clone)]
+struct Offer {
+    server: String,
+    capabilities: Option<ServerCapabilities>,
+    instructions: Option<String>,
+}
+
 /// The merged catalog of all connected servers. Immutable; rebuilt on every change.
 #[derive(Debug, Default)]
 pub struct Registry {
@@ -66,6 +74,9 @@ pub struct Registry {
     template_routes: HashMap<String, String>,
     app_uris: HashMap<String, String>,
     renamed: Vec<Renamed>,
+    offers: Vec<Offer>,
+    /// A process-unique number of this build (caches key on it).
+    id: u64,
     capabilities: ServerCapabilities,
     instructions: String,
 }
@@ -117,16 +128,9 @@ impl Registry {
     /// Builds the registry from the servers that have a live connection, in config order,
     /// hiding each server's `disabledTools`.
     pub fn build(snapshot: &Snapshot) -> Registry {
+        static BUILDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let mut reg = Registry {
-            capabilities: ServerCapabilities::builder()
-                .enable_prompts()
-                .enable_prompts_list_changed()
-                .enable_resources()
-                .enable_resources_list_changed()
-                .enable_tools()
-                .enable_tool_list_changed()
-                .build(),
-            instructions: INSTRUCTIONS.to_string(),
+            id: BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             ..Registry::default()
         };
         let mut tool_names = Namer::default();
@@ -135,19 +139,14 @@ impl Registry {
             let Some(connection) = &view.connection else {
                 continue;
             };
-            if let Some(caps) = connection.capabilities() {
-                add_capabilities(&mut reg.capabilities, &caps);
-            }
-            if let Some(info) = connection.peer_info() {
-                if let Some(text) = info
-                    .instructions
-                    .as_deref()
-                    .filter(|t| !t.trim().is_empty())
-                {
-                    reg.instructions
-                        .push_str(&format!("\n\n## {server}\n{}", text.trim()));
-                }
-            }
+            reg.offers.push(Offer {
+                server: server.clone(),
+                capabilities: connection.capabilities(),
+                instructions: connection
+                    .peer_info()
+                    .and_then(|i| i.instructions.clone())
+                    .filter(|t| !t.trim().is_empty()),
+            });
             let prefix = view
                 .entry
                 .tool_prefix
@@ -185,7 +184,40 @@ impl Registry {
                 reg.templates.push(template.clone());
             }
         }
+        reg.capabilities = reg.capabilities_of(|_| true);
+        reg.instructions = reg.instructions_of(|_| true);
         reg
+    }
+
+    /// What the servers `include` admits offer together: tools, prompts and resources with
+    /// list changes always, plus what [`add_capabilities`] unions.
+    pub fn capabilities_of(&self, include: impl Fn(&str) -> bool) -> ServerCapabilities {
+        let mut caps = ServerCapabilities::builder()
+            .enable_prompts()
+            .enable_prompts_list_changed()
+            .enable_resources()
+            .enable_resources_list_changed()
+            .enable_tools()
+            .enable_tool_list_changed()
+            .build();
+        for offer in self.offers.iter().filter(|o| include(&o.server)) {
+            if let Some(c) = &offer.capabilities {
+                add_capabilities(&mut caps, c);
+            }
+        }
+        caps
+    }
+
+    /// Loopgate's instructions followed by those of the servers `include` admits, each under
+    /// its name, in config order.
+    pub fn instructions_of(&self, include: impl Fn(&str) -> bool) -> String {
+        let mut text = INSTRUCTIONS.to_string();
+        for offer in self.offers.iter().filter(|o| include(&o.server)) {
+            if let Some(i) = &offer.instructions {
+                text.push_str(&format!("\n\n## {}\n{}", offer.server, i.trim()));
+            }
+        }
+        text
     }
 
     fn add_tools(
@@ -238,6 +270,11 @@ impl Registry {
                 exposed: exposed.to_string(),
             });
         }
+    }
+
+    /// A process-unique number of this build of the registry.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// All exposed tools, in config order then each server's order.
@@ -350,6 +387,16 @@ impl Registry {
             }),
         )
     }
+}
+
+/// A hash of `value`'s JSON, for fingerprints of lists.
+pub fn hash_json<T: serde::Serialize>(value: &T) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_string(value)
+        .unwrap_or_default()
+        .hash(&mut h);
+    h.finish()
 }
 
 /// Shared handle type.

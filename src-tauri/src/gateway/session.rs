@@ -19,6 +19,7 @@ use rmcp::model::{LoggingLevel, LoggingMessageNotificationParam};
 use rmcp::{Peer, RoleServer};
 use tokio::sync::broadcast;
 
+use super::scope::{Profiles, Scope};
 use crate::caller::Caller;
 use crate::upstream::OwnerKey;
 
@@ -36,11 +37,14 @@ pub struct ListsChanged {
     pub resources: bool,
 }
 
+/// What changed for each scope (by [`Scope::key`]: `None` = everything, else a profile).
+pub type ScopedChanges = std::collections::HashMap<Option<String>, ListsChanged>;
+
 /// What 2026-07-28 `subscriptions/listen` streams follow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Broadcast {
-    /// Lists changed.
-    Lists(ListsChanged),
+    /// Lists changed, per scope.
+    Lists(Arc<ScopedChanges>),
     /// A resource was updated.
     ResourceUpdated(String),
 }
@@ -64,6 +68,7 @@ pub fn severity(level: LoggingLevel) -> u8 {
 pub struct ClientSession {
     key: OwnerKey,
     caller: OnceLock<Caller>,
+    profile: OnceLock<Option<String>>,
     peer: OnceLock<Peer<RoleServer>>,
     log_level: Mutex<Option<LoggingLevel>>,
     subscriptions: Mutex<HashSet<String>>,
@@ -84,6 +89,7 @@ impl ClientSession {
         Self {
             key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
             caller: OnceLock::new(),
+            profile: OnceLock::new(),
             peer: OnceLock::new(),
             log_level: Mutex::new(None),
             subscriptions: Mutex::new(HashSet::new()),
@@ -100,6 +106,27 @@ impl ClientSession {
     /// requests come with the same: `false` when `caller` is someone else.
     pub fn bind(&self, caller: &Caller) -> bool {
         self.caller.get_or_init(|| caller.clone()) == caller
+    }
+
+    /// Fixes the profile the session asked for (the stdio bridge's `--profile`) at its first
+    /// request; `false` when a later request asks for another.
+    pub fn ask_profile(&self, profile: Option<&str>) -> bool {
+        self.profile
+            .get_or_init(|| profile.map(str::to_string))
+            .as_deref()
+            == profile
+    }
+
+    /// The profile the session asked for, if any.
+    pub fn asked_profile(&self) -> Option<&str> {
+        self.profile.get().and_then(Option::as_deref)
+    }
+
+    /// The scope the session sees under `profiles` (nothing when its profile is gone).
+    pub fn scope(&self, profiles: &Profiles) -> Option<Scope> {
+        profiles
+            .scope_for(self.caller()?, self.asked_profile())
+            .ok()
     }
 
     /// Who the session belongs to.
@@ -230,11 +257,16 @@ impl Sessions {
             .min_by_key(|l| severity(*l))
     }
 
-    /// Sends the list-changed notifications in `changed` to every client; a client that
-    /// stopped reading does not hold up the others.
-    pub async fn lists_changed(&self, changed: ListsChanged) {
-        let _ = self.listeners.send(Broadcast::Lists(changed));
-        let sends = self.all().into_iter().map(|s| async move {
+    /// Sends each client the list-changed notifications of its own scope (`changes`, resolved
+    /// with `profiles`); a client that stopped reading does not hold up the others.
+    pub async fn lists_changed(&self, changes: Arc<ScopedChanges>, profiles: &Profiles) {
+        let _ = self.listeners.send(Broadcast::Lists(changes.clone()));
+        let sends = self.all().into_iter().filter_map(|s| {
+            let scope = s.scope(profiles)?;
+            let changed = *changes.get(&scope.key().map(str::to_string))?;
+            (changed != ListsChanged::default()).then_some((s, changed))
+        });
+        let sends = sends.map(|(s, changed)| async move {
             let Some(peer) = s.peer() else { return };
             let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
                 if changed.tools {
@@ -253,8 +285,13 @@ impl Sessions {
     }
 
     /// Sends a server's log message, tagged with its name, to every session whose level admits
-    /// it.
-    pub async fn log(&self, server: &str, mut message: LoggingMessageNotificationParam) {
+    /// it and whose scope (under `profiles`) includes the server.
+    pub async fn log(
+        &self,
+        server: &str,
+        mut message: LoggingMessageNotificationParam,
+        profiles: &Profiles,
+    ) {
         message.logger = Some(match &message.logger {
             Some(l) => format!("{server}/{l}"),
             None => server.to_string(),
@@ -263,6 +300,7 @@ impl Sessions {
             .all()
             .into_iter()
             .filter(|s| s.admits(message.level))
+            .filter(|s| s.scope(profiles).is_some_and(|sc| sc.has_server(server)))
             .map(|s| {
                 let message = message.clone();
                 async move {

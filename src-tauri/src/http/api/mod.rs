@@ -33,6 +33,9 @@
 //! OAuth sign-in ([`auth`]):
 //! - `POST /api/servers/{name}/auth/login|cancel|logout`, `GET /api/auth`
 //!
+//! Profiles ([`profiles`]): `GET /api/profiles`, `PUT|DELETE /api/profiles/{name}`,
+//! `PUT /api/clients/{id}/profile`.
+//!
 //! Clients (the "Connect a client" page, [`clients`]):
 //! - `GET  /api/clients`, `POST /api/clients/{id}/install|uninstall`, `POST /api/clients/tokens/reload`
 //! - `GET  /api/suggestions` → `{ suggestions: [suggestion] }`: well-known servers to add
@@ -44,6 +47,7 @@
 pub mod auth;
 pub mod clients;
 pub mod events;
+pub mod profiles;
 pub mod servers;
 pub mod suggestions;
 
@@ -95,6 +99,12 @@ pub fn routes() -> Router<AppState> {
         .route("/clients/tokens/reload", post(clients::reload))
         .route("/clients/{id}/install", post(clients::install))
         .route("/clients/{id}/uninstall", post(clients::uninstall))
+        .route("/clients/{id}/profile", axum::routing::put(profiles::bind))
+        .route("/profiles", get(profiles::list))
+        .route(
+            "/profiles/{name}",
+            axum::routing::put(profiles::put).delete(profiles::remove),
+        )
         .route("/suggestions", get(suggestions::list))
 }
 

@@ -334,7 +334,8 @@ async fn delete_unused_form_secrets(
     }
 }
 
-/// `DELETE /api/servers/{name}`: removes the server (it is stopped cleanly), the secrets
+/// `DELETE /api/servers/{name}`: removes the server (it is stopped cleanly; profiles that
+/// named it no longer do), the secrets
 /// stored for it by the form (`<name>.*`) that no other server uses, and its OAuth tokens.
 pub async fn remove(
     State(s): State<AppState>,
@@ -347,6 +348,13 @@ pub async fn remove(
             c.mcp_servers
                 .shift_remove(&removed)
                 .ok_or(ConfigError::UnknownServer(removed.clone()))?;
+            // Profiles that named it no longer do.
+            for profile in c.profiles.values_mut() {
+                if let Some(servers) = profile.servers.as_mut() {
+                    servers.retain(|s| s != &removed);
+                }
+                profile.disabled_tools.shift_remove(&removed);
+            }
             Ok(())
         })
         .await?;

@@ -1,0 +1,175 @@
+//! Profiles: each client token sees its profile's servers and tools only — in its lists, its
+//! calls and its list-changed notifications — with real clients (the official Python SDK, the
+//! official TS SDK v2 in the 2026-07-28 era, rmcp).
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::common::*;
+use rmcp::model::{ClientCapabilities, ClientConfig, Implementation};
+use rmcp::service::{ClientLifecycleMode, ClientServiceExt, NotificationContext};
+use rmcp::{ClientHandler, RoleClient};
+use serde_json::json;
+
+/// Counts `notifications/tools/list_changed`.
+#[derive(Clone, Default)]
+struct Changes(Arc<AtomicU32>);
+
+impl ClientHandler for Changes {
+    fn get_info(&self) -> ClientConfig {
+        ClientConfig::new(
+            ClientCapabilities::default(),
+            Implementation::new("profiles", "1"),
+        )
+    }
+    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+async fn counting_client(
+    gw: &Gw,
+    token: &str,
+) -> (
+    rmcp::service::RunningService<RoleClient, Changes>,
+    Arc<AtomicU32>,
+) {
+    let changes = Changes::default();
+    let count = changes.0.clone();
+    let mut cfg =
+        rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(
+            gw.url.as_str(),
+        );
+    cfg.auth_header = Some(token.to_string());
+    let client = changes
+        .serve_with_lifecycle(
+            rmcp::transport::StreamableHttpClientTransport::from_config(cfg),
+            ClientLifecycleMode::Initialize,
+        )
+        .await
+        .unwrap();
+    (client, count)
+}
+
+async fn client_token(gw: &Gw, id: &str) -> String {
+    let config = gw.dir.path().join("config.json");
+    let token = loopgate::token::issue_client_token(&config, &gw.running().secrets, id)
+        .await
+        .unwrap();
+    let reload = gw.url.replace("/mcp", "/api/clients/tokens/reload");
+    let r = reqwest::Client::new()
+        .post(reload)
+        .bearer_auth(&gw.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    token
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_client_sees_only_its_profile() {
+    let gw = Gw::start_with(json!({
+        "mcpServers": { "everything": everything_stdio(), "memory": memory_stdio() },
+        "profiles": {
+            "notes": { "servers": ["memory"] },
+            "demo": { "servers": ["everything", "memory"], "disabledTools": { "everything": ["echo"] } }
+        },
+        "clientProfiles": { "cursor": "notes", "zed": "demo" }
+    }))
+    .await;
+    gw.wait_ready(90).await;
+    let cursor = client_token(&gw, "cursor").await;
+    let zed = client_token(&gw, "zed").await;
+
+    // The Python SDK client bound to "notes" lists and calls memory's tools only.
+    let notes = run_client(
+        "py-client.py",
+        "legacy",
+        &gw.url,
+        &cursor,
+        json!({"calls": [{"name": "memory__read_graph", "arguments": {}}]}),
+    )
+    .await
+    .unwrap();
+    assert!(!notes.tools.is_empty());
+    assert!(
+        notes.tools.iter().all(|t| t.starts_with("memory__")),
+        "{:?}",
+        notes.tools
+    );
+    assert_eq!(notes.calls[0]["isError"], false, "{:?}", notes.calls);
+
+    // The TS SDK v2 client (2026-07-28) bound to "demo" sees both servers, without `echo`.
+    let demo = run_client("ts-v2-client.mjs", "2026-07-28", &gw.url, &zed, json!({}))
+        .await
+        .unwrap();
+    assert!(demo.tools.iter().any(|t| t.starts_with("everything__")));
+    assert!(demo.tools.iter().any(|t| t.starts_with("memory__")));
+    assert!(!demo.tools.contains(&"everything__echo".to_string()));
+
+    // A tool outside the profile is unknown, exactly as one no server offers.
+    let outside = run_client(
+        "py-client.py",
+        "legacy",
+        &gw.url,
+        &cursor,
+        json!({"calls": [{"name": "everything__get-sum", "arguments": {"a": 1, "b": 2}}]}),
+    )
+    .await
+    .expect_err("a call outside the profile fails");
+    assert!(outside.contains("unknown tool"), "{outside}");
+    let hidden = run_client(
+        "py-client.py",
+        "legacy",
+        &gw.url,
+        &zed,
+        json!({"calls": [{"name": "everything__echo", "arguments": {"message": "x"}}]}),
+    )
+    .await
+    .expect_err("a tool the profile hides is unknown");
+    assert!(hidden.contains("unknown tool"), "{hidden}");
+
+    // Taking memory out of "demo" tells demo's clients, and nobody else.
+    let (notes_client, notes_changes) = counting_client(&gw, &cursor).await;
+    let (demo_client, demo_changes) = counting_client(&gw, &zed).await;
+    let store = gw.running().store.clone();
+    store
+        .update(|c| {
+            c.profiles["demo"].servers = Some(vec!["everything".into()]);
+            Ok(())
+        })
+        .await
+        .unwrap();
+    gw.wait_until("demo's client is told", 10, |_| {
+        demo_changes.load(Ordering::SeqCst) >= 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        notes_changes.load(Ordering::SeqCst),
+        0,
+        "notes did not change"
+    );
+    let now = tool_names(demo_client.peer()).await;
+    assert!(now.iter().all(|t| t.starts_with("everything__")), "{now:?}");
+
+    // A profile naming an unknown server is refused with a clear error.
+    let err = store
+        .update(|c| {
+            c.profiles["demo"].servers = Some(vec!["nope".into()]);
+            Ok(())
+        })
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("profiles.demo") && err.contains("\"nope\""),
+        "{err}"
+    );
+    for c in [notes_client, demo_client] {
+        c.cancel().await.unwrap();
+    }
+    gw.stop().await;
+}
