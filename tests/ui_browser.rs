@@ -1,7 +1,8 @@
 //! The web dashboard in a real browser: `tests/ui/run.mjs` drives Debian's headless Chromium
 //! with playwright-core against a real gateway (server-everything over stdio, the Python SDK
 //! server over HTTP) and checks every screen, the switches and the add form through a real MCP
-//! client (TypeScript SDK) and the config file, and the OAuth sign-in from a server's row
+//! client (TypeScript SDK) and the config file, an edit the gateway refuses (its error message
+//! shown verbatim at the field), and the OAuth sign-in from a server's row
 //! against the Python SDK's authorization server. Screenshots of every screen, light and dark,
 //! land in `target/ui-screenshots/`.
 

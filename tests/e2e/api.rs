@@ -1,7 +1,7 @@
 //! The admin API and dashboard sign-in, against a real gateway with a real stdio server:
 //! guard (401/403), validation errors naming the field with the config unchanged, add / edit /
 //! remove, per-server and per-tool switches taking effect for MCP clients, and the live event
-//! stream.
+//! stream. The error shape of every kind of failure is in [`super::api_errors`].
 
 use std::time::{Duration, Instant};
 
@@ -9,21 +9,29 @@ use crate::common::*;
 use futures::StreamExt;
 use serde_json::{json, Value};
 
-struct Api {
-    base: String,
+/// The gateway's `/api` with its gateway token.
+pub(crate) struct Api {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
     token: String,
-    http: reqwest::Client,
+    pub http: reqwest::Client,
 }
 
 impl Api {
-    fn new(gw: &Gw) -> Api {
+    pub fn new(gw: &Gw) -> Api {
         Api {
             base: gw.url.trim_end_matches("/mcp").to_string(),
             token: gw.token.clone(),
             http: reqwest::Client::new(),
         }
     }
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    /// `method /api/<path>` with a JSON body; the status and the JSON answer (`null` if none).
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut req = self
             .http
             .request(method, format!("{}/api/{path}", self.base))
@@ -35,14 +43,17 @@ impl Api {
         let status = resp.status().as_u16();
         (status, resp.json().await.unwrap_or(Value::Null))
     }
-    async fn get(&self, path: &str) -> Value {
+    /// `GET /api/<path>`, which must answer 200.
+    pub async fn get(&self, path: &str) -> Value {
         let (status, body) = self.send(reqwest::Method::GET, path, None).await;
         assert_eq!(status, 200, "GET {path}: {body}");
         body
     }
-    async fn post(&self, path: &str, body: Option<Value>) -> (u16, Value) {
+    /// `POST /api/<path>`.
+    pub async fn post(&self, path: &str, body: Option<Value>) -> (u16, Value) {
         self.send(reqwest::Method::POST, path, body).await
     }
+    /// The names of the tools clients see (`GET /api/tools`).
     async fn tool_names(&self) -> Vec<String> {
         self.get("tools").await["tools"]
             .as_array()
@@ -61,12 +72,13 @@ async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
     }
 }
 
+/// Guard: no token → 401, a foreign Origin → 403; the dashboard signs in with a one-time link
+/// that becomes an HttpOnly session cookie (never the token); the page itself is public.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn api_guard_validation_and_changes() {
+async fn the_guard_and_the_dashboard_sign_in() {
     let gw = Gw::start(json!({ "memory": memory_stdio() })).await;
     gw.wait_ready(30).await;
     let api = Api::new(&gw);
-    let config_path = gw.dir.path().join("config.json");
 
     // Guard: no token → 401; wrong Origin → 403; the sign-in link sets an HttpOnly cookie.
     let plain = reqwest::Client::builder()
@@ -153,6 +165,20 @@ async fn api_guard_validation_and_changes() {
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().to_lowercase().contains("<html"));
 
+    let info = api.get("info").await;
+    assert_eq!(info["mcpUrl"], gw.url);
+    gw.stop().await;
+}
+
+/// Refused input answers 400 (409 for a taken name) naming the field, and the config file stays
+/// as it was; an unknown server or tool is 404.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_edits_name_the_field_and_change_nothing() {
+    let gw = Gw::start(json!({ "memory": memory_stdio() })).await;
+    gw.wait_ready(30).await;
+    let api = Api::new(&gw);
+    let config_path = gw.dir.path().join("config.json");
+
     // Invalid edits: 400 naming the field; the config file is unchanged.
     let before = std::fs::read_to_string(&config_path).unwrap();
     let cases = [
@@ -193,6 +219,17 @@ async fn api_guard_validation_and_changes() {
         api.post("servers/memory/tools/nope/disable", None).await.0,
         404
     );
+    gw.stop().await;
+}
+
+/// A tool switch hides the tool from clients and is recorded in the config; the event stream
+/// sends the server list at once and again after the changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tool_switches_and_the_live_event_stream() {
+    let gw = Gw::start(json!({ "memory": memory_stdio() })).await;
+    gw.wait_ready(30).await;
+    let api = Api::new(&gw);
+    let config_path = gw.dir.path().join("config.json");
 
     // Live events: the stream sends the server list at once and after changes.
     let events = api
@@ -266,6 +303,17 @@ async fn api_guard_validation_and_changes() {
             seen += &String::from_utf8_lossy(&chunk);
         }
     }
+    gw.stop().await;
+}
+
+/// The server switch, and add / edit / remove with a secret field: the secret goes to the
+/// keychain, the config keeps a reference, an edit keeps it, a removal deletes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_switch_add_edit_and_remove_with_form_secrets() {
+    let gw = Gw::start(json!({ "memory": memory_stdio() })).await;
+    gw.wait_ready(30).await;
+    let api = Api::new(&gw);
+    let config_path = gw.dir.path().join("config.json");
 
     // Server switch, add (with a secret field), edit, remove.
     assert_eq!(api.post("servers/memory/disable", None).await.0, 200);
@@ -339,8 +387,18 @@ async fn api_guard_validation_and_changes() {
         gw.running().secrets.get("mem2.API_KEY").await.is_err(),
         "its form secret was removed"
     );
-    // An HTTP server with its OAuth client from the form: the client secret goes to the
-    // keychain, the config keeps a reference, the API never shows either.
+    gw.stop().await;
+}
+
+/// An HTTP server with its OAuth client from the form: the client secret goes to the
+/// keychain, the config keeps a reference, the API never shows either; edits keep, change and
+/// remove the sign-in options.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_server_with_an_oauth_client_from_the_form() {
+    let gw = Gw::start(json!({})).await;
+    let api = Api::new(&gw);
+    let config_path = gw.dir.path().join("config.json");
+
     let remote = |extra: Value| {
         let mut body = json!({"name": "remote", "url": "http://127.0.0.1:1/mcp"});
         body.as_object_mut()
@@ -478,8 +536,5 @@ async fn api_guard_validation_and_changes() {
         gw.running().secrets.get("remote.X-Api-Key").await.is_err(),
         "its form secret was removed with it"
     );
-
-    let info = api.get("info").await;
-    assert_eq!(info["mcpUrl"], gw.url);
     gw.stop().await;
 }

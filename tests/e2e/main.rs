@@ -7,6 +7,7 @@
 mod common;
 
 mod api;
+mod api_errors;
 mod apps;
 mod architecture;
 mod cli;

@@ -9,6 +9,8 @@
 // The gateway must have exactly two servers: `everything` (server-everything, stdio) and `py`
 // (the Python SDK server over HTTP, tools `add` and `echo`). MEMORY_SERVER_JS must name
 // server-memory's entry script (step e adds it as `memory2`; step g removes it again).
+// Step e3 saves edits of `py` that the gateway refuses and checks the form shows the gateway's
+// own message at the field (its JSON error body, verbatim); the config stays as it was.
 // Step h wires Loopgate into Cursor from the "Connect a client" page and takes it out again, so it
 // writes the gateway's ~/.cursor/mcp.json: run the gateway with HOME (and XDG_CONFIG_HOME) set to a
 // temporary directory, and name that directory in LOOPGATE_TEST_HOME — the step then refuses to
@@ -297,6 +299,48 @@ try {
     await until('auth none in the config, client secret kept', async () => entry('remote')?.auth === 'none' && entry('remote')?.oauth?.clientSecret === '${secret:remote.OAUTH_CLIENT_SECRET}');
     const del = await fetch(`${base}/api/servers/remote`, { method: 'DELETE', headers: { Authorization: `Bearer ${token}` } });
     assert(del.ok, `DELETE remote answered HTTP ${del.status}`);
+  });
+
+  await step('e3: an edit the gateway refuses shows its message verbatim at the field', async () => {
+    const original = entry('py');
+    await go('#/servers/py/edit');
+    await byId('field-url').waitFor();
+    /** Saves the form; returns the gateway's answer to the PUT it sent, checked to be the API's one error shape. */
+    const saveRefused = async () => {
+      const [resp] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'PUT' && new URL(r.url()).pathname === '/api/servers/py'),
+        byId('submit-server').click(),
+      ]);
+      assert(resp.status() === 400, `the bad edit answered HTTP ${resp.status()}`);
+      assert((resp.headers()['content-type'] ?? '').startsWith('application/json'), `the error answer is ${resp.headers()['content-type']}, not JSON`);
+      const body = await resp.json();
+      const keys = Object.keys(body).sort().join();
+      assert(keys === 'error,field' && typeof body.error === 'string' && body.error.length > 0, `not the API's error shape: ${JSON.stringify(body)}`);
+      return body;
+    };
+    const shownAt = async (field) => {
+      await byId(`field-error-${field}`).waitFor();
+      return (await byId(`field-error-${field}`).innerText()).trim();
+    };
+    // A URL scheme the gateway refuses (the form itself leaves schemes to the gateway).
+    await byId('field-url').fill('ftp://127.0.0.1/mcp');
+    const badUrl = await saveRefused();
+    assert(badUrl.field === 'url', `the bad URL was blamed on ${badUrl.field}`);
+    const urlShown = await shownAt('url');
+    assert(urlShown === badUrl.error, `the dashboard shows “${urlShown}” for the gateway’s “${badUrl.error}”`);
+    await shot('edit-error-url');
+    // A header name HTTP does not allow.
+    await byId('field-url').fill(original.url);
+    await byId('add-headers').click();
+    await byId('headers-row-0').locator('.kv-key-input').fill('Bad Header');
+    await byId('headers-value-0').fill('1');
+    const badHeader = await saveRefused();
+    assert(badHeader.field === 'headers', `the bad header was blamed on ${badHeader.field}`);
+    const headerShown = await shownAt('headers');
+    assert(headerShown === badHeader.error, `the dashboard shows “${headerShown}” for the gateway’s “${badHeader.error}”`);
+    assert(JSON.stringify(entry('py')) === JSON.stringify(original), `a refused edit changed the config: ${JSON.stringify(entry('py'))}`);
+    await go('#/servers/py');
+    await byId('tool-switch-echo').waitFor();
   });
 
   await step('f: screenshots of every screen, light and dark', async () => {

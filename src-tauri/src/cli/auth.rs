@@ -10,13 +10,13 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use rmcp::model::CallToolRequestParams;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::client::{self, ApiError};
 use crate::config::model::ServerAuth;
 use crate::config::{store, Config, ServerEntry};
-use crate::oauth::revoke::SignedOut;
+use crate::http::api::types::{AuthStatus, ServerInfo, SignInView, SignedOut, UrlAnswer};
 use crate::oauth::{self, flow, Hub, OAuthSettings, Presenter};
 use crate::secrets::{MemoryBackend, SecretStore};
 use crate::upstream::{ServerState, Supervisor, UpstreamError};
@@ -52,31 +52,24 @@ async fn show(how: Show, url: &str) -> Result<()> {
 
 /// `loopgate auth login SERVER`.
 pub async fn login(path: &Path, secrets: &SecretStore, server: &str, how: Show) -> Result<()> {
-    let started = client::call(
-        path,
-        secrets,
-        reqwest::Method::POST,
-        &format!("servers/{server}/auth/login"),
-        None,
-    )
-    .await;
+    let started: Result<UrlAnswer, _> =
+        client::post(path, secrets, &format!("servers/{server}/auth/login")).await;
     match started {
-        Ok(body) => {
-            let url = body["url"].as_str().unwrap_or_default().to_string();
+        Ok(UrlAnswer { url }) => {
             show(how, &url).await?;
             eprintln!("Waiting for the browser to come back (Ctrl+C to stop waiting)…");
             let deadline = tokio::time::Instant::now() + flow::SIGN_IN_TIMEOUT;
             loop {
                 tokio::time::sleep(Duration::from_millis(300)).await;
                 // The server list carries each sign-in's state without reading the keychain.
-                let all = client::get(path, secrets, "servers").await?;
-                let entry = all
-                    .as_array()
-                    .and_then(|a| a.iter().find(|e| e["name"] == server))
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                if entry["signIn"]["pending"].as_bool() == Some(false) {
-                    if let Some(e) = entry["signIn"]["lastError"].as_str() {
+                let all: Vec<ServerInfo> = client::get(path, secrets, "servers").await?;
+                let done = all
+                    .into_iter()
+                    .find(|e| e.status.name == server)
+                    .map(|e| e.sign_in)
+                    .filter(|s| !s.pending);
+                if let Some(sign_in) = done {
+                    if let Some(e) = sign_in.last_error {
                         bail!("{e}");
                     }
                     println!("Signed in to \"{server}\"; tokens are in the OS keychain.");
@@ -117,20 +110,12 @@ pub async fn login(path: &Path, secrets: &SecretStore, server: &str, how: Show) 
 
 /// `loopgate auth logout SERVER`.
 pub async fn logout(path: &Path, secrets: &SecretStore, server: &str) -> Result<()> {
-    let out: SignedOut = match client::call(
-        path,
-        secrets,
-        reqwest::Method::POST,
-        &format!("servers/{server}/auth/logout"),
-        None,
-    )
-    .await
-    {
-        Ok(body) => serde_json::from_value(body)
-            .map_err(|e| anyhow!("unexpected answer from the gateway: {e}"))?,
-        Err(ApiError::NotRunning(_)) => oauth::revoke::sign_out(secrets, server).await?,
-        Err(ApiError::Other(e)) => return Err(e),
-    };
+    let out: SignedOut =
+        match client::post(path, secrets, &format!("servers/{server}/auth/logout")).await {
+            Ok(out) => out,
+            Err(ApiError::NotRunning(_)) => oauth::revoke::sign_out(secrets, server).await?,
+            Err(ApiError::Other(e)) => return Err(e),
+        };
     if out.removed {
         println!(
             "Signed out of \"{server}\": its tokens were deleted from the OS keychain and {}.",
@@ -144,16 +129,16 @@ pub async fn logout(path: &Path, secrets: &SecretStore, server: &str) -> Result<
 
 /// `loopgate auth status`.
 pub async fn status(path: &Path, secrets: &SecretStore, as_json: bool) -> Result<()> {
-    let rows = match client::call(path, secrets, reqwest::Method::GET, "auth", None).await {
-        Ok(v) => v,
-        Err(ApiError::NotRunning(_)) => offline_status(path, secrets).await?,
-        Err(ApiError::Other(e)) => return Err(e),
-    };
+    let rows: Vec<AuthStatus> =
+        match client::call(path, secrets, reqwest::Method::GET, "auth", None::<&()>).await {
+            Ok(v) => v,
+            Err(ApiError::NotRunning(_)) => offline_status(path, secrets).await?,
+            Err(ApiError::Other(e)) => return Err(e),
+        };
     if as_json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    let rows = rows.as_array().cloned().unwrap_or_default();
     if rows.is_empty() {
         println!("No HTTP servers that may sign in with OAuth are configured.");
         return Ok(());
@@ -164,56 +149,50 @@ pub async fn status(path: &Path, secrets: &SecretStore, as_json: bool) -> Result
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
     for r in rows {
-        let state = if r["signIn"]["pending"].as_bool() == Some(true) {
+        let state = if r.sign_in.pending {
             "signing in"
-        } else if r["signedIn"].as_bool() == Some(true) {
+        } else if r.stored.signed_in {
             "signed in"
-        } else if r["state"] == "needs-sign-in" {
+        } else if r.state == Some(ServerState::NeedsSignIn) {
             "needs sign-in"
         } else {
             "not signed in"
         };
         let mut detail = Vec::new();
-        if let Some(url) = r["signIn"]["url"].as_str() {
+        if let Some(url) = &r.sign_in.url {
             detail.push(format!("open {url}"));
         }
-        if let Some(exp) = r["expiresAtMs"].as_i64() {
-            let secs = (exp - now) / 1000;
+        if let Some(exp) = r.stored.expires_at_ms {
+            let secs = (exp as i64 - now) / 1000;
             detail.push(if secs > 0 {
                 format!("access token valid for {} min", secs / 60)
             } else {
                 "access token expired".to_string()
             });
         }
-        if r["refreshable"].as_bool() == Some(true) {
+        if r.stored.refreshable {
             detail.push("refreshes automatically".into());
         }
-        if let Some(scopes) = r["scopes"].as_array().filter(|s| !s.is_empty()) {
-            let s: Vec<&str> = scopes.iter().filter_map(Value::as_str).collect();
-            detail.push(format!("scopes {}", s.join(" ")));
+        if !r.stored.scopes.is_empty() {
+            detail.push(format!("scopes {}", r.stored.scopes.join(" ")));
         }
-        if let Some(e) = r["signIn"]["lastError"].as_str() {
-            detail.push(e.to_string());
+        if let Some(e) = &r.sign_in.last_error {
+            detail.push(e.clone());
         }
-        println!(
-            "{:<24} {:<14} {}",
-            r["name"].as_str().unwrap_or(""),
-            state,
-            detail.join("; ")
-        );
+        println!("{:<24} {:<14} {}", r.stored.name, state, detail.join("; "));
     }
     Ok(())
 }
 
-async fn offline_status(path: &Path, secrets: &SecretStore) -> Result<Value> {
+/// `loopgate auth status` without a gateway: what the keychain holds, no state, no sign-in.
+async fn offline_status(path: &Path, secrets: &SecretStore) -> Result<Vec<AuthStatus>> {
     let rows = oauth::store::statuses(&store::load(path)?, secrets).await?;
     Ok(rows
         .into_iter()
-        .map(|row| {
-            let mut v = serde_json::to_value(&row).unwrap_or_default();
-            v["state"] = Value::Null;
-            v["signIn"] = json!({"pending": false});
-            v
+        .map(|stored| AuthStatus {
+            stored,
+            state: None,
+            sign_in: SignInView::default(),
         })
         .collect())
 }

@@ -1,12 +1,15 @@
 //! A small client for the running gateway's `/api` (address from the config, token from the
-//! keychain or token file).
+//! keychain or token file). Answers are read as the typed bodies the handlers send
+//! ([`crate::http::api::types`]); errors carry the message of the API's error body.
 
 use std::path::Path;
 
 use anyhow::{bail, Result};
-use serde_json::Value;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::config::store;
+use crate::http::api::types::ApiErrorBody;
 use crate::secrets::SecretStore;
 
 /// Why a request to the running gateway did not succeed.
@@ -21,14 +24,17 @@ pub enum ApiError {
 }
 
 /// Sends `method /api/<path>` (with an optional JSON body) to the gateway configured at
-/// `config_path` and returns the JSON answer.
-pub async fn call(
+/// `config_path` and reads its answer as `T`.
+///
+/// Errors: [`ApiError::NotRunning`] when nothing listens there; otherwise an error saying the
+/// status and the gateway's message (its [`ApiErrorBody`]), or that the answer was not a `T`.
+pub async fn call<T: DeserializeOwned>(
     config_path: &Path,
     secrets: &SecretStore,
     method: reqwest::Method,
     path: &str,
-    body: Option<Value>,
-) -> Result<Value, ApiError> {
+    body: Option<&(impl Serialize + ?Sized)>,
+) -> Result<T, ApiError> {
     let config = store::load(config_path).map_err(anyhow::Error::from)?;
     let base = std::net::SocketAddr::new(config.gateway.bind, config.gateway.port);
     let token = match crate::token::read(config_path, secrets)
@@ -53,7 +59,7 @@ pub async fn call(
         .request(method, format!("http://{base}/api/{path}"))
         .bearer_auth(token);
     if let Some(body) = body {
-        req = req.json(&body);
+        req = req.json(body);
     }
     let resp = match req.send().await {
         Ok(r) => r,
@@ -65,21 +71,49 @@ pub async fn call(
         }
     };
     let status = resp.status();
-    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    let bytes = resp.bytes().await.unwrap_or_default();
     if !status.is_success() {
-        let msg = body
-            .pointer("/error/message")
-            .or_else(|| body.get("error"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let msg = serde_json::from_slice::<ApiErrorBody>(&bytes)
+            .map(|e| e.error)
+            .unwrap_or_default();
         return Err(anyhow::anyhow!("the gateway at {base} answered {status}: {msg}").into());
     }
-    Ok(body)
+    serde_json::from_slice(&bytes).map_err(|e| {
+        anyhow::anyhow!("unexpected answer from the gateway at {base} to {path}: {e}").into()
+    })
+}
+
+/// `POST /api/<path>` without a body; errors as [`call`].
+pub async fn post<T: DeserializeOwned>(
+    config_path: &Path,
+    secrets: &SecretStore,
+    path: &str,
+) -> Result<T, ApiError> {
+    call(
+        config_path,
+        secrets,
+        reqwest::Method::POST,
+        path,
+        None::<&()>,
+    )
+    .await
 }
 
 /// GET `/api/<path>`; errors as [`call`], with "not running" as a plain error.
-pub async fn get(config_path: &Path, secrets: &SecretStore, path: &str) -> Result<Value> {
-    match call(config_path, secrets, reqwest::Method::GET, path, None).await {
+pub async fn get<T: DeserializeOwned>(
+    config_path: &Path,
+    secrets: &SecretStore,
+    path: &str,
+) -> Result<T> {
+    match call(
+        config_path,
+        secrets,
+        reqwest::Method::GET,
+        path,
+        None::<&()>,
+    )
+    .await
+    {
         Ok(v) => Ok(v),
         Err(ApiError::NotRunning(addr)) => {
             bail!("no gateway is running on {addr} (start one with `loopgate serve`)")

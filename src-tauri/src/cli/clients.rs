@@ -8,6 +8,7 @@ use super::client as api;
 use super::secret::{apply_import, ImportSource};
 use crate::clients::{self, writer::Change};
 use crate::config::{import, store, Config, ServerEntry};
+use crate::http::api::types::OkAnswer;
 use crate::secrets::SecretStore;
 
 fn gateway_addr(config: &Config) -> String {
@@ -33,14 +34,8 @@ pub async fn connect(path: &Path, secrets: SecretStore, profile: Option<&str>) -
 }
 
 async fn reload_tokens(path: &Path, secrets: &SecretStore) {
-    if let Err(api::ApiError::Other(e)) = api::call(
-        path,
-        secrets,
-        reqwest::Method::POST,
-        "clients/tokens/reload",
-        None,
-    )
-    .await
+    if let Err(api::ApiError::Other(e)) =
+        api::post::<OkAnswer>(path, secrets, "clients/tokens/reload").await
     {
         eprintln!("warning: the running gateway did not reload client tokens: {e:#}");
     }
@@ -74,8 +69,8 @@ pub fn list() {
             .unwrap_or_default();
         println!(
             "{:<16} {:<19} {:<10} {:<7} {path}",
-            s.client.id,
-            s.client.name,
+            s.id,
+            s.name,
             if s.installed { "yes" } else { "no" },
             wired
         );

@@ -351,19 +351,11 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Open { print } => {
             // The running gateway mints a one-time link; the token itself never leaves this
             // process (no long-lived token in a URL or a browser's argv).
-            let answer = client::call(
-                &path,
-                &secrets,
-                reqwest::Method::POST,
-                "dashboard/link",
-                None,
-            )
-            .await
-            .map_err(anyhow::Error::from)?;
-            let link = answer["url"]
-                .as_str()
-                .context("the gateway answered without a link")?
-                .to_string();
+            let answer: crate::http::api::types::UrlAnswer =
+                client::post(&path, &secrets, "dashboard/link")
+                    .await
+                    .map_err(anyhow::Error::from)?;
+            let link = answer.url;
             println!("{link}");
             if !print {
                 if let Err(e) = open::that_detached(&link) {

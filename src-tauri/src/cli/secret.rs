@@ -7,30 +7,15 @@ use anyhow::{bail, Context, Result};
 
 use super::client::{self, ApiError};
 use crate::config::{import, store, Store};
+use crate::http::api::servers::ImportBody;
+use crate::http::api::types::{ImportedAnswer, RestartedAnswer};
 use crate::secrets::{self, SecretStore};
 
 /// Tells a running gateway that `name` changed so servers using it reconnect. Returns the
 /// servers it restarted, or `None` when no gateway is running.
 async fn notify_gateway(path: &Path, secrets: &SecretStore, name: &str) -> Option<Vec<String>> {
-    match client::call(
-        path,
-        secrets,
-        reqwest::Method::POST,
-        &format!("secrets/{name}/changed"),
-        None,
-    )
-    .await
-    {
-        Ok(v) => Some(
-            v["restarted"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|s| s.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        ),
+    match client::post::<RestartedAnswer>(path, secrets, &format!("secrets/{name}/changed")).await {
+        Ok(answer) => Some(answer.restarted),
         Err(ApiError::NotRunning(_)) => None,
         Err(ApiError::Other(e)) => {
             eprintln!("warning: the running gateway was not told about the change: {e:#}");
@@ -166,21 +151,23 @@ pub async fn apply_import(
         println!("skipped {name}: {why}");
     }
     let added: Vec<String> = plan.servers.keys().cloned().collect();
-    let servers = plan.servers;
     // A running gateway is the one writer of its config: it adds the servers (and starts them
     // at once); only without one is the file written here.
-    let body = serde_json::json!({ "servers": servers });
-    let running = match client::call(
+    let body = ImportBody {
+        servers: plan.servers,
+    };
+    let running = match client::call::<ImportedAnswer>(
         path,
         secrets,
         reqwest::Method::POST,
         "servers/import",
-        Some(body),
+        Some(&body),
     )
     .await
     {
         Ok(_) => true,
         Err(ApiError::NotRunning(_)) => {
+            let servers = body.servers;
             store
                 .update(move |c| {
                     c.mcp_servers.extend(servers);

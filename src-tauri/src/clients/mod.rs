@@ -19,9 +19,10 @@ pub mod yaml;
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use crate::config::Transport;
 pub use table::{Client, Paths, CLIENTS};
 
 /// The name of Loopgate's entry in client configs.
@@ -29,8 +30,9 @@ pub const ENTRY_NAME: &str = "loopgate";
 
 /// How a client's config file is shaped: its syntax, where its servers are, and the shape of
 /// one server entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum Format {
     /// `{"mcpServers": {name: {"command", "args", "env"}}}`, stdio only (Claude Desktop).
     McpServersStdio,
@@ -91,26 +93,6 @@ impl Format {
             Format::CodexToml => Syntax::Toml,
             Format::GooseYaml => Syntax::Yaml,
             _ => Syntax::Json,
-        }
-    }
-}
-
-/// How a client reaches Loopgate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Transport {
-    /// Streamable HTTP to the gateway's `/mcp`, with the client's own token.
-    Http,
-    /// It starts `loopgate connect`, the stdio bridge to the running gateway.
-    Stdio,
-}
-
-impl Transport {
-    /// `"http"` or `"stdio"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Transport::Http => "http",
-            Transport::Stdio => "stdio",
         }
     }
 }
@@ -256,22 +238,36 @@ pub enum WireError {
     },
 }
 
-/// One row of `loopgate client list`.
-#[derive(Debug, Clone, Serialize)]
+/// A known client and how it stands on this machine: a row of `loopgate client list` and of
+/// `GET /api/clients`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ClientState {
-    /// The client.
-    #[serde(flatten)]
-    pub client: Client,
-    /// Its config file.
+    /// Id used on the command line and in the API: `claude-desktop`, `codex`, `gemini`, …
+    /// (`loopgate client list` shows them all).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Its config format.
+    pub format: Format,
+    /// Its config file (`None` without a home directory).
     pub config_path: Option<PathBuf>,
     /// Whether it seems installed here.
     pub installed: bool,
     /// Whether Loopgate is in its config (`None` when the file cannot be read).
     pub wired: Option<bool>,
-    /// How it reaches Loopgate: `"http"` or `"stdio"` (`loopgate connect`): the wired
-    /// entry's, else the one an install would write.
-    pub transport: &'static str,
+    /// How it reaches Loopgate: Streamable HTTP with its own token, or stdio through
+    /// `loopgate connect` — the wired entry's, else the one an install would write.
+    pub transport: Transport,
+    /// Whether it connects to Streamable HTTP servers.
+    pub speaks_http: bool,
+    /// Whether it starts stdio servers (`loopgate client install --stdio`).
+    pub speaks_stdio: bool,
+    /// The most tools it takes per request, when it has a limit.
+    pub tool_limit: Option<u32>,
+    /// Where Loopgate's facts about it come from.
+    pub source: String,
     /// What shows it is installed (its file, a directory, a program on `PATH`).
     pub detected_by: Option<String>,
 }
@@ -291,11 +287,17 @@ pub fn state(c: &Client) -> ClientState {
         .unwrap_or_else(|| c.default_transport());
     let detected_by = c.detected_by();
     ClientState {
-        client: *c,
+        id: c.id.to_string(),
+        name: c.name.to_string(),
+        format: c.format,
         config_path: c.config_path(),
         installed: detected_by.is_some(),
         wired: current.map(|e| e.is_some()),
-        transport: transport.as_str(),
+        transport,
+        speaks_http: c.speaks_http,
+        speaks_stdio: c.speaks_stdio,
+        tool_limit: c.tool_limit,
+        source: c.source.to_string(),
         detected_by,
     }
 }

@@ -20,7 +20,7 @@ pub mod validate;
 pub mod watch;
 
 pub use error::{ConfigError, FieldError, FieldPath};
-pub use model::{Backend, Config, GatewaySettings, ServerEntry};
+pub use model::{Backend, Config, GatewaySettings, ServerEntry, Transport};
 pub use profiles::Profile;
 pub use store::{default_config_path, Store};
 pub use validate::validate_server_name;

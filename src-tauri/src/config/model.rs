@@ -230,6 +230,7 @@ pub struct ServerEntry {
 /// The `auth` key of a server entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum ServerAuth {
     /// Sign in with OAuth (MCP authorization spec) when the server asks for it.
     #[serde(rename = "oauth")]
@@ -345,12 +346,34 @@ impl std::fmt::Debug for Backend {
     }
 }
 
-impl Backend {
-    /// Short transport name for status output: `"stdio"` or `"http"`.
-    pub fn transport(&self) -> &'static str {
+/// How a server is reached, or how a client reaches Loopgate: serialized `"stdio"` or `"http"`
+/// (Streamable HTTP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum Transport {
+    /// A child process speaking MCP on stdin/stdout.
+    Stdio,
+    /// Streamable HTTP.
+    Http,
+}
+
+impl Transport {
+    /// `"stdio"` or `"http"`, as serialized.
+    pub fn as_str(self) -> &'static str {
         match self {
-            Backend::Stdio { .. } => "stdio",
-            Backend::Http { .. } => "http",
+            Transport::Stdio => "stdio",
+            Transport::Http => "http",
+        }
+    }
+}
+
+impl Backend {
+    /// The transport, for status output.
+    pub fn transport(&self) -> Transport {
+        match self {
+            Backend::Stdio { .. } => Transport::Stdio,
+            Backend::Http { .. } => Transport::Http,
         }
     }
 

@@ -3,27 +3,34 @@
 //! suggestion whose program is on `PATH` (Claude Code's `claude`, `uvx`) is marked detected,
 //! and its entry names that program.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-/// A suggested server.
-#[derive(Debug, Clone, Serialize)]
+/// A suggested server (an item of `GET /api/suggestions`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Suggestion {
     /// The name the server gets in `mcpServers`.
-    pub name: &'static str,
+    pub name: String,
     /// What to show.
-    pub title: &'static str,
+    pub title: String,
     /// One line on what it gives clients.
-    pub description: &'static str,
-    /// Its `mcpServers` entry, ready to add.
+    pub description: String,
+    /// Its `mcpServers` entry, ready to add (`command`/`args`, or `url`).
+    #[cfg_attr(
+        test,
+        ts(
+            type = "{ command?: string, args?: string[], url?: string, env?: Record<string, string> }"
+        )
+    )]
     pub entry: Value,
     /// The program it needs, when it needs one on `PATH`.
-    pub program: Option<&'static str>,
+    pub program: Option<String>,
     /// Where that program was found (`None`: not on `PATH`, or none needed).
     pub detected: Option<String>,
     /// Names of `env` values the user must fill in (API keys), if any.
-    pub needs: Vec<&'static str>,
+    pub needs: Vec<String>,
 }
 
 fn suggestion(
@@ -37,11 +44,11 @@ fn suggestion(
         .and_then(|p| which::which(p).ok())
         .map(|p| p.display().to_string());
     Suggestion {
-        name,
-        title,
-        description,
+        name: name.into(),
+        title: title.into(),
+        description: description.into(),
         entry,
-        program,
+        program: program.map(String::from),
         detected,
         needs: vec![],
     }
@@ -125,7 +132,7 @@ mod tests {
         for s in suggestions() {
             let mut c = super::super::Config::default();
             let entry: super::super::ServerEntry = serde_json::from_value(s.entry.clone()).unwrap();
-            c.mcp_servers.insert(s.name.to_string(), entry);
+            c.mcp_servers.insert(s.name.clone(), entry);
             c.validate(std::path::Path::new("x"))
                 .unwrap_or_else(|e| panic!("{}: {e}", s.name));
         }

@@ -12,7 +12,7 @@
 //! token. Failures are answered here and never reach a backend: 403 for Host/Origin and for a
 //! client token on `/api`, 401 for a missing or wrong credential (with `WWW-Authenticate:
 //! Bearer`), 503 while the gateway's own token cannot be read from a locked keychain. `/mcp`
-//! answers in JSON-RPC form, `/api` in its `{"error": …}` form.
+//! answers in JSON-RPC form, `/api` in the API's one error shape ([`ApiErrorBody`]).
 //!
 //! The established [`Caller`] is put into the request's extensions for the handlers.
 
@@ -25,6 +25,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::api::types::ApiErrorBody;
 use super::session::{cookie_name, DashboardSessions};
 pub use crate::caller::Caller;
 use crate::token;
@@ -137,13 +138,19 @@ impl Rejection {
     /// The response for `route`: a JSON-RPC error for `/mcp`, the API's error shape for
     /// `/api`; 401s carry `WWW-Authenticate: Bearer`.
     pub fn into_response_for(self, route: Route) -> Response {
-        let body = match route {
+        let mut resp = match route {
             Route::Mcp => {
-                serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32001, "message": self.message}})
+                let body = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32001, "message": self.message}});
+                (self.status, axum::Json(body)).into_response()
             }
-            Route::Api => serde_json::json!({"error": self.message}),
+            Route::Api => {
+                let body = ApiErrorBody {
+                    error: self.message.into(),
+                    field: None,
+                };
+                (self.status, axum::Json(body)).into_response()
+            }
         };
-        let mut resp = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

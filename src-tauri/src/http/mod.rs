@@ -126,13 +126,15 @@ pub fn router(state: AppState, shutdown: CancellationToken) -> Router {
             guard.clone(),
             guard::mcp_layer,
         ));
-    let api =
-        Router::new()
-            .nest("/api", api::routes())
-            .layer(axum::middleware::from_fn_with_state(
-                guard.clone(),
-                guard::api_layer,
-            ));
+    let api = Router::new()
+        .nest("/api", api::routes())
+        // The nested router's fallback sees only paths below `/api/`; this one names nothing
+        // either.
+        .route("/api/", axum::routing::any(api::unknown_route))
+        .layer(axum::middleware::from_fn_with_state(
+            guard.clone(),
+            guard::api_layer,
+        ));
     let public = assets::routes().layer(axum::middleware::from_fn_with_state(
         guard,
         guard::origin_layer,

@@ -32,6 +32,7 @@ pub const REVOKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// What the authorization server did with the tokens of a sign-out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", content = "detail", rename_all = "kebab-case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum Revocation {
     /// It accepted the revocation requests (RFC 7009 §2.2: also for tokens it no longer knew).
     Revoked,
@@ -64,6 +65,7 @@ impl Revocation {
 /// The result of [`sign_out`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SignedOut {
     /// Whether tokens were stored (and are now deleted).
     pub removed: bool,

@@ -185,8 +185,9 @@ pub async fn delete(secrets: &SecretStore, server: &str) -> Result<bool, SecretE
 
 /// The stored sign-in of one server that may use OAuth, for `loopgate auth status` and
 /// `GET /api/auth` (never token values).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Status {
     /// Server name.
     pub name: String,

@@ -31,7 +31,7 @@ pub mod streamable;
 pub mod supervisor;
 mod watch;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use connection::{Connection, Era, RequestOptions, UpstreamError};
 pub use routes::{CallRoute, Downstream, Inbound, OwnerKey};
@@ -39,8 +39,9 @@ pub use state::{Catalog, Event, ServerStatus, ServerView, Snapshot};
 pub use supervisor::Supervisor;
 
 /// The lifecycle state of one server, as shown in `loopgate servers` and the UI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum ServerState {
     /// Turned off in the config (`"disabled": true`).
     Disabled,

@@ -11,14 +11,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use arc_swap::ArcSwap;
 use indexmap::IndexMap;
 use rmcp::model::{Prompt, Resource, ResourceTemplate, Tool};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 use super::connection::Connection;
 use super::logs::LogBuffer;
 use super::routes::Downstream;
 use super::ServerState;
-use crate::config::ServerEntry;
+use crate::config::{ServerEntry, Transport};
 use crate::oauth::Hub;
 use crate::secrets::SecretStore;
 
@@ -46,13 +46,14 @@ pub struct Catalog {
 }
 
 /// The published status of one server (what `loopgate servers` and `/api/servers` show).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ServerStatus {
     /// Server name (config key).
     pub name: String,
     /// `"stdio"` or `"http"`.
-    pub transport: &'static str,
+    pub transport: Transport,
     /// Command line or URL (never env or header values).
     pub target: String,
     /// False when `"disabled": true`.
@@ -66,7 +67,7 @@ pub struct ServerStatus {
     pub protocol_version: Option<String>,
     /// The protocol eras Loopgate speaks with it: `"initialize"` (a session, 2024-11-05 …
     /// 2025-11-25) and/or `"2026-07-28"` (stateless requests).
-    pub eras: Vec<&'static str>,
+    pub eras: Vec<String>,
     /// For HTTP servers: whether the backend issued an `Mcp-Session-Id` (false = stateless).
     pub session_issued: Option<bool>,
     /// For HTTP servers: the issued session id, for diagnostics.
@@ -91,7 +92,7 @@ impl ServerStatus {
     pub fn fresh(name: &str, entry: &ServerEntry) -> Self {
         let (transport, target) = match entry.backend() {
             Ok(b) => (b.transport(), b.describe()),
-            Err(_) => ("stdio", String::new()),
+            Err(_) => (Transport::Stdio, String::new()),
         };
         ServerStatus {
             name: name.to_string(),

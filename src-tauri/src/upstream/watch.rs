@@ -241,7 +241,7 @@ impl Watch<'_> {
             .filter(|_| connection.has_session())
             .map(|o| o.session_id());
         let protocol = connection.protocol_version();
-        let eras = connection.eras();
+        let eras = connection.eras().into_iter().map(str::to_string).collect();
         r.shared.update(&r.name, |v| {
             v.status.state = ServerState::Ready;
             v.status.last_error = None;

@@ -13,7 +13,7 @@ import { exposedTools, servers, statusOf, switches } from './state.mjs';
 export async function api(req, res, r) {
   if (!authed(req)) {
     res.writeHead(401, { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer realm="loopgate"' });
-    return res.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32001, message: 'missing or wrong access token' } }));
+    return res.end(JSON.stringify({ error: 'Unauthorized: wrong access token; `loopgate token` prints the right one' }));
   }
   const m = req.method;
   if (m === 'GET' && r[0] === 'info') return json(res, 200, { version: '0.1.0', mcpUrl: `http://127.0.0.1:${PORT}/mcp`, configPath: '/home/you/.config/loopgate/config.json', toolCount: exposedTools().length });

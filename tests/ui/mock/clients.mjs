@@ -104,7 +104,7 @@ export function installClient(c) {
   if (c.format !== 'mcpServersStdio' && !clientTokens.has(c.id)) clientTokens.set(c.id, `lgc_${randomBytes(18).toString('base64url')}`);
   const entry = clientEntry(c, clientTokens.get(c.id));
   doc[key] ??= {};
-  if (JSON.stringify(doc[key].loopgate) === JSON.stringify(entry)) return { written: false };
+  if (JSON.stringify(doc[key].loopgate) === JSON.stringify(entry)) return { written: false, backup: null };
   doc[key].loopgate = entry;
   return writeClientFile(c, doc);
 }
@@ -113,7 +113,7 @@ export function uninstallClient(c) {
   const doc = readClientFile(c);
   const key = serversKey(c);
   const servers = doc[key];
-  let change = { written: false };
+  let change = { written: false, backup: null };
   if (servers && typeof servers === 'object' && servers.loopgate !== undefined) {
     delete servers.loopgate;
     if (Object.keys(servers).length === 0) delete doc[key];

@@ -7,11 +7,11 @@ describe('errorMessage', () => {
     assert.deepEqual(errorMessage({ error: 'bad url', field: 'url' }, 400), { message: 'bad url', field: 'url' });
     assert.deepEqual(errorMessage({ error: 'nope', field: 3 }, 400), { message: 'nope', field: null });
   });
-  test('the JSON-RPC shape of the auth guard', () => {
-    assert.deepEqual(errorMessage({ jsonrpc: '2.0', error: { code: -32001, message: 'missing token' } }, 401), { message: 'missing token', field: null });
+  test('the guard refusing a token answers the same shape', () => {
+    assert.deepEqual(errorMessage({ error: 'Unauthorized: wrong access token' }, 401), { message: 'Unauthorized: wrong access token', field: null });
   });
   test('anything else: the HTTP status', () => {
-    for (const body of [null, 'text', { error: 42 }, { error: { code: 1 } }]) {
+    for (const body of [null, 'text', { error: 42 }, { error: '' }, { error: { code: 1, message: 'rpc' } }]) {
       assert.deepEqual(errorMessage(body, 502), { message: 'The gateway answered HTTP 502.', field: null });
     }
   });

@@ -1,18 +1,15 @@
 // Reading the gateway's API answers: error bodies and tool lists in the shapes it has used.
 
-import type { JsonSchema, ServerTool, ToolAnnotations } from '../api';
+import type { ApiErrorBody, JsonSchema, ServerTool, ToolAnnotations } from '../api';
 
-/** The message (and form field, if any) of an error answer. Admin API: `{"error": "…", "field":
- *  "…"}`; the auth guard answers JSON-RPC style `{"error": {"message": "…"}}`; anything else gets
- *  a generic message with the HTTP status. */
+/** The message (and form field, if any) of an error answer: every /api failure answers
+ *  `{"error": "…", "field"?: "…"}` (ApiErrorBody), whose message is shown as it is. Anything
+ *  else (a proxy's page, an empty body) gets a generic message with the HTTP status. */
 export function errorMessage(body: unknown, status: number): { message: string; field: string | null } {
   if (body && typeof body === 'object') {
-    const b = body as Record<string, unknown>;
-    if (typeof b.error === 'string') {
+    const b = body as Partial<Record<keyof ApiErrorBody, unknown>>;
+    if (typeof b.error === 'string' && b.error) {
       return { message: b.error, field: typeof b.field === 'string' ? b.field : null };
-    }
-    if (b.error && typeof b.error === 'object' && typeof (b.error as Record<string, unknown>).message === 'string') {
-      return { message: (b.error as Record<string, string>).message, field: null };
     }
   }
   return { message: `The gateway answered HTTP ${status}.`, field: null };

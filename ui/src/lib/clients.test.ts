@@ -11,11 +11,11 @@ describe('noticeFor', () => {
       text: 'restart Cursor to pick it up.',
       backup: '/h/.cursor/mcp.json.bak',
     });
-    assert.equal(noticeFor(c, 'uninstall', { written: true }).title, 'Removed from Cursor');
+    assert.equal(noticeFor(c, 'uninstall', { written: true, backup: null }).title, 'Removed from Cursor');
   });
   test('nothing written: information, not success', () => {
-    assert.equal(noticeFor(c, 'install', { written: false }).kind, 'info');
-    assert.equal(noticeFor(c, 'uninstall', { written: false }).title, 'Loopgate wasn’t in Cursor’s config');
+    assert.equal(noticeFor(c, 'install', { written: false, backup: null }).kind, 'info');
+    assert.equal(noticeFor(c, 'uninstall', { written: false, backup: null }).title, 'Loopgate wasn’t in Cursor’s config');
   });
 });
 

@@ -1,26 +1,23 @@
 //! Desktop AI clients through the API (the dashboard's "Connect a client" page):
 //!
-//! - `GET  /api/clients` → `{ clients: [ClientState], snippets: { mcpUrl, stdioCommand } }`
-//! - `POST /api/clients/{id}/install` / `uninstall` → `{ ok, change }`; the client gets (or
-//!   loses) its own access token, effective at once
-//! - `POST /api/clients/tokens/reload` → re-reads the per-client tokens (after the CLI changed
-//!   them)
+//! - `GET  /api/clients` → [`ClientList`] `{ clients: [ClientState], snippets: { mcpUrl,
+//!   stdioCommand } }`
+//! - `POST /api/clients/{id}/install` / `uninstall` → [`ClientChangeAnswer`] `{ ok, change:
+//!   { written, backup } }`; the client gets (or loses) its own access token, effective at once
+//! - `POST /api/clients/tokens/reload` → [`OkAnswer`]: re-reads the per-client tokens (after
+//!   the CLI changed them)
+//!
+//! Errors ([`ApiError`]): 404 for an unknown client id, 400 when its config file cannot be
+//! edited, 500 when the tokens cannot be read.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde_json::{json, Value};
 
+use super::types::{ClientChangeAnswer, ClientList, ClientSnippets, OkAnswer};
 use super::ApiError;
-use crate::clients::{self, writer::Change};
+use crate::clients;
 use crate::http::AppState;
-
-fn change_json(change: &Change) -> Value {
-    match change {
-        Change::Unchanged => json!({"written": false}),
-        Change::Written { backup } => json!({"written": true, "backup": backup}),
-    }
-}
 
 /// Re-reads the per-client tokens into the guard.
 pub async fn reload_tokens(s: &AppState) -> Result<(), ApiError> {
@@ -34,7 +31,7 @@ pub async fn reload_tokens(s: &AppState) -> Result<(), ApiError> {
 }
 
 /// `GET /api/clients`.
-pub async fn list(State(s): State<AppState>) -> Json<Value> {
+pub async fn list(State(s): State<AppState>) -> Json<ClientList> {
     let exe = std::env::current_exe()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "loopgate".into());
@@ -44,16 +41,20 @@ pub async fn list(State(s): State<AppState>) -> Json<Value> {
     } else {
         format!("{exe} connect")
     };
-    Json(
-        json!({"clients": clients::states(), "snippets": {"mcpUrl": s.mcp_url, "stdioCommand": stdio}}),
-    )
+    Json(ClientList {
+        clients: clients::states(),
+        snippets: ClientSnippets {
+            mcp_url: s.mcp_url.clone(),
+            stdio_command: stdio,
+        },
+    })
 }
 
 /// `POST /api/clients/{id}/install`.
 pub async fn install(
     State(s): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ClientChangeAnswer>, ApiError> {
     let client = clients::find(&id).map_err(|m| ApiError::new(StatusCode::NOT_FOUND, m))?;
     let exe = std::env::current_exe()
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
@@ -61,24 +62,30 @@ pub async fn install(
         .await
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
     reload_tokens(&s).await?;
-    Ok(Json(json!({"ok": true, "change": change_json(&change)})))
+    Ok(Json(ClientChangeAnswer {
+        ok: true,
+        change: (&change).into(),
+    }))
 }
 
 /// `POST /api/clients/{id}/uninstall`.
 pub async fn uninstall(
     State(s): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ClientChangeAnswer>, ApiError> {
     let client = clients::find(&id).map_err(|m| ApiError::new(StatusCode::NOT_FOUND, m))?;
     let change = clients::uninstall(&client, s.store.path(), &s.secrets)
         .await
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
     reload_tokens(&s).await?;
-    Ok(Json(json!({"ok": true, "change": change_json(&change)})))
+    Ok(Json(ClientChangeAnswer {
+        ok: true,
+        change: (&change).into(),
+    }))
 }
 
 /// `POST /api/clients/tokens/reload`.
-pub async fn reload(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn reload(State(s): State<AppState>) -> Result<Json<OkAnswer>, ApiError> {
     reload_tokens(&s).await?;
-    Ok(Json(json!({"ok": true})))
+    Ok(Json(OkAnswer::new()))
 }

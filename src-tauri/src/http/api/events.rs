@@ -1,7 +1,8 @@
 //! `GET /api/events`: the dashboard's live view, as Server-Sent Events.
 //!
 //! On connect and after every change it sends `event: servers` (the body of
-//! `GET /api/servers`) and `event: tools` (`{"count": n}`, what clients see). Bursts are
+//! `GET /api/servers`, `[ServerInfo]`) and `event: tools` ([`ToolCount`] `{"count": n}`, what
+//! clients see). Bursts are
 //! coalesced (at most one update per 100 ms); a keep-alive comment every 15 s holds the
 //! connection open through idle periods.
 
@@ -11,9 +12,9 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
-use serde_json::json;
 
-use super::servers_json;
+use super::server_list;
+use super::types::ToolCount;
 use crate::http::AppState;
 
 /// Coalescing window for updates, in milliseconds.
@@ -27,12 +28,15 @@ pub async fn stream(
     let mut registry = s.gw.registry_changes();
     let stream = async_stream(move |tx| async move {
         loop {
-            let servers = Event::default()
-                .event("servers")
-                .data(servers_json(&s).to_string());
-            let tools = Event::default()
-                .event("tools")
-                .data(json!({"count": s.gw.registry().tool_count()}).to_string());
+            let count = s.gw.registry().tool_count();
+            let (Ok(servers), Ok(tools)) = (
+                Event::default().event("servers").json_data(server_list(&s)),
+                Event::default()
+                    .event("tools")
+                    .json_data(ToolCount { count }),
+            ) else {
+                return;
+            };
             if tx.send(Ok(servers)).await.is_err() || tx.send(Ok(tools)).await.is_err() {
                 return;
             }

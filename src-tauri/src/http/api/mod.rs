@@ -1,34 +1,44 @@
 //! The admin JSON API under `/api`, used by the CLI (gateway token) and the dashboard (session
-//! cookie); client tokens are refused here (see [`crate::http::guard`]).
+//! cookie); client tokens are refused here (see [`crate::http::guard`]). Every answer body is a
+//! typed struct of [`types`], which the CLI reads back and the dashboard gets as generated
+//! TypeScript (`ui/src/api-types.gen.ts`).
 //!
 //! Reading:
-//! - `GET  /api/info` → `{ version, mcpUrl, configPath, toolCount, authNone, configError,
-//!   signInOpensBrowser }` (configError: why the last hand edit of the config file was refused,
-//!   or null; signInOpensBrowser: the gateway itself opens OAuth sign-in pages, as the desktop
-//!   app does)
-//! - `GET  /api/servers` → `[server]`: the status fields of
-//!   [`ServerStatus`](crate::upstream::ServerStatus) plus `config` (command/args/env/cwd or
-//!   url/headers, and disabledTools; `${secret:…}` references as written, never values)
-//! - `GET  /api/servers/{name}/tools` → every tool the server lists, with `enabled`
-//! - `GET  /api/servers/{name}/logs` → recent stderr/log lines `{ tsMs, source, line }`
-//! - `GET  /api/tools` → `{ count, tools: [{ name, server, originalName, description }] }`
+//! - `GET  /api/info` → [`Info`] `{ version, mcpUrl, configPath, toolCount, authNone,
+//!   configError, signInOpensBrowser }` (configError: why the last hand edit of the config file
+//!   was refused, or null; signInOpensBrowser: the gateway itself opens OAuth sign-in pages, as
+//!   the desktop app does)
+//! - `GET  /api/servers` → a list of [`ServerInfo`]: the status fields of
+//!   [`ServerStatus`](crate::upstream::ServerStatus) plus `signIn` and `config`
+//!   (command/args/env/cwd or url/headers/auth/oauth, and disabledTools; `${secret:…}`
+//!   references as written, never values)
+//! - `GET  /api/servers/{name}/tools` → a list of [`ServerTool`](types::ServerTool):
+//!   every tool the server lists, with `enabled`
+//! - `GET  /api/servers/{name}/logs` → a list of [`LogLine`]: recent stderr/log lines
+//!   `{ tsMs, source, line }`
+//! - `GET  /api/tools` → [`ToolList`] `{ count, tools: [{ name, server, originalName,
+//!   description }] }`
 //! - `GET  /api/events` → Server-Sent Events `servers` (the full list) and `tools` (`{count}`)
 //!   on every change ([`events`])
 //!
 //! Changing (all through the one config writer; effective at once):
-//! - `POST /api/servers/{name}/enable|disable|restart`
+//! - `POST /api/servers/{name}/enable|disable|restart` → [`OkAnswer`] `{ ok: true }`
 //! - `POST /api/servers/{name}/tools/{tool}/enable|disable` (`tool` = the server's own name)
-//! - `POST /api/servers`, `PUT /api/servers/{name}`, `DELETE /api/servers/{name}` ([`servers`])
+//!   → `{ ok: true }`
+//! - `POST /api/servers` → 201 `{ ok, name }`, `PUT /api/servers/{name}` and
+//!   `DELETE /api/servers/{name}` → `{ ok: true }` ([`servers`])
 //! - `POST /api/servers/import` `{ servers: { name: entry } }` → `{ added }`: adds config
 //!   entries as they are (`loopgate import` and `client import` go through here while a
 //!   gateway runs, so the one writer sees every change)
-//! - `POST /api/secrets/{name}/changed` → `{ restarted: [server] }` (after `loopgate secret set/rm`)
-//! - `POST /api/quit` → `{ ok }`: stops the gateway cleanly (backend sessions ended, processes
-//!   stopped); `loopgate serve` then exits, and so does the desktop app (as its tray's Quit)
-//! - `POST /api/dashboard/link` → `{ url }`: a one-time dashboard link (single use, valid for
-//!   5 minutes; `loopgate open` asks for one)
-//! - `POST /api/config/reload` → `{ changed }` (after `loopgate import` or a hand edit; an
-//!   invalid file is refused and the running config stays)
+//! - `POST /api/secrets/{name}/changed` → [`RestartedAnswer`] `{ restarted: [server] }` (after
+//!   `loopgate secret set/rm`)
+//! - `POST /api/quit` → `{ ok: true }`: stops the gateway cleanly (backend sessions ended,
+//!   processes stopped); `loopgate serve` then exits, and so does the desktop app (as its
+//!   tray's Quit)
+//! - `POST /api/dashboard/link` → [`UrlAnswer`] `{ url }`: a one-time dashboard link (single
+//!   use, valid for 5 minutes; `loopgate open` asks for one)
+//! - `POST /api/config/reload` → [`ReloadedAnswer`] `{ changed }` (after `loopgate import` or
+//!   a hand edit; an invalid file is refused and the running config stays)
 //!
 //! OAuth sign-in ([`auth`]):
 //! - `POST /api/servers/{name}/auth/login|cancel|logout`, `GET /api/auth`
@@ -37,32 +47,44 @@
 //! `PUT /api/clients/{id}/profile`.
 //!
 //! Clients (the "Connect a client" page, [`clients`]):
-//! - `GET  /api/clients`, `POST /api/clients/{id}/install|uninstall`, `POST /api/clients/tokens/reload`
-//! - `GET  /api/suggestions` → `{ suggestions: [suggestion] }`: well-known servers to add
+//! - `GET  /api/clients`, `POST /api/clients/{id}/install|uninstall`,
+//!   `POST /api/clients/tokens/reload`
+//! - `GET  /api/suggestions` → [`types::SuggestionList`]: well-known servers to add
 //!   ([`suggestions`])
 //!
-//! Errors are `{ "error": "…" }` (plus `"field"` for invalid input): 404 for an unknown
-//! server or tool, 400 for refused input; the config is unchanged after an error.
+//! Errors: every failure answers the one shape [`ApiErrorBody`] `{ "error": "…" }` (plus
+//! `"field"` when one input is at fault), whoever refuses: a handler ([`ApiError`]), a body
+//! extractor ([`ApiJson`](extract::ApiJson): 400 for a body that is not JSON or does not fit,
+//! an unknown key included, 415 without `Content-Type: application/json`), the server-name
+//! extractor ([`ServerName`]: 404 `no server named "…"`), the router (404 for an unknown
+//! route, 405 for a wrong method) or the guard (401, 403, 503). The config is unchanged after
+//! an error.
 
 pub mod auth;
 pub mod clients;
 pub mod events;
+pub mod extract;
 pub mod profiles;
 pub mod servers;
 pub mod suggestions;
+pub mod types;
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{json, Value};
 
+use self::extract::ServerName;
+use self::types::{
+    ApiErrorBody, ConnectionView, HttpView, Info, LogLine, OAuthView, OkAnswer, ReloadedAnswer,
+    RestartedAnswer, ServerConfigView, ServerInfo, StdioView, ToolList, UrlAnswer,
+};
 use super::AppState;
-use crate::config::ConfigError;
+use crate::config::{ConfigError, ServerEntry};
 use crate::upstream::ServerView;
 
-/// The `/api` routes.
+/// The `/api` routes. An unknown route (404) or method (405) answers the API's error shape too.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/info", get(info))
@@ -106,12 +128,15 @@ pub fn routes() -> Router<AppState> {
             axum::routing::put(profiles::put).delete(profiles::remove),
         )
         .route("/suggestions", get(suggestions::list))
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(unknown_route)
 }
 
-/// An API error response: `status` with `{"error": message, "field": field}`.
+/// An API error response: `status` with [`ApiErrorBody`] `{"error": message, "field": field}`
+/// (`field` left out when `None`).
 #[derive(Debug)]
 pub struct ApiError {
-    /// HTTP status (400, 404, 409).
+    /// HTTP status (400, 404, 409, …).
     pub status: StatusCode,
     /// What is wrong and how to fix it.
     pub message: String,
@@ -144,19 +169,22 @@ impl ApiError {
             message: e.message,
         }
     }
-    /// 404 for an unknown server.
+    /// The one 404 for an unknown server (see [`ServerName`]).
     pub fn not_found(name: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, format!("no server named \"{name}\""))
+    }
+    /// The body this error answers with.
+    pub fn body(&self) -> ApiErrorBody {
+        ApiErrorBody {
+            error: self.message.clone(),
+            field: self.field.clone(),
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({"error": self.message});
-        if let Some(f) = self.field {
-            body["field"] = f.into();
-        }
-        (self.status, Json(body)).into_response()
+        (self.status, Json(self.body())).into_response()
     }
 }
 
@@ -180,139 +208,174 @@ impl From<ConfigError> for ApiError {
     }
 }
 
-fn ok() -> Json<Value> {
-    Json(json!({"ok": true}))
+/// 404 for a path under `/api` that names no endpoint.
+pub async fn unknown_route(OriginalUri(uri): OriginalUri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!("{} is not an API endpoint", uri.path()),
+    )
+}
+
+/// 405 for an endpoint asked with a method it does not take.
+async fn method_not_allowed(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{} does not take {method} requests", uri.path()),
+    )
+}
+
+fn ok() -> Json<OkAnswer> {
+    Json(OkAnswer::new())
 }
 
 /// One server as the API shows it: status plus its config (never secret values; for HTTP
-/// servers also `auth` and `oauth: { clientId, hasClientSecret, scopes, clientMetadataUrl }`)
-/// and its sign-in state (`signIn`: pending, url, lastError, started).
-pub(crate) fn server_json(view: &ServerView, hub: &crate::oauth::Hub) -> Value {
-    let mut v = serde_json::to_value(&view.status).unwrap_or_default();
-    v["signIn"] = serde_json::to_value(hub.view(&view.status.name)).unwrap_or_default();
-    let e = &view.entry;
-    let mut config = json!({"disabledTools": e.disabled_tools});
-    if let Some(c) = &e.command {
-        config["command"] = c.clone().into();
-        config["args"] = json!(e.args);
-        config["env"] = json!(e.env);
-        config["cwd"] = json!(e.cwd);
+/// servers also `auth` and `oauth`) and its sign-in state.
+pub(crate) fn server_info(view: &ServerView, hub: &crate::oauth::Hub) -> ServerInfo {
+    ServerInfo {
+        status: view.status.clone(),
+        sign_in: hub.view(&view.status.name),
+        config: config_view(&view.entry),
     }
-    if let Some(u) = &e.url {
-        config["url"] = u.clone().into();
-        config["headers"] = json!(e.headers);
-        config["auth"] = json!(e.auth);
-        // The client secret itself (or its keychain reference) is never shown.
-        config["oauth"] = json!(e.oauth.as_ref().map(|o| json!({
-            "clientId": o.client_id,
-            "hasClientSecret": o.client_secret.is_some(),
-            "scopes": o.scopes,
-            "clientMetadataUrl": o.client_metadata_url,
-        })));
+}
+
+/// The config part of [`ServerInfo`].
+fn config_view(e: &ServerEntry) -> ServerConfigView {
+    let connection = match (&e.command, &e.url) {
+        (Some(command), _) => ConnectionView::Stdio(StdioView {
+            command: command.clone(),
+            args: e.args.clone(),
+            env: e.env.clone(),
+            cwd: e.cwd.as_ref().map(|c| c.display().to_string()),
+        }),
+        (None, Some(url)) => ConnectionView::Http(HttpView {
+            url: url.clone(),
+            headers: e.headers.clone(),
+            auth: e.auth,
+            // The client secret itself (or its keychain reference) is never shown.
+            oauth: e.oauth.as_ref().map(|o| OAuthView {
+                client_id: o.client_id.clone(),
+                has_client_secret: o.client_secret.is_some(),
+                scopes: o.scopes.clone(),
+                client_metadata_url: o.client_metadata_url.clone(),
+            }),
+        }),
+        (None, None) => ConnectionView::Neither {},
+    };
+    ServerConfigView {
+        disabled_tools: e.disabled_tools.clone(),
+        connection,
     }
-    v["config"] = config;
-    v
 }
 
 /// The body of `GET /api/servers` (also sent as the `servers` event).
-pub(crate) fn servers_json(s: &AppState) -> Value {
+pub(crate) fn server_list(s: &AppState) -> Vec<ServerInfo> {
     let supervisor = s.gw.supervisor();
     let snap = supervisor.snapshot();
     let hub = supervisor.oauth();
-    Value::Array(snap.values().map(|v| server_json(v, hub)).collect())
+    snap.values().map(|v| server_info(v, hub)).collect()
 }
 
-async fn info(State(s): State<AppState>) -> Json<Value> {
-    Json(json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "mcpUrl": s.mcp_url,
-        "configPath": s.store.path().display().to_string(),
-        "toolCount": s.gw.registry().tool_count(),
-        "authNone": !s.guard.mcp_needs_token,
-        "configError": s.store.rejected_edit(),
-        "signInOpensBrowser": s.gw.supervisor().oauth().presenter() == crate::oauth::Presenter::Browser,
-    }))
+async fn info(State(s): State<AppState>) -> Json<Info> {
+    Json(Info {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        mcp_url: s.mcp_url.clone(),
+        config_path: s.store.path().display().to_string(),
+        tool_count: s.gw.registry().tool_count(),
+        auth_none: !s.guard.mcp_needs_token,
+        config_error: s.store.rejected_edit(),
+        sign_in_opens_browser: s.gw.supervisor().oauth().presenter()
+            == crate::oauth::Presenter::Browser,
+    })
 }
 
-async fn list_servers(State(s): State<AppState>) -> Json<Value> {
-    Json(servers_json(&s))
+async fn list_servers(State(s): State<AppState>) -> Json<Vec<ServerInfo>> {
+    Json(server_list(&s))
 }
 
-async fn tools(State(s): State<AppState>) -> Json<Value> {
+async fn tools(State(s): State<AppState>) -> Json<ToolList> {
     let reg = s.gw.registry();
     let tools: Vec<_> = reg
         .exposed_tools()
         .iter()
-        .map(|t| json!({"name": t.tool.name, "server": t.route.server, "originalName": t.route.original, "description": t.tool.description}))
+        .map(|t| types::ExposedTool {
+            name: t.tool.name.to_string(),
+            server: t.route.server.clone(),
+            original_name: t.route.original.clone(),
+            description: t.tool.description.as_ref().map(|d| d.to_string()),
+        })
         .collect();
-    Json(json!({"count": tools.len(), "tools": tools}))
+    Json(ToolList {
+        count: tools.len(),
+        tools,
+    })
 }
 
-async fn server_logs(
-    State(s): State<AppState>,
-    Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+/// `GET /api/servers/{name}/logs`: the last 200 lines (none yet for a server that was just
+/// added and has not started).
+async fn server_logs(State(s): State<AppState>, server: ServerName) -> Json<Vec<LogLine>> {
     let snap = s.gw.supervisor().snapshot();
-    let view = snap.get(&name).ok_or_else(|| ApiError::not_found(&name))?;
-    let lines: Vec<Value> = view
-        .logs
-        .tail(200)
-        .into_iter()
-        .map(|l| json!({"tsMs": l.ts_ms, "source": l.source, "line": l.line}))
-        .collect();
-    Ok(Json(Value::Array(lines)))
+    let lines = snap.get(&server.name).map_or_else(Vec::new, |view| {
+        view.logs.tail(200).into_iter().map(LogLine::from).collect()
+    });
+    Json(lines)
 }
 
-async fn set_enabled(s: AppState, name: String, enabled: bool) -> Result<Json<Value>, ApiError> {
-    s.store.set_server_enabled(&name, enabled).await?;
+async fn set_enabled(
+    s: AppState,
+    server: ServerName,
+    enabled: bool,
+) -> Result<Json<OkAnswer>, ApiError> {
+    s.store.set_server_enabled(&server.name, enabled).await?;
     Ok(ok())
 }
 
-async fn enable(
-    State(s): State<AppState>,
-    Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    set_enabled(s, name, true).await
+async fn enable(State(s): State<AppState>, server: ServerName) -> Result<Json<OkAnswer>, ApiError> {
+    set_enabled(s, server, true).await
 }
 
 async fn disable(
     State(s): State<AppState>,
-    Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    set_enabled(s, name, false).await
+    server: ServerName,
+) -> Result<Json<OkAnswer>, ApiError> {
+    set_enabled(s, server, false).await
 }
 
 async fn restart(
     State(s): State<AppState>,
-    Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    server: ServerName,
+) -> Result<Json<OkAnswer>, ApiError> {
     let gateway = s.store.current().gateway.clone();
     s.gw.supervisor()
-        .restart(&name, &gateway)
+        .restart(&server.name, &gateway)
         .await
-        .map_err(|()| ApiError::not_found(&name))?;
+        .map_err(|()| ApiError::not_found(&server.name))?;
     Ok(ok())
 }
 
-async fn secret_changed(State(s): State<AppState>, Path(name): Path<String>) -> Json<Value> {
+async fn secret_changed(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+) -> Json<RestartedAnswer> {
     let config = s.store.current();
     let restarted = s.gw.supervisor().restart_using(&name, &config).await;
-    Json(json!({"restarted": restarted}))
+    Json(RestartedAnswer { restarted })
 }
 
-async fn reload(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn reload(State(s): State<AppState>) -> Result<Json<ReloadedAnswer>, ApiError> {
     let changed = s.store.reload().await?;
-    Ok(Json(json!({"changed": changed})))
+    Ok(Json(ReloadedAnswer { changed }))
 }
 
-async fn quit(State(s): State<AppState>) -> Json<Value> {
+async fn quit(State(s): State<AppState>) -> Json<OkAnswer> {
     tracing::info!("quit requested through the API");
     s.shutdown.cancel();
     ok()
 }
 
 /// `POST /api/dashboard/link`: a one-time dashboard link (see [`crate::http::session`]).
-async fn dashboard_link(State(s): State<AppState>) -> Json<Value> {
+async fn dashboard_link(State(s): State<AppState>) -> Json<UrlAnswer> {
     let base = s.mcp_url.trim_end_matches("/mcp");
-    Json(json!({ "url": format!("{base}/auth?nonce={}", s.guard.sessions.mint_link()) }))
+    Json(UrlAnswer {
+        url: format!("{base}/auth?nonce={}", s.guard.sessions.mint_link()),
+    })
 }

@@ -14,21 +14,22 @@
 //! Every change goes through the one config writer and applies at once: each client's lists
 //! change and it is told (`notifications/tools/list_changed`) when its own profile changed.
 
+use super::extract::ApiJson;
+use super::types::OkAnswer;
+use super::ApiError;
+use crate::config::ConfigError;
+use crate::gateway::{search, tokens, View};
+use crate::http::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
-
-use super::ApiError;
-use crate::config::{ConfigError, Profile};
-use crate::gateway::{search, tokens, View};
-use crate::http::AppState;
 
 /// What a set of tools costs: how many there are and their definitions' tokens.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Cost {
     /// Tools a client sees (in search mode: the two search tools).
     pub tool_count: usize,
@@ -39,14 +40,32 @@ pub struct Cost {
     pub definition_tokens: Option<usize>,
 }
 
+/// A profile's settings, as the dashboard edits them (the body of `PUT /api/profiles/{name}`;
+/// other keys of the profile in the config file are kept).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ProfileSettings {
+    /// Its servers; `null`: every server.
+    #[serde(default)]
+    pub servers: Option<Vec<String>>,
+    /// Per server, the tools it hides (the servers' own names).
+    #[serde(default)]
+    pub disabled_tools: IndexMap<String, Vec<String>>,
+    /// Search mode: two search tools instead of every tool.
+    #[serde(default)]
+    pub tool_search: bool,
+}
+
 /// One profile as the API shows it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ProfileView {
     /// Its name.
     pub name: String,
-    /// Its settings, as in the config.
-    pub profile: Profile,
+    /// Its settings.
+    pub settings: ProfileSettings,
     /// Installed clients bound to it (client ids).
     pub clients: Vec<String>,
     /// Whether the gateway's own token (`gateway.profile`) is bound to it.
@@ -58,6 +77,7 @@ pub struct ProfileView {
 /// The body of `GET /api/profiles`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ProfilesView {
     /// Every profile, in config order.
     pub profiles: Vec<ProfileView>,
@@ -66,9 +86,6 @@ pub struct ProfilesView {
     /// Client id → profile name.
     pub client_profiles: IndexMap<String, String>,
 }
-
-/// The body of `PUT /api/profiles/{name}`: the profile's settings.
-pub type ProfileBody = Profile;
 
 /// The body of `PUT /api/clients/{id}/profile`.
 #[derive(Debug, Clone, Deserialize)]
@@ -107,7 +124,11 @@ pub async fn list(State(s): State<AppState>) -> Json<ProfilesView> {
                 .unwrap_or_else(|_| crate::gateway::Scope::profile(name, profile.clone()));
             ProfileView {
                 name: name.clone(),
-                profile: profile.clone(),
+                settings: ProfileSettings {
+                    servers: profile.servers.clone(),
+                    disabled_tools: profile.disabled_tools.clone(),
+                    tool_search: profile.tool_search,
+                },
                 clients: config
                     .client_profiles
                     .iter()
@@ -130,22 +151,27 @@ pub async fn list(State(s): State<AppState>) -> Json<ProfilesView> {
 pub async fn put(
     State(s): State<AppState>,
     Path(name): Path<String>,
-    Json(body): Json<ProfileBody>,
-) -> Result<Json<Value>, ApiError> {
+    ApiJson(body): ApiJson<ProfileSettings>,
+) -> Result<Json<OkAnswer>, ApiError> {
+    crate::config::validate_server_name(&name)
+        .map_err(|m| ApiError::field("name", m.replace("server names", "profile names")))?;
     s.store
         .update(move |c| {
-            c.profiles.insert(name, body);
+            let profile = c.profiles.entry(name).or_default();
+            profile.servers = body.servers;
+            profile.disabled_tools = body.disabled_tools;
+            profile.tool_search = body.tool_search;
             Ok(())
         })
         .await?;
-    Ok(Json(json!({"ok": true})))
+    Ok(Json(OkAnswer::new()))
 }
 
 /// `DELETE /api/profiles/{name}`.
 pub async fn remove(
     State(s): State<AppState>,
     Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OkAnswer>, ApiError> {
     let config = s.store.current();
     if !config.profiles.contains_key(&name) {
         return Err(ApiError::new(
@@ -177,15 +203,15 @@ pub async fn remove(
             Ok(())
         })
         .await?;
-    Ok(Json(json!({"ok": true})))
+    Ok(Json(OkAnswer::new()))
 }
 
 /// `PUT /api/clients/{id}/profile`.
 pub async fn bind(
     State(s): State<AppState>,
     Path(id): Path<String>,
-    Json(body): Json<Binding>,
-) -> Result<Json<Value>, ApiError> {
+    ApiJson(body): ApiJson<Binding>,
+) -> Result<Json<OkAnswer>, ApiError> {
     s.store
         .update(move |c| {
             match body.profile {
@@ -206,5 +232,5 @@ pub async fn bind(
             Ok(())
         })
         .await?;
-    Ok(Json(json!({"ok": true})))
+    Ok(Json(OkAnswer::new()))
 }

@@ -7,8 +7,9 @@ use axum::http::StatusCode;
 use axum::Json;
 use indexmap::IndexMap;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
+use super::extract::{ApiJson, ServerName};
+use super::types::{AddedAnswer, ImportedAnswer, OkAnswer, ServerTool};
 use super::{ok, ApiError};
 use crate::config::model::{OAuthSettings, ServerAuth};
 use crate::config::validate_server_name;
@@ -216,12 +217,12 @@ async fn apply_form(
     Ok(entry)
 }
 
-/// `POST /api/servers`: adds a server. 400 names the field when the input is invalid; 409 when
-/// the name is taken.
+/// `POST /api/servers`: adds a server; 201 with [`AddedAnswer`]. 400 names the field when the
+/// input is invalid (an unknown key too); 409 when the name is taken.
 pub async fn add(
     State(s): State<AppState>,
-    Json(form): Json<ServerForm>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+    ApiJson(form): ApiJson<ServerForm>,
+) -> Result<(StatusCode, Json<AddedAnswer>), ApiError> {
     let name = form.name.clone().unwrap_or_default();
     validate_server_name(&name).map_err(|m| ApiError::field("name", m))?;
     if s.store.current().mcp_servers.contains_key(&name) {
@@ -242,11 +243,11 @@ pub async fn add(
             Ok(())
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({"ok": true, "name": name}))))
+    Ok((StatusCode::CREATED, Json(AddedAnswer { ok: true, name })))
 }
 
-/// Body of `POST /api/servers/import`.
-#[derive(serde::Deserialize)]
+/// Body of `POST /api/servers/import` (sent by the CLI's `loopgate import`).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImportBody {
     /// Config entries by server name, added in this order.
@@ -255,11 +256,11 @@ pub struct ImportBody {
 
 /// `POST /api/servers/import`: adds whole config entries (already free of literal secrets —
 /// the CLI moved them to the keychain). Refuses, changing nothing, when a name is taken or an
-/// entry is invalid. Answers `{ added: [name] }`.
+/// entry is invalid. Answers [`ImportedAnswer`] `{ added: [name] }`.
 pub async fn import(
     State(s): State<AppState>,
-    Json(body): Json<ImportBody>,
-) -> Result<Json<Value>, ApiError> {
+    ApiJson(body): ApiJson<ImportBody>,
+) -> Result<Json<ImportedAnswer>, ApiError> {
     let added: Vec<String> = body.servers.keys().cloned().collect();
     s.store
         .update(move |c| {
@@ -270,7 +271,7 @@ pub async fn import(
             Ok(())
         })
         .await?;
-    Ok(Json(json!({ "added": added })))
+    Ok(Json(ImportedAnswer { added }))
 }
 
 /// `PUT /api/servers/{name}`: replaces a server's connection settings, keeping `disabled`,
@@ -278,22 +279,18 @@ pub async fn import(
 /// and no other server uses, are deleted from the keychain.
 pub async fn edit(
     State(s): State<AppState>,
-    Path(name): Path<String>,
-    Json(form): Json<ServerForm>,
-) -> Result<Json<Value>, ApiError> {
+    ServerName {
+        name,
+        entry: current,
+    }: ServerName,
+    ApiJson(form): ApiJson<ServerForm>,
+) -> Result<Json<OkAnswer>, ApiError> {
     if form.name.as_ref().is_some_and(|n| n != &name) {
         return Err(ApiError::field(
             "name",
             "renaming a server is not supported; remove it and add it under the new name",
         ));
     }
-    let current = s
-        .store
-        .current()
-        .mcp_servers
-        .get(&name)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(&name))?;
     let before = current.secret_refs();
     let entry = apply_form(&s, &name, form, current).await?;
     let edited = name.clone();
@@ -339,8 +336,8 @@ async fn delete_unused_form_secrets(
 /// stored for it by the form (`<name>.*`) that no other server uses, and its OAuth tokens.
 pub async fn remove(
     State(s): State<AppState>,
-    Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    ServerName { name, .. }: ServerName,
+) -> Result<Json<OkAnswer>, ApiError> {
     let removed = name.clone();
     let config = s
         .store
@@ -367,13 +364,16 @@ pub async fn remove(
 }
 
 /// `GET /api/servers/{name}/tools`: every tool the server lists (also disabled ones), with the
-/// name clients see, annotations, schemas and `enabled`.
+/// name clients see, annotations, schemas and `enabled` (none yet for a server that was just
+/// added and has not started).
 pub async fn tools(
     State(s): State<AppState>,
-    Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    ServerName { name, .. }: ServerName,
+) -> Json<Vec<ServerTool>> {
     let snap = s.gw.supervisor().snapshot();
-    let view = snap.get(&name).ok_or_else(|| ApiError::not_found(&name))?;
+    let Some(view) = snap.get(&name) else {
+        return Json(Vec::new());
+    };
     let reg = s.gw.registry();
     let exposed: std::collections::HashMap<&str, &str> = reg
         .exposed_tools()
@@ -381,7 +381,7 @@ pub async fn tools(
         .filter(|t| t.route.server == name)
         .map(|t| (t.route.original.as_str(), t.tool.name.as_ref()))
         .collect();
-    let tools: Vec<Value> = view
+    let tools = view
         .catalog
         .tools
         .iter()
@@ -395,34 +395,27 @@ pub async fn tools(
                 .get(t.name.as_ref())
                 .map(|n| n.to_string())
                 .unwrap_or_else(|| format!("{name}__{}", t.name));
-            json!({
-                "name": client_name,
-                "originalName": t.name,
-                "title": t.title,
-                "description": t.description,
-                "annotations": t.annotations,
-                "inputSchema": t.input_schema,
-                "outputSchema": t.output_schema,
-                "enabled": enabled,
-            })
+            ServerTool {
+                name: client_name,
+                original_name: t.name.to_string(),
+                title: t.title.clone(),
+                description: t.description.as_ref().map(|d| d.to_string()),
+                annotations: t.annotations.clone(),
+                input_schema: (*t.input_schema).clone(),
+                output_schema: t.output_schema.as_ref().map(|o| (**o).clone()),
+                enabled,
+            }
         })
         .collect();
-    Ok(Json(Value::Array(tools)))
+    Json(tools)
 }
 
 async fn set_tool(
     s: AppState,
-    name: String,
+    ServerName { name, entry }: ServerName,
     tool: String,
     enabled: bool,
-) -> Result<Json<Value>, ApiError> {
-    let entry = s
-        .store
-        .current()
-        .mcp_servers
-        .get(&name)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(&name))?;
+) -> Result<Json<OkAnswer>, ApiError> {
     if !enabled {
         let listed =
             s.gw.supervisor()
@@ -455,15 +448,18 @@ async fn set_tool(
 /// `POST /api/servers/{name}/tools/{tool}/enable`.
 pub async fn enable_tool(
     State(s): State<AppState>,
-    Path((name, tool)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
-    set_tool(s, name, tool, true).await
+    server: ServerName,
+    Path((_, tool)): Path<(String, String)>,
+) -> Result<Json<OkAnswer>, ApiError> {
+    set_tool(s, server, tool, true).await
 }
 
-/// `POST /api/servers/{name}/tools/{tool}/disable`.
+/// `POST /api/servers/{name}/tools/{tool}/disable`: 404 also when the server lists no such
+/// tool (and it is not disabled already).
 pub async fn disable_tool(
     State(s): State<AppState>,
-    Path((name, tool)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
-    set_tool(s, name, tool, false).await
+    server: ServerName,
+    Path((_, tool)): Path<(String, String)>,
+) -> Result<Json<OkAnswer>, ApiError> {
+    set_tool(s, server, tool, false).await
 }

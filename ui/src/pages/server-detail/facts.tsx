@@ -3,7 +3,7 @@
 // as badges, never their values).
 
 import type { ComponentChildren } from 'preact';
-import type { Server } from '../../api';
+import type { Server, ServerConfig } from '../../api';
 import { CopyButton, SecretBadge, useNow } from '../../components/ui';
 import { commandLine } from '../../lib/command-line';
 import { duration, shortId } from '../../lib/format';
@@ -39,7 +39,7 @@ function KeyValues({ values, empty }: { values: Record<string, string> | undefin
 export function Facts({ server: s }: { server: Server }) {
   const connected = s.connectedSinceMs !== null && (s.state === 'ready' || s.state === 'degraded');
   const now = useNow(1000, connected);
-  const cfg = s.config ?? {};
+  const cfg: ServerConfig = s.config;
   const shown = s.transport === 'stdio' && cfg.command ? commandLine(cfg.command, cfg.args) : s.target;
   const dash = <span class="muted">—</span>;
 

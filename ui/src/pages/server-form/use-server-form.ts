@@ -2,7 +2,7 @@
 // (validation, the request body, where an API error belongs) are in lib/server-form.ts.
 
 import { useRef, useState } from 'preact/hooks';
-import { api, type ApiError, type Server } from '../../api';
+import { api, type ApiError, type Server, type ServerConfig } from '../../api';
 import { looksLikeCommandLine, splitCommandLine } from '../../lib/command-line';
 import {
   buildServerInput,
@@ -22,6 +22,8 @@ export type ServerForm = ReturnType<typeof useServerForm>;
 const FIELD_OF: Partial<Record<keyof ServerFormValues, string>> = { argsText: 'args', envRows: 'env', headerRows: 'headers', signIn: 'auth' };
 
 export function useServerForm(original?: Server) {
+  /** The server's config, read as the form reads it (either kind's keys, all optional). */
+  const config: ServerConfig | undefined = original?.config;
   const [values, setValues] = useState<ServerFormValues>(() => initialValues(original));
   const [errors, setErrors] = useState<FormErrors>({});
   /** An error of the whole form (not of one field). */
@@ -110,7 +112,7 @@ export function useServerForm(original?: Server) {
     editing: !!original,
     fill,
     /** A client secret is in the keychain already (typing one replaces it). */
-    hasClientSecret: !!original?.config?.oauth?.hasClientSecret,
+    hasClientSecret: !!config?.oauth?.hasClientSecret,
     values,
     set,
     clearErrors,
