@@ -15,6 +15,10 @@
 // writes the gateway's ~/.cursor/mcp.json: run the gateway with HOME (and XDG_CONFIG_HOME) set to a
 // temporary directory, and name that directory in LOOPGATE_TEST_HOME — the step then refuses to
 // touch a file outside it.
+// Step h2 creates the profile `coding` on the Profiles page (everything only, its echo hidden),
+// checks its counts against "everything" and what a client of it lists, binds Cursor to it,
+// checks the gateway's refusals (deleting it in use; a PUT naming an unknown server, crafted and
+// from the editor) are shown verbatim, switches on search mode, and deletes it again.
 // With HOSTILE_MCP_URL (oauth-server.py with HOSTILE_AUTHORIZE), step j checks its javascript:
 // authorization page is never opened.
 // With OAUTH_MCP_URL (tests/peers/oauth-server.py), step i adds it as `secure` and signs in from
@@ -24,6 +28,7 @@
 import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { chromium } from 'playwright-core';
+import { profilesStep } from './profiles-step.mjs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
@@ -79,11 +84,12 @@ async function api(path) {
   return res.json();
 }
 
-/** Names of the tools a real MCP client sees now (fresh session each time, all pages). */
-async function mcpToolNames(bearer = token) {
+/** Names of the tools a real MCP client sees now (fresh session each time, all pages); `headers`
+ *  go with every request (e.g. `loopgate-profile`, which the gateway's own token may send). */
+async function mcpToolNames(bearer = token, headers = {}) {
   const client = new Client({ name: 'loopgate-ui-test', version: '1.0.0' });
   const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
-    requestInit: { headers: { Authorization: `Bearer ${bearer}` } },
+    requestInit: { headers: { Authorization: `Bearer ${bearer}`, ...headers } },
   });
   await client.connect(transport);
   try {
@@ -500,6 +506,8 @@ try {
     }, 5000);
     await until('Cursor’s token to be refused after Remove', async () => (await mcpStatus(clientToken)) === 401, 5000);
   });
+
+  await step('h2: profiles: one server with a tool hidden costs less than everything; refusals shown verbatim', () => profilesStep({ page, byId, api, go, until, assert, config, mcpToolNames, shot, base, token }));
 
   const oauthUrl = process.env.OAUTH_MCP_URL;
   if (oauthUrl) {

@@ -13,9 +13,13 @@ export type {
   ClientList,
   ClientSnippets,
   ClientState,
+  Cost,
   ExposedTool,
   Info,
   LogLine,
+  ProfileSettings,
+  ProfilesView,
+  ProfileView,
   ServerState,
   ServerTool,
   SignedOut,
@@ -133,4 +137,13 @@ export const api = {
   suggestions: () => request<gen.SuggestionList>('GET', '/api/suggestions'),
   setClientWired: (id: string, on: boolean) =>
     request<gen.ClientChangeAnswer>('POST', `/api/clients/${seg(id)}/${on ? 'install' : 'uninstall'}`),
+  profiles: () => request<gen.ProfilesView>('GET', '/api/profiles'),
+  /** Creates or replaces profile `name` (400 `{error, field}` when it names an unknown server). */
+  putProfile: (name: string, settings: gen.ProfileSettings) =>
+    request<gen.OkAnswer>('PUT', `/api/profiles/${seg(name)}`, settings),
+  /** 409 while a client or the gateway's own token uses it (the error names them). */
+  deleteProfile: (name: string) => request<gen.OkAnswer>('DELETE', `/api/profiles/${seg(name)}`),
+  /** Binds client `id`'s token to `profile` (null: everything). */
+  setClientProfile: (id: string, profile: string | null) =>
+    request<gen.OkAnswer>('PUT', `/api/clients/${seg(id)}/profile`, { profile }),
 };

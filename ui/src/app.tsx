@@ -6,6 +6,8 @@ import { ServerFormPage } from './pages/server-form';
 import { ServersPage } from './pages/servers';
 import { ToolsPage } from './pages/tools';
 import { ConnectPage } from './pages/connect';
+import { ProfilesPage } from './pages/profiles';
+import { ProfileEditorPage } from './pages/profiles/editor';
 import { NotFound } from './pages/not-found';
 import { href, useRoute, type Route } from './router';
 import { start, useStore } from './store';
@@ -65,6 +67,10 @@ function Page({ route }: { route: Route }) {
       return <ToolsPage initialQuery={route.q} />;
     case 'connect':
       return <ConnectPage />;
+    case 'profiles':
+      return <ProfilesPage />;
+    case 'profile':
+      return <ProfileEditorPage key={`profile-${route.profile ?? ''}`} name={route.profile} />;
     default:
       return <NotFound />;
   }
@@ -72,7 +78,8 @@ function Page({ route }: { route: Route }) {
 
 function AppBar({ route }: { route: Route }) {
   const { info, live, toolCount } = useStore();
-  const section = route.page === 'tools' || route.page === 'connect' ? route.page : 'servers';
+  const section =
+    route.page === 'tools' || route.page === 'connect' ? route.page : route.page === 'profiles' || route.page === 'profile' ? 'profiles' : 'servers';
   return (
     <header class="appbar">
       <a class="brand" href={href.servers()} aria-label="Loopgate — servers">
@@ -87,6 +94,14 @@ function AppBar({ route }: { route: Route }) {
         <a class={`nav-link${section === 'tools' ? ' is-active' : ''}`} href={href.tools()} aria-current={section === 'tools' ? 'page' : undefined}>
           Tools
           {toolCount !== null && <span class="nav-count">{toolCount}</span>}
+        </a>
+        <a
+          class={`nav-link${section === 'profiles' ? ' is-active' : ''}`}
+          href={href.profiles()}
+          aria-current={section === 'profiles' ? 'page' : undefined}
+          data-testid="nav-profiles"
+        >
+          Profiles
         </a>
         <a
           class={`nav-link${section === 'connect' ? ' is-active' : ''}`}

@@ -1,5 +1,5 @@
 // Hash routes: #/, #/servers/NAME[?tool=X], #/servers/NAME/edit, #/tools[?q=…], #/add[?suggest=NAME],
-// #/connect.
+// #/connect, #/profiles, #/profiles/new, #/profiles/NAME/edit.
 // Parsing and building them (no DOM); router.ts follows location.hash.
 
 export type Route =
@@ -9,6 +9,9 @@ export type Route =
   | { page: 'tools'; q: string }
   | { page: 'add'; suggest: string | null }
   | { page: 'connect' }
+  | { page: 'profiles' }
+  /** The profile editor: `profile` null creates one. */
+  | { page: 'profile'; profile: string | null }
   | { page: 'notfound'; path: string };
 
 export function parseHash(hash: string): Route {
@@ -32,6 +35,9 @@ export function parseHash(hash: string): Route {
   if (parts[0] === 'tools' && parts.length === 1) return { page: 'tools', q: params.get('q') ?? '' };
   if (parts[0] === 'add' && parts.length === 1) return { page: 'add', suggest: params.get('suggest') };
   if (parts[0] === 'connect' && parts.length === 1) return { page: 'connect' };
+  if (parts[0] === 'profiles' && parts.length === 1) return { page: 'profiles' };
+  if (parts[0] === 'profiles' && parts.length === 2 && parts[1] === 'new') return { page: 'profile', profile: null };
+  if (parts[0] === 'profiles' && parts.length === 3 && parts[2] === 'edit') return { page: 'profile', profile: parts[1] };
   return { page: 'notfound', path };
 }
 
@@ -44,4 +50,7 @@ export const href = {
   tools: (q?: string) => (q ? `#/tools?q=${encodeURIComponent(q)}` : '#/tools'),
   add: (suggest?: string) => (suggest ? `#/add?suggest=${encodeURIComponent(suggest)}` : '#/add'),
   connect: () => '#/connect',
+  profiles: () => '#/profiles',
+  newProfile: () => '#/profiles/new',
+  editProfile: (name: string) => `#/profiles/${encodeURIComponent(name)}/edit`,
 };
