@@ -412,20 +412,46 @@ try {
     await until('tools/list without memory2__ tools', async () => !(await mcpToolNames()).some((n) => n.startsWith('memory2__')));
   });
 
-  await step('h: connect a client: install Loopgate into Cursor, then remove it', async () => {
-    const ids = ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'windsurf'];
+  await step('h0: a detected well-known server is suggested and fills the Add form', async () => {
+    // tests/ui_browser.rs puts a `claude` on PATH: Claude Code's `claude mcp serve` is suggested.
+    await go('#/');
+    await byId('suggested-add-claude-code').click();
+    await page.waitForURL((u) => u.hash === '#/add?suggest=claude-code');
+    await byId('suggestions').waitFor();
+    await until('the form filled from the suggestion', async () => (await byId('field-name').inputValue()) === 'claude-code', 5000);
+    assert((await byId('field-command').inputValue()).endsWith('/claude'), 'the command is not the claude found on PATH');
+    assert((await byId('field-args').inputValue()) === 'mcp\nserve', 'the arguments are not `mcp serve`');
+    assert((await byId('suggestion-claude-code').getAttribute('aria-pressed')) === 'true', 'the picked suggestion is not marked');
+    await byId('suggestion-memory').click();
+    assert((await byId('field-name').inputValue()) === 'memory', 'picking another suggestion did not fill the form');
+  });
+
+  await step('h: connect a client: every client listed, two detected; install Loopgate into Cursor, then remove it', async () => {
+    const listed = (await api('/api/clients')).clients;
+    const ids = listed.map((c) => c.id);
+    assert(ids.length >= 17 && ['codex', 'gemini', 'opencode', 'qwen', 'zed', 'goose', 'continue'].every((i) => ids.includes(i)), `GET /api/clients lists ${ids}`);
     await go('#/');
     await byId('nav-connect').click();
     await page.waitForURL((u) => u.hash === '#/connect');
     for (const id of ids) await byId(`client-row-${id}`).waitFor();
     assert((await page.locator('[data-testid^="client-row-"]').count()) === ids.length, `expected ${ids.length} client rows`);
+    // tests/ui_browser.rs made ~/.codex and ~/.gemini: both detected, and listed first.
+    for (const id of ['codex', 'gemini']) {
+      assert((await byId(`client-row-${id}`).getAttribute('data-installed')) === 'true', `${id} is not shown as detected`);
+      assert((await byId(`client-row-${id}`).innerText()).includes('Detected'), `${id}'s row has no Detected badge`);
+    }
+    const detected = listed.filter((c) => c.installed).length;
+    assert(detected >= 2, `only ${detected} clients detected`);
+    assert((await byId('clients-summary').innerText()).startsWith(`${detected} apps detected`), 'the summary does not count the detected apps');
+    const rows = await page.locator('[data-testid^="client-row-"]').evaluateAll((els) => els.map((e) => e.dataset.installed));
+    assert(rows.indexOf('false') === -1 || rows.slice(rows.indexOf('false')).every((x) => x === 'false'), `detected clients are not listed first: ${rows}`);
     assert((await byId('nav-connect').getAttribute('aria-current')) === 'page', 'the Connect nav entry is not marked current');
 
     const cursorPath = await byId('client-row-cursor').getAttribute('data-config-path');
     assert(cursorPath, 'the Cursor row shows no config path');
     assert((await byId('client-row-cursor').innerText()).includes(cursorPath), 'the Cursor row does not show its config path');
-    const listed = (await api('/api/clients')).clients.find((c) => c.id === 'cursor');
-    assert(listed?.configPath === cursorPath, `the row's path ${cursorPath} differs from GET /api/clients (${listed?.configPath})`);
+    const listedCursor = (await api('/api/clients')).clients.find((c) => c.id === 'cursor');
+    assert(listedCursor?.configPath === cursorPath, `the row's path ${cursorPath} differs from GET /api/clients (${listedCursor?.configPath})`);
     // Never edit a real ~/.cursor/mcp.json: with LOOPGATE_TEST_HOME set, the file must be inside it.
     const testHome = process.env.LOOPGATE_TEST_HOME;
     if (testHome) {

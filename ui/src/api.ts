@@ -23,6 +23,8 @@ export type {
   ServerState,
   ServerTool,
   SignedOut,
+  Suggestion,
+  SuggestionList,
   ToolList,
   Transport,
 } from './api-types.gen';
@@ -188,6 +190,7 @@ export const api = {
   activityCall: (id: number) => request<ActivityDetail>('GET', `/api/activity/${id}`),
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   serverCatalog: (name: string) => request<any>('GET', `/api/servers/${seg(name)}/catalog`),
+  suggestions: () => request<gen.SuggestionList>('GET', '/api/suggestions'),
   setClientWired: (id: string, on: boolean) =>
     request<gen.ClientChangeAnswer>('POST', `/api/clients/${seg(id)}/${on ? 'install' : 'uninstall'}`),
   profiles: () => request<gen.ProfilesView>('GET', '/api/profiles'),

@@ -63,7 +63,7 @@ function Page({ route }: { route: Route }) {
     case 'edit':
       return <ServerFormPage key={`edit-${route.server}`} editName={route.server} />;
     case 'add':
-      return <ServerFormPage key="add" />;
+      return <ServerFormPage key={`add-${route.suggest ?? ''}`} suggest={route.suggest} />;
     case 'tools':
       return <ToolsPage initialQuery={route.q} />;
     case 'connect':

@@ -162,10 +162,13 @@ pub enum Command {
 pub enum ClientCommand {
     /// Show the known clients, whether each is installed here and wired to Loopgate.
     List,
-    /// Add Loopgate to a client's config (claude-desktop, claude-code, cursor, vscode, windsurf).
+    /// Add Loopgate to a client's config (`loopgate client list` shows the ids).
     Install {
         /// Client id.
         name: String,
+        /// Wire it over stdio (`loopgate connect`) even though it speaks HTTP.
+        #[arg(long)]
+        stdio: bool,
     },
     /// Remove Loopgate's entry from a client's config and revoke its token.
     Uninstall {
@@ -179,6 +182,15 @@ pub enum ClientCommand {
         /// Also replace them in the client by the single Loopgate entry.
         #[arg(long)]
         replace: bool,
+    },
+    /// Check wired clients: entry present and current, token valid, gateway reachable the
+    /// way the client reaches it; says what to do when not. Exits 1 when a check fails.
+    Doctor {
+        /// Client id (default: every client detected here or wired to Loopgate).
+        name: Option<String>,
+        /// Print the reports as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -389,10 +401,15 @@ async fn run(cli: Cli) -> Result<()> {
                 clients::list();
                 Ok(())
             }
-            ClientCommand::Install { name } => clients::install(&path, &secrets, &name).await,
+            ClientCommand::Install { name, stdio } => {
+                clients::install(&path, &secrets, &name, stdio).await
+            }
             ClientCommand::Uninstall { name } => clients::uninstall(&path, &secrets, &name).await,
             ClientCommand::Import { name, replace } => {
                 clients::import_from(&path, &secrets, &name, replace).await
+            }
+            ClientCommand::Doctor { name, json } => {
+                clients::doctor(&path, &secrets, name.as_deref(), json).await
             }
         },
     }

@@ -3,6 +3,7 @@
 // /api/profiles… and a client's profile in profiles.mjs.
 
 import { serversApi } from './api-servers.mjs';
+import { SUGGESTIONS } from './fixtures.mjs';
 import { CLIENTS, clientState, installClient, LOOPGATE_EXE, mcpUrl, uninstallClient } from './clients.mjs';
 import { send, streams } from './events.mjs';
 import { authed, json } from './http.mjs';
@@ -44,6 +45,9 @@ export async function api(req, res, r) {
     } catch (e) {
       return json(res, 400, { error: e.message });
     }
+  }
+  if (r[0] === 'suggestions' && r.length === 1 && m === 'GET') {
+    return json(res, 200, { suggestions: SUGGESTIONS });
   }
   if (r[0] === 'clients' && r.length === 3 && m === 'PUT' && r[2] === 'profile') return bindClientProfile(req, res, r[1]);
   if (r[0] === 'profiles') return profilesApi(req, res, r);

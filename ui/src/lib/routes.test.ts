@@ -14,7 +14,9 @@ describe('parseHash', () => {
     assert.deepEqual(parseHash('#/servers/py/edit'), { page: 'edit', server: 'py' });
     assert.deepEqual(parseHash('#/tools'), { page: 'tools', q: '' });
     assert.deepEqual(parseHash('#/tools?q=echo%20sum'), { page: 'tools', q: 'echo sum' });
-    assert.deepEqual(parseHash('#/add'), { page: 'add' });
+    assert.deepEqual(parseHash('#/add'), { page: 'add', suggest: null });
+    assert.deepEqual(parseHash('#/add?suggest=claude-code'), { page: 'add', suggest: 'claude-code' });
+    assert.equal(href.add('claude code'), '#/add?suggest=claude%20code');
     assert.deepEqual(parseHash('#/connect'), { page: 'connect' });
   });
   test('profiles: the list, a new one, editing one (even one named “new”)', () => {

@@ -1,5 +1,5 @@
-// Hash routes: #/, #/servers/NAME[?tool=X], #/servers/NAME/edit, #/tools[?q=…], #/add, #/connect,
-// #/profiles, #/profiles/new, #/profiles/NAME/edit;
+// Hash routes: #/, #/servers/NAME[?tool=X], #/servers/NAME/edit, #/tools[?q=…], #/add[?suggest=NAME],
+// #/connect, #/profiles, #/profiles/new, #/profiles/NAME/edit;
 // #/servers/NAME/play[?tool=X&args=JSON] (the playground), #/activity[?id=N&server=…&client=…&tool=…&outcome=…].
 // Parsing and building them (no DOM); router.ts follows location.hash.
 
@@ -8,7 +8,7 @@ export type Route =
   | { page: 'server'; server: string; tool: string | null }
   | { page: 'edit'; server: string }
   | { page: 'tools'; q: string }
-  | { page: 'add' }
+  | { page: 'add'; suggest: string | null }
   | { page: 'connect' }
   | { page: 'profiles' }
   /** The profile editor: `profile` null creates one. */
@@ -36,7 +36,7 @@ export function parseHash(hash: string): Route {
   if (parts[0] === 'servers' && parts.length === 2) return { page: 'server', server: parts[1], tool: params.get('tool') };
   if (parts[0] === 'servers' && parts.length === 3 && parts[2] === 'edit') return { page: 'edit', server: parts[1] };
   if (parts[0] === 'tools' && parts.length === 1) return { page: 'tools', q: params.get('q') ?? '' };
-  if (parts[0] === 'add' && parts.length === 1) return { page: 'add' };
+  if (parts[0] === 'add' && parts.length === 1) return { page: 'add', suggest: params.get('suggest') };
   if (parts[0] === 'connect' && parts.length === 1) return { page: 'connect' };
   if (parts[0] === 'profiles' && parts.length === 1) return { page: 'profiles' };
   if (parts[0] === 'profiles' && parts.length === 2 && parts[1] === 'new') return { page: 'profile', profile: null };
@@ -64,7 +64,7 @@ export const href = {
     `#/servers/${encodeURIComponent(name)}${tool ? `?tool=${encodeURIComponent(tool)}` : ''}`,
   edit: (name: string) => `#/servers/${encodeURIComponent(name)}/edit`,
   tools: (q?: string) => (q ? `#/tools?q=${encodeURIComponent(q)}` : '#/tools'),
-  add: () => '#/add',
+  add: (suggest?: string) => (suggest ? `#/add?suggest=${encodeURIComponent(suggest)}` : '#/add'),
   connect: () => '#/connect',
   profiles: () => '#/profiles',
   newProfile: () => '#/profiles/new',

@@ -10,7 +10,8 @@ import { useStore } from '../store';
 
 export function ConnectPage() {
   useTitle('Connect a client');
-  const { info } = useStore();
+  const { info, toolCount } = useStore();
+  const offered = toolCount ?? info?.toolCount ?? null;
   const [clients, setClients] = useState<ClientState[] | null>(null);
   const [snippets, setSnippets] = useState<ClientSnippets | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -122,16 +123,20 @@ export function ConnectPage() {
   } else {
     list = (
       <ul class="client-list" role="list" data-testid="client-list">
-        {clients.map((c) => (
-          <ClientRow
-            key={c.id}
-            client={c}
-            busy={busy[c.id] ?? null}
-            notice={notices[c.id] ?? null}
-            onAction={(a) => void act(c, a)}
-            onDismiss={() => setNotice(c.id, null)}
-          />
-        ))}
+        {/* Detected apps first; each group keeps the table's order (Array.sort is stable). */}
+        {[...clients]
+          .sort((a, b) => Number(b.installed) - Number(a.installed))
+          .map((c) => (
+            <ClientRow
+              key={c.id}
+              client={c}
+              offered={offered}
+              busy={busy[c.id] ?? null}
+              notice={notices[c.id] ?? null}
+              onAction={(a) => void act(c, a)}
+              onDismiss={() => setNotice(c.id, null)}
+            />
+          ))}
       </ul>
     );
   }
@@ -185,6 +190,7 @@ export function ConnectPage() {
           <span>
             Install adds one <code>loopgate</code> entry to the app’s MCP config and keeps everything else in it; the previous file is
             backed up next to it first. Not found means the app’s config folder isn’t there yet — installing creates the file.
+            Run <code>loopgate client doctor</code> to check each app’s entry, token and connection.
           </span>
         </p>
       </section>
@@ -199,6 +205,8 @@ export function ConnectPage() {
 
 function ClientRow(props: {
   client: ClientState;
+  /** How many tools the gateway offers now (to compare with the client's limit). */
+  offered: number | null;
   busy: Action | null;
   notice: Notice | null;
   onAction: (a: Action) => void;
@@ -221,7 +229,7 @@ function ClientRow(props: {
         <div class="cr-title">
           <h3 class="cr-name">{c.name}</h3>
           {c.installed ? (
-            <span class="badge badge-detected" title={`${c.name}’s config was found on this computer`}>
+            <span class="badge badge-detected" title={c.detectedBy ? `Found: ${c.detectedBy}` : `${c.name}’s config was found on this computer`}>
               <IconCheck size={11} />
               Detected
             </span>
@@ -237,6 +245,16 @@ function ClientRow(props: {
             {c.transport === 'http' ? <IconGlobe size={12} /> : <IconTerminal size={12} />}
             {c.transport === 'http' ? 'HTTP' : 'stdio'}
           </span>
+          {c.toolLimit != null && props.offered !== null && props.offered > c.toolLimit && (
+            <span
+              class="badge badge-limit"
+              data-testid={`client-limit-${c.id}`}
+              title={`${c.name} takes at most ${c.toolLimit} tools per request; Loopgate offers ${props.offered}. Turn off servers or tools it does not need.`}
+            >
+              <IconAlert size={11} />
+              {c.toolLimit}-tool limit
+            </span>
+          )}
         </div>
         {c.configPath !== null ? (
           <div class="cr-path">

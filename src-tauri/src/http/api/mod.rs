@@ -53,6 +53,8 @@
 //! Clients (the "Connect a client" page, [`clients`]):
 //! - `GET  /api/clients`, `POST /api/clients/{id}/install|uninstall`,
 //!   `POST /api/clients/tokens/reload`
+//! - `GET  /api/suggestions` → [`types::SuggestionList`]: well-known servers to add
+//!   ([`suggestions`])
 //!
 //! Errors: every failure answers the one shape [`ApiErrorBody`] `{ "error": "…" }` (plus
 //! `"field"` when one input is at fault), whoever refuses: a handler ([`ApiError`]), a body
@@ -70,6 +72,7 @@ pub mod events;
 pub mod extract;
 pub mod profiles;
 pub mod servers;
+pub mod suggestions;
 pub mod types;
 
 use axum::extract::{OriginalUri, Path, State};
@@ -134,6 +137,7 @@ pub fn routes() -> Router<AppState> {
         .route("/activity", get(activity::list))
         .route("/activity/stats", get(activity::stats))
         .route("/activity/{id}", get(activity::detail))
+        .route("/suggestions", get(suggestions::list))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(unknown_route)
 }
