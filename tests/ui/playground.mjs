@@ -113,11 +113,9 @@ export async function playgroundSteps({ page, byId, step, until, assert, go, sho
     await until('the get-sum calls', async () => (await sumRow.count()) >= 2, 10_000);
     await byId('activity-filter-outcome').selectOption('isError');
     await until('only failed tool calls', async () => {
-      const rows = page.locator('[data-testid^="activity-row-"]');
-      const n = await rows.count();
-      if (n === 0) return false;
-      for (let i = 0; i < n; i++) if ((await rows.nth(i).getAttribute('data-outcome')) !== 'isError') return false;
-      return true;
+      // One read of every row (the live list re-renders every second).
+      const outcomes = await page.locator('[data-testid^="activity-row-"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-outcome')));
+      return outcomes.length > 0 && outcomes.every((o) => o === 'isError');
     }, 10_000);
     await byId('activity-filter-outcome').selectOption('');
     await byId('activity-filter-tool').selectOption('everything__get-sum');

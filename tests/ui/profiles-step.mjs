@@ -11,7 +11,7 @@ export async function profilesStep(t) {
   await go('#/');
   await byId('nav-profiles').click();
   await page.waitForURL((u) => u.hash === '#/profiles');
-  assert((await byId('nav-profiles').getAttribute('aria-current')) === 'page', 'the Profiles nav entry is not marked current');
+  await until('the Profiles nav entry marked current', async () => (await byId('nav-profiles').getAttribute('aria-current')) === 'page', 5000);
   const everything = byId('profiles-everything');
   await everything.waitFor();
   assert((await profiles()).profiles.length === 0, 'the gateway starts with profiles');
@@ -78,6 +78,30 @@ export async function profilesStep(t) {
   await byId('client-profile-cursor').selectOption('coding');
   await until('clientProfiles.cursor in the config', () => config().clientProfiles?.cursor === 'coding', 5000);
   await until('Cursor among coding’s users', async () => (await byId('profile-clients-coding').innerText()).includes('Cursor'), 5000);
+
+  // The Connect page: Cursor, wired, sees coding — its count against its 40-tool limit — and the
+  // profile changes there with one click (every server, then coding again).
+  await go('#/connect');
+  await byId('client-install-cursor').click();
+  await until('Cursor wired', async () => (await byId('client-status-cursor').getAttribute('data-wired')) === 'true', 10_000);
+  const count = byId('client-count-cursor');
+  await until('Cursor’s count to be coding’s', async () => Number(await count.getAttribute('data-count')) === p.cost.toolCount, 5000);
+  assert((await count.getAttribute('data-limit')) === '40', `Cursor's limit shows as ${await count.getAttribute('data-limit')}`);
+  assert((await count.innerText()).includes(`${p.cost.toolCount} of the 40 tools`), `Cursor's row says “${await count.innerText()}”`);
+  const select = byId('client-profile-select-cursor');
+  assert((await select.inputValue()) === 'coding', 'the Connect page does not show Cursor on coding');
+  await select.selectOption('');
+  await until('clientProfiles.cursor gone', () => config().clientProfiles?.cursor === undefined, 5000);
+  const allTools = (await api('/api/profiles')).everything.toolCount;
+  await until('Cursor’s count to be everything’s', async () => Number(await count.getAttribute('data-count')) === allTools, 5000);
+  await select.selectOption('coding');
+  await until('clientProfiles.cursor back on coding', () => config().clientProfiles?.cursor === 'coding', 5000);
+  await page.mouse.move(0, 0);
+  await shot('connect-profile');
+  await byId('client-remove-cursor').click();
+  await until('Cursor unwired', async () => (await byId('client-status-cursor').getAttribute('data-wired')) === 'false', 10_000);
+  await go('#/profiles');
+  await byId('profile-row-coding').waitFor();
   await page.mouse.move(0, 0);
   for (const scheme of ['light', 'dark']) {
     await page.emulateMedia({ colorScheme: scheme });

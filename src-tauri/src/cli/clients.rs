@@ -78,9 +78,26 @@ pub fn list() {
 }
 
 /// `loopgate client install NAME [--stdio]`.
-pub async fn install(path: &Path, secrets: &SecretStore, id: &str, stdio: bool) -> Result<()> {
+pub async fn install(
+    path: &Path,
+    secrets: &SecretStore,
+    id: &str,
+    stdio: bool,
+    profile: Option<&str>,
+) -> Result<()> {
     let client = clients::find(id).map_err(anyhow::Error::msg)?;
     let config = store::load(path)?;
+    if let Some(p) = profile {
+        if !config.profiles.contains_key(p) {
+            let known: Vec<&str> = config.profiles.keys().map(String::as_str).collect();
+            bail!(
+                "there is no profile named \"{p}\" in {} (profiles: {}); add it on the dashboard's Profiles page or under \"profiles\" in the config",
+                path.display(),
+                if known.is_empty() { "none yet".to_string() } else { known.join(", ") }
+            );
+        }
+        bind_profile(path, secrets, client.id, p).await?;
+    }
     let url = format!("http://{}/mcp", gateway_addr(&config));
     let exe = std::env::current_exe().context("finding the loopgate binary")?;
     let transport = if stdio {
@@ -104,8 +121,78 @@ pub async fn install(path: &Path, secrets: &SecretStore, id: &str, stdio: bool) 
             exe.display()
         );
     }
+    if let Some(p) = profile {
+        println!("{} sees the profile \"{p}\" only.", client.name);
+    }
+    budget(path, secrets, &client, profile).await;
     println!("Restart {} to pick it up.", client.name);
     Ok(())
+}
+
+/// Binds client `id` to profile `profile` (`clientProfiles`): through the running gateway,
+/// else in the config file directly.
+async fn bind_profile(path: &Path, secrets: &SecretStore, id: &str, profile: &str) -> Result<()> {
+    let body = serde_json::json!({ "profile": profile });
+    match api::call::<serde_json::Value>(
+        path,
+        secrets,
+        reqwest::Method::PUT,
+        &format!("clients/{id}/profile"),
+        Some(&body),
+    )
+    .await
+    {
+        Ok(_) => Ok(()),
+        Err(api::ApiError::NotRunning(_)) => {
+            let (store, _) = crate::config::Store::open_or_init(path)?;
+            let (id, profile) = (id.to_string(), profile.to_string());
+            store
+                .update(move |c| {
+                    c.client_profiles.insert(id, profile);
+                    Ok(())
+                })
+                .await?;
+            Ok(())
+        }
+        Err(api::ApiError::Other(e)) => Err(e),
+    }
+}
+
+/// Tells the user how many tools `client` will see against the most it takes, and what to do
+/// when that is too many (needs the running gateway; silent without one).
+async fn budget(
+    path: &Path,
+    secrets: &SecretStore,
+    client: &clients::Client,
+    profile: Option<&str>,
+) {
+    let Some(limit) = client.tool_limit else {
+        return;
+    };
+    let Ok(view) =
+        api::get::<crate::http::api::profiles::ProfilesView>(path, secrets, "profiles").await
+    else {
+        return;
+    };
+    let cost = match profile {
+        Some(p) => match view.profiles.iter().find(|v| v.name == p) {
+            Some(v) => v.cost.clone(),
+            None => return,
+        },
+        None => view.everything.clone(),
+    };
+    let what = profile.map_or("every server".to_string(), |p| format!("profile \"{p}\""));
+    if cost.tool_count > limit as usize {
+        println!(
+            "warning: {} takes at most {limit} tools; {what} gives it {}. Bind it to a smaller profile (`loopgate client install {} --profile NAME`) or turn on search mode for the profile (\"toolSearch\": true: two tools that find and call the others).",
+            client.name, cost.tool_count, client.id
+        );
+    } else {
+        println!(
+            "{} gets {} of the {limit} tools it takes ({what}).",
+            client.name, cost.tool_count
+        );
+    }
 }
 
 /// `loopgate client uninstall NAME`.

@@ -125,7 +125,7 @@ pub enum Command {
     },
     /// Wire Loopgate into desktop AI clients, or take their servers into Loopgate.
     #[command(
-        after_help = "Examples:\n  loopgate client list\n  loopgate client install cursor\n  loopgate client import claude-desktop --replace\n  loopgate client uninstall cursor"
+        after_help = "Examples:\n  loopgate client list\n  loopgate client install cursor\n  loopgate client install cursor --profile coding\n  loopgate client import claude-desktop --replace\n  loopgate client uninstall cursor"
     )]
     Client {
         /// What to do.
@@ -169,6 +169,10 @@ pub enum ClientCommand {
         /// Wire it over stdio (`loopgate connect`) even though it speaks HTTP.
         #[arg(long)]
         stdio: bool,
+        /// Bind its token to this profile (a name from "profiles" in the config): it sees only
+        /// that profile's servers and tools.
+        #[arg(long)]
+        profile: Option<String>,
     },
     /// Remove Loopgate's entry from a client's config and revoke its token.
     Uninstall {
@@ -401,9 +405,11 @@ async fn run(cli: Cli) -> Result<()> {
                 clients::list();
                 Ok(())
             }
-            ClientCommand::Install { name, stdio } => {
-                clients::install(&path, &secrets, &name, stdio).await
-            }
+            ClientCommand::Install {
+                name,
+                stdio,
+                profile,
+            } => clients::install(&path, &secrets, &name, stdio, profile.as_deref()).await,
             ClientCommand::Uninstall { name } => clients::uninstall(&path, &secrets, &name).await,
             ClientCommand::Import { name, replace } => {
                 clients::import_from(&path, &secrets, &name, replace).await

@@ -134,10 +134,10 @@ pub const CLIENTS: &[Client] = &[
         paths: Paths::all("~/.cursor/mcp.json"),
         speaks_http: true,
         speaks_stdio: true,
-        tool_limit: None,
+        tool_limit: Some(40),
         detect_dirs: &["~/.cursor"],
         detect_programs: &["cursor"],
-        source: "[S] docs.cursor.com MCP (global ~/.cursor/mcp.json, url + headers)",
+        source: "[S] docs.cursor.com MCP (global ~/.cursor/mcp.json, url + headers); 40 tools over all MCP servers: third-party guides (easymanage.com MCP tutorial \"maximum total of 40 tools\", mcptrove.com \"tool budget\"); newer builds are reported to take 80",
     },
     Client {
         id: "vscode",
