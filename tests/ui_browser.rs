@@ -33,6 +33,21 @@ async fn dashboard_in_a_real_browser() {
     let home = tempfile::tempdir().unwrap();
     std::env::set_var("HOME", home.path());
     std::env::set_var("XDG_CONFIG_HOME", home.path().join(".config"));
+    // Two clients detected on the Connect page (their folders exist), and a `claude` on PATH so
+    // Claude Code is suggested as a server.
+    for d in [".codex", ".gemini"] {
+        std::fs::create_dir_all(home.path().join(d)).unwrap();
+    }
+    let bin = home.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(bin.join("claude"), "#!/bin/sh\nexit 0\n").unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(bin.join("claude"), std::fs::Permissions::from_mode(0o755))
+            .unwrap();
+    }
+    let path = std::env::var("PATH").unwrap_or_default();
+    std::env::set_var("PATH", format!("{}:{path}", bin.display()));
     let (_py, py_url) = python_http_server("stateful");
     let as_port = free_port();
     let _oauth = spawn_bg(

@@ -55,6 +55,8 @@ pub struct Running {
     pub secrets: SecretStore,
     /// Whether this start wrote the default config.
     pub created_config: bool,
+    /// The activity log (every request and notification through `/mcp`).
+    pub activity: crate::activity::Activity,
     guard: Arc<GuardConfig>,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
@@ -92,6 +94,15 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
         }
     };
 
+    let activity_path = crate::activity::db_path(&options.config_path);
+    let activity = match crate::activity::Activity::open(&activity_path, &config.gateway.activity) {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!("{e}; calls are not recorded");
+            crate::activity::Activity::off()
+        }
+    };
+
     let shutdown = CancellationToken::new();
     let oauth = crate::oauth::Hub::new(secrets.clone(), options.sign_in);
     let supervisor = Supervisor::with_oauth(secrets.clone(), oauth);
@@ -110,6 +121,7 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
     // Follow config changes (UI, tray, CLI all write through the store).
     let mut changes = store.subscribe();
     let follow_gw = gateway.clone();
+    let follow_activity = activity.clone();
     let follow_ct = shutdown.clone();
     tasks.push(tokio::spawn(async move {
         loop {
@@ -118,6 +130,7 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
                 _ = follow_ct.cancelled() => return,
             }
             let config = changes.borrow_and_update().clone();
+            follow_activity.apply(&config.gateway.activity);
             follow_gw.apply_config(&config).await;
         }
     }));
@@ -156,6 +169,7 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
         mcp_url: format!("http://{addr}/mcp"),
         guard: guard.clone(),
         shutdown: shutdown.clone(),
+        activity: activity.clone(),
     };
     let app = http::router(state, shutdown.clone());
     let server_ct = shutdown.clone();
@@ -177,6 +191,7 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
         store,
         secrets,
         created_config,
+        activity,
         shutdown,
         tasks,
         _watcher: watcher,
@@ -270,6 +285,8 @@ impl Running {
             t.abort();
         }
         self.gateway.supervisor().shutdown().await;
+        // Everything recorded so far reaches the database before the process may exit.
+        self.activity.flush(Duration::from_secs(2)).await;
     }
 }
 

@@ -16,6 +16,7 @@
 //! `docs/ARCHITECTURE.md` is the full map (layers, how a request travels, the numbered rules
 //! code cites as "ARCHITECTURE.md rule N"); the README is the user's guide.
 
+pub mod activity;
 pub mod app;
 pub mod autostart;
 pub mod caller;

@@ -156,6 +156,49 @@ pub fn model(snapshot: &Snapshot, tool_count: usize) -> MenuModel {
     }
 }
 
+/// One line per profile in use (bound to an installed client or to the gateway's own token):
+/// its name, how many tools its clients see and who uses it, e.g. `coding · 12 tools (cursor,
+/// zed)`; search-mode profiles say so. Profiles nobody uses are left out.
+pub fn profile_lines(
+    gateway: &crate::gateway::Gateway,
+    config: &crate::config::Config,
+) -> Vec<String> {
+    let reg = gateway.registry();
+    let profiles = gateway.profiles();
+    config
+        .profiles
+        .keys()
+        .filter_map(|name| {
+            let mut users: Vec<&str> = config
+                .client_profiles
+                .iter()
+                .filter(|(_, p)| *p == name)
+                .map(|(c, _)| c.as_str())
+                .collect();
+            if config.gateway.profile.as_deref() == Some(name.as_str()) {
+                users.push("gateway token");
+            }
+            if users.is_empty() {
+                return None;
+            }
+            let scope = profiles.scope(Some(name)).ok()?;
+            let tools = crate::gateway::View::new(&reg, &scope)
+                .exposed_tools()
+                .count();
+            let plural = if tools == 1 { "" } else { "s" };
+            let mode = if scope.tool_search() {
+                ", search mode"
+            } else {
+                ""
+            };
+            Some(format!(
+                "{name} · {tools} tool{plural}{mode} ({})",
+                users.join(", ")
+            ))
+        })
+        .collect()
+}
+
 /// What a server's check item does: enable it if disabled, disable it if enabled, through the
 /// config writer. Returns the new enabled state.
 ///
@@ -210,5 +253,27 @@ mod tests {
             Some(Action::SignIn("linear".into()))
         );
         assert_eq!(Action::parse(ids::STATUS), None);
+    }
+
+    #[tokio::test]
+    async fn the_tray_shows_the_profiles_in_use() {
+        let supervisor = Supervisor::new(crate::secrets::SecretStore::with_backend(
+            std::sync::Arc::new(crate::secrets::MemoryBackend::default()),
+        ));
+        let gateway = crate::gateway::Gateway::new(supervisor);
+        let config: crate::config::Config = serde_json::from_value(serde_json::json!({
+            "profiles": {"coding": {}, "research": {"toolSearch": true}, "unused": {}},
+            "clientProfiles": {"cursor": "coding", "zed": "coding"},
+            "gateway": {"profile": "research"}
+        }))
+        .unwrap();
+        gateway.apply_config(&config).await;
+        assert_eq!(
+            profile_lines(&gateway, &config),
+            [
+                "coding · 0 tools (cursor, zed)",
+                "research · 0 tools, search mode (gateway token)"
+            ]
+        );
     }
 }

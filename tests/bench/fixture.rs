@@ -44,8 +44,17 @@ pub(crate) async fn wait_tools(
     want: usize,
     timeout: Duration,
 ) -> client::Session {
+    wait_tools_at(&Target::http(url, Some(token)), want, timeout).await
+}
+
+/// Like [`wait_tools`] for any target (e.g. a gateway without a token).
+pub(crate) async fn wait_tools_at(
+    target: &Target,
+    want: usize,
+    timeout: Duration,
+) -> client::Session {
     let deadline = Instant::now() + timeout;
-    let s = client::connect_retry(&Target::http(url, Some(token)), timeout).await;
+    let s = client::connect_retry(target, timeout).await;
     loop {
         let got = client::list_tools(&s).await;
         if got >= want {
@@ -53,7 +62,7 @@ pub(crate) async fn wait_tools(
         }
         assert!(
             Instant::now() < deadline,
-            "only {got} of {want} tools listed through {url} after {timeout:?}"
+            "only {got} of {want} tools listed through {target:?} after {timeout:?}"
         );
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
@@ -66,22 +75,32 @@ pub(crate) async fn paired_latency(
     b: &Target,
     b_tool: &str,
 ) -> (Lat, Lat) {
-    let sa = client::connect_retry(a, Duration::from_secs(30)).await;
-    let sb = client::connect_retry(b, Duration::from_secs(30)).await;
+    let v = alternating_latency(&[(a, a_tool), (b, b_tool)]).await;
+    (v[0], v[1])
+}
+
+/// Sequential latency of each `(target, tool)` path (one session each), in 4 rounds of one
+/// block per path (a, b, c, a, b, c, …) so drift hits all of them alike.
+pub(crate) async fn alternating_latency(paths: &[(&Target, &str)]) -> Vec<Lat> {
+    let mut sessions = Vec::with_capacity(paths.len());
+    for (target, _) in paths {
+        sessions.push(client::connect_retry(target, Duration::from_secs(30)).await);
+    }
     let warm = n(300);
     let block = n(500);
-    let (mut va, mut vb) = (Vec::new(), Vec::new());
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); paths.len()];
     // Time caps keep a pathologically slow path (e.g. 40 ms per call) from taking minutes.
     let started = Instant::now();
     for _ in 0..warm {
-        client::call_echo(&sa, a_tool).await;
-        client::call_echo(&sb, b_tool).await;
+        for (s, (_, tool)) in sessions.iter().zip(paths) {
+            client::call_echo(s, tool).await;
+        }
         if started.elapsed() > secs(2.0) {
             break;
         }
     }
     for _ in 0..4 {
-        for (s, tool, v) in [(&sa, a_tool, &mut va), (&sb, b_tool, &mut vb)] {
+        for ((s, (_, tool)), v) in sessions.iter().zip(paths).zip(samples.iter_mut()) {
             let started = Instant::now();
             for _ in 0..block {
                 let t = Instant::now();
@@ -93,8 +112,8 @@ pub(crate) async fn paired_latency(
             }
         }
     }
-    client::close_all(vec![Arc::new(sa), Arc::new(sb)]).await;
-    (client::percentiles(va), client::percentiles(vb))
+    client::close_all(sessions.into_iter().map(Arc::new).collect()).await;
+    samples.into_iter().map(client::percentiles).collect()
 }
 
 pub(crate) fn tput_row(rep: &mut Report, label: &str, t: &Tput, verdict: String) {

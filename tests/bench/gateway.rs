@@ -2,8 +2,9 @@
 //!
 //! Not part of `cargo test` (a `[[bench]]` with `harness = false`). See tests/bench/README.md
 //! for what each row means. The binary doubles as the fast test backend
-//! (`<exe> backend http|stdio ...`, see `backend.rs`), so every backend, gateway and peer
-//! gateway runs as its own process, like in the field.
+//! (`<exe> backend http|stdio ...`, see `backend.rs`) and as the floor, a byte-forwarding
+//! reverse proxy (`<exe> floor --port P --to HOST:PORT`, see `floor.rs`), so every backend,
+//! gateway and peer gateway runs as its own process, like in the field.
 //!
 //! Arguments after `--` pick sections: `latency throughput peers fanout startup memory search`
 //! (default: all). `BENCH_SCALE=0.1` shrinks every iteration count and duration (quick check);
@@ -12,11 +13,13 @@
 //! This file is the entry (argument parsing, section selection); `fixture.rs` holds the shared
 //! setup and measuring helpers, and each measured section lives in its own module.
 
+mod activity;
 mod backend;
 mod client;
 mod decomposition;
 mod fanout;
 mod fixture;
+mod floor;
 mod memory;
 mod peers;
 mod per_call;
@@ -37,6 +40,10 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("backend") {
         backend::main(&args[2..]);
+        return;
+    }
+    if args.get(1).map(String::as_str) == Some("floor") {
+        floor::main(&args[2..]);
         return;
     }
     if !args.iter().any(|a| a == "--bench") {

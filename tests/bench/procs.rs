@@ -329,3 +329,116 @@ pub fn setup() {
         .expect("run tests/bench/setup.sh");
     assert!(status.success(), "tests/bench/setup.sh failed");
 }
+
+/// `tests/bench/mcp-proxy-rs/bin/mcp-proxy`: the Rust mcp-proxy 0.6.0 (installed by setup.sh).
+pub fn mcp_proxy_rs_exe() -> String {
+    root()
+        .join("tests/bench/mcp-proxy-rs/bin/mcp-proxy")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A Rust `mcp-proxy` 0.6.0 process (joshrotenberg's tower-mcp gateway) fronting the same
+/// backends as a Loopgate config's `mcpServers`: a TOML config in a temp dir, tools named
+/// `<server>__<tool>` like Loopgate's (`separator = "__"`; its default is `/`), no auth, logs
+/// at `warn`, the MCP endpoint at `/`.
+pub struct McpProxyRs {
+    pub proc: Proc,
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+}
+
+impl McpProxyRs {
+    /// Writes `proxy.toml` from `servers` (Loopgate `mcpServers` entries: `{"url"}` or
+    /// `{"command", "args", "env"}`) and starts `mcp-proxy --config proxy.toml`; it connects to
+    /// every backend before it listens (see [`McpProxyRs::wait_listening`]).
+    pub fn start(servers: &Value) -> McpProxyRs {
+        // JSON string literals are valid TOML basic strings.
+        let s = |v: &str| serde_json::to_string(v).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut toml = format!(
+            "[proxy]\nname = \"bench\"\nseparator = \"__\"\n\n[proxy.listen]\nhost = \
+             \"127.0.0.1\"\nport = {port}\n\n[observability]\nlog_level = \"warn\"\n"
+        );
+        for (name, entry) in servers.as_object().expect("mcpServers object") {
+            toml.push_str(&format!("\n[[backends]]\nname = {}\n", s(name)));
+            if let Some(url) = entry["url"].as_str() {
+                toml.push_str(&format!("transport = \"http\"\nurl = {}\n", s(url)));
+                continue;
+            }
+            let args: Vec<String> = entry["args"]
+                .as_array()
+                .map(|a| a.iter().map(|v| s(v.as_str().unwrap())).collect())
+                .unwrap_or_default();
+            toml.push_str(&format!(
+                "transport = \"stdio\"\ncommand = {}\nargs = [{}]\n",
+                s(entry["command"].as_str().expect("command")),
+                args.join(", ")
+            ));
+            if let Some(env) = entry["env"].as_object() {
+                let pairs: Vec<String> = env
+                    .iter()
+                    .map(|(k, v)| format!("{} = {}", s(k), s(v.as_str().unwrap())))
+                    .collect();
+                toml.push_str(&format!("env = {{ {} }}\n", pairs.join(", ")));
+            }
+        }
+        let config = dir.path().join("proxy.toml");
+        std::fs::write(&config, toml).unwrap();
+        let proc = Proc::spawn(
+            "mcp-proxy 0.6.0",
+            &mcp_proxy_rs_exe(),
+            &["--config".into(), config.to_string_lossy().into_owned()],
+            &[],
+            Some(dir.path()),
+            Some(&dir.path().join("mcp-proxy.log")),
+        );
+        McpProxyRs { proc, dir, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+
+    pub fn log(&self) -> PathBuf {
+        self.dir.path().join("mcp-proxy.log")
+    }
+
+    /// Waits until it accepts connections; panics with its log otherwise.
+    pub fn wait_listening(&mut self) {
+        if !wait_port(self.port, Duration::from_secs(60)) {
+            let log = self.log();
+            self.proc.assert_alive(Some(&log));
+            panic!(
+                "mcp-proxy 0.6.0 did not listen on {} within 60 s",
+                self.port
+            );
+        }
+    }
+}
+
+/// The floor (`floor.rs`): `<bench-exe> floor --port P --to 127.0.0.1:backend_port`, a
+/// byte-forwarding hyper reverse proxy. Returns the process and its port.
+pub fn start_floor(backend_port: u16) -> (Proc, u16) {
+    let port = free_port();
+    let mut p = Proc::spawn(
+        "floor (hyper reverse proxy)",
+        &self_exe(),
+        &[
+            "floor".into(),
+            "--port".into(),
+            port.to_string(),
+            "--to".into(),
+            format!("127.0.0.1:{backend_port}"),
+        ],
+        &[],
+        None,
+        None,
+    );
+    if !wait_port(port, Duration::from_secs(20)) {
+        p.assert_alive(None);
+        panic!("the floor did not listen on {port}");
+    }
+    (p, port)
+}

@@ -2,6 +2,8 @@
 # Installs what `cargo bench --bench gateway` measures Loopgate against, pinned:
 #   node_modules/  supergateway 4.0.0 (npm ci from package-lock.json)
 #   venv/          mcp-proxy 0.13.0 (PyPI, requirements.txt; its own venv: it pins an older `mcp`)
+#   mcp-proxy-rs/  mcp-proxy 0.6.0 (crates.io, joshrotenberg's Rust gateway; `cargo install --locked
+#                  --no-default-features`, built in mcp-proxy-rs/target, removed after the install)
 #   servers-venv/  mcp-server-time, mcp-server-fetch, mcp-server-git (PyPI, servers-requirements.txt;
 #                  the search-mode section's catalog, with server-filesystem and
 #                  server-sequential-thinking from package.json)
@@ -49,5 +51,18 @@ else
   "$PYTHON" -m venv servers-venv
   servers-venv/bin/pip install -q -r servers-requirements.txt </dev/null >&2
   echo "$want" > .installed-servers
+fi
+# Rust mcp-proxy 0.6.0: a separate crate with its own lock file (--locked), built outside the
+# main target/; only the binary is kept (mcp-proxy-rs/bin/mcp-proxy).
+want="mcp-proxy 0.6.0 --locked --no-default-features $(rustc --version 2>&1)"
+if [ -x mcp-proxy-rs/bin/mcp-proxy ] && [ "$(cat .installed-mcp-proxy-rs 2>/dev/null)" = "$want" ]; then
+  log "mcp-proxy 0.6.0 (Rust) up to date"
+else
+  log "cargo install mcp-proxy 0.6.0 --no-default-features (a few minutes)..."
+  rm -rf mcp-proxy-rs .installed-mcp-proxy-rs
+  CARGO_TARGET_DIR="$HERE/mcp-proxy-rs/target" cargo install mcp-proxy --version 0.6.0 --locked \
+    --no-default-features --root "$HERE/mcp-proxy-rs" --quiet </dev/null >&2
+  rm -rf mcp-proxy-rs/target
+  echo "$want" > .installed-mcp-proxy-rs
 fi
 log "ready in $HERE"

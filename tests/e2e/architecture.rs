@@ -17,6 +17,7 @@ const LAYERS: &[&str] = &[
     "logging",
     "secrets",
     "config",
+    "activity",
     "token",
     "oauth",
     "upstream",
@@ -47,10 +48,12 @@ fn files_under(dir: &Path, exts: &[&str], out: &mut Vec<PathBuf>) {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
         if path.is_dir() {
-            if !matches!(
-                name.as_str(),
-                "node_modules" | "venv" | "dist" | ".test-build" | "target" | "conformance"
-            ) {
+            let installed = name.ends_with("venv")
+                || matches!(
+                    name.as_str(),
+                    "node_modules" | "dist" | ".test-build" | "target" | "conformance"
+                );
+            if !installed {
                 files_under(&path, exts, out);
             }
         } else if exts.iter().any(|e| name.ends_with(e)) {

@@ -6,11 +6,13 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod activity;
 mod api;
 mod api_errors;
 mod apps;
 mod architecture;
 mod cli;
+mod client_files;
 mod clients;
 mod config_faults;
 mod conformance;
@@ -22,6 +24,7 @@ mod keychain;
 mod load;
 mod oauth;
 mod profiles;
+mod real_clients;
 mod routing;
 mod security;
 mod tray;

@@ -173,3 +173,92 @@ async fn each_client_sees_only_its_profile() {
     }
     gw.stop().await;
 }
+
+/// `loopgate client install cursor --profile coding` writes Cursor a token bound to `coding`:
+/// with the real binary and a scratch HOME, Cursor's token then lists coding's tools only; an
+/// unknown profile is refused and names the ones there are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_install_binds_the_clients_token_to_a_profile() {
+    use crate::common::cli::{lg, text, Serve};
+    let home = tempfile::tempdir().unwrap();
+    let env: Vec<(String, String)> = vec![
+        ("HOME".into(), home.path().display().to_string()),
+        (
+            "XDG_CONFIG_HOME".into(),
+            home.path().join(".config").display().to_string(),
+        ),
+        (
+            "DBUS_SESSION_BUS_ADDRESS".into(),
+            format!("unix:path={}/no-bus", home.path().display()),
+        ),
+    ];
+    let config = home.path().join("loopgate/config.json");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    let port = free_port();
+    std::fs::write(
+        &config,
+        serde_json::to_string_pretty(&json!({
+            "gateway": { "port": port },
+            "mcpServers": { "everything": everything_stdio(), "memory": memory_stdio() },
+            "profiles": { "coding": { "servers": ["memory"] } }
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+
+    let out = lg(
+        &env,
+        &config,
+        &["client", "install", "cursor", "--profile", "nope"],
+        None,
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("no profile named \"nope\"") && text(&out).contains("coding"),
+        "{}",
+        text(&out)
+    );
+    let out = lg(
+        &env,
+        &config,
+        &["client", "install", "cursor", "--profile", "coding"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("sees the profile \"coding\""),
+        "{}",
+        text(&out)
+    );
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    assert_eq!(written["clientProfiles"]["cursor"], "coding");
+    let cursor: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(home.path().join(".cursor/mcp.json")).unwrap(),
+    )
+    .unwrap();
+    let token = cursor["mcpServers"]["loopgate"]["headers"]["Authorization"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("Bearer ")
+        .to_string();
+
+    let _serve = Serve::start(&env, &config, home.path().join("serve.log"));
+    wait_port(port);
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let client = mcp_client(&url, &token).await;
+        let names = tool_names(client.peer()).await;
+        client.cancel().await.unwrap();
+        assert!(
+            names.iter().all(|n| n.starts_with("memory__")),
+            "Cursor's token sees more than coding: {names:?}"
+        );
+        if !names.is_empty() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "memory never listed");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}

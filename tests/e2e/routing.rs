@@ -338,3 +338,56 @@ async fn a_2026_servers_listen_stream_is_reopened_after_it_ends() {
     client.cancel().await.unwrap();
     gw.stop().await;
 }
+
+/// A 2026-07-28 client cancels a call by ending its request: the server hears
+/// `notifications/cancelled` as an initialize-based client's cancellation would make it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_2026_clients_cancellation_reaches_the_server() {
+    use crate::common::mock::{MockBackend, Mode};
+    use rmcp::service::PeerRequestOptions;
+    let mock = MockBackend::start(Mode::Strict).await;
+    let gw = Gw::start(json!({ "strict": { "url": mock.url } })).await;
+    gw.wait_ready(20).await;
+    let mut cfg =
+        rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(
+            gw.url.as_str(),
+        );
+    cfg.auth_header = Some(gw.token.clone());
+    let client = ()
+        .serve_with_lifecycle(
+            rmcp::transport::StreamableHttpClientTransport::from_config(cfg),
+            ClientLifecycleMode::Discover {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+            },
+        )
+        .await
+        .unwrap();
+    let call = rmcp::model::ClientRequest::CallToolRequest(rmcp::model::CallToolRequest::new(
+        CallToolRequestParams::new("strict__slow"),
+    ));
+    let handle = client
+        .peer()
+        .send_request_with_option(call, PeerRequestOptions::no_options())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    handle
+        .cancel(Some("user pressed stop".into()))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !mock
+        .state
+        .received()
+        .iter()
+        .any(|r| r.method == "notifications/cancelled")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the server never heard of the 2026-07-28 client's cancellation"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    client.cancel().await.unwrap();
+    gw.stop().await;
+}

@@ -248,17 +248,31 @@ async fn dashboard_links_are_one_time_and_the_cookie_holds_no_token() {
         .await
         .unwrap();
     assert_eq!(servers.status(), 200);
-    // The session is for the dashboard only: the MCP endpoint does not take it.
-    let mcp = http
-        .post(format!("http://127.0.0.1:{port}/mcp"))
-        .header("cookie", &pair)
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .body(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(mcp.status(), 401);
+    // The session reaches the MCP endpoint (the playground) only from the dashboard's own
+    // page: another site's page (a foreign Origin), or no sign of a page at all, is refused.
+    let initialize = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    let mcp = |origin: Option<&'static str>| {
+        let mut req = http
+            .post(format!("http://127.0.0.1:{port}/mcp"))
+            .header("cookie", &pair)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(initialize);
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        req.send()
+    };
+    assert_eq!(mcp(None).await.unwrap().status(), 403, "no Origin");
+    for foreign in ["http://evil.example", "http://127.0.0.1:1", "null"] {
+        assert_eq!(mcp(Some(foreign)).await.unwrap().status(), 403, "{foreign}");
+    }
+    let own: &'static str = Box::leak(format!("http://127.0.0.1:{port}").into_boxed_str());
+    assert_eq!(
+        mcp(Some(own)).await.unwrap().status(),
+        200,
+        "the dashboard's own page"
+    );
     assert_eq!(
         http.get(&link).send().await.unwrap().status(),
         401,

@@ -29,8 +29,8 @@
 //
 // This file routes requests; the parts live in tests/ui/mock/: options (command line), state,
 // fixtures (canned tools), lifecycle and scenarios (simulated servers), events (SSE, config file),
-// clients ("Connect a client"), http (replies, session, static files), api and api-servers
-// (/api), server-input (add/edit bodies), mcp (/mcp), controls (/__mock/…).
+// clients ("Connect a client"), http (replies, session, static files), api, api-servers and
+// profiles (/api), server-input (add/edit bodies), mcp (/mcp), controls (/__mock/…).
 
 import { createServer } from 'node:http';
 import { api } from './mock/api.mjs';

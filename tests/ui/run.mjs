@@ -15,6 +15,10 @@
 // writes the gateway's ~/.cursor/mcp.json: run the gateway with HOME (and XDG_CONFIG_HOME) set to a
 // temporary directory, and name that directory in LOOPGATE_TEST_HOME — the step then refuses to
 // touch a file outside it.
+// Step h2 creates the profile `coding` on the Profiles page (everything only, its echo hidden),
+// checks its counts against "everything" and what a client of it lists, binds Cursor to it,
+// checks the gateway's refusals (deleting it in use; a PUT naming an unknown server, crafted and
+// from the editor) are shown verbatim, switches on search mode, and deletes it again.
 // With HOSTILE_MCP_URL (oauth-server.py with HOSTILE_AUTHORIZE), step j checks its javascript:
 // authorization page is never opened.
 // With OAUTH_MCP_URL (tests/peers/oauth-server.py), step i adds it as `secure` and signs in from
@@ -24,6 +28,8 @@
 import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { chromium } from 'playwright-core';
+import { profilesStep } from './profiles-step.mjs';
+import { playgroundSteps } from './playground.mjs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
@@ -79,11 +85,12 @@ async function api(path) {
   return res.json();
 }
 
-/** Names of the tools a real MCP client sees now (fresh session each time, all pages). */
-async function mcpToolNames(bearer = token) {
+/** Names of the tools a real MCP client sees now (fresh session each time, all pages); `headers`
+ *  go with every request (e.g. `loopgate-profile`, which the gateway's own token may send). */
+async function mcpToolNames(bearer = token, headers = {}) {
   const client = new Client({ name: 'loopgate-ui-test', version: '1.0.0' });
   const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
-    requestInit: { headers: { Authorization: `Bearer ${bearer}` } },
+    requestInit: { headers: { Authorization: `Bearer ${bearer}`, ...headers } },
   });
   await client.connect(transport);
   try {
@@ -392,6 +399,9 @@ try {
     await page.emulateMedia({ colorScheme: 'light' });
   });
 
+  process.env.SHOT_DIR = shotDir;
+  await playgroundSteps({ page, byId, step, until, assert, go, shot, api });
+
   await step('g: remove memory2 (with confirmation)', async () => {
     await go('#/servers/memory2');
     await byId('remove-server').click();
@@ -402,20 +412,46 @@ try {
     await until('tools/list without memory2__ tools', async () => !(await mcpToolNames()).some((n) => n.startsWith('memory2__')));
   });
 
-  await step('h: connect a client: install Loopgate into Cursor, then remove it', async () => {
-    const ids = ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'windsurf'];
+  await step('h0: a detected well-known server is suggested and fills the Add form', async () => {
+    // tests/ui_browser.rs puts a `claude` on PATH: Claude Code's `claude mcp serve` is suggested.
+    await go('#/');
+    await byId('suggested-add-claude-code').click();
+    await page.waitForURL((u) => u.hash === '#/add?suggest=claude-code');
+    await byId('suggestions').waitFor();
+    await until('the form filled from the suggestion', async () => (await byId('field-name').inputValue()) === 'claude-code', 5000);
+    assert((await byId('field-command').inputValue()).endsWith('/claude'), 'the command is not the claude found on PATH');
+    assert((await byId('field-args').inputValue()) === 'mcp\nserve', 'the arguments are not `mcp serve`');
+    assert((await byId('suggestion-claude-code').getAttribute('aria-pressed')) === 'true', 'the picked suggestion is not marked');
+    await byId('suggestion-memory').click();
+    assert((await byId('field-name').inputValue()) === 'memory', 'picking another suggestion did not fill the form');
+  });
+
+  await step('h: connect a client: every client listed, two detected; install Loopgate into Cursor, then remove it', async () => {
+    const listed = (await api('/api/clients')).clients;
+    const ids = listed.map((c) => c.id);
+    assert(ids.length >= 17 && ['codex', 'gemini', 'opencode', 'qwen', 'zed', 'goose', 'continue'].every((i) => ids.includes(i)), `GET /api/clients lists ${ids}`);
     await go('#/');
     await byId('nav-connect').click();
     await page.waitForURL((u) => u.hash === '#/connect');
     for (const id of ids) await byId(`client-row-${id}`).waitFor();
     assert((await page.locator('[data-testid^="client-row-"]').count()) === ids.length, `expected ${ids.length} client rows`);
+    // tests/ui_browser.rs made ~/.codex and ~/.gemini: both detected, and listed first.
+    for (const id of ['codex', 'gemini']) {
+      assert((await byId(`client-row-${id}`).getAttribute('data-installed')) === 'true', `${id} is not shown as detected`);
+      assert((await byId(`client-row-${id}`).innerText()).includes('Detected'), `${id}'s row has no Detected badge`);
+    }
+    const detected = listed.filter((c) => c.installed).length;
+    assert(detected >= 2, `only ${detected} clients detected`);
+    assert((await byId('clients-summary').innerText()).startsWith(`${detected} apps detected`), 'the summary does not count the detected apps');
+    const rows = await page.locator('[data-testid^="client-row-"]').evaluateAll((els) => els.map((e) => e.dataset.installed));
+    assert(rows.indexOf('false') === -1 || rows.slice(rows.indexOf('false')).every((x) => x === 'false'), `detected clients are not listed first: ${rows}`);
     assert((await byId('nav-connect').getAttribute('aria-current')) === 'page', 'the Connect nav entry is not marked current');
 
     const cursorPath = await byId('client-row-cursor').getAttribute('data-config-path');
     assert(cursorPath, 'the Cursor row shows no config path');
     assert((await byId('client-row-cursor').innerText()).includes(cursorPath), 'the Cursor row does not show its config path');
-    const listed = (await api('/api/clients')).clients.find((c) => c.id === 'cursor');
-    assert(listed?.configPath === cursorPath, `the row's path ${cursorPath} differs from GET /api/clients (${listed?.configPath})`);
+    const listedCursor = (await api('/api/clients')).clients.find((c) => c.id === 'cursor');
+    assert(listedCursor?.configPath === cursorPath, `the row's path ${cursorPath} differs from GET /api/clients (${listedCursor?.configPath})`);
     // Never edit a real ~/.cursor/mcp.json: with LOOPGATE_TEST_HOME set, the file must be inside it.
     const testHome = process.env.LOOPGATE_TEST_HOME;
     if (testHome) {
@@ -474,6 +510,8 @@ try {
     }, 5000);
     await until('Cursor’s token to be refused after Remove', async () => (await mcpStatus(clientToken)) === 401, 5000);
   });
+
+  await step('h2: profiles: one server with a tool hidden costs less than everything; refusals shown verbatim', () => profilesStep({ page, byId, api, go, until, assert, config, mcpToolNames, shot, base, token }));
 
   const oauthUrl = process.env.OAUTH_MCP_URL;
   if (oauthUrl) {

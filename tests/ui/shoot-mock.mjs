@@ -112,6 +112,27 @@ try {
     await page.mouse.move(0, 0);
     await shot('connect-actions');
 
+    await page.goto(`${base}/#/profiles`);
+    await page.getByTestId('profile-row-coding').waitFor();
+    await page.getByTestId('client-profile-cursor').waitFor();
+    await page.mouse.move(0, 0);
+    await shot('profiles');
+    await page.getByTestId('profile-delete-coding').click();
+    await page.getByTestId('confirm-dialog-confirm').click();
+    await page.getByTestId('profile-error-coding').waitFor(); // in use: the gateway's 409, verbatim
+    await page.mouse.move(0, 0);
+    await shot('profiles-in-use');
+    await page.goto(`${base}/#/profiles/coding/edit`);
+    await page.getByTestId('profile-server-toggle-everything').click();
+    await page.getByTestId('profile-tool-everything-echo').uncheck();
+    await shot('profile-edit');
+    await page.goto(`${base}/#/profiles/new`);
+    await page.getByTestId('field-name').fill('bad name');
+    await page.getByTestId('profile-search-switch').click();
+    await page.getByTestId('submit-profile').click();
+    await page.getByTestId('field-error-name').waitFor();
+    await shot('profile-new-error', false);
+
     await page.goto(`${base}/#/add`);
     await page.getByTestId('field-name').fill('github');
     await page.getByTestId('field-command').fill('npx -y @modelcontextprotocol/server-github');

@@ -97,8 +97,8 @@ export type ClientSnippets = {
  */
 export type ClientState = {
   /**
-   * Id used on the command line: `claude-desktop`, `claude-code`, `cursor`, `vscode`,
-   * `windsurf`.
+   * Id used on the command line and in the API: `claude-desktop`, `codex`, `gemini`, …
+   * (`loopgate client list` shows them all).
    */
   id: string,
   /** Display name. */
@@ -113,9 +113,19 @@ export type ClientState = {
   wired: boolean | null,
   /**
    * How it reaches Loopgate: Streamable HTTP with its own token, or stdio through
-   * `loopgate connect`.
+   * `loopgate connect` — the wired entry's, else the one an install would write.
    */
   transport: Transport,
+  /** Whether it connects to Streamable HTTP servers. */
+  speaksHttp: boolean,
+  /** Whether it starts stdio servers (`loopgate client install --stdio`). */
+  speaksStdio: boolean,
+  /** The most tools it takes per request, when it has a limit. */
+  toolLimit: number | null,
+  /** Where Loopgate's facts about it come from. */
+  source: string,
+  /** What shows it is installed (its file, a directory, a program on `PATH`). */
+  detectedBy: string | null,
 };
 
 /** What a set of tools costs: how many there are and their definitions' tokens. */
@@ -143,8 +153,11 @@ export type ExposedTool = {
   description: string | null,
 };
 
-/** How a client's config file is shaped. */
-export type Format = "mcpServersStdio" | "mcpServersTypedHttp" | "mcpServersUrl" | "mcpServersServerUrl" | "vsCodeServers";
+/**
+ * How a client's config file is shaped: its syntax, where its servers are, and the shape of
+ * one server entry.
+ */
+export type Format = "mcpServersStdio" | "mcpServersTypedHttp" | "mcpServersUrl" | "mcpServersServerUrl" | "vsCodeServers" | "mcpServersHttpUrl" | "clineServers" | "rooServers" | "codexToml" | "opencodeMcp" | "zedContextServers" | "continueDropIn" | "gooseYaml";
 
 /** The config of a Streamable HTTP server. */
 export type HttpView = {
@@ -379,6 +392,30 @@ export type StdioView = {
   env: { [key in string]: string },
   /** Its working directory. */
   cwd: string | null,
+};
+
+/** A suggested server (an item of `GET /api/suggestions`). */
+export type Suggestion = {
+  /** The name the server gets in `mcpServers`. */
+  name: string,
+  /** What to show. */
+  title: string,
+  /** One line on what it gives clients. */
+  description: string,
+  /** Its `mcpServers` entry, ready to add (`command`/`args`, or `url`). */
+  entry: { command?: string, args?: string[], url?: string, env?: Record<string, string> },
+  /** The program it needs, when it needs one on `PATH`. */
+  program: string | null,
+  /** Where that program was found (`None`: not on `PATH`, or none needed). */
+  detected: string | null,
+  /** Names of `env` values the user must fill in (API keys), if any. */
+  needs: Array<string>,
+};
+
+/** `GET /api/suggestions`: well-known servers to add, detected ones first. */
+export type SuggestionList = {
+  /** The suggestions. */
+  suggestions: Array<Suggestion>,
 };
 
 /** The `tools` event of `GET /api/events`: how many tools clients see now. */

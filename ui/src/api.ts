@@ -13,12 +13,18 @@ export type {
   ClientList,
   ClientSnippets,
   ClientState,
+  Cost,
   ExposedTool,
   Info,
   LogLine,
+  ProfileSettings,
+  ProfilesView,
+  ProfileView,
   ServerState,
   ServerTool,
   SignedOut,
+  Suggestion,
+  SuggestionList,
   ToolList,
   Transport,
 } from './api-types.gen';
@@ -47,6 +53,57 @@ export interface ServerInput {
   auth?: 'auto' | 'oauth' | 'none';
   /** HTTP servers' OAuth client; `clientSecret` '' keeps the stored one, null removes it. */
   oauth?: { clientId: string; clientSecret: string | null; scopes: string; clientMetadataUrl: string | null };
+}
+
+/** One recorded call (GET /api/activity). */
+export interface ActivityCall {
+  id: number;
+  /** When it arrived, ms since the epoch. */
+  tsMs: number;
+  durationMs: number;
+  /** `client:<id>`, `dashboard`, `gateway` or `anonymous`. */
+  caller: string;
+  kind: 'request' | 'notification';
+  method: string;
+  server: string | null;
+  /** Tool or prompt (the client's name for it) or resource URI. */
+  target: string | null;
+  /** `ok`, `error`, `isError`, `timeout`, `cancelled`. */
+  outcome: string;
+  error: string | null;
+  requestBytes: number;
+  responseBytes: number;
+}
+
+/** GET /api/activity/{id}: the call with its bodies as kept (JSON text; null once dropped). */
+export interface ActivityDetail extends ActivityCall {
+  request: string | null;
+  response: string | null;
+  requestTruncated: boolean;
+  responseTruncated: boolean;
+}
+
+/** Figures of one server or tool over the window (GET /api/activity/stats). */
+export interface ActivityFigures {
+  name: string;
+  server: string;
+  calls: number;
+  errors: number;
+  errorRate: number;
+  p50Ms: number;
+  p95Ms: number;
+  series: { tMs: number; calls: number; errors: number; p95Ms: number }[];
+}
+
+export interface ActivityStats {
+  sinceMs: number;
+  windowMs: number;
+  bucketMs: number;
+  servers: ActivityFigures[];
+  tools: ActivityFigures[];
+  clients: string[];
+  serverNames: string[];
+  targets: string[];
 }
 
 /** A failed API call: `message` is the gateway's `error` text (shown verbatim), `field` the
@@ -128,6 +185,21 @@ export const api = {
   updateServer: (name: string, input: ServerInput) => request<gen.OkAnswer>('PUT', `/api/servers/${seg(name)}`, input),
   removeServer: (name: string) => request<gen.OkAnswer>('DELETE', `/api/servers/${seg(name)}`),
   clients: () => request<gen.ClientList>('GET', '/api/clients'),
+  activity: (query: string) => request<{ items: ActivityCall[]; lastId: number; enabled: boolean; dropped: number }>('GET', `/api/activity${query}`),
+  activityStats: () => request<ActivityStats>('GET', '/api/activity/stats'),
+  activityCall: (id: number) => request<ActivityDetail>('GET', `/api/activity/${id}`),
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  serverCatalog: (name: string) => request<any>('GET', `/api/servers/${seg(name)}/catalog`),
+  suggestions: () => request<gen.SuggestionList>('GET', '/api/suggestions'),
   setClientWired: (id: string, on: boolean) =>
     request<gen.ClientChangeAnswer>('POST', `/api/clients/${seg(id)}/${on ? 'install' : 'uninstall'}`),
+  profiles: () => request<gen.ProfilesView>('GET', '/api/profiles'),
+  /** Creates or replaces profile `name` (400 `{error, field}` when it names an unknown server). */
+  putProfile: (name: string, settings: gen.ProfileSettings) =>
+    request<gen.OkAnswer>('PUT', `/api/profiles/${seg(name)}`, settings),
+  /** 409 while a client or the gateway's own token uses it (the error names them). */
+  deleteProfile: (name: string) => request<gen.OkAnswer>('DELETE', `/api/profiles/${seg(name)}`),
+  /** Binds client `id`'s token to `profile` (null: everything). */
+  setClientProfile: (id: string, profile: string | null) =>
+    request<gen.OkAnswer>('PUT', `/api/clients/${seg(id)}/profile`, { profile }),
 };

@@ -6,6 +6,9 @@ import { ServerFormPage } from './pages/server-form';
 import { ServersPage } from './pages/servers';
 import { ToolsPage } from './pages/tools';
 import { ConnectPage } from './pages/connect';
+import { ProfilesPage } from './pages/profiles';
+import { ProfileEditorPage } from './pages/profiles/editor';
+import { ActivityPage } from './pages/activity';
 import { NotFound } from './pages/not-found';
 import { href, useRoute, type Route } from './router';
 import { start, useStore } from './store';
@@ -60,11 +63,19 @@ function Page({ route }: { route: Route }) {
     case 'edit':
       return <ServerFormPage key={`edit-${route.server}`} editName={route.server} />;
     case 'add':
-      return <ServerFormPage key="add" />;
+      return <ServerFormPage key={`add-${route.suggest ?? ''}`} suggest={route.suggest} />;
     case 'tools':
       return <ToolsPage initialQuery={route.q} />;
     case 'connect':
       return <ConnectPage />;
+    case 'profiles':
+      return <ProfilesPage />;
+    case 'profile':
+      return <ProfileEditorPage key={`profile-${route.profile ?? ''}`} name={route.profile} />;
+    case 'play':
+      return <ServerDetailPage key={`play-${route.server}`} name={route.server} focusTool={null} playTool={route.tool} playArgs={route.args} />;
+    case 'activity':
+      return <ActivityPage id={route.id} client={route.client} server={route.server} tool={route.tool} outcome={route.outcome} />;
     default:
       return <NotFound />;
   }
@@ -72,7 +83,12 @@ function Page({ route }: { route: Route }) {
 
 function AppBar({ route }: { route: Route }) {
   const { info, live, toolCount } = useStore();
-  const section = route.page === 'tools' || route.page === 'connect' ? route.page : 'servers';
+  const section =
+    route.page === 'tools' || route.page === 'connect' || route.page === 'activity'
+      ? route.page
+      : route.page === 'profiles' || route.page === 'profile'
+        ? 'profiles'
+        : 'servers';
   return (
     <header class="appbar">
       <a class="brand" href={href.servers()} aria-label="Loopgate — servers">
@@ -87,6 +103,22 @@ function AppBar({ route }: { route: Route }) {
         <a class={`nav-link${section === 'tools' ? ' is-active' : ''}`} href={href.tools()} aria-current={section === 'tools' ? 'page' : undefined}>
           Tools
           {toolCount !== null && <span class="nav-count">{toolCount}</span>}
+        </a>
+        <a
+          class={`nav-link${section === 'profiles' ? ' is-active' : ''}`}
+          href={href.profiles()}
+          aria-current={section === 'profiles' ? 'page' : undefined}
+          data-testid="nav-profiles"
+        >
+          Profiles
+        </a>
+        <a
+          class={`nav-link${section === 'activity' ? ' is-active' : ''}`}
+          href={href.activity()}
+          aria-current={section === 'activity' ? 'page' : undefined}
+          data-testid="nav-activity"
+        >
+          Activity
         </a>
         <a
           class={`nav-link${section === 'connect' ? ' is-active' : ''}`}

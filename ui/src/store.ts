@@ -1,8 +1,9 @@
 // App-wide live state: gateway info, the servers array and the exposed tool count, kept current
-// by the Server-Sent Events stream at /api/events (with a polling fallback while it is down).
+// by the Server-Sent Events stream at /api/events (with a polling fallback while it is down);
+// the profiles (GET /api/profiles), read by the Profiles pages and after each change to them.
 
 import { useEffect, useReducer } from 'preact/hooks';
-import { api, ApiError, onUnauthorized, type Info, type Server } from './api';
+import { api, ApiError, onUnauthorized, type Info, type ProfileSettings, type ProfilesView, type Server } from './api';
 import { reconnectDelay, settlePending, signedOutMessage } from './lib/servers';
 import { webUrl } from './lib/url';
 
@@ -28,6 +29,8 @@ export interface State {
   /** Bumped on every `tools` event (and our own tool changes), so views refetch tool lists. */
   toolsVersion: number;
   toasts: Toast[];
+  /** GET /api/profiles, once a Profiles page has read it. */
+  profiles: ProfilesView | null;
 }
 
 let state: State = {
@@ -40,6 +43,7 @@ let state: State = {
   pending: {},
   toolsVersion: 0,
   toasts: [],
+  profiles: null,
 };
 
 const listeners = new Set<() => void>();
@@ -316,4 +320,42 @@ export async function removeServer(name: string): Promise<boolean> {
 export function toolsChanged() {
   set({ toolsVersion: state.toolsVersion + 1 });
   void refresh();
+}
+
+// ---- profiles --------------------------------------------------------------------------------
+
+/** Re-reads GET /api/profiles (their clients and costs change with every change of servers,
+ *  tools and bindings). Throws the API's error; a 401 also switches to the signed-out screen. */
+export async function loadProfiles(): Promise<ProfilesView> {
+  const profiles = await api.profiles();
+  set({ profiles });
+  return profiles;
+}
+
+/** Re-reads the profiles after a change, quietly (the change itself went through). */
+async function reloadProfiles() {
+  try {
+    await loadProfiles();
+  } catch (e) {
+    handleFatal(e);
+  }
+}
+
+/** Creates or replaces profile `name`. Throws the gateway's error (shown as it is). */
+export async function saveProfile(name: string, settings: ProfileSettings) {
+  await api.putProfile(name, settings);
+  await reloadProfiles();
+}
+
+/** Deletes profile `name`. Throws the gateway's error (409 names the clients that use it). */
+export async function deleteProfile(name: string) {
+  await api.deleteProfile(name);
+  if (state.profiles) set({ profiles: { ...state.profiles, profiles: state.profiles.profiles.filter((p) => p.name !== name) } });
+  await reloadProfiles();
+}
+
+/** Binds client `id` to `profile` (null: everything). Throws the gateway's error. */
+export async function bindClient(id: string, profile: string | null) {
+  await api.setClientProfile(id, profile);
+  await reloadProfiles();
 }

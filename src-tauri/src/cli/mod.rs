@@ -7,10 +7,14 @@
 //! - `loopgate auth login|logout|status` — OAuth sign-in to HTTP servers — [`auth`].
 //!
 //! - `loopgate connect`, `loopgate client …` — desktop AI clients — [`clients`].
+//! - `loopgate call SERVER TOOL [JSON]` — run a tool through the running gateway — [`call`].
+//! - `loopgate activity [--follow]` — the running gateway's activity log — [`activity`].
 //!
 //! [`client`] talks to a running gateway's `/api`.
 
+mod activity;
 mod auth;
+mod call;
 mod client;
 mod clients;
 mod secret;
@@ -125,13 +129,27 @@ pub enum Command {
     },
     /// Wire Loopgate into desktop AI clients, or take their servers into Loopgate.
     #[command(
-        after_help = "Examples:\n  loopgate client list\n  loopgate client install cursor\n  loopgate client import claude-desktop --replace\n  loopgate client uninstall cursor"
+        after_help = "Examples:\n  loopgate client list\n  loopgate client install cursor\n  loopgate client install cursor --profile coding\n  loopgate client import claude-desktop --replace\n  loopgate client uninstall cursor"
     )]
     Client {
         /// What to do.
         #[command(subcommand)]
         action: ClientCommand,
     },
+    /// Run a tool through the running gateway (as a client would) and print its result.
+    Call {
+        /// The server.
+        server: String,
+        /// The tool, by the server's name for it (or the name clients see).
+        tool: String,
+        /// The arguments, a JSON object (e.g. '{"a": 1, "b": 2}').
+        args: Option<String>,
+        /// Print the whole result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the running gateway's activity log: every call through it, newest last.
+    Activity(activity::ActivityArgs),
     /// Add the servers of another client's config (Claude Desktop, Cursor, …), moving secret
     /// env values and Authorization headers into the OS keychain. The file is not modified.
     #[command(
@@ -148,10 +166,17 @@ pub enum Command {
 pub enum ClientCommand {
     /// Show the known clients, whether each is installed here and wired to Loopgate.
     List,
-    /// Add Loopgate to a client's config (claude-desktop, claude-code, cursor, vscode, windsurf).
+    /// Add Loopgate to a client's config (`loopgate client list` shows the ids).
     Install {
         /// Client id.
         name: String,
+        /// Wire it over stdio (`loopgate connect`) even though it speaks HTTP.
+        #[arg(long)]
+        stdio: bool,
+        /// Bind its token to this profile (a name from "profiles" in the config): it sees only
+        /// that profile's servers and tools.
+        #[arg(long)]
+        profile: Option<String>,
     },
     /// Remove Loopgate's entry from a client's config and revoke its token.
     Uninstall {
@@ -165,6 +190,15 @@ pub enum ClientCommand {
         /// Also replace them in the client by the single Loopgate entry.
         #[arg(long)]
         replace: bool,
+    },
+    /// Check wired clients: entry present and current, token valid, gateway reachable the
+    /// way the client reaches it; says what to do when not. Exits 1 when a check fails.
+    Doctor {
+        /// Client id (default: every client detected here or wired to Loopgate).
+        name: Option<String>,
+        /// Print the reports as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -362,16 +396,30 @@ async fn run(cli: Cli) -> Result<()> {
             SecretCommand::Rm { name } => secret::rm(&path, &secrets, &name).await,
         },
         Command::Import { file } => secret::import(&path, &secrets, &file).await,
+        Command::Call {
+            server,
+            tool,
+            args,
+            json,
+        } => call::call(&path, &secrets, &server, &tool, args.as_deref(), json).await,
+        Command::Activity(args) => activity::activity(&path, &secrets, &args).await,
         Command::Connect { profile } => clients::connect(&path, secrets, profile.as_deref()).await,
         Command::Client { action } => match action {
             ClientCommand::List => {
                 clients::list();
                 Ok(())
             }
-            ClientCommand::Install { name } => clients::install(&path, &secrets, &name).await,
+            ClientCommand::Install {
+                name,
+                stdio,
+                profile,
+            } => clients::install(&path, &secrets, &name, stdio, profile.as_deref()).await,
             ClientCommand::Uninstall { name } => clients::uninstall(&path, &secrets, &name).await,
             ClientCommand::Import { name, replace } => {
                 clients::import_from(&path, &secrets, &name, replace).await
+            }
+            ClientCommand::Doctor { name, json } => {
+                clients::doctor(&path, &secrets, name.as_deref(), json).await
             }
         },
     }

@@ -47,6 +47,18 @@ pub async fn serve(
         "  dashboard: {}  (works once, for 5 minutes; `loopgate open` makes a new one)",
         running.dashboard_link()
     );
+    if running.created_config {
+        // First run: say which well-known servers this machine could add right away.
+        for s in crate::config::suggestions::suggestions()
+            .iter()
+            .filter(|s| s.detected.is_some() && s.name == "claude-code")
+        {
+            println!(
+                "  suggestion: {} is installed here; add it as a server from the dashboard (Add server → {}): {}",
+                s.title, s.title, s.description
+            );
+        }
+    }
     if running.store.current().gateway.auth == crate::config::model::AuthMode::None {
         println!("  WARNING: authentication is OFF (\"auth\": \"none\") — any program on this machine can use your servers.");
     }

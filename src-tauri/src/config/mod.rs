@@ -8,12 +8,14 @@
 //! - [`store`]: locating, loading, first-run defaults and atomic writes — the one writer.
 //! - [`watch`]: following hand edits of the file while running.
 //! - [`import`]: taking servers from other clients' configs.
+//! - [`suggestions`]: well-known servers offered when adding one (Claude Code, …).
 
 pub mod error;
 pub mod import;
 pub mod model;
 pub mod profiles;
 pub mod store;
+pub mod suggestions;
 pub mod validate;
 pub mod watch;
 

@@ -1,4 +1,4 @@
-//! The config's types, as the file holds them (validation is in [`super::validate`]).
+//! The config's types, as the file holds them (validation is in the `validate` module).
 //!
 //! The file is JSON:
 //!
@@ -92,6 +92,9 @@ pub struct GatewaySettings {
     /// Limits of the endpoint (advanced; the defaults suit desktop use).
     #[serde(default, skip_serializing_if = "Limits::is_default")]
     pub limits: Limits,
+    /// The activity log (`gateway.activity`; the `activity` module keeps it).
+    #[serde(default, skip_serializing_if = "ActivitySettings::is_default")]
+    pub activity: ActivitySettings,
     /// Keys Loopgate does not know, kept verbatim.
     #[serde(flatten)]
     pub extra: IndexMap<String, Value>,
@@ -120,6 +123,58 @@ pub struct Limits {
 impl Limits {
     fn is_default(&self) -> bool {
         *self == Limits::default()
+    }
+}
+
+/// Default days the activity log keeps a call.
+pub const DEFAULT_ACTIVITY_RETENTION_DAYS: f64 = 7.0;
+/// Default most megabytes (10^6 bytes) the activity log's database holds.
+pub const DEFAULT_ACTIVITY_MAX_MB: f64 = 100.0;
+
+/// `gateway.activity`: the log of every request and notification through the gateway
+/// (the `activity` module). Every field is optional; absent means the default.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ActivitySettings {
+    /// Whether calls are recorded (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Calls older than this many days are deleted (default 7; fractions allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<f64>,
+    /// The database is kept below this many megabytes (10^6 bytes) by deleting the oldest
+    /// calls (default 100; fractions allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_mb: Option<f64>,
+}
+
+impl ActivitySettings {
+    fn is_default(&self) -> bool {
+        *self == ActivitySettings::default()
+    }
+
+    /// Whether recording is on (default true).
+    pub fn is_enabled(&self) -> bool {
+        self.enabled.unwrap_or(true)
+    }
+
+    /// How long a call is kept.
+    pub fn retention(&self) -> Duration {
+        Duration::from_secs_f64(
+            self.retention_days
+                .unwrap_or(DEFAULT_ACTIVITY_RETENTION_DAYS)
+                .clamp(0.0, 36_500.0)
+                * 86_400.0,
+        )
+    }
+
+    /// The most bytes the database may hold.
+    pub fn max_bytes(&self) -> u64 {
+        (self
+            .max_mb
+            .unwrap_or(DEFAULT_ACTIVITY_MAX_MB)
+            .clamp(0.0, 1e7)
+            * 1e6) as u64
     }
 }
 
@@ -164,6 +219,7 @@ impl Default for GatewaySettings {
             unsafe_allow_non_loopback: false,
             profile: None,
             limits: Limits::default(),
+            activity: ActivitySettings::default(),
             extra: IndexMap::new(),
         }
     }

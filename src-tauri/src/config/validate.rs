@@ -36,6 +36,18 @@ impl Config {
                 ),
             ));
         }
+        let activity = &self.gateway.activity;
+        for (key, value) in [
+            ("retentionDays", activity.retention_days),
+            ("maxMb", activity.max_mb),
+        ] {
+            if value.is_some_and(|v| !v.is_finite() || v <= 0.0) {
+                return Err(invalid(
+                    FieldPath::gateway("activity").join(&FieldPath::field(&[key])),
+                    format!("\"{key}\" must be a number above 0 (to stop recording, set \"enabled\": false)"),
+                ));
+            }
+        }
         for (name, entry) in &self.mcp_servers {
             validate_server_name(name).map_err(|m| invalid(FieldPath::server(name), m))?;
             let in_entry =
@@ -312,6 +324,28 @@ mod tests {
         let c = Config::parse(text, Path::new("c.json"))?;
         c.validate(Path::new("c.json"))?;
         Ok(c)
+    }
+
+    #[test]
+    fn activity_settings_have_defaults_and_refuse_non_positive_limits() {
+        let c = parse(r#"{"mcpServers":{}}"#).unwrap();
+        assert!(c.gateway.activity.is_enabled());
+        assert_eq!(c.gateway.activity.max_bytes(), 100_000_000);
+        assert_eq!(c.gateway.activity.retention().as_secs(), 7 * 86_400);
+        assert!(!serde_json::to_string(&c).unwrap().contains("activity"));
+        let c =
+            parse(r#"{"gateway":{"activity":{"enabled":false,"retentionDays":0.5,"maxMb":0.2}}}"#)
+                .unwrap();
+        assert!(!c.gateway.activity.is_enabled());
+        assert_eq!(c.gateway.activity.max_bytes(), 200_000);
+        assert_eq!(c.gateway.activity.retention().as_secs(), 43_200);
+        let e = parse(r#"{"gateway":{"activity":{"maxMb":0}}}"#).unwrap_err();
+        assert!(e.to_string().contains("gateway.activity.maxMb"), "{e}");
+        assert!(parse(r#"{"gateway":{"activity":{"retentionDays":-1}}}"#).is_err());
+        assert!(
+            parse(r#"{"gateway":{"activity":{"keep":1}}}"#).is_err(),
+            "unknown keys are typos"
+        );
     }
 
     #[test]

@@ -53,6 +53,21 @@ fn build_menu(app: &AppHandle) -> tauri::Result<(Menu<Wry>, bool)> {
     if !model.servers.is_empty() {
         menu.append(&PredefinedMenuItem::separator(app)?)?;
     }
+    // The profiles in use, with what their clients see (information only).
+    let profiles = tray_menu::profile_lines(&shared.gateway, &shared.store.current());
+    for (i, line) in profiles.iter().enumerate() {
+        let id = format!("profile-line:{i}");
+        menu.append(&MenuItem::with_id(
+            app,
+            &id,
+            format!("Profile {line}"),
+            false,
+            None::<&str>,
+        )?)?;
+    }
+    if !profiles.is_empty() {
+        menu.append(&PredefinedMenuItem::separator(app)?)?;
+    }
     for (id, label) in &model.sign_ins {
         menu.append(&MenuItem::with_id(app, id, label, true, None::<&str>)?)?;
     }

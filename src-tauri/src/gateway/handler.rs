@@ -46,7 +46,7 @@ pub struct GatewayHandler {
 
 /// The credential a request came with (the HTTP guard put it in the request's extensions;
 /// the stdio bridge's requests have none and count as the gateway's own).
-fn caller_of(context: &RequestContext<RoleServer>) -> Caller {
+pub(crate) fn caller_of(context: &RequestContext<RoleServer>) -> Caller {
     context
         .extensions
         .get::<http::request::Parts>()
@@ -140,6 +140,7 @@ impl GatewayHandler {
 /// Errors a client should read (timeouts, lost connections) become tool results with
 /// `isError: true`; protocol errors from the backend stay JSON-RPC errors.
 fn tool_error(e: UpstreamOrState) -> Result<CallToolResponse, ErrorData> {
+    note_if_timeout(&e);
     match e {
         UpstreamOrState::Upstream(e @ UpstreamError::Mcp { .. }) => Err(e.to_mcp_error()),
         UpstreamOrState::Upstream(e @ UpstreamError::Cancelled { .. }) => {
@@ -156,6 +157,7 @@ fn tool_error(e: UpstreamOrState) -> Result<CallToolResponse, ErrorData> {
 
 /// The error for the client.
 fn mcp_error(e: UpstreamOrState) -> ErrorData {
+    note_if_timeout(&e);
     match e {
         UpstreamOrState::Upstream(e) => e.to_mcp_error(),
         UpstreamOrState::State(e) => e.to_error(),
@@ -168,6 +170,13 @@ fn scoped_info(info: &mut ServerConfig, view: &View<'_>) {
     if !view.scope().is_everything() {
         info.capabilities = view.capabilities();
         info.instructions = Some(view.instructions());
+    }
+}
+
+/// Tells the activity log a request timed out (it records the outcome as `timeout`).
+fn note_if_timeout(e: &UpstreamOrState) {
+    if matches!(e, UpstreamOrState::Upstream(UpstreamError::Timeout { .. })) {
+        crate::activity::note_timeout();
     }
 }
 

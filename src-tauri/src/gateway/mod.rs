@@ -10,6 +10,8 @@
 //! - [`session`]: client sessions and what goes to many of them (list changes, log messages,
 //!   resource updates); [`subscriptions`] the resource subscriptions held at servers;
 //!   [`links`] resource URIs learned from results; [`tasks`] which server owns each task.
+//! - [`recorded`]: the handler with every request and notification recorded in the activity
+//!   log ([`crate::activity`]); `/mcp` serves it.
 //!
 //! [`Gateway::spawn`] starts a task that rebuilds the registry whenever a server's catalog
 //! changes and, when the lists a client would see differ, notifies every client.
@@ -23,6 +25,7 @@ pub mod links;
 pub mod listen;
 pub mod naming;
 pub mod pending;
+pub mod recorded;
 pub mod registry;
 pub mod relay;
 pub mod scope;
@@ -47,6 +50,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub use handler::GatewayHandler;
+pub use recorded::Recorded;
 pub use registry::Registry;
 pub use scope::{Profiles, Scope};
 pub use session::{ClientSession, ListsChanged, ScopedChanges, Sessions};

@@ -4,12 +4,14 @@
 //!
 //! | route | accepted |
 //! |---|---|
-//! | `/mcp` | the gateway token or a client token (`Authorization: Bearer`); nothing with `"auth": "none"` |
+//! | `/mcp` | the gateway token or a client token (`Authorization: Bearer`); the dashboard's session cookie from the gateway's own pages only (its `Origin`, or `Sec-Fetch-Site: same-origin`); nothing with `"auth": "none"` |
 //! | `/api` | the gateway token, or the dashboard's session cookie ([`super::session`]) |
 //!
 //! Client tokens are written into other programs' config files, so they are only as safe as
 //! those files: they reach the MCP endpoint and nothing else. A browser cookie never holds a
-//! token. Failures are answered here and never reach a backend: 403 for Host/Origin and for a
+//! token. The dashboard's cookie reaches `/mcp` (the playground is an MCP client in the page)
+//! only with proof the request comes from the dashboard itself: another site's page cannot
+//! forge `Origin` or `Sec-Fetch-Site`, and the cookie is `SameSite=Strict` besides. Failures are answered here and never reach a backend: 403 for Host/Origin and for a
 //! client token on `/api`, 401 for a missing or wrong credential (with `WWW-Authenticate:
 //! Bearer`), 503 while the gateway's own token cannot be read from a locked keychain. `/mcp`
 //! answers in JSON-RPC form, `/api` in the API's one error shape ([`ApiErrorBody`]).
@@ -224,6 +226,16 @@ pub fn check_origin(cfg: &GuardConfig, headers: &HeaderMap) -> Result<(), Reject
     Ok(())
 }
 
+/// Whether a browser says the request comes from the gateway's own page: an `Origin` (which
+/// [`check_origin`] has already matched against the gateway's own), or `Sec-Fetch-Site:
+/// same-origin` (browsers leave `Origin` off same-origin GETs, e.g. the MCP event stream).
+fn from_own_page(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::ORIGIN)
+        || headers
+            .get("sec-fetch-site")
+            .is_some_and(|v| v.as_bytes() == b"same-origin")
+}
+
 const MISSING: &str =
     "Unauthorized: send `Authorization: Bearer <token>`; `loopgate token` prints the token";
 const WRONG: &str = "Unauthorized: wrong access token; `loopgate token` prints the right one";
@@ -253,8 +265,20 @@ pub fn check(cfg: &GuardConfig, headers: &HeaderMap, route: Route) -> Result<Cal
                 cfg.refusals.record(&given, agent);
                 reject(StatusCode::UNAUTHORIZED, WRONG)
             }),
-            None if !cfg.mcp_needs_token => Ok(Caller::Anonymous),
-            None => Err(reject(StatusCode::UNAUTHORIZED, MISSING)),
+            None => match cookie(headers, &cookie_name(cfg.port)) {
+                Some(id) if cfg.sessions.is_valid(&id) => {
+                    if from_own_page(headers) {
+                        Ok(Caller::Dashboard)
+                    } else {
+                        Err(reject(
+                            StatusCode::FORBIDDEN,
+                            "Forbidden: the dashboard session reaches the MCP endpoint only from the dashboard's own pages",
+                        ))
+                    }
+                }
+                _ if !cfg.mcp_needs_token => Ok(Caller::Anonymous),
+                _ => Err(reject(StatusCode::UNAUTHORIZED, MISSING)),
+            },
         },
         Route::Api => {
             if let Some(given) = &bearer {
@@ -415,17 +439,44 @@ mod tests {
     }
 
     #[test]
-    fn the_dashboard_session_reaches_api_only() {
+    fn the_dashboard_session_reaches_api_and_mcp_from_its_own_pages_only() {
         let cfg = cfg();
         let nonce = cfg.sessions.mint_link();
         let id = cfg.sessions.redeem(&nonce).unwrap();
         let cookie = format!("a=b; {}={id}", cookie_name(7337));
         let h = headers(&[("host", "127.0.0.1:7337"), ("cookie", &cookie)]);
         assert_eq!(check(&cfg, &h, Route::Api), Ok(Caller::Dashboard));
+        // Without proof it comes from the dashboard's page: refused on /mcp.
         assert_eq!(
             check(&cfg, &h, Route::Mcp).unwrap_err().status,
-            StatusCode::UNAUTHORIZED
+            StatusCode::FORBIDDEN
         );
+        let own = headers(&[
+            ("host", "127.0.0.1:7337"),
+            ("cookie", &cookie),
+            ("origin", "http://127.0.0.1:7337"),
+        ]);
+        assert_eq!(check(&cfg, &own, Route::Mcp), Ok(Caller::Dashboard));
+        let same_site_get = headers(&[
+            ("host", "127.0.0.1:7337"),
+            ("cookie", &cookie),
+            ("sec-fetch-site", "same-origin"),
+        ]);
+        assert_eq!(
+            check(&cfg, &same_site_get, Route::Mcp),
+            Ok(Caller::Dashboard)
+        );
+        for (k, v) in [
+            ("origin", "http://evil.example"),
+            ("sec-fetch-site", "cross-site"),
+        ] {
+            let foreign = headers(&[("host", "127.0.0.1:7337"), ("cookie", &cookie), (k, v)]);
+            assert_eq!(
+                check(&cfg, &foreign, Route::Mcp).unwrap_err().status,
+                StatusCode::FORBIDDEN,
+                "{k}: {v}"
+            );
+        }
         // The gateway token as a cookie is no credential.
         let h = headers(&[
             ("host", "127.0.0.1:7337"),

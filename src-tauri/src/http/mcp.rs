@@ -15,18 +15,21 @@ use tokio_util::sync::CancellationToken;
 
 use super::mcp_sessions::ManagedSessions;
 use super::GuardConfig;
-use crate::gateway::{Gateway, GatewayHandler};
+use crate::activity::Recorder;
+use crate::gateway::{Gateway, GatewayHandler, Recorded};
 
 /// Largest request body accepted on `/mcp`, in bytes (4 MiB); larger bodies get 413.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// The rmcp service type mounted at `/mcp`.
-pub type McpService = StreamableHttpService<GatewayHandler, ManagedSessions>;
+pub type McpService = StreamableHttpService<Recorded, ManagedSessions>;
 
 /// Builds the `/mcp` service with the hosts and browser origins `guard` allows, over
-/// `sessions`; `shutdown` ends every client session when cancelled.
+/// `sessions`; `shutdown` ends every client session when cancelled. Every request and
+/// notification is recorded by `recorder` (the activity log; [`Recorder::off`] for none).
 pub fn service(
     gw: Arc<Gateway>,
+    recorder: Recorder,
     guard: &GuardConfig,
     sessions: ManagedSessions,
     shutdown: CancellationToken,
@@ -49,7 +52,13 @@ pub fn service(
     // choke on them. Request streams of newer clients still get theirs (ManagedSessions).
     config.sse_retry = None;
     StreamableHttpService::new(
-        move || Ok(GatewayHandler::new(gw.clone())),
+        move || {
+            Ok(Recorded::new(
+                GatewayHandler::new(gw.clone()),
+                gw.clone(),
+                recorder.clone(),
+            ))
+        },
         Arc::new(sessions),
         config,
     )

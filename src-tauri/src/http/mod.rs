@@ -46,6 +46,8 @@ pub struct AppState {
     pub guard: Arc<GuardConfig>,
     /// Cancelling it stops the gateway (`POST /api/quit`, the tray's Quit).
     pub shutdown: CancellationToken,
+    /// The activity log (`/mcp` records into it, `/api/activity` reads it).
+    pub activity: crate::activity::Activity,
 }
 
 /// Could not listen.
@@ -121,7 +123,13 @@ pub fn router(state: AppState, shutdown: CancellationToken) -> Router {
     let mcp = Router::new()
         .nest_service(
             "/mcp",
-            mcp::service(state.gw.clone(), &guard, sessions, shutdown),
+            mcp::service(
+                state.gw.clone(),
+                state.activity.recorder(),
+                &guard,
+                sessions,
+                shutdown,
+            ),
         )
         .layer(axum::middleware::from_fn(mcp::normalize))
         .layer(axum::middleware::from_fn_with_state(

@@ -5,8 +5,9 @@
 //! once, within [`LINK_TTL`]. `GET /auth?nonce=…` exchanges it for a **session id** (another
 //! 32 random bytes) kept only in this process, set as an HttpOnly, SameSite=Strict cookie and
 //! valid for [`SESSION_TTL`] after the sign-in; the cookie names the port, so two gateways on
-//! one machine do not overwrite each other's session. Sessions reach `/api` only, never `/mcp`,
-//! and end when the gateway stops.
+//! one machine do not overwrite each other's session. Sessions reach `/api`, and `/mcp` only
+//! from the dashboard's own pages (the playground; the guard checks that); they end when the
+//! gateway stops.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -5,6 +5,7 @@ import { broadcast } from './events.mjs';
 import { body, json } from './http.mjs';
 import { addServer, connect } from './lifecycle.mjs';
 import { PORT } from './options.mjs';
+import { forgetServer } from './profiles.mjs';
 import { entryFrom, validateInput } from './server-input.mjs';
 import { log, servers, setState, statusOf, switches } from './state.mjs';
 
@@ -20,7 +21,7 @@ export async function serversApi(req, res, r) {
       const s = addServer(b.name, entryFrom(b, null));
       if (!s.entry.disabled) connect(s);
       broadcast();
-      return json(res, 200, { ok: true });
+      return json(res, 201, { ok: true, name: b.name });
     }
   }
   const s = servers.get(r[1]);
@@ -28,6 +29,7 @@ export async function serversApi(req, res, r) {
   if (r.length === 2) {
     if (m === 'DELETE') {
       servers.delete(s.name);
+      forgetServer(s.name);
       broadcast();
       return json(res, 200, { ok: true });
     }

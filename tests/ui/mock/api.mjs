@@ -1,11 +1,14 @@
 // The dashboard's JSON API under /api (the bearer token or session cookie required): info, the
-// SSE stream, the tools clients see, and the AI clients; /api/servers… is in api-servers.mjs.
+// SSE stream, the tools clients see, and the AI clients; /api/servers… is in api-servers.mjs,
+// /api/profiles… and a client's profile in profiles.mjs.
 
 import { serversApi } from './api-servers.mjs';
+import { SUGGESTIONS } from './fixtures.mjs';
 import { CLIENTS, clientState, installClient, LOOPGATE_EXE, mcpUrl, uninstallClient } from './clients.mjs';
 import { send, streams } from './events.mjs';
 import { authed, json } from './http.mjs';
 import { PORT } from './options.mjs';
+import { bindClientProfile, profilesApi } from './profiles.mjs';
 import { exposedTools, servers, statusOf, switches } from './state.mjs';
 
 /** Answers /api/… requests; `r` is the path's parts after `api`. */
@@ -43,6 +46,11 @@ export async function api(req, res, r) {
       return json(res, 400, { error: e.message });
     }
   }
+  if (r[0] === 'suggestions' && r.length === 1 && m === 'GET') {
+    return json(res, 200, { suggestions: SUGGESTIONS });
+  }
+  if (r[0] === 'clients' && r.length === 3 && m === 'PUT' && r[2] === 'profile') return bindClientProfile(req, res, r[1]);
+  if (r[0] === 'profiles') return profilesApi(req, res, r);
   if (r[0] === 'servers') return serversApi(req, res, r);
   return json(res, 404, { error: 'not found' });
 }

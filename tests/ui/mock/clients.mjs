@@ -15,6 +15,10 @@ export const CLIENTS = [
   { id: 'cursor', name: 'Cursor', format: 'mcpServersUrl', path: ['.cursor', 'mcp.json'] },
   { id: 'vscode', name: 'VS Code', format: 'vsCodeServers', path: ['.config', 'Code', 'User', 'mcp.json'] },
   { id: 'windsurf', name: 'Windsurf', format: 'mcpServersServerUrl', path: ['.codeium', 'windsurf', 'mcp_config.json'] },
+  { id: 'gemini', name: 'Gemini CLI', format: 'mcpServersTypedHttp', path: ['.gemini', 'settings.json'] },
+  { id: 'copilot', name: 'GitHub Copilot CLI', format: 'mcpServersTypedHttp', path: ['.copilot', 'mcp-config.json'] },
+  { id: 'lmstudio', name: 'LM Studio', format: 'mcpServersUrl', path: ['.lmstudio', 'mcp.json'] },
+  { id: 'kiro', name: 'Kiro', format: 'mcpServersUrl', path: ['.kiro', 'settings', 'mcp.json'] },
 ];
 /** client id -> its own access token (accepted like the main one, as the gateway does). */
 export const clientTokens = new Map();
@@ -84,6 +88,10 @@ export function clientState(c) {
     installed: existsSync(path) || (c.id !== 'claude-code' && existsSync(dirname(path))),
     wired,
     transport: c.format === 'mcpServersStdio' ? 'stdio' : 'http',
+    speaksHttp: c.format !== 'mcpServersStdio',
+    speaksStdio: true,
+    toolLimit: c.id === 'vscode' ? 128 : null,
+    detectedBy: existsSync(path) ? path : existsSync(dirname(path)) ? dirname(path) : null,
   };
 }
 

@@ -3,7 +3,7 @@
 
 import { rename, writeFile } from 'node:fs/promises';
 import { CONFIG, PORT } from './options.mjs';
-import { exposedTools, servers, statusOf } from './state.mjs';
+import { exposedTools, profileState, servers, statusOf } from './state.mjs';
 
 /** Open SSE responses. */
 export const streams = new Set();
@@ -27,11 +27,25 @@ setInterval(() => {
   for (const res of streams) res.write(': keep-alive\n\n');
 }, 15000).unref();
 
-/** Writes the servers to CONFIG (atomically, one write after another); nothing without --config. */
+/** A profile as the config file holds it (keys at their defaults left out, as the gateway does). */
+function profileEntry(p) {
+  const e = {};
+  if (p.servers !== null) e.servers = p.servers;
+  if (Object.keys(p.disabledTools).length) e.disabledTools = p.disabledTools;
+  if (p.toolSearch) e.toolSearch = true;
+  return e;
+}
+
+/** Writes the servers and profiles to CONFIG (atomically, one write after another); nothing
+ *  without --config. */
 export function saveConfig() {
   if (!CONFIG) return;
   const mcpServers = Object.fromEntries([...servers.values()].map((s) => [s.name, s.entry]));
-  const text = JSON.stringify({ gateway: { port: PORT }, mcpServers }, null, 2);
+  const { profiles, clientProfiles, gatewayProfile } = profileState;
+  const doc = { gateway: { port: PORT, ...(gatewayProfile ? { profile: gatewayProfile } : {}) }, mcpServers };
+  if (profiles.size) doc.profiles = Object.fromEntries([...profiles].map(([n, p]) => [n, profileEntry(p)]));
+  if (clientProfiles.size) doc.clientProfiles = Object.fromEntries(clientProfiles);
+  const text = JSON.stringify(doc, null, 2);
   saving = saving.then(async () => {
     await writeFile(`${CONFIG}.tmp`, text);
     await rename(`${CONFIG}.tmp`, CONFIG);

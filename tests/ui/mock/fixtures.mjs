@@ -35,3 +35,12 @@ export function toolsFor(s) {
   if (/memory/.test(s.name) || /server-memory|memory/.test((s.entry.args ?? []).join(' '))) return memoryTools;
   return [{ originalName: 'ping', description: 'Replies with pong', inputSchema: { type: 'object', properties: {} } }];
 }
+
+/** GET /api/suggestions, as the gateway answers on a machine with Claude Code installed. */
+export const SUGGESTIONS = [
+  { name: 'claude-code', title: 'Claude Code', description: "Claude Code's own tools (Read, Edit, Bash, WebFetch, …) through claude mcp serve; no API key needed to start", entry: { command: '/usr/local/bin/claude', args: ['mcp', 'serve'] }, program: 'claude', detected: '/usr/local/bin/claude', needs: [] },
+  { name: 'everything', title: 'Everything (MCP reference server)', description: 'Every MCP feature to try clients with: tools, resources, prompts, sampling, elicitation', entry: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-everything@2026.8.31', 'stdio'] }, program: 'npx', detected: '/usr/bin/npx', needs: [] },
+  { name: 'memory', title: 'Memory', description: 'A knowledge graph clients can keep notes in across sessions', entry: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory@2026.8.31'] }, program: 'npx', detected: '/usr/bin/npx', needs: [] },
+  { name: 'fetch', title: 'Fetch', description: 'Fetches web pages as Markdown', entry: { command: 'uvx', args: ['mcp-server-fetch'] }, program: 'uvx', detected: null, needs: [] },
+  { name: 'github', title: 'GitHub', description: "GitHub's remote MCP server (signs in with OAuth)", entry: { url: 'https://api.githubcopilot.com/mcp/' }, program: null, detected: null, needs: [] },
+];

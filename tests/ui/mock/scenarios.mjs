@@ -1,12 +1,15 @@
-// The canned scenarios: `demo` (every server state), `two` (only `everything` and `py`, what
-// tests/ui/run.mjs expects), `oauth` (the demo plus `secure`, which needs a sign-in), `empty`.
+// The canned scenarios: `demo` (every server state, three profiles), `two` (only `everything` and
+// `py`, no profiles: what tests/ui/run.mjs expects), `oauth` (the demo plus `secure`, which needs
+// a sign-in), `empty`.
 
 import { addServer } from './lifecycle.mjs';
+import { loadProfiles } from './profiles.mjs';
 import { log, servers, switches } from './state.mjs';
 
 export function loadScenario(name) {
   servers.clear();
   switches.scenario = name;
+  loadProfiles(name);
   if (name === 'empty') return;
   const ev = addServer('everything', { command: 'npx', args: ['-y', '@modelcontextprotocol/server-everything@2026.8.31', 'stdio'], env: { LOG_LEVEL: 'info' }, disabledTools: name === 'demo' ? ['trigger-long-running-operation'] : [] });
   for (const l of ['Starting default (STDIO) server...', 'Registered 13 tools, 7 prompts, 100 resources', 'everything MCP server running on stdio', 'Client requested tools/list', 'Client requested tools/call echo']) log(ev, 'stderr', l);

@@ -1,6 +1,6 @@
 // The mock's in-memory state: its servers (config entry, simulated runtime status, tools, logs),
-// the mock-only switches, and the views the API serves of them (a server's status, the tools
-// clients see).
+// its profiles, the mock-only switches, and the views the API serves of them (a server's status,
+// the tools clients see).
 
 import { SCENARIO } from './options.mjs';
 
@@ -8,6 +8,10 @@ export const now = () => Date.now();
 
 /** name -> { entry: config entry, rt: runtime status, tools, logs, oauth? } in config order. */
 export const servers = new Map();
+
+/** The config's `profiles` (name -> { servers: string[] | null, disabledTools: {server: [tool]},
+ *  toolSearch }), `clientProfiles` (client id -> profile) and `gateway.profile`, in config order. */
+export const profileState = { profiles: new Map(), clientProfiles: new Map(), gatewayProfile: null };
 
 /** Mock-only switches, changed through /__mock/…: the loaded scenario, whether /api/events is
  *  refused, and the sign-in address login hands out (null: this mock's own /__mock/authorize). */

@@ -25,5 +25,7 @@ describe('monogram', () => {
     assert.equal(monogram('VS Code'), 'VC');
     assert.equal(monogram('Cursor'), 'Cu');
     assert.equal(monogram('claude code'), 'cl');
+    assert.equal(monogram('Codex CLI'), 'Co');
+    assert.equal(monogram('GitHub Copilot CLI'), 'GC');
   });
 });

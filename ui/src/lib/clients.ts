@@ -25,9 +25,13 @@ export function noticeFor(c: Pick<ClientState, 'name'>, action: ClientAction, ch
     : { kind: 'ok', title: `Removed from ${c.name}`, text: `restart ${c.name} to let go of it.`, backup: change.backup };
 }
 
-/** Two letters standing in for an app's logo: "Claude Desktop" → "CD", "Cursor" → "Cu". */
+/** Two letters standing in for an app's logo: "Claude Desktop" → "CD", "Cursor" → "Cu"; a
+ *  trailing "CLI" does not count ("Codex CLI" → "Co", not the "CC" of Claude Code). */
 export function monogram(name: string): string {
-  const words = name.split(/\s+/).filter(Boolean);
+  const words = name
+    .split(/\s+/)
+    .filter(Boolean)
+    .filter((w, i) => i === 0 || w !== 'CLI');
   if (words.length > 1 && /^[A-Z]/.test(words[1])) return (words[0][0] + words[1][0]).toUpperCase();
-  return name.slice(0, 2);
+  return words.join(' ').slice(0, 2);
 }

@@ -10,6 +10,7 @@ import {
   rowsError,
   rowsFrom,
   validateServerForm,
+  valuesFromSuggestion,
   type Row,
   type ServerFormValues,
 } from './server-form';
@@ -158,5 +159,27 @@ describe('formFieldOf / firstErrorField', () => {
     assert.equal(firstErrorField({ scopes: 'x', url: 'y' }), 'url');
     assert.equal(firstErrorField({ other: 'x' }), 'other');
     assert.equal(firstErrorField({}), undefined);
+  });
+});
+
+describe('valuesFromSuggestion', () => {
+  test('a stdio suggestion fills command and arguments, and a secret row per value it needs', () => {
+    const v = valuesFromSuggestion({ name: 'claude-code', entry: { command: '/usr/bin/claude', args: ['mcp', 'serve'] }, needs: ['API_KEY'] });
+    assert.equal(v.transport, 'stdio');
+    assert.equal(v.name, 'claude-code');
+    assert.equal(v.command, '/usr/bin/claude');
+    assert.equal(v.argsText, 'mcp\nserve');
+    assert.deepEqual(
+      v.envRows.map((r) => [r.key, r.value, r.secret]),
+      [['API_KEY', '', true]],
+    );
+    // The form asks for the key before it can be added.
+    assert.deepEqual(Object.keys(validateServerForm(v)), ['env']);
+  });
+  test('an HTTP suggestion fills the URL', () => {
+    const v = valuesFromSuggestion({ name: 'github', entry: { url: 'https://api.githubcopilot.com/mcp/' }, needs: [] });
+    assert.equal(v.transport, 'http');
+    assert.equal(v.url, 'https://api.githubcopilot.com/mcp/');
+    assert.deepEqual(validateServerForm(v), {});
   });
 });

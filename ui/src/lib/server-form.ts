@@ -1,7 +1,7 @@
 // The add/edit server form without the UI: its values, validation, the request body it sends and
 // where an API error belongs. pages/server-form/ renders it (useServerForm holds the state).
 
-import type { Server, ServerConfig, ServerInput, Transport } from '../api';
+import type { Server, ServerConfig, ServerInput, Suggestion, Transport } from '../api';
 import { argsFromText } from './command-line';
 import { secretRef } from './secrets';
 
@@ -76,6 +76,23 @@ export function initialValues(original?: Server): ServerFormValues {
     clientId: cfg.oauth?.clientId ?? '',
     clientSecret: '',
     scopes: (cfg.oauth?.scopes ?? []).join(' '),
+  };
+}
+
+/** The form's values for a suggested server: its name, command and arguments (or URL), and an
+ *  empty secret row for each value it needs (an API key). */
+export function valuesFromSuggestion(s: Pick<Suggestion, 'name' | 'entry' | 'needs'>): ServerFormValues {
+  const base = initialValues();
+  const env = Object.entries(s.entry.env ?? {}).map(([key, value]) => ({ ...newRow(), key, value }));
+  const needs = s.needs.filter((k) => !(k in (s.entry.env ?? {}))).map((key) => ({ ...newRow(), key, secret: true }));
+  return {
+    ...base,
+    transport: s.entry.url ? 'http' : 'stdio',
+    name: s.name,
+    command: s.entry.command ?? '',
+    argsText: (s.entry.args ?? []).join('\n'),
+    url: s.entry.url ?? '',
+    envRows: [...env, ...needs],
   };
 }
 

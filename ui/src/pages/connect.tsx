@@ -1,16 +1,17 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, type ClientSnippets, type ClientState } from '../api';
+import { api, ApiError, type ClientSnippets, type ClientState, type ProfilesView } from '../api';
 import { IconAlert, IconCheck, IconGlobe, IconInfo, IconPlug, IconRestart, IconTerminal, IconTrash, IconX } from '../components/icons';
 import { RawJson } from '../components/schema';
 import { CopyButton, EmptyState, Skeleton, Spinner, useTitle } from '../components/ui';
 import { monogram, noticeFor, type ClientAction as Action, type Notice } from '../lib/clients';
 import { plural } from '../lib/format';
-import { useStore } from '../store';
+import { bindClient, loadProfiles, useStore } from '../store';
 
 export function ConnectPage() {
   useTitle('Connect a client');
-  const { info } = useStore();
+  const { info, toolCount, profiles } = useStore();
+  const offered = toolCount ?? info?.toolCount ?? null;
   const [clients, setClients] = useState<ClientState[] | null>(null);
   const [snippets, setSnippets] = useState<ClientSnippets | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -36,6 +37,8 @@ export function ConnectPage() {
   useEffect(() => {
     alive.current = true;
     void load();
+    // Which profile each client sees, and what that costs (quietly: the page works without).
+    loadProfiles().catch(() => undefined);
     // A client installed (or a file edited) while this tab was in the background shows up on return.
     const onVisible = () => {
       if (document.visibilityState === 'visible') void load();
@@ -122,16 +125,21 @@ export function ConnectPage() {
   } else {
     list = (
       <ul class="client-list" role="list" data-testid="client-list">
-        {clients.map((c) => (
-          <ClientRow
-            key={c.id}
-            client={c}
-            busy={busy[c.id] ?? null}
-            notice={notices[c.id] ?? null}
-            onAction={(a) => void act(c, a)}
-            onDismiss={() => setNotice(c.id, null)}
-          />
-        ))}
+        {/* Detected apps first; each group keeps the table's order (Array.sort is stable). */}
+        {[...clients]
+          .sort((a, b) => Number(b.installed) - Number(a.installed))
+          .map((c) => (
+            <ClientRow
+              key={c.id}
+              client={c}
+              offered={offered}
+              profiles={profiles}
+              busy={busy[c.id] ?? null}
+              notice={notices[c.id] ?? null}
+              onAction={(a) => void act(c, a)}
+              onDismiss={() => setNotice(c.id, null)}
+            />
+          ))}
       </ul>
     );
   }
@@ -185,6 +193,7 @@ export function ConnectPage() {
           <span>
             Install adds one <code>loopgate</code> entry to the app’s MCP config and keeps everything else in it; the previous file is
             backed up next to it first. Not found means the app’s config folder isn’t there yet — installing creates the file.
+            Run <code>loopgate client doctor</code> to check each app’s entry, token and connection.
           </span>
         </p>
       </section>
@@ -199,6 +208,10 @@ export function ConnectPage() {
 
 function ClientRow(props: {
   client: ClientState;
+  /** How many tools the gateway offers now (to compare with the client's limit). */
+  offered: number | null;
+  /** The profiles, once read: which one the client sees and how many tools that is. */
+  profiles: ProfilesView | null;
   busy: Action | null;
   notice: Notice | null;
   onAction: (a: Action) => void;
@@ -206,6 +219,25 @@ function ClientRow(props: {
 }) {
   const { client: c, busy, notice } = props;
   const isWired = c.wired === true;
+  const bound = props.profiles?.clientProfiles[c.id] ?? null;
+  const boundView = bound ? props.profiles?.profiles.find((p) => p.name === bound) : undefined;
+  // What this client gets: its profile's tools, or everything.
+  const sees = boundView ? boundView.cost.toolCount : (props.profiles?.everything.toolCount ?? props.offered);
+  const [binding, setBinding] = useState<string | null>(null);
+  const [bindError, setBindError] = useState<string | null>(null);
+  const rebind = async (profile: string | null) => {
+    setBinding(profile ?? '');
+    setBindError(null);
+    try {
+      await bindClient(c.id, profile);
+      // A stdio entry names its profile in its command line: write it again.
+      if (c.transport === 'stdio' && isWired) await api.setClientWired(c.id, true);
+    } catch (e) {
+      setBindError((e as Error).message);
+    } finally {
+      setBinding(null);
+    }
+  };
   return (
     <li
       class={`client-row${isWired ? ' is-wired' : ''}${c.installed ? '' : ' is-missing'}`}
@@ -221,7 +253,7 @@ function ClientRow(props: {
         <div class="cr-title">
           <h3 class="cr-name">{c.name}</h3>
           {c.installed ? (
-            <span class="badge badge-detected" title={`${c.name}’s config was found on this computer`}>
+            <span class="badge badge-detected" title={c.detectedBy ? `Found: ${c.detectedBy}` : `${c.name}’s config was found on this computer`}>
               <IconCheck size={11} />
               Detected
             </span>
@@ -237,7 +269,48 @@ function ClientRow(props: {
             {c.transport === 'http' ? <IconGlobe size={12} /> : <IconTerminal size={12} />}
             {c.transport === 'http' ? 'HTTP' : 'stdio'}
           </span>
+          {c.toolLimit != null && sees !== null && sees > c.toolLimit && (
+            <span
+              class="badge badge-limit"
+              data-testid={`client-limit-${c.id}`}
+              title={`${c.name} takes at most ${c.toolLimit} tools per request; ${bound ? `the profile “${bound}” gives it` : 'Loopgate offers'} ${sees}. Bind it to a smaller profile, or turn on search mode for the profile.`}
+            >
+              <IconAlert size={11} />
+              {c.toolLimit}-tool limit
+            </span>
+          )}
         </div>
+        {isWired && props.profiles && (
+          <div class="cr-profile">
+            <label>
+              Sees{' '}
+              <select
+                data-testid={`client-profile-select-${c.id}`}
+                value={bound ?? ''}
+                disabled={binding !== null}
+                onChange={(e) => void rebind((e.currentTarget as HTMLSelectElement).value || null)}
+              >
+                <option value="">every server</option>
+                {props.profiles.profiles.map((p) => (
+                  <option key={p.name} value={p.name}>
+                    profile {p.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            {sees !== null && (
+              <span class="cr-count" data-testid={`client-count-${c.id}`} data-count={sees} data-limit={c.toolLimit ?? undefined}>
+                {c.toolLimit != null ? `${sees} of the ${c.toolLimit} tools it takes` : plural(sees, 'tool')}
+              </span>
+            )}
+            {binding !== null && <Spinner size={12} />}
+            {bindError && (
+              <span class="cr-bind-error" role="alert">
+                {bindError}
+              </span>
+            )}
+          </div>
+        )}
         {c.configPath !== null ? (
           <div class="cr-path">
             <code title={c.configPath}>{c.configPath}</code>

@@ -5,6 +5,7 @@ import { plural } from '../lib/format';
 import { effectiveEnabled } from '../lib/servers';
 import { href, navigate } from '../router';
 import { cancelSignIn, restartServer, setServerEnabled, signIn, signOut, useStore } from '../store';
+import { SuggestedHint } from './suggested-hint';
 
 /** Clients such as Cursor only pass a limited number of tools to the model per request. */
 const TOOL_CAP_HINT = 40;
@@ -92,6 +93,8 @@ export function ServersPage() {
           </div>
         </div>
       </div>
+
+      <SuggestedHint servers={servers} />
 
       {servers.length === 0 ? (
         <div class="card">

@@ -189,6 +189,11 @@ export function ToolsPage({ initialQuery }: { initialQuery: string }) {
                 </span>
                 <IconChevron size={14} class="ti-chev" />
               </a>
+              {on && (
+                <a class="btn btn-sm" href={href.play(r.server, r.tool.originalName)} data-testid={`tool-run-${r.tool.name}`} title="Run it in the playground">
+                  Run
+                </a>
+              )}
               <Switch
                 size="sm"
                 checked={on}
@@ -259,8 +264,8 @@ export function ToolsPage({ initialQuery }: { initialQuery: string }) {
         {body}
       </div>
       <p class="footnote">
-        Press <kbd>/</kbd> to search · <kbd>Enter</kbd> on a result opens it on its server’s page · switched-off tools stay hidden from
-        clients
+        Press <kbd>/</kbd> to search · <kbd>Enter</kbd> on a result opens it on its server’s page · <strong>Run</strong> opens it in the
+        playground · switched-off tools stay hidden from clients
       </p>
     </div>
   );

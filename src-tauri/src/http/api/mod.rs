@@ -46,9 +46,15 @@
 //! Profiles ([`profiles`]): `GET /api/profiles`, `PUT|DELETE /api/profiles/{name}`,
 //! `PUT /api/clients/{id}/profile`.
 //!
+//! Activity (the log of every call through `/mcp`, [`activity`]):
+//! - `GET  /api/activity`, `GET /api/activity/stats`, `GET /api/activity/{id}`
+//! - `GET  /api/servers/{name}/catalog` → its resources, templates and prompts ([`catalog`])
+//!
 //! Clients (the "Connect a client" page, [`clients`]):
 //! - `GET  /api/clients`, `POST /api/clients/{id}/install|uninstall`,
 //!   `POST /api/clients/tokens/reload`
+//! - `GET  /api/suggestions` → [`types::SuggestionList`]: well-known servers to add
+//!   ([`suggestions`])
 //!
 //! Errors: every failure answers the one shape [`ApiErrorBody`] `{ "error": "…" }` (plus
 //! `"field"` when one input is at fault), whoever refuses: a handler ([`ApiError`]), a body
@@ -58,12 +64,15 @@
 //! route, 405 for a wrong method) or the guard (401, 403, 503). The config is unchanged after
 //! an error.
 
+pub mod activity;
 pub mod auth;
+pub mod catalog;
 pub mod clients;
 pub mod events;
 pub mod extract;
 pub mod profiles;
 pub mod servers;
+pub mod suggestions;
 pub mod types;
 
 use axum::extract::{OriginalUri, Path, State};
@@ -124,6 +133,11 @@ pub fn routes() -> Router<AppState> {
             "/profiles/{name}",
             axum::routing::put(profiles::put).delete(profiles::remove),
         )
+        .route("/servers/{name}/catalog", get(catalog::catalog))
+        .route("/activity", get(activity::list))
+        .route("/activity/stats", get(activity::stats))
+        .route("/activity/{id}", get(activity::detail))
+        .route("/suggestions", get(suggestions::list))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(unknown_route)
 }

@@ -6,13 +6,14 @@
 //!
 //! Types defined lower down and sent as they are: [`ServerStatus`], [`ServerState`],
 //! [`SignInView`], [`SignedOut`], [`AuthStatus`]'s stored part ([`StoredSignIn`]) and
-//! [`ClientState`].
+//! [`ClientState`], [`Suggestion`].
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 pub use crate::clients::ClientState;
 pub use crate::config::model::ServerAuth;
+pub use crate::config::suggestions::Suggestion;
 pub use crate::oauth::hub::SignInView;
 pub use crate::oauth::revoke::{Revocation, SignedOut};
 pub use crate::oauth::store::Status as StoredSignIn;
@@ -320,6 +321,14 @@ pub struct ClientList {
     pub clients: Vec<ClientState>,
     /// For clients Loopgate cannot wire itself.
     pub snippets: ClientSnippets,
+}
+
+/// `GET /api/suggestions`: well-known servers to add, detected ones first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct SuggestionList {
+    /// The suggestions.
+    pub suggestions: Vec<Suggestion>,
 }
 
 /// How any MCP client reaches Loopgate.

@@ -1,6 +1,8 @@
 // A server’s page (#/servers/NAME, or #/servers/NAME?tool=TOOL to open one tool): heading and
 // actions (header), errors and sign-in (status-alerts), the connection facts (facts), its tools
-// (tools-section, tool-row), its logs (logs-section), and the remove dialog (remove-dialog).
+// (tools-section, tool-row), the playground (playground-section; #/servers/NAME/play?tool=X&args=…
+// opens it on a tool), resources and prompts (resources-section), its logs (logs-section), and the
+// remove dialog (remove-dialog).
 
 import { useState } from 'preact/hooks';
 import { IconServer } from '../../components/icons';
@@ -14,8 +16,11 @@ import { LogsSection } from './logs-section';
 import { RemoveDialog } from './remove-dialog';
 import { StatusAlerts } from './status-alerts';
 import { ToolsSection } from './tools-section';
+import { PlaygroundSection } from './playground-section';
+import { ResourcesSection } from './resources-section';
 
-export function ServerDetailPage({ name, focusTool }: { name: string; focusTool: string | null }) {
+export function ServerDetailPage(props: { name: string; focusTool: string | null; playTool?: string | null; playArgs?: string | null }) {
+  const { name, focusTool } = props;
   const { servers } = useStore();
   const server = servers.find((s) => s.name === name);
   useTitle(name);
@@ -50,6 +55,8 @@ export function ServerDetailPage({ name, focusTool }: { name: string; focusTool:
       <StatusAlerts server={server} />
       <Facts server={server} />
       <ToolsSection server={server} focusTool={focusTool} />
+      <PlaygroundSection server={server} initialTool={props.playTool ?? null} initialArgs={props.playArgs ?? null} />
+      <ResourcesSection server={server} />
       <LogsSection server={server} />
       <RemoveDialog server={server} open={confirming} onClose={() => setConfirming(false)} />
     </div>

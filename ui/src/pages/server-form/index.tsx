@@ -1,5 +1,6 @@
 // Add a server (#/add) or edit one (#/servers/NAME/edit). The form's state lives in
-// useServerForm; its sections are common-fields, stdio-fields and http-fields.
+// useServerForm; its sections are common-fields, stdio-fields and http-fields. Adding starts with
+// suggestions (well-known servers) that fill the form.
 
 import { IconAlert, IconBack, IconServer } from '../../components/icons';
 import { EmptyState, Spinner, useTitle } from '../../components/ui';
@@ -9,9 +10,10 @@ import { useStore } from '../../store';
 import { CommonFields } from './common-fields';
 import { HttpFields } from './http-fields';
 import { StdioFields } from './stdio-fields';
+import { Suggestions } from './suggestions';
 import { useServerForm } from './use-server-form';
 
-export function ServerFormPage({ editName }: { editName?: string }) {
+export function ServerFormPage({ editName, suggest = null }: { editName?: string; suggest?: string | null }) {
   const { servers } = useStore();
   const editing = editName !== undefined;
   const original = editing ? servers.find((s) => s.name === editName) : undefined;
@@ -31,10 +33,10 @@ export function ServerFormPage({ editName }: { editName?: string }) {
       </div>
     );
   }
-  return <ServerForm original={original} />;
+  return <ServerForm original={original} suggest={suggest} />;
 }
 
-function ServerForm({ original }: { original?: Server }) {
+function ServerForm({ original, suggest }: { original?: Server; suggest: string | null }) {
   const form = useServerForm(original);
   const cancelHref = original ? href.server(original.name) : href.servers();
 
@@ -53,6 +55,8 @@ function ServerForm({ original }: { original?: Server }) {
           </p>
         </div>
       </div>
+
+      {!original && <Suggestions form={form} preselect={suggest} />}
 
       <form class="card form" ref={form.formRef} onSubmit={form.submit} noValidate data-testid="server-form">
         {form.general && (

@@ -100,9 +100,17 @@ export function useServerForm(original?: Server) {
     }
   };
 
+  /** Replaces every value (a suggestion picked), clearing the errors. */
+  const fill = (next: ServerFormValues) => {
+    setValues(next);
+    setErrors({});
+    setGeneral(null);
+  };
+
   return {
     original,
     editing: !!original,
+    fill,
     /** A client secret is in the keychain already (typing one replaces it). */
     hasClientSecret: !!config?.oauth?.hasClientSecret,
     values,

@@ -112,6 +112,7 @@ fn generate() -> String {
     d.visit::<SignedOut>();
     d.visit::<AuthStatus>();
     d.visit::<ClientList>();
+    d.visit::<SuggestionList>();
     d.visit::<ClientChangeAnswer>();
     d.visit::<super::super::profiles::ProfilesView>();
     d.out.sort();
