@@ -3,9 +3,9 @@
 //! (`desktop/bus.rs`: the tray menu over dbusmenu, a notification service):
 //!
 //! - the app starts the gateway in-process, shows the dashboard window (screenshot saved to
-//!   `target/desktop-screenshots/`), serves real backends, follows the tray's server switch (a
-//!   real MCP client sees the tools go and come back), and on Quit or a signal stops every
-//!   backend process;
+//!   `target/desktop-screenshots/`), serves real backends, follows a click on a server in the
+//!   tray (a real MCP client sees the tools go and come back), and on Quit or a signal stops
+//!   every backend process;
 //! - started as a graphical session starts it (a minimal `PATH`, no terminal, in the tray
 //!   only), it finds a server only the login shell's `PATH` has, and tells the user once
 //!   through the desktop's notification service when a server stops for good and when a
@@ -119,15 +119,29 @@ async fn desktop_app_shows_the_dashboard_and_quits_cleanly() {
         .unwrap_or(0);
     assert!(colors > 30, "the screenshot is blank ({colors} colors)");
 
-    // The tray's check-item handler (`tray_menu::toggle_server`, what a click on a server
-    // runs) switches `memory` off and on; a real MCP client sees its tools go and come back.
-    let (store, _) = loopgate::config::Store::open_or_init(&config).unwrap();
+    // A click on `memory` in the tray (over dbusmenu, as a panel clicks) switches it off in
+    // the config and a real MCP client sees its tools go; a second click brings them back.
+    let tray = Tray::find(&app.bus);
     let client = common::mcp_client(&format!("http://127.0.0.1:{port}/mcp"), &token).await;
     let names = async || common::tool_names(client.peer()).await;
     assert!(names().await.contains(&"memory__read_graph".to_string()));
-    assert!(!loopgate::tray_menu::toggle_server(&store, "memory")
-        .await
-        .unwrap());
+    tray.wait_checked("memory", true).await;
+    tray.click("memory");
+    tray.wait_checked("memory", false).await;
+    // (GTK flips the check mark at once; the config is written by the app's handler.)
+    let disabled = || {
+        let saved: Value =
+            serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+        saved["mcpServers"]["memory"]["disabled"] == true
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !disabled() {
+        assert!(
+            Instant::now() < deadline,
+            "the tray's click did not disable memory in the config"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let deadline = Instant::now() + Duration::from_secs(20);
     while names().await.iter().any(|t| t.starts_with("memory__")) {
         assert!(
@@ -136,9 +150,8 @@ async fn desktop_app_shows_the_dashboard_and_quits_cleanly() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert!(loopgate::tray_menu::toggle_server(&store, "memory")
-        .await
-        .unwrap());
+    tray.click("memory");
+    tray.wait_checked("memory", true).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     while !names().await.contains(&"memory__read_graph".to_string()) {
         assert!(

@@ -182,12 +182,18 @@ impl Tray {
         items
     }
 
-    /// The item labelled `label` (panics when there is none).
+    /// The item labelled `label`, or the server row of server `label` (`memory — 9 tools`);
+    /// panics when there is none.
     pub fn item(&self, label: &str) -> Item {
         let items = self.items();
         items
             .iter()
-            .find(|i| i.label == label)
+            .find(|i| {
+                i.label == label
+                    || i.label
+                        .strip_prefix(label)
+                        .is_some_and(|rest| rest.starts_with(" — "))
+            })
             .cloned()
             .unwrap_or_else(|| panic!("no tray item {label:?} in {items:#?}"))
     }
