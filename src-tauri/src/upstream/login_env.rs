@@ -1,4 +1,5 @@
-//! The environment of the user's login shell, for a gateway started from a desktop session.
+//! The environment of the user's login shell, for a gateway started from a desktop session
+//! (ARCHITECTURE.md rule 18).
 //!
 //! An app started from the applications menu or at login inherits the session's environment,
 //! not a terminal's: on macOS `PATH` is `/usr/bin:/bin:/usr/sbin:/sbin`, on Linux the system

@@ -162,7 +162,8 @@ pub fn spawn(name: &str, spec: &StdioSpec, logs: Arc<LogBuffer>) -> Result<Spawn
 /// The program `command` names: a path (absolute, or relative to the server's `cwd`) as it
 /// is, a bare name looked up on `path` (the child's `PATH`; with `PATHEXT` on Windows).
 ///
-/// Errors: [`SpawnError::NotFound`] saying which `PATH` was searched and where it came from.
+/// Errors: [`SpawnError::NotFound`] saying which `PATH` was searched and where it came from
+/// (ARCHITECTURE.md rule 18).
 fn find_program(
     command: &str,
     path: Option<&std::ffi::OsString>,
