@@ -146,6 +146,8 @@ struct RecorderInner {
     tx: std::sync::mpsc::SyncSender<Message>,
     dropped: AtomicU64,
     enabled: std::sync::atomic::AtomicBool,
+    /// The writer thread, woken early by a flush (entries never wake it: see [`writer`]).
+    writer: std::thread::Thread,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -255,13 +257,14 @@ impl Activity {
         let write = db::open(path).map_err(|e| err(e.to_string()))?;
         let read = db::open(path).map_err(|e| err(e.to_string()))?;
         let (tx, rx) = std::sync::mpsc::sync_channel(CHANNEL_CAPACITY);
-        writer::spawn(write, rx, settings.clone()).map_err(|e| err(e.to_string()))?;
+        let writer = writer::spawn(write, rx, settings.clone()).map_err(|e| err(e.to_string()))?;
         Ok(Self {
             recorder: Recorder {
                 inner: Some(Arc::new(RecorderInner {
                     tx,
                     dropped: AtomicU64::new(0),
                     enabled: settings.is_enabled().into(),
+                    writer,
                 })),
             },
             reader: Some(Arc::new(Mutex::new(read))),
@@ -297,9 +300,13 @@ impl Activity {
         };
         let (done, rx) = std::sync::mpsc::channel();
         let tx = inner.tx.clone();
+        let writer = inner.writer.clone();
         tokio::task::spawn_blocking(move || {
-            // `send` waits while the queue is full; the writer drains it.
-            tx.send(Message::Flush(done)).is_ok() && rx.recv_timeout(within).is_ok()
+            // `send` waits while the queue is full; the writer drains it. A writer waiting out
+            // its batch window is woken at once.
+            let sent = tx.send(Message::Flush(done)).is_ok();
+            writer.unpark();
+            sent && rx.recv_timeout(within).is_ok()
         })
         .await
         .unwrap_or(false)
