@@ -1,168 +1,100 @@
-//! The real desktop build (feature `desktop`) under its own Xvfb display and D-Bus session:
-//! the app starts the gateway in-process, shows the dashboard window (screenshot saved to
-//! `target/desktop-screenshots/`), serves real backends, follows the tray's server switch (a
-//! real MCP client sees the tools go and come back), and on Quit stops every backend process. Runs only with `cargo test --features desktop` (`.ci/run` does).
+//! The real desktop build (feature `desktop`), each test under its own Xvfb display and D-Bus
+//! session (`desktop/session.rs`), driven and watched through that bus as a desktop would
+//! (`desktop/bus.rs`: the tray menu over dbusmenu, a notification service):
+//!
+//! - the app starts the gateway in-process, shows the dashboard window (screenshot saved to
+//!   `target/desktop-screenshots/`), serves real backends, follows a click on a server in the
+//!   tray (a real MCP client sees the tools go and come back), and on Quit or a signal stops
+//!   every backend process;
+//! - started as a graphical session starts it (a minimal `PATH`, no terminal, in the tray
+//!   only), it finds a server only the login shell's `PATH` has, and tells the user once
+//!   through the desktop's notification service when a server stops for good and when a
+//!   client's token keeps being refused (switchable off in the tray);
+//! - (`--ignored`, run by `.ci/deb` after it built and installed the `.deb`) the installed
+//!   app, started as its menu entry says, does all that, and its "Start at login" entry starts
+//!   the installed program.
+//!
+//! Runs only with `cargo test --features desktop` (`.ci/run` does).
 #![cfg(feature = "desktop")]
 
+#[path = "desktop/bus.rs"]
+mod bus;
 mod common;
+#[path = "desktop/session.rs"]
+mod session;
 
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-struct Kill(Child);
+use bus::{Notifications, Tray};
+use session::{
+    alive, all_ready, home_with_login_only_server, parent_of, server_pids, wait_servers, Display,
+    Launch, GUI_PATH,
+};
 
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// The built app with `--config config` and `extra` arguments.
+fn built_app(config: &Path, extra: &[&str]) -> Vec<String> {
+    let mut command = vec![
+        env!("CARGO_BIN_EXE_loopgate").to_string(),
+        "--config".into(),
+        config.display().to_string(),
+    ];
+    command.extend(extra.iter().map(|a| a.to_string()));
+    command
 }
 
-fn alive(pid: u64) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z"))
-}
-
-/// Process ids of the stdio servers in a `GET /api/servers` answer.
-fn server_pids(servers: &Value) -> Vec<u64> {
-    servers
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|s| s["pid"].as_u64())
-        .collect()
-}
-
-/// Starts the desktop app (`loopgate` with no command) in its own D-Bus session on `display`,
-/// its output going to `log` in `home`.
-fn start_app(home: &std::path::Path, config: &std::path::Path, display: &str, log: &str) -> Kill {
-    let log = std::fs::File::create(home.join(log)).unwrap();
-    Kill(
-        Command::new("dbus-run-session")
-            .arg("--")
-            .arg(env!("CARGO_BIN_EXE_loopgate"))
-            .arg("--config")
-            .arg(config)
-            .env("DISPLAY", display)
-            .env("HOME", home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
-            .env("XDG_RUNTIME_DIR", home)
-            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-            .env("LIBGL_ALWAYS_SOFTWARE", "1")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("dbus-run-session not found: apt-get install dbus"),
-    )
-}
-
-/// The parent process id of `pid`.
-fn parent_of(pid: u64) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
-    after_name
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
-/// Waits until `token`'s gateway on `port` answers with every server ready; returns the servers.
-async fn ready_servers(http: &reqwest::Client, port: u16, token: &str, n: usize) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        if let Ok(r) = http
-            .get(format!("http://127.0.0.1:{port}/api/servers"))
+/// Sends `n` MCP requests with a token the gateway does not know, as client `agent`.
+async fn knock(port: u16, token: &str, agent: &str, n: usize) {
+    let http = reqwest::Client::new();
+    for _ in 0..n {
+        let r = http
+            .post(format!("http://127.0.0.1:{port}/mcp"))
             .bearer_auth(token)
+            .header("user-agent", agent)
+            .header("accept", "application/json, text/event-stream")
+            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}))
             .send()
             .await
-        {
-            let v: Value = r.json().await.unwrap_or(Value::Null);
-            if v.as_array()
-                .is_some_and(|a| a.len() == n && a.iter().all(|s| s["state"] == "ready"))
-            {
-                return v;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the servers did not become ready"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
+            .unwrap();
+        assert_eq!(r.status(), 401);
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desktop_app_shows_the_dashboard_and_quits_cleanly() {
     let home = tempfile::tempdir().unwrap();
-    let display = format!(":{}", 90 + std::process::id() % 100);
-    let _xvfb = Kill(
-        Command::new("Xvfb")
-            .args([
-                display.as_str(),
-                "-screen",
-                "0",
-                "1280x900x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb not found: apt-get install xvfb (tests/run.sh does this)"),
-    );
-    std::thread::sleep(Duration::from_millis(800));
-
+    let display = Display::start();
     let port = common::free_port();
     let config = home.path().join("config.json");
     std::fs::write(&config, json!({"gateway": {"port": port}, "mcpServers": {"memory": common::memory_stdio(), "everything": common::everything_stdio()}}).to_string()).unwrap();
-    let app = start_app(home.path(), &config, &display, "app.log");
+    let own_path = std::env::var("PATH").unwrap();
+    let launch = |log| Launch {
+        command: built_app(&config, &[]),
+        home: home.path(),
+        display: &display,
+        path: &own_path,
+        log,
+    };
+    let mut app = launch("app.log").start();
 
     // The gateway answers, with both servers ready.
     let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let (token, servers) = loop {
-        let token = std::fs::read_to_string(home.path().join("token")).ok();
-        if let Some(token) = token {
-            if let Ok(r) = http
-                .get(format!("http://127.0.0.1:{port}/api/servers"))
-                .bearer_auth(token.trim())
-                .send()
-                .await
-            {
-                let v: Value = r.json().await.unwrap_or(Value::Null);
-                if v.as_array()
-                    .is_some_and(|a| a.len() == 2 && a.iter().all(|s| s["state"] == "ready"))
-                {
-                    break (token.trim().to_string(), v);
-                }
-            }
-        }
-        let log = std::fs::read_to_string(home.path().join("app.log")).unwrap_or_default();
-        assert!(
-            Instant::now() < deadline,
-            "the desktop app's gateway never became ready\n{log}"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    };
+    let (token, servers) =
+        wait_servers(&app, port, &config, "both servers ready", all_ready(2)).await;
     let pids = server_pids(&servers);
     assert_eq!(pids.len(), 2);
 
     // The dashboard window exists; give the webview time to render, then take a screenshot.
     let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let out = Command::new("xdotool")
-            .args(["search", "--name", "^Loopgate$"])
-            .env("DISPLAY", &display)
-            .output()
-            .unwrap();
-        if out.status.success() && !out.stdout.is_empty() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "no Loopgate window on {display}");
+    while !display.has_window() {
+        assert!(
+            Instant::now() < deadline,
+            "no Loopgate window on {}",
+            display.name
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     tokio::time::sleep(Duration::from_secs(4)).await;
@@ -172,7 +104,7 @@ async fn desktop_app_shows_the_dashboard_and_quits_cleanly() {
     let status = Command::new("import")
         .args(["-window", "root"])
         .arg(&shot)
-        .env("DISPLAY", &display)
+        .env("DISPLAY", &display.name)
         .status()
         .unwrap();
     assert!(status.success() && shot.exists(), "screenshot failed");
@@ -187,15 +119,29 @@ async fn desktop_app_shows_the_dashboard_and_quits_cleanly() {
         .unwrap_or(0);
     assert!(colors > 30, "the screenshot is blank ({colors} colors)");
 
-    // The tray's check-item handler (`tray_menu::toggle_server`, what a click on a server
-    // runs) switches `memory` off and on; a real MCP client sees its tools go and come back.
-    let (store, _) = loopgate::config::Store::open_or_init(&config).unwrap();
+    // A click on `memory` in the tray (over dbusmenu, as a panel clicks) switches it off in
+    // the config and a real MCP client sees its tools go; a second click brings them back.
+    let tray = Tray::find(&app.bus);
     let client = common::mcp_client(&format!("http://127.0.0.1:{port}/mcp"), &token).await;
     let names = async || common::tool_names(client.peer()).await;
     assert!(names().await.contains(&"memory__read_graph".to_string()));
-    assert!(!loopgate::tray_menu::toggle_server(&store, "memory")
-        .await
-        .unwrap());
+    tray.wait_checked("memory", true).await;
+    tray.click("memory");
+    tray.wait_checked("memory", false).await;
+    // (GTK flips the check mark at once; the config is written by the app's handler.)
+    let disabled = || {
+        let saved: Value =
+            serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+        saved["mcpServers"]["memory"]["disabled"] == true
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !disabled() {
+        assert!(
+            Instant::now() < deadline,
+            "the tray's click did not disable memory in the config"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let deadline = Instant::now() + Duration::from_secs(20);
     while names().await.iter().any(|t| t.starts_with("memory__")) {
         assert!(
@@ -204,9 +150,8 @@ async fn desktop_app_shows_the_dashboard_and_quits_cleanly() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert!(loopgate::tray_menu::toggle_server(&store, "memory")
-        .await
-        .unwrap());
+    tray.click("memory");
+    tray.wait_checked("memory", true).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     while !names().await.contains(&"memory__read_graph".to_string()) {
         assert!(
@@ -236,12 +181,7 @@ async fn desktop_app_shows_the_dashboard_and_quits_cleanly() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let mut app = app;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while app.0.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "the app did not exit after Quit");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    app.exited().await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     for pid in pids {
         assert!(!alive(pid), "backend process {pid} outlived the app");
@@ -250,8 +190,15 @@ async fn desktop_app_shows_the_dashboard_and_quits_cleanly() {
     drop(app);
 
     // A signal (a logout, a service manager) quits the app as cleanly as Quit does.
-    let app = start_app(home.path(), &config, &display, "app2.log");
-    let servers = ready_servers(&http, port, &token, 2).await;
+    let mut app = launch("app2.log").start();
+    let (_, servers) = wait_servers(
+        &app,
+        port,
+        &config,
+        "both servers ready again",
+        all_ready(2),
+    )
+    .await;
     let pids = server_pids(&servers);
     let gateway = parent_of(pids[0]);
     nix::sys::signal::kill(
@@ -259,17 +206,198 @@ async fn desktop_app_shows_the_dashboard_and_quits_cleanly() {
         nix::sys::signal::Signal::SIGTERM,
     )
     .unwrap();
-    let mut app = app;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while app.0.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "the app did not exit on SIGTERM");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    app.exited().await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     for pid in pids {
         assert!(
             !alive(pid),
             "backend process {pid} outlived the app after SIGTERM"
         );
+    }
+}
+
+/// Acceptance: a graphical session's launch (minimal PATH, no terminal, `--hidden` as at
+/// login) finds a server only the login shell's PATH has; a server that stops for good while
+/// the window is hidden, and a client refused three times, each give exactly one notification;
+/// switched off in the tray, nothing more is told.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gui_launch_finds_login_shell_programs_and_notifies_once() {
+    let home = home_with_login_only_server();
+    let display = Display::start();
+    let port = common::free_port();
+    let config = home.path().join("config.json");
+    let broken = json!({"command": "sh", "args": ["-c", "echo broken on purpose >&2; exit 1"]});
+    std::fs::write(&config, json!({"gateway": {"port": port}, "mcpServers": {"memory": {"command": "memory-mcp"}, "broken": broken}}).to_string()).unwrap();
+    let mut app = Launch {
+        command: built_app(&config, &["--hidden"]),
+        home: home.path(),
+        display: &display,
+        path: GUI_PATH,
+        log: "app.log",
+    }
+    .start();
+    let notes = Notifications::serve(&app.bus);
+
+    // `memory-mcp` lives in ~/.local/bin, which only the login shell's PATH has: it starts.
+    let (token, servers) = wait_servers(&app, port, &config, "memory ready, broken parked", |a| {
+        a.len() == 2
+            && a[0]["state"] == "ready"
+            && a[1]["state"] == "failed"
+            && a[1]["lastError"]
+                .as_str()
+                .is_some_and(|e| e.contains("gave up"))
+    })
+    .await;
+    assert!(
+        app.output()
+            .contains("servers start with the PATH of your login shell /bin/bash"),
+        "{}",
+        app.output()
+    );
+    let client = common::mcp_client(&format!("http://127.0.0.1:{port}/mcp"), &token).await;
+    assert!(common::tool_names(client.peer())
+        .await
+        .contains(&"memory__read_graph".to_string()));
+    client.cancel().await.unwrap();
+    assert!(!display.has_window(), "--hidden opened the dashboard");
+
+    // The parked server: one notification, and no second one for the same cause.
+    let shown = notes.wait_for(1, 30).await;
+    assert_eq!(shown[0].summary, "broken stopped", "{shown:?}");
+    assert!(
+        shown[0].body.contains("gave up after 5 failed starts"),
+        "{shown:?}"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(notes.shown().len(), 1, "{:?}", notes.shown());
+
+    // A client knocking three times with a token the gateway does not know: one notification.
+    knock(port, "revoked-client-token", "test-client/1.0", 5).await;
+    let shown = notes.wait_for(2, 10).await;
+    assert_eq!(shown[1].summary, "A client is being refused");
+    assert!(shown[1].body.contains("(test-client/1.0)"), "{shown:?}");
+
+    // Switched off in the tray (and saved), nothing more is told.
+    let tray = Tray::find(&app.bus);
+    tray.wait_checked("Notifications", true).await;
+    tray.click("Notifications");
+    tray.wait_checked("Notifications", false).await;
+    let saved = std::fs::read_to_string(home.path().join("desktop.json")).unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&saved).unwrap()["notifications"],
+        false
+    );
+    knock(port, "another-old-token", "other-client/2.0", 3).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(notes.shown().len(), 2, "{:?}", notes.shown());
+
+    // Quit from the tray: the app exits and the server process is gone.
+    let pids = server_pids(&servers);
+    assert_eq!(pids.len(), 1, "{servers}");
+    tray.click("Quit Loopgate");
+    app.exited().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!alive(pids[0]), "memory-mcp outlived the app");
+}
+
+/// The value of `key` in the `[Desktop Entry]` text `entry`.
+fn entry_value<'a>(entry: &'a str, key: &str) -> &'a str {
+    entry
+        .lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+        .unwrap_or_else(|| panic!("no {key}= in\n{entry}"))
+}
+
+/// Acceptance: the `.deb` (`.ci/deb` builds it with the README's command, installs it with
+/// `dpkg -i`, then runs this) is the desktop app: started as its menu entry says in a
+/// graphical session, its tray and window appear, the gateway serves `/mcp` to a real client
+/// (one server found through the login shell's PATH), "Start at login" writes an entry that
+/// starts the installed program and removes it again, and Quit from the tray stops every
+/// server process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the installed .deb: .ci/deb builds and installs it, then runs this"]
+async fn the_installed_deb_runs_from_its_menu_entry() {
+    let entry = std::fs::read_to_string("/usr/share/applications/Loopgate.desktop")
+        .expect("the .deb's menu entry (run .ci/deb)");
+    assert_eq!(entry_value(&entry, "Terminal"), "false");
+    let command: Vec<String> = entry_value(&entry, "Exec")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    let program = which::which_in(&command[0], Some(GUI_PATH), "/").unwrap();
+    assert_eq!(program, Path::new("/usr/bin/loopgate"), "{entry}");
+    let ldd = Command::new("ldd").arg(&program).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&ldd.stdout).contains("libwebkit2gtk-4.1"),
+        "the installed loopgate is not the desktop build"
+    );
+
+    let home = home_with_login_only_server();
+    let display = Display::start();
+    let port = common::free_port();
+    // The default config location, as a user's first start would use it.
+    let config = home.path().join(".config/loopgate/config.json");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, json!({"gateway": {"port": port}, "mcpServers": {"memory": {"command": "memory-mcp"}, "everything": common::everything_stdio()}}).to_string()).unwrap();
+    let mut app = Launch {
+        command,
+        home: home.path(),
+        display: &display,
+        path: GUI_PATH,
+        log: "app.log",
+    }
+    .start();
+    let (token, servers) =
+        wait_servers(&app, port, &config, "both servers ready", all_ready(2)).await;
+
+    // The tray icon and the dashboard window appear.
+    let tray = Tray::find(&app.bus);
+    let status = tray.items()[0].label.clone();
+    assert!(status.starts_with("2 servers · "), "{status}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !display.has_window() {
+        assert!(
+            Instant::now() < deadline,
+            "no Loopgate window\n{}",
+            app.output()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    // A real client lists the tools of both servers.
+    let client = common::mcp_client(&format!("http://127.0.0.1:{port}/mcp"), &token).await;
+    let names = common::tool_names(client.peer()).await;
+    assert!(
+        names.contains(&"memory__read_graph".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.starts_with("everything__")),
+        "{names:?}"
+    );
+    client.cancel().await.unwrap();
+
+    // "Start at login" writes an entry that starts the installed app in the tray; off removes it.
+    let autostart = home.path().join(".config/autostart/Loopgate.desktop");
+    tray.click("Start at login");
+    tray.wait_checked("Start at login", true).await;
+    let written = std::fs::read_to_string(&autostart).unwrap();
+    assert_eq!(entry_value(&written, "Exec"), "/usr/bin/loopgate --hidden");
+    assert_eq!(
+        written,
+        loopgate::autostart::desktop_entry(Path::new("/usr/bin/loopgate"))
+    );
+    tray.click("Start at login");
+    tray.wait_checked("Start at login", false).await;
+    assert!(!autostart.exists(), "the autostart entry was not removed");
+
+    // Quit from the tray: the app exits and no server process remains.
+    let pids = server_pids(&servers);
+    assert_eq!(pids.len(), 2, "{servers}");
+    tray.click("Quit Loopgate");
+    app.exited().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for pid in pids {
+        assert!(!alive(pid), "server process {pid} outlived the app");
     }
 }

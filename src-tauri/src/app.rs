@@ -250,6 +250,11 @@ impl Running {
         )
     }
 
+    /// The tokens this gateway refused on `/mcp` (counted per token).
+    pub fn refusals(&self) -> Arc<crate::http::refusals::Refusals> {
+        self.guard.refusals.clone()
+    }
+
     /// The dashboard links and sessions of this gateway.
     pub fn sessions(&self) -> Arc<crate::http::session::DashboardSessions> {
         self.guard.sessions.clone()

@@ -18,6 +18,7 @@
 
 pub mod activity;
 pub mod app;
+pub mod autostart;
 pub mod caller;
 pub mod cli;
 pub mod clients;
@@ -29,6 +30,7 @@ pub mod gateway;
 pub mod http;
 pub mod logging;
 pub mod memory;
+pub mod notices;
 pub mod oauth;
 pub mod redact;
 pub mod secrets;

@@ -26,6 +26,8 @@ pub mod ids {
     pub const COPY: &str = "copy";
     /// "Start at login".
     pub const AUTOSTART: &str = "autostart";
+    /// "Notifications" (on/off).
+    pub const NOTIFICATIONS: &str = "notifications";
     /// "Quit".
     pub const QUIT: &str = "quit";
 }
@@ -43,6 +45,8 @@ pub enum Action {
     Copy,
     /// Flip "start at login".
     Autostart,
+    /// Flip desktop notifications.
+    Notifications,
     /// Quit the app (gateway stopped cleanly).
     Quit,
 }
@@ -60,6 +64,7 @@ impl Action {
             ids::OPEN => Some(Action::Open),
             ids::COPY => Some(Action::Copy),
             ids::AUTOSTART => Some(Action::Autostart),
+            ids::NOTIFICATIONS => Some(Action::Notifications),
             ids::QUIT => Some(Action::Quit),
             _ => None,
         }
@@ -239,6 +244,10 @@ mod tests {
             Some(Action::ToggleServer("github".into()))
         );
         assert_eq!(Action::parse(ids::QUIT), Some(Action::Quit));
+        assert_eq!(
+            Action::parse(ids::NOTIFICATIONS),
+            Some(Action::Notifications)
+        );
         assert_eq!(
             Action::parse("signin:linear"),
             Some(Action::SignIn("linear".into()))

@@ -27,6 +27,8 @@ const LAYERS: &[&str] = &[
     "app",
     "connect",
     "tray_menu",
+    "notices",
+    "autostart",
     "desktop",
     "cli",
 ];

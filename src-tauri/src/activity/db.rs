@@ -455,7 +455,9 @@ mod tests {
     #[test]
     fn the_page_cache_is_bounded() {
         let (_d, conn) = db();
-        let kib: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0)).unwrap();
+        let kib: i64 = conn
+            .query_row("PRAGMA cache_size", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(kib, -CACHE_KIB);
     }
 

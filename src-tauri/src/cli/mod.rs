@@ -50,6 +50,10 @@ pub struct Cli {
     /// Config file (default: the platform config dir, e.g. ~/.config/loopgate/config.json).
     #[arg(long, global = true, env = "LOOPGATE_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// Desktop app: start in the tray without opening the dashboard window (what "Start at
+    /// login" runs).
+    #[arg(long)]
+    pub hidden: bool,
     /// What to do; without a command, the desktop app starts (in builds with the `desktop`
     /// feature).
     #[command(subcommand)]
@@ -314,7 +318,7 @@ fn desktop(cli: &Cli) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        match crate::desktop::run(path) {
+        match crate::desktop::run(path, cli.hidden) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e:#}");

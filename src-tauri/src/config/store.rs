@@ -22,13 +22,19 @@ use super::model::{Config, ConfigError};
 /// File name of the config inside the platform config directory.
 pub const CONFIG_FILE_NAME: &str = "config.json";
 
+/// The project names the config directory is derived from (`directories::ProjectDirs`). The
+/// desktop app's bundle identifier (`tauri.conf.json`) is the same triple,
+/// `dev.loopgate.Loopgate`, but the directory never depends on it: renaming the identifier
+/// (it was `dev.loopgate.app`) moved no one's config.
+pub const PROJECT: (&str, &str, &str) = ("dev", "loopgate", "Loopgate");
+
 /// The default config path: `<platform config dir>/config.json`
 /// (`~/.config/loopgate/` on Linux, `~/Library/Application Support/dev.loopgate.Loopgate/` on
 /// macOS, `%APPDATA%\loopgate\Loopgate\config\` on Windows), via the `directories` crate.
 ///
 /// Returns `None` when the platform has no home directory.
 pub fn default_config_path() -> Option<PathBuf> {
-    directories::ProjectDirs::from("dev", "loopgate", "Loopgate")
+    directories::ProjectDirs::from(PROJECT.0, PROJECT.1, PROJECT.2)
         .map(|d| d.config_dir().join(CONFIG_FILE_NAME))
 }
 
@@ -312,6 +318,19 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The bundle identifier is the project triple; the Linux config dir stays `loopgate/`.
+    #[test]
+    fn the_bundle_identifier_is_the_triple_the_config_dir_comes_from() {
+        let conf: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tauri.conf.json")).unwrap();
+        let (q, o, a) = PROJECT;
+        assert_eq!(conf["identifier"], format!("{q}.{o}.{a}"));
+        #[cfg(target_os = "linux")]
+        if let Some(path) = default_config_path() {
+            assert!(path.ends_with("loopgate/config.json"), "{}", path.display());
+        }
+    }
 
     #[test]
     fn default_config_is_valid_and_enables_one_stdio_server() {

@@ -3,11 +3,17 @@
 //!
 //! - [`tray`]: the tray icon and its menu, rebuilt on every server change.
 //! - [`window`]: the dashboard window (signed in without typing a token; closing hides it).
+//! - [`notify`]: desktop notifications when a server stops for good, needs a sign-in, or a
+//!   client's token keeps being refused.
 //!
-//! `loopgate` with no sub-command runs this; `loopgate serve` stays headless and never touches
-//! GTK. Quitting (tray, or `POST /api/quit`) stops the gateway cleanly — backend sessions
-//! ended, child processes stopped — before the app exits.
+//! `loopgate` with no sub-command runs this (`loopgate --hidden`: in the tray only, as at
+//! login); `loopgate serve` stays headless and never touches GTK. Started from a menu or at
+//! login, the app first reads the login shell's environment
+//! ([`crate::upstream::login_env`]), so stdio servers find what a terminal finds. Quitting
+//! (tray, or `POST /api/quit`) stops the gateway cleanly — backend sessions ended, child
+//! processes stopped — before the app exits.
 
+pub mod notify;
 pub mod tray;
 pub mod window;
 
@@ -33,6 +39,8 @@ pub struct Shared {
     pub addr: std::net::SocketAddr,
     /// Mints the window's one-time dashboard links.
     pub sessions: Arc<crate::http::session::DashboardSessions>,
+    /// The client tokens the gateway refused (for notifications).
+    pub refusals: Arc<crate::http::refusals::Refusals>,
     /// When the window last signed in (a session lasts
     /// [`crate::http::session::SESSION_TTL`]).
     pub signed_in_at: std::sync::Mutex<Option<std::time::Instant>>,
@@ -40,13 +48,16 @@ pub struct Shared {
     pub shutdown: tokio_util::sync::CancellationToken,
 }
 
-/// Runs the desktop app with the config at `config_path` until Quit.
+/// Runs the desktop app with the config at `config_path` until Quit; `hidden` starts it in the
+/// tray only (the dashboard window opens from the tray), as "Start at login" does.
 ///
 /// Errors: the gateway could not start (bad config, port taken), or the window system is not
 /// available.
-pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
+pub fn run(config_path: PathBuf, hidden: bool) -> anyhow::Result<()> {
+    tracing::info!("{}", crate::upstream::login_env::adopt_login_shell());
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     tauri::async_runtime::set(runtime.handle().clone());
+    let notifications = notify::Notifications::new(config_path.clone());
     let running = runtime.block_on(app::start(app::Options {
         config_path,
         port: None,
@@ -59,22 +70,29 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
         mcp_url: running.mcp_url(),
         addr: running.addr,
         sessions: running.sessions(),
+        refusals: running.refusals(),
         signed_in_at: Default::default(),
         shutdown: running.shutdown_token(),
     });
-    let app = tauri::Builder::default()
+    let builder = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             window::show(app)
         }))
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
-            None,
+            Some(vec!["--hidden"]),
         ))
         .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_notification::init());
+    let app = builder
         .manage(shared.clone())
-        .setup(|app| {
+        .manage(notifications)
+        .setup(move |app| {
             tray::create(app.handle())?;
-            window::create(app.handle())?;
+            if !hidden {
+                window::create(app.handle())?;
+            }
+            notify::start(app.handle());
             Ok(())
         })
         .on_window_event(|window, event| {

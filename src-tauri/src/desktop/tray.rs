@@ -1,6 +1,6 @@
 //! The tray icon: a status line, one check item per server (enable/disable with one click,
 //! through the config writer), Open dashboard, Copy client connection info, Start at login,
-//! Quit. The menu and the icon's health are rebuilt whenever a server changes.
+//! Notifications, Quit. The menu and the icon's health are rebuilt whenever a server changes.
 
 use std::sync::Arc;
 
@@ -8,10 +8,9 @@ use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Wry};
-use tauri_plugin_autostart::ManagerExt as _;
 use tauri_plugin_clipboard_manager::ClipboardExt as _;
 
-use super::{window, Shared};
+use super::{notify::Notifications, window, Shared};
 use crate::tray_menu::{self, ids, Action};
 
 /// Id of the tray icon.
@@ -89,13 +88,20 @@ fn build_menu(app: &AppHandle) -> tauri::Result<(Menu<Wry>, bool)> {
         true,
         None::<&str>,
     )?)?;
-    let autostart = app.autolaunch().is_enabled().unwrap_or(false);
     menu.append(&CheckMenuItem::with_id(
         app,
         ids::AUTOSTART,
         "Start at login",
         true,
-        autostart,
+        login_item::enabled(app),
+        None::<&str>,
+    )?)?;
+    menu.append(&CheckMenuItem::with_id(
+        app,
+        ids::NOTIFICATIONS,
+        "Notifications",
+        true,
+        app.state::<Notifications>().enabled(),
         None::<&str>,
     )?)?;
     menu.append(&PredefinedMenuItem::separator(app)?)?;
@@ -138,12 +144,14 @@ fn on_menu(app: &AppHandle, id: &str) {
                 .write_text(tray_menu::connection_info(&shared.mcp_url));
         }
         Action::Autostart => {
-            let launcher = app.autolaunch();
-            let _ = if launcher.is_enabled().unwrap_or(false) {
-                launcher.disable()
-            } else {
-                launcher.enable()
-            };
+            if let Err(e) = login_item::toggle(app) {
+                tracing::warn!("tray: could not change \"Start at login\": {e}");
+            }
+            refresh(app);
+        }
+        Action::Notifications => {
+            let on = app.state::<Notifications>().toggle();
+            tracing::info!("notifications {}", if on { "on" } else { "off" });
             refresh(app);
         }
         Action::Quit => super::quit(app),
@@ -163,6 +171,7 @@ pub fn refresh(app: &AppHandle) {
 
 /// Creates the tray icon and keeps it in step with the gateway.
 pub fn create(app: &AppHandle) -> tauri::Result<()> {
+    login_item::update_existing(app);
     let (menu, attention) = build_menu(app)?;
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(icon(attention))
@@ -198,4 +207,98 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
         }
     });
     Ok(())
+}
+
+/// "Start at login": on Linux an XDG autostart entry ([`crate::autostart`]), elsewhere
+/// tauri-plugin-autostart.
+mod login_item {
+    use tauri::AppHandle;
+
+    /// Whether the app starts at login.
+    pub fn enabled(app: &AppHandle) -> bool {
+        #[cfg(target_os = "linux")]
+        {
+            let _ = app;
+            crate::autostart::user_entry_path().is_some_and(|p| crate::autostart::is_enabled(&p))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            use tauri_plugin_autostart::ManagerExt as _;
+            app.autolaunch().is_enabled().unwrap_or(false)
+        }
+    }
+
+    /// Switches starting at login on or off.
+    ///
+    /// Errors: the entry could not be written or removed (a text for the log).
+    pub fn toggle(app: &AppHandle) -> Result<(), String> {
+        #[cfg(target_os = "linux")]
+        {
+            use crate::autostart;
+            let path = autostart::user_entry_path().ok_or("no home directory")?;
+            if autostart::is_enabled(&path) {
+                autostart::disable(&path).map_err(|e| e.to_string())
+            } else {
+                let program = program(app)?;
+                tracing::info!(
+                    "start at login: {} runs {}",
+                    path.display(),
+                    program.display()
+                );
+                autostart::enable(&path, &program).map_err(|e| e.to_string())
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            use tauri_plugin_autostart::ManagerExt as _;
+            let launcher = app.autolaunch();
+            if launcher.is_enabled().unwrap_or(false) {
+                launcher.disable()
+            } else {
+                launcher.enable()
+            }
+            .map_err(|e| e.to_string())
+        }
+    }
+
+    /// The program the entry starts (the installed app, see [`crate::autostart::launch_target`]).
+    #[cfg(target_os = "linux")]
+    fn program(app: &AppHandle) -> Result<std::path::PathBuf, String> {
+        use tauri::Manager as _;
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let appimage = app.env().appimage.map(std::path::PathBuf::from);
+        Ok(crate::autostart::launch_target(
+            &exe,
+            appimage.as_deref(),
+            std::path::Path::new(crate::autostart::INSTALLED),
+        ))
+    }
+
+    /// An entry an earlier version wrote (another program, no `--hidden`) is brought up to date
+    /// at start; never by a build output, which would point the login at a build directory.
+    pub fn update_existing(app: &AppHandle) {
+        #[cfg(target_os = "linux")]
+        {
+            use crate::autostart;
+            let Some(path) = autostart::user_entry_path().filter(|p| autostart::is_enabled(p))
+            else {
+                return;
+            };
+            let Ok(program) = program(app) else { return };
+            if autostart::is_build_output(&program) {
+                return;
+            }
+            let want = autostart::desktop_entry(&program);
+            if std::fs::read_to_string(&path).ok().as_deref() != Some(want.as_str()) {
+                match autostart::enable(&path, &program) {
+                    Ok(()) => tracing::info!("start at login: updated {}", path.display()),
+                    Err(e) => {
+                        tracing::warn!("start at login: could not update {}: {e}", path.display())
+                    }
+                }
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = app;
+    }
 }

@@ -28,6 +28,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::api::types::ApiErrorBody;
+use super::refusals::Refusals;
 use super::session::{cookie_name, DashboardSessions};
 pub use crate::caller::Caller;
 use crate::token;
@@ -59,6 +60,8 @@ pub struct GuardConfig {
     pub extra_host: Option<std::net::IpAddr>,
     /// Dashboard links and sessions.
     pub sessions: Arc<DashboardSessions>,
+    /// Tokens refused on `/mcp`, counted (the desktop app tells the user about repeats).
+    pub refusals: Arc<Refusals>,
 }
 
 impl GuardConfig {
@@ -71,6 +74,7 @@ impl GuardConfig {
             client_tokens: Default::default(),
             extra_host: None,
             sessions: Default::default(),
+            refusals: Default::default(),
         }
     }
 
@@ -254,10 +258,13 @@ pub fn check(cfg: &GuardConfig, headers: &HeaderMap, route: Route) -> Result<Cal
     }
     match route {
         Route::Mcp => match bearer {
-            Some(given) => cfg
-                .client_of(&given)
-                .map(Caller::Client)
-                .ok_or_else(|| reject(StatusCode::UNAUTHORIZED, WRONG)),
+            Some(given) => cfg.client_of(&given).map(Caller::Client).ok_or_else(|| {
+                let agent = headers
+                    .get(header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok());
+                cfg.refusals.record(&given, agent);
+                reject(StatusCode::UNAUTHORIZED, WRONG)
+            }),
             None => match cookie(headers, &cookie_name(cfg.port)) {
                 Some(id) if cfg.sessions.is_valid(&id) => {
                     if from_own_page(headers) {
@@ -419,6 +426,11 @@ mod tests {
         assert_eq!(
             with("Bearer nope", Route::Mcp).unwrap_err().status,
             StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            cfg.refusals.list()[0].count,
+            1,
+            "a wrong token on /mcp is counted"
         );
         assert_eq!(
             with("Bearer nope", Route::Api).unwrap_err().status,

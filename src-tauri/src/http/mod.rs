@@ -1,6 +1,7 @@
 //! The HTTP front end: one axum app on the loopback address.
 //!
-//! - [`guard`]: Host/Origin checks and the access token, in front of everything.
+//! - [`guard`]: Host/Origin checks and the access token, in front of everything;
+//!   [`refusals`] counts the client tokens it refuses.
 //! - [`mcp`]: `/mcp`, the MCP Streamable HTTP endpoint; [`mcp_sessions`] bounds its sessions.
 //! - [`server`]: the accept loop (connection cap, header timeouts).
 //! - [`api`]: `/api`, the admin JSON API and live events.
@@ -14,6 +15,7 @@ pub mod assets;
 pub mod guard;
 pub mod mcp;
 pub mod mcp_sessions;
+pub mod refusals;
 pub mod server;
 pub mod session;
 

@@ -6,9 +6,9 @@
 //! - [`state`]: the published view of every server (status, connection, catalog) and its
 //!   change events.
 //! - Transports, each owning its lifecycle: [`stdio`] (a child process: spawn, handshake,
-//!   stderr, graceful stop; [`child_env`] is the environment it gets) and [`streamable`] (a
-//!   remote Streamable HTTP server: the shared HTTP client, session observation, both eras'
-//!   channels).
+//!   stderr, graceful stop; [`child_env`] is the environment it gets, [`login_env`] what the
+//!   desktop app adds of the login shell's) and [`streamable`] (a remote Streamable HTTP
+//!   server: the shared HTTP client, session observation, both eras' channels).
 //! - [`connection`]: the shared handle the gateway sends requests through; [`routes`] ties a
 //!   server's own requests and notifications to the call they belong to; [`backend_client`] is
 //!   the MCP client Loopgate is to each server; [`catalog`] lists what a server offers.
@@ -21,6 +21,7 @@ pub mod backend_client;
 pub mod catalog;
 pub mod child_env;
 pub mod connection;
+pub mod login_env;
 pub mod logs;
 pub mod restart;
 pub mod routes;

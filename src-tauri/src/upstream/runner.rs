@@ -100,7 +100,7 @@ impl Runner {
                 }
                 End::SecretMissing(message) => {
                     // Retrying cannot help until the secret is set, which restarts this server.
-                    self.fail(message);
+                    self.park(message);
                     self.ct.cancelled().await;
                     return;
                 }
@@ -122,7 +122,7 @@ impl Runner {
             };
             match restarts.failed(started.elapsed()) {
                 Next::Park { failures } => {
-                    self.fail(format!("{error} — gave up after {failures} failed starts in a row; fix the server and restart or re-enable it"));
+                    self.park(format!("{error} — gave up after {failures} failed starts in a row; fix the server and restart or re-enable it"));
                     self.ct.cancelled().await;
                     return;
                 }
@@ -147,8 +147,18 @@ impl Runner {
         }
     }
 
-    /// Publishes `failed` with `message` (logged and kept in the server's log).
+    /// Publishes `failed` with `message` (logged and kept in the server's log); it will be
+    /// retried.
     fn fail(&self, message: String) {
+        self.publish_failure(message, false);
+    }
+
+    /// Publishes `failed` with `message`, as [`Runner::fail`], marked as not retried.
+    fn park(&self, message: String) {
+        self.publish_failure(message, true);
+    }
+
+    fn publish_failure(&self, message: String, parked: bool) {
         tracing::warn!("{message}");
         self.logs.push("gateway", &message);
         self.shared.update(&self.name, |v| {
@@ -156,6 +166,7 @@ impl Runner {
             v.status.last_error = Some(message);
             v.status.pid = None;
             v.status.connected_since_ms = None;
+            v.status.parked = parked;
         });
     }
 

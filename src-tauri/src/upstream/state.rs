@@ -85,6 +85,11 @@ pub struct ServerStatus {
     /// For HTTP servers using OAuth: true while connected with Loopgate's tokens, false while
     /// a sign-in is needed; `None` when OAuth is not involved.
     pub signed_in: Option<bool>,
+    /// True while the server is `failed` and will not be tried again until the user acts (a
+    /// crash loop, a secret that is not set, an unusable entry). The desktop app tells the
+    /// user once; the API leaves it out (the last error says it).
+    #[serde(skip)]
+    pub parked: bool,
 }
 
 impl ServerStatus {
@@ -115,6 +120,7 @@ impl ServerStatus {
             connected_since_ms: None,
             pid: None,
             signed_in: None,
+            parked: false,
         }
     }
 }

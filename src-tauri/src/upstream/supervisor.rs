@@ -193,6 +193,7 @@ impl Supervisor {
                 self.shared.update(name, |v| {
                     v.status.state = ServerState::Failed;
                     v.status.last_error = Some(e.to_string());
+                    v.status.parked = true;
                 });
                 None
             }

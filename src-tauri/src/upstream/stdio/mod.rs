@@ -73,6 +73,19 @@ pub async fn connect(
     }
 }
 
+/// The last `n` stderr lines this process wrote (since `since`, ms since the epoch): not
+/// Loopgate's own notes, which quote earlier errors, nor an earlier process's output.
+fn stderr_since(logs: &LogBuffer, since: u64, n: usize) -> Vec<String> {
+    let mut lines: Vec<String> = logs
+        .tail(64)
+        .into_iter()
+        .filter(|l| l.source == "stderr" && l.ts_ms >= since)
+        .map(|l| l.line)
+        .collect();
+    lines.drain(..lines.len().saturating_sub(n));
+    lines
+}
+
 async fn attempt(
     name: &str,
     spec: &StdioSpec,
@@ -95,6 +108,7 @@ async fn attempt(
     let changed = Arc::new(Notify::new());
     let (oversized, _) = broadcast::channel(16);
     let logs = options.logs.clone();
+    let spawned_at = super::state::now_ms();
     let mut spawned = spawn(name, spec, logs.clone()).map_err(|e| setup(e.to_string()))?;
     let stateless = matches!(lifecycle, ClientLifecycleMode::Discover { .. });
     let channel = if stateless {
@@ -122,7 +136,7 @@ async fn attempt(
             }
         },
         exit = spawned.process.wait() => {
-            let tail = logs.tail(3).into_iter().map(|l| l.line).collect::<Vec<_>>().join(" | ");
+            let tail = stderr_since(&logs, spawned_at, 3).join(" | ");
             let hint = if tail.is_empty() { String::new() } else { format!("; last stderr: {tail}") };
             return Err(handshake(format!("the process {exit} before answering{hint}")));
         }
@@ -149,4 +163,22 @@ async fn attempt(
         url: None,
         child: Some(spawned.process),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stderr_hint_quotes_only_this_process() {
+        let logs = LogBuffer::default();
+        logs.push("stderr", "from an earlier start");
+        std::thread::sleep(Duration::from_millis(5));
+        let since = super::super::state::now_ms();
+        logs.push("gateway", "server \"x\" did not complete the MCP handshake");
+        for line in ["one", "two", "three", "four"] {
+            logs.push("stderr", line);
+        }
+        assert_eq!(stderr_since(&logs, since, 3), ["two", "three", "four"]);
+    }
 }

@@ -1,5 +1,8 @@
 //! A stdio server's process: spawning, stderr capture and graceful stop.
 //!
+//! The program is looked up on the `PATH` the child gets (the server's own `env.PATH`, else
+//! the gateway's, which in the desktop app starts with the login shell's —
+//! [`crate::upstream::login_env`]); on Windows `PATHEXT` applies, so `npx` finds `npx.cmd`.
 //! The child runs in its own process group (Unix), so `npx`/`uvx` wrappers and their children
 //! are stopped together, with only the environment [`crate::upstream::child_env`] allows. On Linux it
 //! is killed when the gateway dies, however it dies (`PR_SET_PDEATHSIG`); its own children
@@ -24,9 +27,15 @@ pub const STOP_GRACE: Duration = Duration::from_secs(2);
 /// Why a child could not be started.
 #[derive(Debug, thiserror::Error)]
 pub enum SpawnError {
-    /// The program is not on `PATH` (or not at the given path).
-    #[error("command \"{0}\" was not found; install it or put its full path in \"command\"")]
-    NotFound(String),
+    /// The program is not on the `PATH` the child gets (or not at the given path).
+    #[error("command \"{command}\" was not found{searched}; install it, put its full path in \"command\", or give the server \"env\": {{\"PATH\": \"<the directory that holds it>:…\"}}")]
+    NotFound {
+        /// The program as configured.
+        command: String,
+        /// Where it was looked for, e.g. ` on PATH /usr/bin:/bin (the PATH of your login shell
+        /// /bin/zsh)`; empty for a path that names the program itself.
+        searched: String,
+    },
     /// Any other OS error starting the program.
     #[error("could not start \"{command}\": {source}")]
     Io {
@@ -78,9 +87,16 @@ pub struct ChildProcess {
 ///
 /// Errors: [`SpawnError::NotFound`] when the program does not exist, [`SpawnError::Io`] otherwise.
 pub fn spawn(name: &str, spec: &StdioSpec, logs: Arc<LogBuffer>) -> Result<Spawned, SpawnError> {
-    let mut cmd = Command::new(&spec.command);
-    let env =
-        crate::upstream::child_env::child_env(std::env::vars_os(), &spec.inherit_env, &spec.env);
+    let env = crate::upstream::child_env::child_env(
+        crate::upstream::login_env::environment(std::env::vars_os()),
+        &spec.inherit_env,
+        &spec.env,
+    );
+    let program = find_program(&spec.command, env.get(std::ffi::OsStr::new("PATH")), spec)?;
+    let mut cmd = Command::new(&program);
+    // The program sees the name it was configured with, not the path it was found at.
+    #[cfg(unix)]
+    cmd.arg0(&spec.command);
     cmd.args(&spec.args)
         .env_clear()
         .envs(env)
@@ -99,7 +115,10 @@ pub fn spawn(name: &str, spec: &StdioSpec, logs: Arc<LogBuffer>) -> Result<Spawn
     cmd.creation_flags(0x0800_0000); // CREATE_NO_WINDOW
     let mut child = cmd.spawn().map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
-            SpawnError::NotFound(spec.command.clone())
+            SpawnError::NotFound {
+                command: spec.command.clone(),
+                searched: String::new(),
+            }
         } else {
             SpawnError::Io {
                 command: spec.command.clone(),
@@ -137,6 +156,36 @@ pub fn spawn(name: &str, spec: &StdioSpec, logs: Arc<LogBuffer>) -> Result<Spawn
         },
         stdout,
         stdin,
+    })
+}
+
+/// The program `command` names: a path (absolute, or relative to the server's `cwd`) as it
+/// is, a bare name looked up on `path` (the child's `PATH`; with `PATHEXT` on Windows).
+///
+/// Errors: [`SpawnError::NotFound`] saying which `PATH` was searched and where it came from
+/// (ARCHITECTURE.md rule 18).
+fn find_program(
+    command: &str,
+    path: Option<&std::ffi::OsString>,
+    spec: &StdioSpec,
+) -> Result<PathBuf, SpawnError> {
+    let cwd = match &spec.cwd {
+        Some(dir) => dir.clone(),
+        None => std::env::current_dir().unwrap_or_default(),
+    };
+    let names_a_path = command.contains('/') || (cfg!(windows) && command.contains('\\'));
+    which::which_in(command, path, &cwd).map_err(|_| SpawnError::NotFound {
+        command: command.to_string(),
+        searched: if names_a_path {
+            String::new()
+        } else {
+            format!(
+                " on PATH {} ({})",
+                path.map(|p| p.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "(not set)".into()),
+                crate::upstream::login_env::path_origin()
+            )
+        },
     })
 }
 
@@ -320,17 +369,62 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn missing_command_is_a_clear_error() {
+    async fn missing_command_says_which_path_was_searched_and_how_to_fix_it() {
         let spec = StdioSpec {
             command: "definitely-not-a-command-xyz".into(),
             args: vec![],
-            env: vec![],
+            env: vec![("PATH".into(), "/nowhere/bin:/usr/bin".into())],
             cwd: None,
             inherit_env: vec![],
         };
         let err = spawn("t", &spec, Arc::new(LogBuffer::default()))
             .err()
-            .unwrap();
-        assert!(err.to_string().contains("was not found"), "{err}");
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("\"definitely-not-a-command-xyz\" was not found on PATH /nowhere/bin:/usr/bin (Loopgate's own PATH)"),
+            "{err}"
+        );
+        assert!(
+            err.contains("full path in \"command\"") && err.contains("\"env\": {\"PATH\""),
+            "{err}"
+        );
+        let spec = StdioSpec {
+            command: "/nowhere/bin/server".into(),
+            ..spec
+        };
+        let err = spawn("t", &spec, Arc::new(LogBuffer::default()))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.starts_with("command \"/nowhere/bin/server\" was not found;"),
+            "{err}"
+        );
+    }
+
+    /// The lookup uses the PATH the child gets (its own `env.PATH` here), not the gateway's.
+    #[tokio::test]
+    async fn the_program_is_found_on_the_childs_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("my-server");
+        std::fs::write(&bin, "#!/bin/sh\necho \"argv0=$0\" >&2\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let logs = Arc::new(LogBuffer::default());
+        let spec = StdioSpec {
+            command: "my-server".into(),
+            args: vec![],
+            env: vec![(
+                "PATH".into(),
+                format!("{}:/usr/bin:/bin", dir.path().display()),
+            )],
+            cwd: None,
+            inherit_env: vec![],
+        };
+        let mut s = spawn("t", &spec, logs.clone()).unwrap();
+        assert_eq!(s.process.wait().await, "exited with code 0");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(logs.tail(1)[0].line, format!("argv0={}", bin.display()));
     }
 }
