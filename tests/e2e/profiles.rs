@@ -262,3 +262,73 @@ async fn client_install_binds_the_clients_token_to_a_profile() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
+
+/// Acceptance 4: a profile saved through `PUT /api/profiles/{name}` (what the Profiles page
+/// sends) is in the config file and is still there after the gateway restarts on that file; a
+/// profile naming a server that does not exist is refused with its field and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_saved_through_the_api_survive_a_restart() {
+    let servers = json!({
+        "everything": { "command": "true", "disabled": true },
+        "memory": { "command": "true", "disabled": true }
+    });
+    let gw = Gw::start(servers).await;
+    let api = |url: &str, token: &str, path: &str| {
+        let base = url.trim_end_matches("/mcp").to_string();
+        (format!("{base}/api/profiles{path}"), token.to_string())
+    };
+    let http = reqwest::Client::new();
+    let (url, token) = api(&gw.url, &gw.token, "/coding");
+    let put = |body: serde_json::Value| http.put(&url).bearer_auth(&token).json(&body).send();
+    let r = put(json!({"servers": ["everything"], "disabledTools": {"everything": ["echo"]}, "toolSearch": true})).await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let refused = put(json!({"servers": ["nope"], "disabledTools": {}, "toolSearch": false}))
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let said: serde_json::Value = refused.json().await.unwrap();
+    let text = said.to_string();
+    assert!(
+        text.contains("profiles.coding") && text.contains("nope"),
+        "{text}"
+    );
+
+    let path = gw.dir.path().join("config.json");
+    let on_disk: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let expected = json!({"servers": ["everything"], "disabledTools": {"everything": ["echo"]}, "toolSearch": true});
+    assert_eq!(on_disk["profiles"]["coding"], expected, "{on_disk}");
+
+    // A new gateway on the same file serves the same profile.
+    let Gw { running, dir, .. } = gw;
+    running.unwrap().stop().await;
+    let again = loopgate::app::start(loopgate::app::Options {
+        config_path: path,
+        port: None,
+        secrets: Some(loopgate::secrets::SecretStore::with_backend(Arc::new(
+            loopgate::secrets::MemoryBackend::default(),
+        ))),
+        sign_in: loopgate::oauth::Presenter::Log,
+    })
+    .await
+    .expect("the gateway starts again on the saved config");
+    let (url, token) = api(&again.mcp_url(), &again.token().unwrap(), "");
+    let listed: serde_json::Value = http
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let coding = listed["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "coding")
+        .unwrap_or_else(|| panic!("no coding profile after the restart: {listed}"));
+    assert_eq!(coding["settings"], expected, "{coding}");
+    again.stop().await;
+    drop(dir);
+}
