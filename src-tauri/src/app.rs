@@ -314,3 +314,62 @@ pub async fn stop_signal() {
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
 }
+
+/// Environment variable naming how many worker threads the async runtime runs (default
+/// [`DEFAULT_WORKER_THREADS`]).
+pub const WORKER_THREADS_ENV: &str = "LOOPGATE_WORKER_THREADS";
+
+/// Worker threads of the runtime unless [`WORKER_THREADS_ENV`] says otherwise: one. A relayed
+/// call crosses about eight tasks (docs/ARCHITECTURE.md, "How a request travels"); with one
+/// worker those hand-offs stay on one thread instead of waking another, which measured a
+/// third less CPU per call and a quarter less latency than two workers, and more calls per
+/// second at 64 sessions on two cores (tests/bench/RESULTS.md, run F). A desktop gateway
+/// serves a few clients; files, the keychain and SQLite run on tokio's blocking pool, not on
+/// the worker.
+pub const DEFAULT_WORKER_THREADS: usize = 1;
+
+/// The worker count `value` (the [`WORKER_THREADS_ENV`] variable) asks for: a number from 1
+/// to 64, else (unset, empty, not a number, 0) [`DEFAULT_WORKER_THREADS`] — with a warning
+/// for a value that is set but unusable.
+pub fn worker_threads(value: Option<&str>) -> usize {
+    match value.map(str::trim) {
+        None | Some("") => DEFAULT_WORKER_THREADS,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n @ 1..=64) => n,
+            _ => {
+                tracing::warn!(
+                    "{WORKER_THREADS_ENV}={v:?} is not a number from 1 to 64; using {DEFAULT_WORKER_THREADS}"
+                );
+                DEFAULT_WORKER_THREADS
+            }
+        },
+    }
+}
+
+/// The async runtime the CLI and the desktop app run everything on: tokio's multi-thread
+/// scheduler with [`worker_threads`] workers (from the environment) and its I/O and time
+/// drivers.
+///
+/// Errors: the OS refused a thread or the I/O driver (out of resources).
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let env = std::env::var(WORKER_THREADS_ENV).ok();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(worker_threads(env.as_deref()))
+        .enable_all()
+        .build()
+}
+
+#[cfg(test)]
+mod runtime_tests {
+    use super::*;
+
+    #[test]
+    fn worker_threads_from_the_environment() {
+        assert_eq!(worker_threads(None), DEFAULT_WORKER_THREADS);
+        assert_eq!(worker_threads(Some("")), DEFAULT_WORKER_THREADS);
+        assert_eq!(worker_threads(Some(" 4 ")), 4);
+        assert_eq!(worker_threads(Some("0")), DEFAULT_WORKER_THREADS);
+        assert_eq!(worker_threads(Some("many")), DEFAULT_WORKER_THREADS);
+        assert_eq!(worker_threads(Some("65")), DEFAULT_WORKER_THREADS);
+    }
+}

@@ -274,10 +274,7 @@ pub fn main() -> ExitCode {
     if cli.command.is_none() {
         return desktop(&cli);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::app::runtime() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -55,7 +55,7 @@ pub struct Shared {
 /// available.
 pub fn run(config_path: PathBuf, hidden: bool) -> anyhow::Result<()> {
     tracing::info!("{}", crate::upstream::login_env::adopt_login_shell());
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let runtime = app::runtime().context("starting the async runtime")?;
     tauri::async_runtime::set(runtime.handle().clone());
     let notifications = notify::Notifications::new(config_path.clone());
     let running = runtime.block_on(app::start(app::Options {
