@@ -7,6 +7,12 @@
 //! closed` for each — nothing failed: the client left, as clients do (a CLI that lists the
 //! tools and exits). [`QuietExpected`] drops exactly that event (rmcp's service target, that
 //! message, a closed channel); the same message with any other error still shows.
+//!
+//! Likewise a server that asks its client something while none of its calls is in flight
+//! (server-everything asks `roots/list` right after every start): Loopgate tells it that no
+//! client can answer ([`NO_CALL_IN_PROGRESS`]) and notes that in the server's own log on the
+//! dashboard, so rmcp's `WARN response error` for exactly that answer is dropped here; any
+//! other error answer still shows.
 
 use std::fmt::Write as _;
 
@@ -41,6 +47,14 @@ pub struct QuietExpected;
 /// The rmcp event that reports a client leaving before its answers were sent.
 const DRAIN_MESSAGE: &str = "failed to send pending response during drain";
 
+/// The rmcp event that reports an error answer to a server's request.
+const RESPONSE_ERROR_MESSAGE: &str = "response error";
+
+/// Why a server's request outside any call reached no client (the text of
+/// `upstream::routes::Unroutable::NoCall`, which is built from it).
+pub const NO_CALL_IN_PROGRESS: &str =
+    "no client request is in progress on this server's connection";
+
 impl<S> Filter<S> for QuietExpected {
     fn enabled(&self, _meta: &Metadata<'_>, _cx: &Context<'_, S>) -> bool {
         true
@@ -48,12 +62,18 @@ impl<S> Filter<S> for QuietExpected {
 
     fn event_enabled(&self, event: &Event<'_>, _cx: &Context<'_, S>) -> bool {
         let meta = event.metadata();
-        if *meta.level() != Level::ERROR || !meta.target().starts_with("rmcp::service") {
+        if *meta.level() > Level::WARN || !meta.target().starts_with("rmcp::service") {
             return true;
         }
         let mut fields = Fields::default();
         event.record(&mut fields);
-        !(fields.message == DRAIN_MESSAGE && fields.error.contains("channel closed"))
+        let drained = *meta.level() == Level::ERROR
+            && fields.message == DRAIN_MESSAGE
+            && fields.error.contains("channel closed");
+        let no_call = *meta.level() == Level::WARN
+            && fields.message == RESPONSE_ERROR_MESSAGE
+            && fields.error.contains(NO_CALL_IN_PROGRESS);
+        !(drained || no_call)
     }
 }
 
@@ -121,10 +141,16 @@ mod tests {
             let broken = "connection reset by peer";
             tracing::error!(target: "rmcp::service", error = %broken, "failed to send pending response during drain");
             tracing::error!(target: "rmcp::service", "something else broke");
+            let no_call = format!("ErrorData {{ message: \"Loopgate could not pass roots/list on to a client: {NO_CALL_IN_PROGRESS}, so no client can answer it\" }}");
+            tracing::warn!(target: "rmcp::service", error = ?no_call, "response error");
+            let other = "ErrorData { message: \"Method not found: other/thing\" }";
+            tracing::warn!(target: "rmcp::service", error = ?other, "response error");
             tracing::info!(target: "loopgate", "an ordinary line");
         });
         let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
         assert!(!text.contains("channel closed"), "{text}");
+        assert!(!text.contains(NO_CALL_IN_PROGRESS), "{text}");
+        assert!(text.contains("Method not found: other/thing"), "{text}");
         assert!(text.contains("connection reset by peer"), "{text}");
         assert!(text.contains("something else broke"), "{text}");
         assert!(text.contains("an ordinary line"), "{text}");

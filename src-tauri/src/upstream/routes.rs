@@ -83,9 +83,7 @@ pub trait Downstream: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Unroutable {
     /// No call is in flight on this connection.
-    #[error(
-        "no client request is in progress on this server's connection, so no client can answer it"
-    )]
+    #[error("{}, so no client can answer it", crate::logging::NO_CALL_IN_PROGRESS)]
     NoCall,
     /// Calls of several client sessions are in flight and nothing says which one this is for.
     #[error("calls of {0} clients are in progress on this server's connection and the request does not say which one it belongs to; Loopgate refuses rather than guess — retry when only one client is calling this server")]
