@@ -170,6 +170,12 @@ impl Gw {
             .entry("gateway")
             .or_insert(serde_json::json!({}))["port"] = 0.into();
         std::fs::write(&path, serde_json::to_string_pretty(&config).unwrap()).unwrap();
+        Self::open(dir).await
+    }
+
+    /// Starts a gateway on the config already in `dir` (`config.json`).
+    async fn open(dir: tempfile::TempDir) -> Gw {
+        let path = dir.path().join("config.json");
         let running = app::start(app::Options {
             config_path: path,
             port: None,
@@ -242,6 +248,19 @@ impl Gw {
     pub fn status(&self, name: &str) -> Value {
         let snap = self.running().gateway.supervisor().snapshot();
         serde_json::to_value(&snap.get(name).expect("server exists").status).unwrap()
+    }
+
+    /// Stops the gateway and starts a new one on the same config file (a fresh in-memory
+    /// keychain, so a new token).
+    pub async fn restart(mut self) -> Gw {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+        Self::open(std::mem::replace(
+            &mut self.dir,
+            tempfile::tempdir().unwrap(),
+        ))
+        .await
     }
 
     pub async fn stop(mut self) {

@@ -300,19 +300,8 @@ async fn profiles_saved_through_the_api_survive_a_restart() {
     assert_eq!(on_disk["profiles"]["coding"], expected, "{on_disk}");
 
     // A new gateway on the same file serves the same profile.
-    let Gw { running, dir, .. } = gw;
-    running.unwrap().stop().await;
-    let again = loopgate::app::start(loopgate::app::Options {
-        config_path: path,
-        port: None,
-        secrets: Some(loopgate::secrets::SecretStore::with_backend(Arc::new(
-            loopgate::secrets::MemoryBackend::default(),
-        ))),
-        sign_in: loopgate::oauth::Presenter::Log,
-    })
-    .await
-    .expect("the gateway starts again on the saved config");
-    let (url, token) = api(&again.mcp_url(), &again.token().unwrap(), "");
+    let gw = gw.restart().await;
+    let (url, token) = api(&gw.url, &gw.token, "");
     let listed: serde_json::Value = http
         .get(&url)
         .bearer_auth(&token)
@@ -329,6 +318,5 @@ async fn profiles_saved_through_the_api_survive_a_restart() {
         .find(|p| p["name"] == "coding")
         .unwrap_or_else(|| panic!("no coding profile after the restart: {listed}"));
     assert_eq!(coding["settings"], expected, "{coding}");
-    again.stop().await;
-    drop(dir);
+    gw.stop().await;
 }
