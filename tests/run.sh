@@ -35,6 +35,9 @@ fi
 bash tests/peers/install.sh
 bash tests/ui/install.sh
 log=$(mktemp)
+# A failing test's message, not a backtrace, is what the last lines of a CI log must show
+# (the message names the test's line already). LOOPGATE_TEST_BACKTRACE=1 brings them back.
+export RUST_BACKTRACE="${LOOPGATE_TEST_BACKTRACE:-0}"
 trap 'rm -f "$log"' EXIT
 set +e
 # The dashboard's pure helpers (node --test); their summary joins the closing line below.

@@ -95,6 +95,7 @@ impl BackendClient {
                 self.channel,
                 context.extensions.get::<InboundStreamOrigin>(),
             )
+            .await
             .map_err(|e| refuse(e.to_string()))?;
         let (reply, answer) = oneshot::channel();
         let withdrawn = CancellationToken::new();
@@ -148,7 +149,10 @@ impl Service<RoleClient> for BackendClient {
     ) -> Result<(), ErrorData> {
         match notification {
             ServerNotification::ProgressNotification(n) => {
-                let route = self.routes.by_token(self.channel, &n.params.progress_token);
+                let route = self
+                    .routes
+                    .by_token(self.channel, &n.params.progress_token)
+                    .await;
                 if let Some(tx) = route.as_ref().and_then(|r| r.progress.as_ref()) {
                     let _ = tx.try_send(n.params);
                 }

@@ -388,15 +388,19 @@ impl Connection {
         }
         // Listening before sending: an oversized answer may come back at once.
         let oversized_rx = self.oversized.as_ref().map(|s| s.subscribe());
+        // Registered before sending: the server may turn to its client (sampling, roots, …)
+        // before `send_request_with_option` returns.
+        let registration = options
+            .route
+            .map(|route| self.routes.register(channel, route));
         let handle = peer
             .send_request_with_option(request, peer_options)
             .await
             .map_err(|e| self.map_err(e))?;
         let id = handle.id.clone();
-        let _registration = options.route.map(|route| {
-            self.routes
-                .register(channel, id.clone(), handle.progress_token.clone(), route)
-        });
+        if let Some(r) = &registration {
+            r.sent(id.clone(), handle.progress_token.clone());
+        }
         let oversized = too_large(oversized_rx, &id);
         tokio::select! {
             r = handle.await_response() => r.map_err(|e| self.map_err(e)),

@@ -1,8 +1,11 @@
 //! Which caller a server's messages belong to (ARCHITECTURE.md rule 9).
 //!
 //! While a server serves a call it may turn to its client — sampling, elicitation, roots — or
-//! report progress. The gateway (the caller) registers a [`CallRoute`] for each request it
-//! sends; [`Routes`] finds the route of each message that comes back:
+//! report progress. The gateway (the caller) registers a [`CallRoute`] for each request
+//! *before* sending it — a server can answer faster than `send_request` returns — and adds the
+//! request's id and progress token once rmcp has assigned them; [`Routes`] finds the route of
+//! each message that comes back (a lookup by id or token that misses while a request is still
+//! being sent waits for it):
 //!
 //! - **Progress** carries the request's progress token.
 //! - **Server→client requests** on Streamable HTTP arrive on the response stream of the request
@@ -19,15 +22,16 @@
 // but clients and servers still use them, and a gateway must relay whatever they use.
 #![allow(deprecated)]
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use rmcp::model::{
     ClientResult, ErrorData, LoggingMessageNotificationParam, ProgressNotificationParam,
     ProgressToken, RequestId, ServerRequest, TaskStatusNotificationParams,
 };
 use rmcp::service::InboundStreamOrigin;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio_util::sync::CancellationToken;
 
 /// A request a server sent to its client (Loopgate) while serving a call.
@@ -93,12 +97,30 @@ pub enum Unroutable {
     Ended,
 }
 
+#[derive(Debug)]
+struct Entry {
+    channel: Channel,
+    route: Arc<CallRoute>,
+    /// Set once the request is on its way ([`Registration::sent`]).
+    keys: Option<(RequestId, ProgressToken)>,
+}
+
 #[derive(Default)]
 struct Table {
-    calls: HashMap<(Channel, RequestId), Arc<CallRoute>>,
-    tokens: HashMap<(Channel, ProgressToken), Arc<CallRoute>>,
-    /// Registration order, to pick the most recent call of the one session in flight.
-    order: Vec<(Channel, RequestId)>,
+    /// Every call in flight by registration number (ascending = registration order).
+    entries: BTreeMap<u64, Entry>,
+    calls: HashMap<(Channel, RequestId), u64>,
+    tokens: HashMap<(Channel, ProgressToken), u64>,
+    next: u64,
+}
+
+impl Table {
+    /// Whether a call on `channel` is registered but its request id not known yet.
+    fn sending(&self, channel: Channel) -> bool {
+        self.entries
+            .values()
+            .any(|e| e.channel == channel && e.keys.is_none())
+    }
 }
 
 /// The calls in flight on one connection. Shared by the connection (which registers) and its
@@ -106,26 +128,58 @@ struct Table {
 #[derive(Default)]
 pub struct Routes {
     table: Mutex<Table>,
+    /// Woken whenever a registration learns its request id.
+    keyed: Notify,
     downstream: OnceLock<Arc<dyn Downstream>>,
 }
 
-/// Removes a call's route when dropped.
+/// A call's place in [`Routes`], taken before its request is sent; removed when dropped.
 pub struct Registration {
     routes: Arc<Routes>,
-    key: (Channel, RequestId),
-    token: (Channel, ProgressToken),
+    slot: u64,
+}
+
+impl Registration {
+    /// Records the id and progress token rmcp gave the request, so messages naming either
+    /// find this call (and lookups waiting for them wake up).
+    pub fn sent(&self, id: RequestId, token: ProgressToken) {
+        let mut t = self.routes.lock();
+        let Some(entry) = t.entries.get_mut(&self.slot) else {
+            return;
+        };
+        let channel = entry.channel;
+        entry.keys = Some((id.clone(), token.clone()));
+        t.calls.insert((channel, id), self.slot);
+        t.tokens.insert((channel, token), self.slot);
+        drop(t);
+        self.routes.keyed.notify_waiters();
+    }
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        let mut t = self.routes.table.lock().unwrap_or_else(|e| e.into_inner());
-        t.calls.remove(&self.key);
-        t.tokens.remove(&self.token);
-        t.order.retain(|k| k != &self.key);
+        let mut t = self.routes.lock();
+        if let Some(entry) = t.entries.remove(&self.slot) {
+            if let Some((id, token)) = entry.keys {
+                t.calls.remove(&(entry.channel, id));
+                t.tokens.remove(&(entry.channel, token));
+            }
+        }
+        drop(t);
+        // A lookup waiting for this call's id gives up now.
+        self.routes.keyed.notify_waiters();
     }
 }
 
+/// How long a lookup by request id or progress token waits for a call whose request is still
+/// being handed to rmcp (normally microseconds; bounded so a stuck send cannot hold a handler).
+const KEYING_WAIT: Duration = Duration::from_secs(5);
+
 impl Routes {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Installs where server-wide notifications go (once; later calls are ignored).
     pub fn set_downstream(&self, downstream: Arc<dyn Downstream>) {
         let _ = self.downstream.set(downstream);
@@ -136,57 +190,100 @@ impl Routes {
         self.downstream.get()
     }
 
-    /// Registers the route of the request `id` (with progress `token`) sent on `channel`; the
-    /// route lives until the returned guard is dropped.
-    pub fn register(
-        self: &Arc<Self>,
-        channel: Channel,
-        id: RequestId,
-        token: ProgressToken,
-        route: Arc<CallRoute>,
-    ) -> Registration {
-        let mut t = self.table.lock().unwrap_or_else(|e| e.into_inner());
-        t.calls.insert((channel, id.clone()), route.clone());
-        t.tokens.insert((channel, token.clone()), route);
-        t.order.push((channel, id.clone()));
+    /// Registers the route of a call about to be sent on `channel`, before it is sent: the
+    /// server may turn to its client before `send_request` returns. The route lives until the
+    /// returned guard is dropped; [`Registration::sent`] adds the request's id and token.
+    pub fn register(self: &Arc<Self>, channel: Channel, route: Arc<CallRoute>) -> Registration {
+        let mut t = self.lock();
+        let slot = t.next;
+        t.next += 1;
+        t.entries.insert(
+            slot,
+            Entry {
+                channel,
+                route,
+                keys: None,
+            },
+        );
         Registration {
             routes: self.clone(),
-            key: (channel, id),
-            token: (channel, token),
+            slot,
+        }
+    }
+
+    /// Looks `find` up; while it finds nothing and a call on `channel` is still being sent,
+    /// waits (at most [`KEYING_WAIT`]) for that call's id and looks again.
+    async fn keyed_lookup<T>(
+        &self,
+        channel: Channel,
+        find: impl Fn(&Table) -> Option<T>,
+    ) -> Option<T> {
+        let deadline = tokio::time::Instant::now() + KEYING_WAIT;
+        loop {
+            let notified = self.keyed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let t = self.lock();
+                if let Some(found) = find(&t) {
+                    return Some(found);
+                }
+                if !t.sending(channel) {
+                    return None;
+                }
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return None;
+            }
         }
     }
 
     /// The route of progress `token` on `channel`.
-    pub fn by_token(&self, channel: Channel, token: &ProgressToken) -> Option<Arc<CallRoute>> {
-        let t = self.table.lock().unwrap_or_else(|e| e.into_inner());
-        t.tokens.get(&(channel, token.clone())).cloned()
+    pub async fn by_token(
+        &self,
+        channel: Channel,
+        token: &ProgressToken,
+    ) -> Option<Arc<CallRoute>> {
+        let key = (channel, token.clone());
+        self.keyed_lookup(channel, |t| {
+            t.tokens
+                .get(&key)
+                .and_then(|slot| t.entries.get(slot))
+                .map(|e| e.route.clone())
+        })
+        .await
     }
 
     /// The route of a server→client request that arrived on `channel` (see the module rules).
-    pub fn for_request(
+    pub async fn for_request(
         &self,
         channel: Channel,
         origin: Option<&InboundStreamOrigin>,
     ) -> Result<Arc<CallRoute>, Unroutable> {
-        let t = self.table.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(InboundStreamOrigin::OutboundRequest(id)) = origin {
-            return t
-                .calls
-                .get(&(channel, id.clone()))
-                .cloned()
+            let key = (channel, id.clone());
+            return self
+                .keyed_lookup(channel, |t| {
+                    t.calls
+                        .get(&key)
+                        .and_then(|slot| t.entries.get(slot))
+                        .map(|e| e.route.clone())
+                })
+                .await
                 .ok_or(Unroutable::Ended);
         }
-        let mut owners: Vec<OwnerKey> = t.calls.values().map(|r| r.owner).collect();
+        let t = self.lock();
+        let mut owners: Vec<OwnerKey> = t.entries.values().map(|e| e.route.owner).collect();
         owners.sort_unstable();
         owners.dedup();
         match owners.len() {
             0 => Err(Unroutable::NoCall),
+            // The one session's most recent call.
             1 => t
-                .order
-                .iter()
-                .rev()
-                .find_map(|k| t.calls.get(k))
-                .cloned()
+                .entries
+                .values()
+                .next_back()
+                .map(|e| e.route.clone())
                 .ok_or(Unroutable::NoCall),
             n => Err(Unroutable::Ambiguous(n)),
         }
@@ -195,19 +292,15 @@ impl Routes {
     /// The route of the only call in flight, when there is exactly one (for notifications that
     /// carry no token, e.g. log messages meant for a stateless caller).
     pub fn only_call(&self) -> Option<Arc<CallRoute>> {
-        let t = self.table.lock().unwrap_or_else(|e| e.into_inner());
-        (t.calls.len() == 1)
-            .then(|| t.calls.values().next().cloned())
+        let t = self.lock();
+        (t.entries.len() == 1)
+            .then(|| t.entries.values().next().map(|e| e.route.clone()))
             .flatten()
     }
 
     /// How many calls are in flight.
     pub fn in_flight(&self) -> usize {
-        self.table
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .calls
-            .len()
+        self.lock().entries.len()
     }
 }
 
@@ -236,47 +329,111 @@ mod tests {
         ProgressToken(rmcp::model::NumberOrString::Number(n))
     }
 
-    #[test]
-    fn requests_reach_their_call_or_nobody() {
+    #[tokio::test]
+    async fn requests_reach_their_call_or_nobody() {
         let routes = Arc::new(Routes::default());
         assert_eq!(
-            routes.for_request(Channel::Session, None).unwrap_err(),
+            routes
+                .for_request(Channel::Session, None)
+                .await
+                .unwrap_err(),
             Unroutable::NoCall
         );
         let (a, _ra) = route(1);
         let (b, _rb) = route(1);
         let (c, _rc) = route(2);
-        let ga = routes.register(Channel::Session, id(1), token(1), a.clone());
-        let gb = routes.register(Channel::Session, id(2), token(2), b.clone());
+        let ga = routes.register(Channel::Session, a.clone());
+        ga.sent(id(1), token(1));
+        let gb = routes.register(Channel::Session, b.clone());
+        gb.sent(id(2), token(2));
         // One session with two calls: its most recent call takes it.
-        let got = routes.for_request(Channel::Session, None).unwrap();
+        let got = routes.for_request(Channel::Session, None).await.unwrap();
         assert!(Arc::ptr_eq(&got, &b));
         // A second session: only a request that names its call can be routed.
-        let gc = routes.register(Channel::Session, id(3), token(3), c.clone());
+        let gc = routes.register(Channel::Session, c.clone());
+        gc.sent(id(3), token(3));
         assert_eq!(
-            routes.for_request(Channel::Session, None).unwrap_err(),
+            routes
+                .for_request(Channel::Session, None)
+                .await
+                .unwrap_err(),
             Unroutable::Ambiguous(2)
         );
         let named = InboundStreamOrigin::OutboundRequest(id(3));
         assert!(Arc::ptr_eq(
-            &routes.for_request(Channel::Session, Some(&named)).unwrap(),
+            &routes
+                .for_request(Channel::Session, Some(&named))
+                .await
+                .unwrap(),
             &c
         ));
         // Ids of the two channels are separate.
         assert_eq!(
             routes
                 .for_request(Channel::Stateless, Some(&named))
+                .await
                 .unwrap_err(),
             Unroutable::Ended
         );
         assert!(Arc::ptr_eq(
-            &routes.by_token(Channel::Session, &token(1)).unwrap(),
+            &routes.by_token(Channel::Session, &token(1)).await.unwrap(),
             &a
         ));
         drop((ga, gb));
         assert!(Arc::ptr_eq(&routes.only_call().unwrap(), &c));
         drop(gc);
         assert_eq!(routes.in_flight(), 0);
-        assert!(routes.by_token(Channel::Session, &token(3)).is_none());
+        assert!(routes.by_token(Channel::Session, &token(3)).await.is_none());
+    }
+
+    /// The race CI hit: a stdio server asked for elicitation before `send_request` returned
+    /// (the call was registered only afterwards, so the server was told no call was in flight).
+    #[tokio::test]
+    async fn a_call_is_routable_before_its_request_id_is_known() {
+        let routes = Arc::new(Routes::default());
+        let (a, _ra) = route(1);
+        let reg = routes.register(Channel::Session, a.clone());
+        // Unnamed (stdio): routed at once.
+        assert!(Arc::ptr_eq(
+            &routes.for_request(Channel::Session, None).await.unwrap(),
+            &a
+        ));
+        // Named by id or token (HTTP response stream, progress): waits until the id is known.
+        let named = InboundStreamOrigin::OutboundRequest(id(7));
+        let lookup = {
+            let routes = routes.clone();
+            tokio::spawn(async move {
+                let by_id = routes.for_request(Channel::Session, Some(&named)).await;
+                let by_token = routes.by_token(Channel::Session, &token(7)).await;
+                (by_id.map(|r| r.owner), by_token.map(|r| r.owner))
+            })
+        };
+        tokio::task::yield_now().await;
+        assert!(!lookup.is_finished());
+        reg.sent(id(7), token(7));
+        assert_eq!(lookup.await.unwrap(), (Ok(1), Some(1)));
+        // A lookup for an id nobody is sending gives up at once, and so does one whose call
+        // ends before it is keyed.
+        let other = InboundStreamOrigin::OutboundRequest(id(8));
+        assert_eq!(
+            routes
+                .for_request(Channel::Session, Some(&other))
+                .await
+                .unwrap_err(),
+            Unroutable::Ended
+        );
+        let (b, _rb) = route(2);
+        let pending = routes.register(Channel::Session, b);
+        let waiting = {
+            let routes = routes.clone();
+            tokio::spawn(
+                async move { routes.by_token(Channel::Session, &token(9)).await.is_none() },
+            )
+        };
+        tokio::task::yield_now().await;
+        drop(pending);
+        drop(reg);
+        assert!(waiting.await.unwrap());
+        assert_eq!(routes.in_flight(), 0);
     }
 }
