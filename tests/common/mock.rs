@@ -3,9 +3,12 @@
 //! request without exactly the session id it issued, and one that forgets its sessions (as
 //! after a restart or behind a load balancer). It follows the spec's transport rules
 //! (2025-11-25 "Session Management"): issues `Mcp-Session-Id` on `initialize`, 404 for an
-//! unknown session, 202 for notifications, 405 for GET (no server stream), DELETE ends a session.
+//! unknown session, 202 for notifications, DELETE ends a session. GET is 405 (no server stream)
+//! except to resume a response stream: the `interrupted` tool answers with an event stream that
+//! closes after its first event id, and the answer comes on a GET with that `Last-Event-ID`
+//! ("Resumability and Redelivery"), as a server does whose connection was cut.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -45,6 +48,8 @@ pub struct MockState {
     pub received: Mutex<Vec<Received>>,
     pub initializes: AtomicU32,
     counter: AtomicU32,
+    /// Answers waiting for a resuming GET, by the event id their stream stopped at.
+    resumable: Mutex<HashMap<String, Value>>,
 }
 
 impl MockState {
@@ -82,6 +87,7 @@ impl MockBackend {
             received: Mutex::new(Vec::new()),
             initializes: AtomicU32::new(0),
             counter: AtomicU32::new(0),
+            resumable: Mutex::new(HashMap::new()),
         });
         let app = Router::new()
             .route("/mcp", post(handle).get(get_stream).delete(delete))
@@ -103,8 +109,32 @@ fn header(h: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-async fn get_stream() -> StatusCode {
-    StatusCode::METHOD_NOT_ALLOWED
+async fn get_stream(State(s): State<Arc<MockState>>, headers: HeaderMap) -> Response {
+    let last = header(&headers, "last-event-id");
+    let answer = last
+        .as_ref()
+        .and_then(|id| s.resumable.lock().unwrap().remove(id));
+    if let Some(last) = &last {
+        s.received.lock().unwrap().push(Received {
+            method: format!("GET Last-Event-ID {last}"),
+            session_id: header(&headers, "mcp-session-id"),
+            protocol_header: header(&headers, "mcp-protocol-version"),
+            authorization: header(&headers, "authorization"),
+            status: if answer.is_some() { 200 } else { 405 },
+        });
+    }
+    match (answer, last) {
+        (Some(answer), Some(last)) => event_stream(format!("id: {last}-1\ndata: {answer}\n\n")),
+        _ => StatusCode::METHOD_NOT_ALLOWED.into_response(),
+    }
+}
+
+fn event_stream(body: String) -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/event-stream")],
+        body,
+    )
+        .into_response()
 }
 
 async fn delete(State(s): State<Arc<MockState>>, headers: HeaderMap) -> StatusCode {
@@ -197,7 +227,8 @@ async fn handle(State(s): State<Arc<MockState>>, headers: HeaderMap, body: Bytes
             {"name": "echo", "description": "Echo a message", "inputSchema": {"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]}},
             {"name": "whoami", "description": "The session id this request carried", "inputSchema": {"type": "object"}},
             {"name": "fail", "description": "Always answers with a JSON-RPC error", "inputSchema": {"type": "object"}},
-            {"name": "slow", "description": "Answers after 10 s", "inputSchema": {"type": "object"}}
+            {"name": "slow", "description": "Answers after 10 s", "inputSchema": {"type": "object"}},
+            {"name": "interrupted", "description": "Answers on a resumed stream", "inputSchema": {"type": "object"}}
         ]}),
         "tools/call" => {
             let text = match msg["params"]["name"].as_str() {
@@ -207,6 +238,15 @@ async fn handle(State(s): State<Arc<MockState>>, headers: HeaderMap, body: Bytes
                 ),
                 Some("whoami") => sid.clone().unwrap_or_default(),
                 Some("fail") => return Json(rpc_error(&id, -32603, "boom")).into_response(),
+                Some("interrupted") => {
+                    let event = format!("stream-{}", s.counter.fetch_add(1, Ordering::SeqCst));
+                    let answer = json!({"jsonrpc": "2.0", "id": id, "result": {
+                        "content": [{"type": "text", "text": "answered on the resumed stream"}]
+                    }});
+                    s.resumable.lock().unwrap().insert(event.clone(), answer);
+                    // The stream ends after its first event: the client resumes with a GET.
+                    return event_stream(format!("id: {event}\nretry: 50\ndata: \n\n"));
+                }
                 Some("slow") => {
                     tokio::time::sleep(std::time::Duration::from_secs(10)).await;
                     "finally".to_string()

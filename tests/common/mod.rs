@@ -140,6 +140,25 @@ pub fn everything_stdio() -> Value {
     )
 }
 
+/// server-everything over Streamable HTTP on a free port (stateful sessions, resumable
+/// streams): the process and the server's config entry with `extra` fields merged in.
+pub fn everything_http(extra: Value) -> (Bg, Value) {
+    let port = free_port();
+    let main =
+        ensure_peers().join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    let bg = spawn_bg(
+        Path::new("node"),
+        &[main.to_str().unwrap(), "streamableHttp"],
+        &[("PORT", port.to_string())],
+    );
+    wait_port(port);
+    let mut entry = serde_json::json!({ "url": format!("http://127.0.0.1:{port}/mcp") });
+    if let (Some(e), Some(x)) = (entry.as_object_mut(), extra.as_object()) {
+        e.extend(x.clone());
+    }
+    (bg, entry)
+}
+
 /// server-memory over stdio.
 pub fn memory_stdio() -> Value {
     npm_stdio("@modelcontextprotocol/server-memory/dist/index.js", &[])

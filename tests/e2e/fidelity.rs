@@ -143,6 +143,42 @@ async fn every_feature_reaches_real_sdk_clients_in_both_eras() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// Over Streamable HTTP the gateway reads a relayed call's answer from the POST's own event
+/// stream (`upstream::streamable::exchange`): server-everything's requests on that stream
+/// (sampling, elicitation, roots) reach the official SDK clients of both languages and their
+/// answers reach the server; log messages, completions and resource updates arrive as
+/// directly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_feature_reaches_real_sdk_clients_through_an_http_server() {
+    let mut problems = Vec::new();
+    for script in ["fidelity-client.py", "fidelity-client.mjs"] {
+        // One server per client: a server's request reaches the one client calling it.
+        let (_everything, entry) = everything_http(json!({}));
+        let gw = Gw::start(json!({ "everything": entry })).await;
+        gw.wait_ready(60).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let report = fidelity(script, "legacy", &gw.url, &gw.token, "everything__").await;
+        problems.extend(
+            failed(&report)
+                .into_iter()
+                .map(|f| format!("{script}: {f}")),
+        );
+        // Asked on the call's own stream, answered by the client's handler.
+        for step in ["sampling", "elicitation"] {
+            let via = report[step]["detail"]["handler"][0]["via"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            if !via.starts_with("request:") {
+                problems.push(format!("{script}: {step} via {via:?}"));
+            }
+        }
+        assert_eq!(gw.status("everything")["eras"], json!(["initialize"]));
+        gw.stop().await;
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 /// Starts `tests/peers/conformance-backend.mjs` over HTTP on a free port (with `env`).
 fn conformance_backend(env: &[(&str, String)]) -> (Bg, String) {
     let port = free_port();

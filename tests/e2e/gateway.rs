@@ -181,7 +181,7 @@ async fn strict_backend_receives_exactly_the_session_id_it_issued() {
     let gw = Gw::start(json!({ "strict": { "url": mock.url } })).await;
     gw.wait_ready(20).await;
     let status = gw.status("strict");
-    assert_eq!(status["toolCount"], 4, "{status}");
+    assert_eq!(status["toolCount"], 5, "{status}");
     assert_eq!(status["sessionIssued"], true);
     let issued = mock.state.issued.lock().unwrap().clone();
     assert_eq!(issued.len(), 1, "one handshake");
@@ -238,6 +238,39 @@ async fn strict_backend_receives_exactly_the_session_id_it_issued() {
         after_init.iter().any(|r| r.method == "DELETE"),
         "{after_init:?}"
     );
+}
+
+/// A server may end a call's response stream after an event id and send the answer when the
+/// client resumes (Streamable HTTP, "Resumability and Redelivery"): the gateway resumes with a
+/// GET carrying `Last-Event-ID` on the session, and the client gets the answer.
+#[tokio::test]
+async fn a_response_stream_that_ends_early_is_resumed() {
+    let mock = MockBackend::start(Mode::Strict).await;
+    let gw = Gw::start(json!({ "cut": { "url": mock.url } })).await;
+    gw.wait_ready(20).await;
+    let (client, _) = rust_client(&gw).await;
+    let res = client
+        .peer()
+        .call_tool(CallToolRequestParams::new("cut__interrupted"))
+        .await
+        .expect("answered");
+    assert_eq!(
+        res.content[0].as_text().unwrap().text,
+        "answered on the resumed stream"
+    );
+    let resumed: Vec<_> = mock
+        .state
+        .received()
+        .into_iter()
+        .filter(|r| r.method.starts_with("GET Last-Event-ID"))
+        .collect();
+    assert_eq!(resumed.len(), 1, "{resumed:?}");
+    assert_eq!(resumed[0].status, 200);
+    assert_eq!(
+        resumed[0].session_id.as_deref(),
+        gw.status("cut")["sessionId"].as_str()
+    );
+    gw.stop().await;
 }
 
 /// Acceptance 4: a backend forgets its sessions (404 for the issued id). The next client call

@@ -13,7 +13,7 @@ use rmcp::model::{
 };
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt, NotificationContext};
 use rmcp::{ClientHandler, RoleClient};
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn conformance_backend_stdio(env: serde_json::Value) -> serde_json::Value {
     let dir = ensure_peers();
@@ -148,6 +148,21 @@ async fn progress_extends_a_calls_time_limit_up_to_a_hard_cap() {
     patient["timeoutMs"] = 1000.into();
     let mut strict = everything_stdio();
     strict["timeoutMs"] = 200.into();
+    time_limits(patient, strict).await;
+}
+
+/// The same over Streamable HTTP, where the gateway reads the answer and the progress from the
+/// POST's event stream itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_extends_an_http_calls_time_limit_up_to_a_hard_cap() {
+    let (_a, patient) = everything_http(json!({ "timeoutMs": 1000 }));
+    let (_b, strict) = everything_http(json!({ "timeoutMs": 200 }));
+    time_limits(patient, strict).await;
+}
+
+/// Runs server-everything's long-running operation on `patient` (1 s limit) and `strict`
+/// (0.2 s limit) and checks that progress extends the limit, up to ten times.
+async fn time_limits(patient: Value, strict: Value) {
     let gw = Gw::start(json!({ "patient": patient, "strict": strict })).await;
     gw.wait_ready(60).await;
     let client = mcp_client(&gw.url, &gw.token).await;

@@ -147,6 +147,22 @@ impl Service<RoleClient> for BackendClient {
         notification: ServerNotification,
         _context: NotificationContext<RoleClient>,
     ) -> Result<(), ErrorData> {
+        self.notification(notification).await;
+        Ok(())
+    }
+
+    fn get_info(&self) -> ClientConfig {
+        ClientConfig::new(
+            relayed_capabilities(),
+            Implementation::new("loopgate", env!("CARGO_PKG_VERSION")),
+        )
+    }
+}
+
+impl BackendClient {
+    /// Takes a notification from the server, wherever it arrived (rmcp's service or a direct
+    /// exchange's response stream): see the module docs for where each kind goes.
+    pub async fn notification(&self, notification: ServerNotification) {
         match notification {
             ServerNotification::ProgressNotification(n) => {
                 let route = self
@@ -196,13 +212,5 @@ impl Service<RoleClient> for BackendClient {
             }
             other => tracing::debug!(server = %self.server, "ignored notification: {other:?}"),
         }
-        Ok(())
-    }
-
-    fn get_info(&self) -> ClientConfig {
-        ClientConfig::new(
-            relayed_capabilities(),
-            Implementation::new("loopgate", env!("CARGO_PKG_VERSION")),
-        )
     }
 }

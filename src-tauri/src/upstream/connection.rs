@@ -19,118 +19,26 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rmcp::model::{
-    CancelledNotificationParam, ClientRequest, ErrorData, RequestId, RequestMetaObject,
-    ServerCapabilities, ServerPeerInfo, ServerResult,
+    CancelledNotificationParam, ClientRequest, RequestId, RequestMetaObject, ServerCapabilities,
+    ServerPeerInfo, ServerResult,
 };
 use rmcp::service::{PeerRequestOptions, RunningService, ServiceError};
 use rmcp::{Peer, RoleClient};
 use tokio::sync::{broadcast, Notify};
 use tokio_util::sync::CancellationToken;
 
+pub use super::error::UpstreamError;
+
 use super::backend_client::BackendClient;
 use super::routes::{CallRoute, Channel, Routes};
 use super::stdio::process::ChildProcess;
 use super::stdio::stdout::MAX_MESSAGE_BYTES;
 use super::streamable::client::SessionObserver;
+use super::streamable::exchange::{Call, Exchange, Outcome};
 use crate::oauth::Challenge;
 
 /// A request may take this many times its timeout when the server keeps reporting progress.
 pub const HARD_TIMEOUT_FACTOR: u32 = 10;
-
-/// What can go wrong talking to a backend. Messages name the server.
-#[derive(Debug, thiserror::Error)]
-pub enum UpstreamError {
-    /// The transport could not be set up or the process not started.
-    #[error("server \"{server}\": {message}")]
-    Setup {
-        /// Server name.
-        server: String,
-        /// What failed and how to fix it.
-        message: String,
-    },
-    /// The handshake (`server/discover` / `initialize`) failed.
-    #[error("server \"{server}\" did not complete the MCP handshake: {message}")]
-    Handshake {
-        /// Server name.
-        server: String,
-        /// Why.
-        message: String,
-    },
-    /// The backend answered with a JSON-RPC error.
-    #[error("server \"{server}\" returned an error: {error}")]
-    Mcp {
-        /// Server name.
-        server: String,
-        /// The backend's error, as it sent it.
-        error: ErrorData,
-    },
-    /// No answer within the configured time.
-    #[error("server \"{server}\" did not answer within {timeout_ms} ms")]
-    Timeout {
-        /// Server name.
-        server: String,
-        /// The timeout, in milliseconds.
-        timeout_ms: u128,
-    },
-    /// The connection is gone (process exited, transport closed).
-    #[error("server \"{server}\" is not connected: {message}")]
-    Disconnected {
-        /// Server name.
-        server: String,
-        /// Details.
-        message: String,
-    },
-    /// The server sent a message larger than Loopgate accepts; it was dropped.
-    #[error("server \"{server}\" sent a message larger than {limit_mib} MiB; it was dropped (the tool result is too large)")]
-    TooLarge {
-        /// Server name.
-        server: String,
-        /// The limit, in MiB.
-        limit_mib: usize,
-    },
-    /// The caller cancelled the request.
-    #[error("request to server \"{server}\" was cancelled")]
-    Cancelled {
-        /// Server name.
-        server: String,
-    },
-    /// The server wants OAuth: no valid token (401), or the token lacks a scope (403
-    /// `insufficient_scope`). Refreshing, where possible, was already tried.
-    #[error("{}", auth_message(server, challenge))]
-    Auth {
-        /// Server name.
-        server: String,
-        /// The server's challenge.
-        challenge: Challenge,
-    },
-}
-
-fn auth_message(server: &str, challenge: &Challenge) -> String {
-    match challenge {
-        Challenge::SignIn(_) => format!(
-            "server \"{server}\" needs you to sign in (HTTP 401): use \"Sign in\" in the Loopgate window or tray, or run `loopgate auth login {server}`"
-        ),
-        Challenge::MoreScope(_) => format!(
-            "server \"{server}\" needs more permissions for this request (HTTP 403 insufficient_scope): sign in again to grant them (\"Sign in\" or `loopgate auth login {server}`)"
-        ),
-    }
-}
-
-impl UpstreamError {
-    /// The same failure as an MCP error for a client: a backend's own error keeps its code and
-    /// data with the server named in the message; everything else is an internal error naming
-    /// the server.
-    pub fn to_mcp_error(&self) -> ErrorData {
-        match self {
-            UpstreamError::Mcp { server, error } => ErrorData::new(
-                error.code,
-                format!("server \"{server}\": {}", error.message),
-                error.data.clone(),
-            ),
-            other => ErrorData::internal_error(other.to_string(), None),
-        }
-    }
-}
 
 /// Which era a caller speaks; its requests go on the matching channel when there is one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,6 +83,7 @@ pub struct Connection {
     url: Option<String>,
     auth_failure: Mutex<Option<Challenge>>,
     auth_failed: Notify,
+    exchange: Option<Exchange>,
 }
 
 /// Everything a connected backend consists of; owned by its runner.
@@ -210,6 +119,8 @@ pub struct Parts {
     pub url: Option<String>,
     /// The child process (stdio servers).
     pub child: Option<ChildProcess>,
+    /// Direct exchanges on the session (HTTP servers with one).
+    pub exchange: Option<Exchange>,
 }
 
 impl Live {
@@ -227,6 +138,7 @@ impl Live {
             url: parts.url,
             auth_failure: Mutex::new(None),
             auth_failed: Notify::new(),
+            exchange: parts.exchange,
         });
         Live {
             connection,
@@ -380,6 +292,23 @@ impl Connection {
         options: RequestOptions,
     ) -> Result<ServerResult, UpstreamError> {
         let (channel, peer) = self.channel_for(options.era.unwrap_or(Era::Session));
+        // On an HTTP server's session the request goes as its own POST, past rmcp's service
+        // and worker tasks; one the server did not take comes back and goes rmcp's way.
+        let request = match (&self.exchange, channel) {
+            (Some(exchange), Channel::Session) => {
+                let call = Call {
+                    route: options.route.clone(),
+                    cancel: &options.cancel,
+                    timeout: self.request_timeout,
+                    hard_timeout: self.request_timeout * HARD_TIMEOUT_FACTOR,
+                };
+                match exchange.request(request, call).await {
+                    Outcome::Answered(result) => return result,
+                    Outcome::NotSent(request) => request,
+                }
+            }
+            _ => request,
+        };
         let mut peer_options = PeerRequestOptions::with_timeout(self.request_timeout)
             .reset_timeout_on_progress()
             .with_max_total_timeout(self.request_timeout * HARD_TIMEOUT_FACTOR);

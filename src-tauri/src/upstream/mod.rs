@@ -21,6 +21,7 @@ pub mod backend_client;
 pub mod catalog;
 pub mod child_env;
 pub mod connection;
+pub mod error;
 pub mod login_env;
 pub mod logs;
 pub mod restart;

@@ -162,6 +162,7 @@ async fn attempt(
         observer: None,
         url: None,
         child: Some(spawned.process),
+        exchange: None,
     }))
 }
 

@@ -282,6 +282,64 @@ impl SharedClient {
         &self.observer
     }
 
+    /// The headers of a request on the session: the configured ones plus
+    /// `MCP-Protocol-Version: version`.
+    fn session_headers(&self, version: &str) -> HashMap<HeaderName, HeaderValue> {
+        let mut headers = self.headers.clone();
+        if let Ok(v) = HeaderValue::from_str(version) {
+            headers.insert(HeaderName::from_static("mcp-protocol-version"), v);
+        }
+        headers
+    }
+
+    /// POSTs `message` to `url` on the server's current session (the `Mcp-Session-Id` it
+    /// issued; none for a server that issued none) at protocol `version`, with the size limits
+    /// of [`SharedClient::transport`]. Returns the server's answer: accepted, a JSON body, or
+    /// an event stream.
+    ///
+    /// Errors: rmcp's, e.g. `SessionExpired` for HTTP 404, `AuthRequired` for 401.
+    pub async fn post(
+        &self,
+        url: &Arc<str>,
+        message: ClientJsonRpcMessage,
+        version: &str,
+    ) -> Result<StreamableHttpPostResponse, StreamableHttpError<reqwest::Error>> {
+        let mut limits = StreamableHttpResponseLimits::default();
+        limits.max_json_response_size = MAX_RESPONSE_BYTES;
+        self.client
+            .post_message_with_response_limits(
+                url.clone(),
+                message,
+                self.observer.session_id().map(Arc::from),
+                None,
+                self.session_headers(version),
+                limits,
+            )
+            .await
+    }
+
+    /// Resumes a response stream after `last_event_id` with a GET (Streamable HTTP,
+    /// "Resumability and Redelivery").
+    ///
+    /// Errors: rmcp's, as for [`SharedClient::post`].
+    pub async fn resume(
+        &self,
+        url: &Arc<str>,
+        version: &str,
+        last_event_id: Option<String>,
+    ) -> Result<BoxStream<'static, Result<Sse, SseError>>, StreamableHttpError<reqwest::Error>>
+    {
+        self.client
+            .get_stream(
+                url.clone(),
+                self.observer.session_id().map(Arc::from),
+                last_event_id,
+                None,
+                self.session_headers(version),
+            )
+            .await
+    }
+
     /// A transport to `url` over this client.
     pub fn transport(&self, url: &str) -> StreamableHttpClientTransport<ObservedClient> {
         let mut config = StreamableHttpClientTransportConfig::with_uri(url);

@@ -10,6 +10,7 @@
 //! that has only one era gets only that channel.
 
 pub mod client;
+pub mod exchange;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +24,7 @@ use tokio::sync::Notify;
 pub use client::{
     HttpSetupError, ObservedClient, SessionObserver, SharedClient, MAX_RESPONSE_BYTES,
 };
+use exchange::Exchange;
 
 use super::backend_client::BackendClient;
 use super::connection::{Channels, Live, Parts, UpstreamError};
@@ -115,6 +117,16 @@ pub async fn connect(
             }
         }
     };
+    let exchange = channels.session.as_ref().map(|s| {
+        Exchange::new(
+            name,
+            client.clone(),
+            url,
+            s.service().clone(),
+            s.peer().clone(),
+            routes.clone(),
+        )
+    });
     Ok(Live::new(Parts {
         name: name.to_string(),
         channels,
@@ -125,6 +137,7 @@ pub async fn connect(
         observer: Some(client.observer().clone()),
         url: Some(url.to_string()),
         child: None,
+        exchange,
     }))
 }
 

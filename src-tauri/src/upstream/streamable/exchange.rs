@@ -1,0 +1,356 @@
+//! A relayed request on an HTTP server's session as its own POST, read to its answer by the
+//! relay's own task (ARCHITECTURE.md "How a request travels", step 3).
+//!
+//! rmcp's client service passes every request through its service task and its transport
+//! worker and the answer back the same way — hand-offs that were a fifth of a relayed call's
+//! time. For the calls the gateway relays on an initialize-based session, [`Exchange`] posts
+//! the JSON-RPC request itself, with rmcp's own HTTP client (`StreamableHttpClient`, so headers,
+//! OAuth, content negotiation, size limits and event-stream parsing stay rmcp's), and reads the
+//! answer where the call waits. Whatever the server sends on that response stream meanwhile
+//! goes where rmcp's path sends it: notifications to the channel's [`BackendClient`], the
+//! server's own requests (sampling, elicitation, roots) through it to the call's caller, the
+//! answer POSTed back on the session; progress extends the timeout. A stream that breaks
+//! after an event id is resumed with `Last-Event-ID` (Streamable HTTP, "Resumability").
+//!
+//! A request the server never took — HTTP 404 (the session expired: rmcp's path
+//! re-initializes) or 401/403 (rmcp's path refreshes the token or reports the challenge) — comes
+//! back as [`Outcome::NotSent`] and is sent the usual way.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use rmcp::model::{
+    ClientJsonRpcMessage, ClientRequest, GetMeta, JsonRpcMessage, JsonRpcRequest, NumberOrString,
+    ProgressToken, RequestId, ServerJsonRpcMessage, ServerNotification, ServerResult,
+};
+use rmcp::service::{InboundStreamOrigin, RequestContext, Service};
+use rmcp::transport::streamable_http_client::{StreamableHttpError, StreamableHttpPostResponse};
+use rmcp::{Peer, RoleClient};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::client::{SharedClient, MAX_RESPONSE_BYTES};
+use crate::upstream::backend_client::BackendClient;
+use crate::upstream::error::UpstreamError;
+use crate::upstream::routes::{CallRoute, Channel, Routes};
+
+/// How often a broken response stream is resumed before the call fails.
+const RESUME_ATTEMPTS: u32 = 3;
+/// Longest wait before resuming, whatever `retry` the server asked for.
+const MAX_RESUME_DELAY: Duration = Duration::from_secs(5);
+
+/// How a direct exchange ended.
+pub enum Outcome {
+    /// The server answered (or the call failed, timed out or was cancelled).
+    Answered(Result<ServerResult, UpstreamError>),
+    /// The server did not take the request (session expired, or it wants OAuth): send it the
+    /// usual way.
+    NotSent(ClientRequest),
+}
+
+/// What one call needs besides its request.
+pub struct Call<'a> {
+    /// Where the server's messages for it go (`None`: nowhere, e.g. a gateway-internal call).
+    pub route: Option<Arc<CallRoute>>,
+    /// Cancelled by the caller.
+    pub cancel: &'a CancellationToken,
+    /// Time without an answer or progress before the call fails.
+    pub timeout: Duration,
+    /// Time the call may take at most, progress or not.
+    pub hard_timeout: Duration,
+}
+
+/// Direct exchanges on one server's session (see the module docs).
+pub struct Exchange {
+    server: String,
+    client: SharedClient,
+    url: Arc<str>,
+    handler: BackendClient,
+    peer: Peer<RoleClient>,
+    routes: Arc<Routes>,
+    next: AtomicU64,
+}
+
+/// Reading the answer failed (the server may have taken the request).
+struct Failure {
+    error: StreamableHttpError<reqwest::Error>,
+}
+
+impl Exchange {
+    /// Exchanges for server `server` at `url` over `client`, on the session whose rmcp peer is
+    /// `peer` and whose client handler is `handler`; calls are registered in `routes`.
+    pub fn new(
+        server: &str,
+        client: SharedClient,
+        url: &str,
+        handler: BackendClient,
+        peer: Peer<RoleClient>,
+        routes: Arc<Routes>,
+    ) -> Self {
+        Self {
+            server: server.into(),
+            client,
+            url: Arc::from(url),
+            handler,
+            peer,
+            routes,
+            next: AtomicU64::new(1),
+        }
+    }
+
+    /// Sends `request` and reads its answer (see the module docs). Errors name the server.
+    pub async fn request(&self, mut request: ClientRequest, call: Call<'_>) -> Outcome {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        // String ids and tokens never collide with rmcp's numeric ones on the same session.
+        let id = RequestId::String(format!("loopgate-{n}").into());
+        let token = ProgressToken(NumberOrString::String(format!("loopgate-{n}").into()));
+        let resend = request.clone();
+        request.get_meta_mut().set_progress_token(token.clone());
+        let _registration = call.route.map(|route| {
+            let r = self.routes.register(Channel::Session, route);
+            r.sent(id.clone(), token.clone());
+            r
+        });
+        let version = self
+            .peer
+            .peer_info()
+            .map(|i| i.protocol_version.to_string())
+            .unwrap_or_default();
+        let message = ClientJsonRpcMessage::Request(JsonRpcRequest::new(id.clone(), request));
+        let started = Instant::now();
+        let hard_deadline = started + call.hard_timeout;
+        // When the server last showed life for this call (progress moves it).
+        let alive = std::sync::Mutex::new(started);
+        let due = || {
+            let at = *alive.lock().unwrap_or_else(|e| e.into_inner());
+            (at + call.timeout).min(hard_deadline)
+        };
+        let answer = async {
+            let posted = self.client.post(&self.url, message, &version).await;
+            let stream = match posted {
+                Ok(StreamableHttpPostResponse::Json(m, _)) => return self.settle(m, &id).await,
+                Ok(StreamableHttpPostResponse::Sse(stream, _)) => stream,
+                Ok(_) => {
+                    return Some(Err(Failure {
+                        error: StreamableHttpError::UnexpectedServerResponse(
+                            "HTTP 202 Accepted for a request".into(),
+                        ),
+                    }))
+                }
+                Err(e) if not_taken(&e) => return None,
+                Err(error) => return Some(Err(Failure { error })),
+            };
+            Some(self.read(stream, &id, &token, &version, &alive).await)
+        };
+        tokio::pin!(answer);
+        let timer = tokio::time::sleep_until(due());
+        tokio::pin!(timer);
+        let result = loop {
+            tokio::select! {
+                a = &mut answer => break a,
+                _ = &mut timer => {
+                    // Progress may have moved the deadline since the timer was set.
+                    let due = due();
+                    if Instant::now() < due {
+                        timer.as_mut().reset(due);
+                        continue;
+                    }
+                    let total = if due == hard_deadline { call.hard_timeout } else { call.timeout };
+                    self.cancel(&id, "timed out").await;
+                    return Outcome::Answered(Err(UpstreamError::Timeout {
+                        server: self.server.clone(),
+                        timeout_ms: total.as_millis(),
+                    }));
+                }
+                _ = call.cancel.cancelled() => {
+                    self.cancel(&id, "cancelled by the client").await;
+                    return Outcome::Answered(Err(UpstreamError::Cancelled { server: self.server.clone() }));
+                }
+            }
+        };
+        match result {
+            None => Outcome::NotSent(resend),
+            Some(Ok(r)) => Outcome::Answered(r),
+            Some(Err(f)) => Outcome::Answered(Err(self.failure(f))),
+        }
+    }
+
+    /// Reads an event stream to the answer for `id`, handling everything else on it.
+    async fn read(
+        &self,
+        mut stream: futures::stream::BoxStream<
+            'static,
+            Result<sse_stream::Sse, rmcp::transport::streamable_http_client::SseError>,
+        >,
+        id: &RequestId,
+        token: &ProgressToken,
+        version: &str,
+        alive: &std::sync::Mutex<Instant>,
+    ) -> Result<Result<ServerResult, UpstreamError>, Failure> {
+        let mut last_event_id: Option<String> = None;
+        let mut retry = Duration::from_secs(1);
+        let mut resumes = 0;
+        let mut withdrawn: HashMap<RequestId, CancellationToken> = HashMap::new();
+        loop {
+            let event = match stream.next().await {
+                Some(Ok(event)) => event,
+                Some(Err(e)) if resumes >= RESUME_ATTEMPTS || last_event_id.is_none() => {
+                    return Err(Failure { error: e.into() })
+                }
+                None if resumes >= RESUME_ATTEMPTS || last_event_id.is_none() => {
+                    return Err(Failure {
+                        error: StreamableHttpError::UnexpectedEndOfStream,
+                    })
+                }
+                _ => {
+                    resumes += 1;
+                    tokio::time::sleep(retry.min(MAX_RESUME_DELAY)).await;
+                    stream = self
+                        .client
+                        .resume(&self.url, version, last_event_id.clone())
+                        .await
+                        .map_err(|error| Failure { error })?;
+                    continue;
+                }
+            };
+            if event.id.is_some() {
+                last_event_id = event.id.clone();
+            }
+            if let Some(ms) = event.retry {
+                retry = Duration::from_millis(ms);
+            }
+            let Some(data) = event.data.filter(|d| !d.trim().is_empty()) else {
+                continue;
+            };
+            let message: ServerJsonRpcMessage =
+                serde_json::from_str(&data).map_err(|e| Failure { error: e.into() })?;
+            resumes = 0;
+            match message {
+                JsonRpcMessage::Response(r) if &r.id == id => return Ok(Ok(r.result)),
+                JsonRpcMessage::Error(e) if e.id.as_ref() == Some(id) => {
+                    return Ok(Err(UpstreamError::Mcp {
+                        server: self.server.clone(),
+                        error: e.error,
+                    }))
+                }
+                JsonRpcMessage::Request(r) => {
+                    let ct = CancellationToken::new();
+                    withdrawn.insert(r.id.clone(), ct.clone());
+                    self.answer(r, id.clone(), ct, version);
+                }
+                JsonRpcMessage::Notification(n) => {
+                    let notification = n.notification;
+                    match &notification {
+                        ServerNotification::ProgressNotification(p)
+                            if &p.params.progress_token == token =>
+                        {
+                            *alive.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+                        }
+                        ServerNotification::CancelledNotification(c) => {
+                            if let Some(ct) =
+                                c.params.request_id.as_ref().and_then(|r| withdrawn.get(r))
+                            {
+                                ct.cancel();
+                            }
+                        }
+                        _ => {}
+                    }
+                    self.handler.notification(notification).await;
+                }
+                // Answers to other requests do not belong on this stream; ignore them.
+                _ => {}
+            }
+        }
+    }
+
+    /// Relays the server's request `r` (made while serving `call`) to the call's caller and
+    /// POSTs the answer back on the session, without holding up the stream.
+    fn answer(
+        &self,
+        r: JsonRpcRequest<rmcp::model::ServerRequest>,
+        call: RequestId,
+        withdrawn: CancellationToken,
+        version: &str,
+    ) {
+        let handler = self.handler.clone();
+        let mut context = RequestContext::new(r.id.clone(), self.peer.clone());
+        context.ct = withdrawn;
+        context
+            .extensions
+            .insert(InboundStreamOrigin::OutboundRequest(call));
+        let client = self.client.clone();
+        let url = self.url.clone();
+        let version = version.to_string();
+        let server = self.server.clone();
+        tokio::spawn(async move {
+            let answer = match handler.handle_request(r.request, context).await {
+                Ok(result) => ClientJsonRpcMessage::response(result, r.id),
+                Err(error) => ClientJsonRpcMessage::error(error, Some(r.id)),
+            };
+            if let Err(e) = client.post(&url, answer, &version).await {
+                tracing::debug!(%server, "answer to the server's request not delivered: {e}");
+            }
+        });
+    }
+
+    /// An answer that came as a whole JSON body.
+    async fn settle(
+        &self,
+        message: ServerJsonRpcMessage,
+        id: &RequestId,
+    ) -> Option<Result<Result<ServerResult, UpstreamError>, Failure>> {
+        Some(Ok(match message {
+            JsonRpcMessage::Response(r) if &r.id == id => Ok(r.result),
+            JsonRpcMessage::Error(e) => Err(UpstreamError::Mcp {
+                server: self.server.clone(),
+                error: e.error,
+            }),
+            _ => {
+                return Some(Err(Failure {
+                    error: StreamableHttpError::UnexpectedServerResponse(
+                        "a JSON body that is not the answer to the request".into(),
+                    ),
+                }))
+            }
+        }))
+    }
+
+    /// Tells the server the request `id` is abandoned (`notifications/cancelled`).
+    async fn cancel(&self, id: &RequestId, reason: &str) {
+        let _ = self
+            .peer
+            .notify_cancelled(rmcp::model::CancelledNotificationParam::new(
+                Some(id.clone()),
+                Some(reason.into()),
+            ))
+            .await;
+    }
+
+    fn failure(&self, f: Failure) -> UpstreamError {
+        let server = self.server.clone();
+        match f.error {
+            StreamableHttpError::ResponseBodyTooLarge { .. } => UpstreamError::TooLarge {
+                server,
+                limit_mib: MAX_RESPONSE_BYTES >> 20,
+            },
+            other => UpstreamError::Disconnected {
+                server,
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+/// Whether `e` means the server did not take the request: the session is unknown (404) or the
+/// server wants (other) credentials (401, 403).
+fn not_taken(e: &StreamableHttpError<reqwest::Error>) -> bool {
+    matches!(
+        e,
+        StreamableHttpError::SessionExpired
+            | StreamableHttpError::AuthRequired(_)
+            | StreamableHttpError::InsufficientScope(_)
+    )
+}
