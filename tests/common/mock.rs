@@ -34,6 +34,8 @@ pub enum Mode {
 #[derive(Debug, Clone)]
 pub struct Received {
     pub method: String,
+    /// The JSON-RPC request id (`null` for notifications, answers and non-POST requests).
+    pub request_id: Value,
     pub session_id: Option<String>,
     pub protocol_header: Option<String>,
     pub authorization: Option<String>,
@@ -117,6 +119,7 @@ async fn get_stream(State(s): State<Arc<MockState>>, headers: HeaderMap) -> Resp
     if let Some(last) = &last {
         s.received.lock().unwrap().push(Received {
             method: format!("GET Last-Event-ID {last}"),
+            request_id: Value::Null,
             session_id: header(&headers, "mcp-session-id"),
             protocol_header: header(&headers, "mcp-protocol-version"),
             authorization: header(&headers, "authorization"),
@@ -144,6 +147,7 @@ async fn delete(State(s): State<Arc<MockState>>, headers: HeaderMap) -> StatusCo
         .is_some_and(|id| s.sessions.lock().unwrap().remove(id));
     s.received.lock().unwrap().push(Received {
         method: "DELETE".into(),
+        request_id: Value::Null,
         session_id: sid,
         protocol_header: header(&headers, "mcp-protocol-version"),
         authorization: header(&headers, "authorization"),
@@ -177,6 +181,11 @@ async fn handle(State(s): State<Arc<MockState>>, headers: HeaderMap, body: Bytes
     let record = |status: u16| {
         s.received.lock().unwrap().push(Received {
             method: method.clone(),
+            request_id: if method == "<response>" {
+                Value::Null
+            } else {
+                msg.get("id").cloned().unwrap_or(Value::Null)
+            },
             session_id: sid.clone(),
             protocol_header: header(&headers, "mcp-protocol-version"),
             authorization: header(&headers, "authorization"),

@@ -233,6 +233,17 @@ async fn strict_backend_receives_exactly_the_session_id_it_issued() {
             r.method
         );
     }
+    // The client's call went as its own POST from the relay (the direct exchange), with
+    // Loopgate's own request id on the session; rmcp's client numbers its requests.
+    let calls: Vec<_> = after_init
+        .iter()
+        .filter(|r| r.method == "tools/call")
+        .collect();
+    assert!(!calls.is_empty(), "{after_init:?}");
+    for r in calls {
+        let id = r.request_id.as_str().unwrap_or_default();
+        assert!(id.starts_with("loopgate-"), "{r:?}");
+    }
     // On shutdown the session was ended with DELETE (ARCHITECTURE.md rule 6).
     assert!(
         after_init.iter().any(|r| r.method == "DELETE"),

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use futures::stream::BoxStream;
 use http::{HeaderName, HeaderValue};
-use rmcp::model::{ClientJsonRpcMessage, ClientRequest};
+use rmcp::model::{ClientJsonRpcMessage, ClientNotification, ClientRequest};
 use rmcp::transport::auth::{AuthClient, AuthorizationManager};
 use rmcp::transport::streamable_http_client::{
     SseError, StreamableHttpClient, StreamableHttpClientTransportConfig, StreamableHttpError,
@@ -34,6 +34,10 @@ pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Debug, Default)]
 pub struct SessionObserver {
     issued: Mutex<Option<String>>,
+    /// The session requests may be sent on: set once `notifications/initialized` went out
+    /// (the inner `Option`: the id, `None` for a server that issued none); `None` between an
+    /// `initialize` and its `initialized`.
+    ready: Mutex<Option<Option<Arc<str>>>>,
     handshakes: AtomicU32,
     expired: AtomicU32,
     reinitialized: Notify,
@@ -65,7 +69,18 @@ impl SessionObserver {
         self.reinitialized.notified().await
     }
 
+    /// The session a request may go on now, if the handshake is complete: `Some(None)` for a
+    /// server that issued no session id; `None` while a (re-)initialization is under way.
+    pub fn ready_session(&self) -> Option<Option<Arc<str>>> {
+        self.ready.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn record_initialized(&self, session_id: Option<Arc<str>>) {
+        *self.ready.lock().unwrap_or_else(|e| e.into_inner()) = Some(session_id);
+    }
+
     fn record_handshake(&self, session_id: Option<String>) {
+        *self.ready.lock().unwrap_or_else(|e| e.into_inner()) = None;
         *self.issued.lock().unwrap_or_else(|e| e.into_inner()) = session_id;
         if self.handshakes.fetch_add(1, Ordering::SeqCst) >= 1 {
             self.reinitialized.notify_one();
@@ -119,6 +134,10 @@ fn is_initialize(message: &ClientJsonRpcMessage) -> bool {
     matches!(message, ClientJsonRpcMessage::Request(r) if matches!(r.request, ClientRequest::InitializeRequest(_)))
 }
 
+fn is_initialized(message: &ClientJsonRpcMessage) -> bool {
+    matches!(message, ClientJsonRpcMessage::Notification(n) if matches!(n.notification, ClientNotification::InitializedNotification(_)))
+}
+
 impl StreamableHttpClient for ObservedClient {
     type Error = reqwest::Error;
 
@@ -151,6 +170,7 @@ impl StreamableHttpClient for ObservedClient {
         limits: StreamableHttpResponseLimits,
     ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
         let initialize = is_initialize(&message);
+        let initialized = is_initialized(&message).then(|| session_id.clone());
         let result = delegate!(
             &self.inner,
             post_message_with_response_limits(
@@ -166,6 +186,9 @@ impl StreamableHttpClient for ObservedClient {
             Ok(
                 StreamableHttpPostResponse::Json(_, sid) | StreamableHttpPostResponse::Sse(_, sid),
             ) if initialize => self.observer.record_handshake(sid.clone()),
+            Ok(_) if initialized.is_some() => {
+                self.observer.record_initialized(initialized.flatten())
+            }
             Err(StreamableHttpError::SessionExpired) => {
                 self.observer.expired.fetch_add(1, Ordering::SeqCst);
             }
@@ -292,15 +315,16 @@ impl SharedClient {
         headers
     }
 
-    /// POSTs `message` to `url` on the server's current session (the `Mcp-Session-Id` it
-    /// issued; none for a server that issued none) at protocol `version`, with the size limits
-    /// of [`SharedClient::transport`]. Returns the server's answer: accepted, a JSON body, or
-    /// an event stream.
+    /// POSTs `message` to `url` on `session` (the `Mcp-Session-Id` the server issued, from
+    /// [`SessionObserver::ready_session`]; `None` for a server that issued none) at protocol
+    /// `version`, with the size limits of [`SharedClient::transport`]. Returns the server's
+    /// answer: accepted, a JSON body, or an event stream.
     ///
     /// Errors: rmcp's, e.g. `SessionExpired` for HTTP 404, `AuthRequired` for 401.
     pub async fn post(
         &self,
         url: &Arc<str>,
+        session: Option<Arc<str>>,
         message: ClientJsonRpcMessage,
         version: &str,
     ) -> Result<StreamableHttpPostResponse, StreamableHttpError<reqwest::Error>> {
@@ -310,7 +334,7 @@ impl SharedClient {
             .post_message_with_response_limits(
                 url.clone(),
                 message,
-                self.observer.session_id().map(Arc::from),
+                session,
                 None,
                 self.session_headers(version),
                 limits,
@@ -318,13 +342,14 @@ impl SharedClient {
             .await
     }
 
-    /// Resumes a response stream after `last_event_id` with a GET (Streamable HTTP,
-    /// "Resumability and Redelivery").
+    /// Resumes a response stream of `session` after `last_event_id` with a GET (Streamable
+    /// HTTP, "Resumability and Redelivery").
     ///
     /// Errors: rmcp's, as for [`SharedClient::post`].
     pub async fn resume(
         &self,
         url: &Arc<str>,
+        session: Option<Arc<str>>,
         version: &str,
         last_event_id: Option<String>,
     ) -> Result<BoxStream<'static, Result<Sse, SseError>>, StreamableHttpError<reqwest::Error>>
@@ -332,7 +357,7 @@ impl SharedClient {
         self.client
             .get_stream(
                 url.clone(),
-                self.observer.session_id().map(Arc::from),
+                session,
                 last_event_id,
                 None,
                 self.session_headers(version),

@@ -103,6 +103,11 @@ impl Exchange {
 
     /// Sends `request` and reads its answer (see the module docs). Errors name the server.
     pub async fn request(&self, mut request: ClientRequest, call: Call<'_>) -> Outcome {
+        // Mid-(re-)initialization the session is not ready for requests: rmcp's path orders
+        // them after the handshake.
+        let Some(session) = self.client.observer().ready_session() else {
+            return Outcome::NotSent(request);
+        };
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         // String ids and tokens never collide with rmcp's numeric ones on the same session.
         let id = RequestId::String(format!("loopgate-{n}").into());
@@ -129,7 +134,10 @@ impl Exchange {
             (at + call.timeout).min(hard_deadline)
         };
         let answer = async {
-            let posted = self.client.post(&self.url, message, &version).await;
+            let posted = self
+                .client
+                .post(&self.url, session.clone(), message, &version)
+                .await;
             let stream = match posted {
                 Ok(StreamableHttpPostResponse::Json(m, _)) => return self.settle(m, &id).await,
                 Ok(StreamableHttpPostResponse::Sse(stream, _)) => stream,
@@ -143,7 +151,10 @@ impl Exchange {
                 Err(e) if not_taken(&e) => return None,
                 Err(error) => return Some(Err(Failure { error })),
             };
-            Some(self.read(stream, &id, &token, &version, &alive).await)
+            Some(
+                self.read(stream, &id, &token, (&session, &version), &alive)
+                    .await,
+            )
         };
         tokio::pin!(answer);
         let timer = tokio::time::sleep_until(due());
@@ -187,7 +198,7 @@ impl Exchange {
         >,
         id: &RequestId,
         token: &ProgressToken,
-        version: &str,
+        (session, version): (&Option<Arc<str>>, &str),
         alive: &std::sync::Mutex<Instant>,
     ) -> Result<Result<ServerResult, UpstreamError>, Failure> {
         let mut last_event_id: Option<String> = None;
@@ -210,7 +221,7 @@ impl Exchange {
                     tokio::time::sleep(retry.min(MAX_RESUME_DELAY)).await;
                     stream = self
                         .client
-                        .resume(&self.url, version, last_event_id.clone())
+                        .resume(&self.url, session.clone(), version, last_event_id.clone())
                         .await
                         .map_err(|error| Failure { error })?;
                     continue;
@@ -239,7 +250,7 @@ impl Exchange {
                 JsonRpcMessage::Request(r) => {
                     let ct = CancellationToken::new();
                     withdrawn.insert(r.id.clone(), ct.clone());
-                    self.answer(r, id.clone(), ct, version);
+                    self.answer(r, id.clone(), ct, (session.clone(), version));
                 }
                 JsonRpcMessage::Notification(n) => {
                     let notification = n.notification;
@@ -273,7 +284,7 @@ impl Exchange {
         r: JsonRpcRequest<rmcp::model::ServerRequest>,
         call: RequestId,
         withdrawn: CancellationToken,
-        version: &str,
+        (session, version): (Option<Arc<str>>, &str),
     ) {
         let handler = self.handler.clone();
         let mut context = RequestContext::new(r.id.clone(), self.peer.clone());
@@ -290,7 +301,7 @@ impl Exchange {
                 Ok(result) => ClientJsonRpcMessage::response(result, r.id),
                 Err(error) => ClientJsonRpcMessage::error(error, Some(r.id)),
             };
-            if let Err(e) = client.post(&url, answer, &version).await {
+            if let Err(e) = client.post(&url, session, answer, &version).await {
                 tracing::debug!(%server, "answer to the server's request not delivered: {e}");
             }
         });
