@@ -9,6 +9,7 @@
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use serde::Serialize;
 
+use super::connection::Db;
 use super::{Entry, Outcome};
 
 /// Bodies are kept for this many most recent calls.
@@ -50,19 +51,19 @@ pub const CACHE_KIB: i64 = 256;
 /// Opens `path` in WAL mode with incremental vacuum and the schema in place.
 ///
 /// Errors: whatever SQLite says (unwritable directory, not a database file).
-pub fn open(path: &std::path::Path) -> rusqlite::Result<Connection> {
-    let conn = Connection::open(path)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    // auto_vacuum only takes effect on a new database (before the first table).
-    conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    // A page cache of at most CACHE_KIB per connection (SQLite's default is 2 MiB, which a
-    // busy gateway's growing log fills, so the gateway's memory grew with the log): the writer
-    // appends, readers page through recent rows, and the OS caches the file anyway.
-    conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
-    conn.execute_batch(SCHEMA)?;
-    Ok(conn)
+pub fn open(path: &std::path::Path) -> rusqlite::Result<Db> {
+    Db::open(path, |conn| {
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // auto_vacuum only takes effect on a new database (before the first table).
+        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // A page cache of at most CACHE_KIB per connection (SQLite's default is 2 MiB, which a
+        // busy gateway's growing log fills, so the gateway's memory grew with the log): the
+        // writer appends, readers page through recent rows, and the OS caches the file anyway.
+        conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
+        conn.execute_batch(SCHEMA)
+    })
 }
 
 /// A body as stored: the JSON text (cut at [`MAX_BODY_BYTES`], secrets masked), its full
@@ -446,7 +447,7 @@ mod tests {
         }
     }
 
-    fn db() -> (tempfile::TempDir, Connection) {
+    fn db() -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().unwrap();
         let conn = open(&dir.path().join("a.sqlite3")).unwrap();
         (dir, conn)

@@ -21,6 +21,7 @@
 //! cut at [`db::MAX_BODY_BYTES`], with every registered secret masked ([`crate::redact`]).
 //! What the gateway records and where is `gateway::recorded`.
 
+pub mod connection;
 pub mod db;
 pub mod stats;
 pub mod writer;
@@ -192,7 +193,7 @@ impl Recorder {
 #[derive(Clone)]
 pub struct Activity {
     recorder: Recorder,
-    reader: Option<Arc<Mutex<rusqlite::Connection>>>,
+    reader: Option<Arc<Mutex<connection::Db>>>,
     path: Option<PathBuf>,
 }
 

@@ -33,7 +33,7 @@ pub const PRUNE_INTERVAL: Duration = Duration::from_secs(60);
 ///
 /// Errors: the thread could not be spawned.
 pub(crate) fn spawn(
-    conn: Connection,
+    conn: super::connection::Db,
     rx: Receiver<Message>,
     settings: ActivitySettings,
 ) -> std::io::Result<std::thread::Thread> {
@@ -56,7 +56,7 @@ fn prune(conn: &Connection, settings: &ActivitySettings) {
     }
 }
 
-fn run(mut conn: Connection, rx: Receiver<Message>, mut settings: ActivitySettings) {
+fn run(mut conn: super::connection::Db, rx: Receiver<Message>, mut settings: ActivitySettings) {
     prune(&conn, &settings);
     let mut since_prune = 0usize;
     let mut last_prune = Instant::now();
