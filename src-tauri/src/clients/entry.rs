@@ -218,22 +218,16 @@ mod tests {
 
     #[test]
     fn every_format_round_trips_through_import() {
-        use Format::*;
-        for f in [
-            McpServersStdio,
-            McpServersTypedHttp,
-            McpServersUrl,
-            McpServersServerUrl,
-            VsCodeServers,
-            McpServersHttpUrl,
-            ClineServers,
-            RooServers,
-            CodexToml,
-            OpencodeMcp,
-            ZedContextServers,
-            ContinueDropIn,
-            GooseYaml,
-        ] {
+        // Every format a client of the table uses (a new client's new format is covered the
+        // moment it is in the table).
+        let mut formats: Vec<Format> = Vec::new();
+        for c in crate::clients::table::CLIENTS {
+            if !formats.contains(&c.format) {
+                formats.push(c.format);
+            }
+        }
+        assert!(formats.len() >= 13, "{formats:?}");
+        for f in formats {
             let http = build(f, Transport::Http, &wiring(), "t0k");
             assert_eq!(transport_of(f, &http), Some(Transport::Http), "{f:?}");
             let imported = to_loopgate(f, &http).unwrap();
