@@ -6,7 +6,8 @@
 //! unknown session, 202 for notifications, DELETE ends a session. GET is 405 (no server stream)
 //! except to resume a response stream: the `interrupted` tool answers with an event stream that
 //! closes after its first event id, and the answer comes on a GET with that `Last-Event-ID`
-//! ("Resumability and Redelivery"), as a server does whose connection was cut.
+//! ("Resumability and Redelivery"), as a server does whose connection was cut; `unreadable`
+//! answers with a JSON-RPC error that has no id, as a server that could not read the request.
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -237,7 +238,8 @@ async fn handle(State(s): State<Arc<MockState>>, headers: HeaderMap, body: Bytes
             {"name": "whoami", "description": "The session id this request carried", "inputSchema": {"type": "object"}},
             {"name": "fail", "description": "Always answers with a JSON-RPC error", "inputSchema": {"type": "object"}},
             {"name": "slow", "description": "Answers after 10 s", "inputSchema": {"type": "object"}},
-            {"name": "interrupted", "description": "Answers on a resumed stream", "inputSchema": {"type": "object"}}
+            {"name": "interrupted", "description": "Answers on a resumed stream", "inputSchema": {"type": "object"}},
+            {"name": "unreadable", "description": "Answers with an error without an id", "inputSchema": {"type": "object"}}
         ]}),
         "tools/call" => {
             let text = match msg["params"]["name"].as_str() {
@@ -255,6 +257,13 @@ async fn handle(State(s): State<Arc<MockState>>, headers: HeaderMap, body: Bytes
                     s.resumable.lock().unwrap().insert(event.clone(), answer);
                     // The stream ends after its first event: the client resumes with a GET.
                     return event_stream(format!("id: {event}\nretry: 50\ndata: \n\n"));
+                }
+                Some("unreadable") => {
+                    // What a server sends when it cannot tell which request it failed to read.
+                    let error = rpc_error(&Value::Null, -32700, "could not read the request");
+                    let mut error = error.as_object().unwrap().clone();
+                    error.remove("id");
+                    return event_stream(format!("data: {}\n\n", Value::Object(error)));
                 }
                 Some("slow") => {
                     tokio::time::sleep(std::time::Duration::from_secs(10)).await;

@@ -181,7 +181,7 @@ async fn strict_backend_receives_exactly_the_session_id_it_issued() {
     let gw = Gw::start(json!({ "strict": { "url": mock.url } })).await;
     gw.wait_ready(20).await;
     let status = gw.status("strict");
-    assert_eq!(status["toolCount"], 5, "{status}");
+    assert_eq!(status["toolCount"], 6, "{status}");
     assert_eq!(status["sessionIssued"], true);
     let issued = mock.state.issued.lock().unwrap().clone();
     assert_eq!(issued.len(), 1, "one handshake");
@@ -253,7 +253,8 @@ async fn strict_backend_receives_exactly_the_session_id_it_issued() {
 
 /// A server may end a call's response stream after an event id and send the answer when the
 /// client resumes (Streamable HTTP, "Resumability and Redelivery"): the gateway resumes with a
-/// GET carrying `Last-Event-ID` on the session, and the client gets the answer.
+/// GET carrying `Last-Event-ID` on the session, and the client gets the answer. An error
+/// without an id on the stream fails the call at once.
 #[tokio::test]
 async fn a_response_stream_that_ends_early_is_resumed() {
     let mock = MockBackend::start(Mode::Strict).await;
@@ -280,6 +281,23 @@ async fn a_response_stream_that_ends_early_is_resumed() {
     assert_eq!(
         resumed[0].session_id.as_deref(),
         gw.status("cut")["sessionId"].as_str()
+    );
+    // An error without an id on the call's stream is the call's error, at once (not a wait
+    // for the timeout).
+    let started = std::time::Instant::now();
+    let err = client
+        .peer()
+        .call_tool(CallToolRequestParams::new("cut__unreadable"))
+        .await
+        .expect_err("the server's error");
+    assert!(
+        err.to_string().contains("could not read the request"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
     );
     gw.stop().await;
 }

@@ -241,7 +241,9 @@ impl Exchange {
             resumes = 0;
             match message {
                 JsonRpcMessage::Response(r) if &r.id == id => return Ok(Ok(r.result)),
-                JsonRpcMessage::Error(e) if e.id.as_ref() == Some(id) => {
+                // Only this request was posted: an error without an id (the server could not
+                // read it) is about it too.
+                JsonRpcMessage::Error(e) if e.id.is_none() || e.id.as_ref() == Some(id) => {
                     return Ok(Err(UpstreamError::Mcp {
                         server: self.server.clone(),
                         error: e.error,
