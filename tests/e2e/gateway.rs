@@ -251,57 +251,6 @@ async fn strict_backend_receives_exactly_the_session_id_it_issued() {
     );
 }
 
-/// A server may end a call's response stream after an event id and send the answer when the
-/// client resumes (Streamable HTTP, "Resumability and Redelivery"): the gateway resumes with a
-/// GET carrying `Last-Event-ID` on the session, and the client gets the answer. An error
-/// without an id on the stream fails the call at once.
-#[tokio::test]
-async fn a_response_stream_that_ends_early_is_resumed() {
-    let mock = MockBackend::start(Mode::Strict).await;
-    let gw = Gw::start(json!({ "cut": { "url": mock.url } })).await;
-    gw.wait_ready(20).await;
-    let (client, _) = rust_client(&gw).await;
-    let res = client
-        .peer()
-        .call_tool(CallToolRequestParams::new("cut__interrupted"))
-        .await
-        .expect("answered");
-    assert_eq!(
-        res.content[0].as_text().unwrap().text,
-        "answered on the resumed stream"
-    );
-    let resumed: Vec<_> = mock
-        .state
-        .received()
-        .into_iter()
-        .filter(|r| r.method.starts_with("GET Last-Event-ID"))
-        .collect();
-    assert_eq!(resumed.len(), 1, "{resumed:?}");
-    assert_eq!(resumed[0].status, 200);
-    assert_eq!(
-        resumed[0].session_id.as_deref(),
-        gw.status("cut")["sessionId"].as_str()
-    );
-    // An error without an id on the call's stream is the call's error, at once (not a wait
-    // for the timeout).
-    let started = std::time::Instant::now();
-    let err = client
-        .peer()
-        .call_tool(CallToolRequestParams::new("cut__unreadable"))
-        .await
-        .expect_err("the server's error");
-    assert!(
-        err.to_string().contains("could not read the request"),
-        "{err}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        started.elapsed()
-    );
-    gw.stop().await;
-}
-
 /// Acceptance 4: a backend forgets its sessions (404 for the issued id). The next client call
 /// succeeds without a client-visible error; the gateway re-initialized, re-listed and shows it.
 #[tokio::test]

@@ -1,4 +1,5 @@
-//! Connections to the activity database that open and close one at a time.
+//! Connections to the activity database that open and close one at a time (ARCHITECTURE.md
+//! rule 20).
 //!
 //! SQLite 3.51.1 (bundled by rusqlite 0.38) can deadlock when two connections of one process
 //! to the same WAL database close at the same moment: closing one takes SQLite's global VFS

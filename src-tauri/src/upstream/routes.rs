@@ -2,10 +2,10 @@
 //!
 //! While a server serves a call it may turn to its client — sampling, elicitation, roots — or
 //! report progress. The gateway (the caller) registers a [`CallRoute`] for each request
-//! *before* sending it — a server can answer faster than `send_request` returns — and adds the
-//! request's id and progress token once rmcp has assigned them; [`Routes`] finds the route of
-//! each message that comes back (a lookup by id or token that misses while a request is still
-//! being sent waits for it):
+//! *before* sending it (rule 19: a server can answer faster than `send_request` returns) and
+//! adds the request's id and progress token once rmcp has assigned them; [`Routes`] finds the
+//! route of each message that comes back (a lookup by id or token that misses while a request
+//! is still being sent waits for it):
 //!
 //! - **Progress** carries the request's progress token.
 //! - **Server→client requests** on Streamable HTTP arrive on the response stream of the request
