@@ -75,9 +75,7 @@ pub struct Exchange {
 }
 
 /// Reading the answer failed (the server may have taken the request).
-struct Failure {
-    error: StreamableHttpError<reqwest::Error>,
-}
+type Failure = StreamableHttpError<reqwest::Error>;
 
 impl Exchange {
     /// Exchanges for server `server` at `url` over `client`, on the session whose rmcp peer is
@@ -139,17 +137,15 @@ impl Exchange {
                 .post(&self.url, session.clone(), message, &version)
                 .await;
             let stream = match posted {
-                Ok(StreamableHttpPostResponse::Json(m, _)) => return self.settle(m, &id).await,
+                Ok(StreamableHttpPostResponse::Json(m, _)) => return Some(self.settle(m, &id)),
                 Ok(StreamableHttpPostResponse::Sse(stream, _)) => stream,
                 Ok(_) => {
-                    return Some(Err(Failure {
-                        error: StreamableHttpError::UnexpectedServerResponse(
-                            "HTTP 202 Accepted for a request".into(),
-                        ),
-                    }))
+                    return Some(Err(StreamableHttpError::UnexpectedServerResponse(
+                        "HTTP 202 Accepted for a request".into(),
+                    )))
                 }
                 Err(e) if not_taken(&e) => return None,
-                Err(error) => return Some(Err(Failure { error })),
+                Err(error) => return Some(Err(error)),
             };
             Some(
                 self.read(stream, &id, &token, (&session, &version), &alive)
@@ -209,12 +205,10 @@ impl Exchange {
             let event = match stream.next().await {
                 Some(Ok(event)) => event,
                 Some(Err(e)) if resumes >= RESUME_ATTEMPTS || last_event_id.is_none() => {
-                    return Err(Failure { error: e.into() })
+                    return Err(e.into())
                 }
                 None if resumes >= RESUME_ATTEMPTS || last_event_id.is_none() => {
-                    return Err(Failure {
-                        error: StreamableHttpError::UnexpectedEndOfStream,
-                    })
+                    return Err(StreamableHttpError::UnexpectedEndOfStream)
                 }
                 _ => {
                     resumes += 1;
@@ -222,8 +216,7 @@ impl Exchange {
                     stream = self
                         .client
                         .resume(&self.url, session.clone(), version, last_event_id.clone())
-                        .await
-                        .map_err(|error| Failure { error })?;
+                        .await?;
                     continue;
                 }
             };
@@ -237,7 +230,7 @@ impl Exchange {
                 continue;
             };
             let message: ServerJsonRpcMessage =
-                serde_json::from_str(&data).map_err(|e| Failure { error: e.into() })?;
+                serde_json::from_str(&data).map_err(StreamableHttpError::from)?;
             resumes = 0;
             match message {
                 JsonRpcMessage::Response(r) if &r.id == id => return Ok(Ok(r.result)),
@@ -310,25 +303,21 @@ impl Exchange {
     }
 
     /// An answer that came as a whole JSON body.
-    async fn settle(
+    fn settle(
         &self,
         message: ServerJsonRpcMessage,
         id: &RequestId,
-    ) -> Option<Result<Result<ServerResult, UpstreamError>, Failure>> {
-        Some(Ok(match message {
-            JsonRpcMessage::Response(r) if &r.id == id => Ok(r.result),
-            JsonRpcMessage::Error(e) => Err(UpstreamError::Mcp {
+    ) -> Result<Result<ServerResult, UpstreamError>, Failure> {
+        match message {
+            JsonRpcMessage::Response(r) if &r.id == id => Ok(Ok(r.result)),
+            JsonRpcMessage::Error(e) => Ok(Err(UpstreamError::Mcp {
                 server: self.server.clone(),
                 error: e.error,
-            }),
-            _ => {
-                return Some(Err(Failure {
-                    error: StreamableHttpError::UnexpectedServerResponse(
-                        "a JSON body that is not the answer to the request".into(),
-                    ),
-                }))
-            }
-        }))
+            })),
+            _ => Err(StreamableHttpError::UnexpectedServerResponse(
+                "a JSON body that is not the answer to the request".into(),
+            )),
+        }
     }
 
     /// Tells the server the request `id` is abandoned (`notifications/cancelled`).
@@ -344,7 +333,7 @@ impl Exchange {
 
     fn failure(&self, f: Failure) -> UpstreamError {
         let server = self.server.clone();
-        match f.error {
+        match f {
             StreamableHttpError::ResponseBodyTooLarge { .. } => UpstreamError::TooLarge {
                 server,
                 limit_mib: MAX_RESPONSE_BYTES >> 20,
