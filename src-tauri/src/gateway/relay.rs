@@ -265,8 +265,10 @@ pub async fn call(
 ) -> Result<ServerResult, UpstreamOrState> {
     caller.session.used(server);
     let (responses, state) = input_of(&request);
-    let mut request = request.clone();
-    if let Some(state) = state {
+    // Owned copies of the two small parts, so the request itself moves on uncopied.
+    let (responses, state) = (responses.cloned(), state.map(str::to_owned));
+    let mut request = request;
+    if let Some(state) = state.as_deref() {
         if !Sealer::is_ours(state) {
             return Err(StateError::Tampered.into());
         }
@@ -277,14 +279,13 @@ pub async fn call(
                     pending::end(parked, "the client sent its answer to another tool");
                     return Err(StateError::Tampered.into());
                 }
-                let answers = responses.cloned().unwrap_or_default();
+                let answers = responses.unwrap_or_default();
                 return resume(gw, parked, &answers, caller).await;
             }
             StateKind::Backend { server: s, state } => {
                 if s != server {
                     return Err(StateError::Tampered.into());
                 }
-                let responses = responses.cloned();
                 request = with_input(request, responses, Some(state));
             }
         }

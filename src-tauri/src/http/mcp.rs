@@ -21,8 +21,37 @@ use crate::gateway::{Gateway, GatewayHandler, Recorded};
 /// Largest request body accepted on `/mcp`, in bytes (4 MiB); larger bodies get 413.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
-/// The rmcp service type mounted at `/mcp`.
+/// The rmcp service type behind `/mcp`.
 pub type McpService = StreamableHttpService<Recorded, ManagedSessions>;
+
+/// The `/mcp` endpoint as mounted: rmcp's service behind an [`Arc`].
+///
+/// The router clones its service for every request, and rmcp's `call` clones it once more;
+/// a clone of [`StreamableHttpService`] copies its whole configuration (the allowed hosts and
+/// origins, each a `String`) and a cancellation token. This clone is one reference count, and
+/// every request is served by [`StreamableHttpService::handle`] on the one shared service.
+#[derive(Clone)]
+pub struct McpEndpoint(Arc<McpService>);
+
+impl tower::Service<axum::extract::Request> for McpEndpoint {
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: axum::extract::Request) -> Self::Future {
+        let service = self.0.clone();
+        Box::pin(async move { Ok(service.handle(request).await.map(axum::body::Body::new)) })
+    }
+}
 
 /// Builds the `/mcp` service with the hosts and browser origins `guard` allows, over
 /// `sessions`; `shutdown` ends every client session when cancelled. Every request and
@@ -33,7 +62,7 @@ pub fn service(
     guard: &GuardConfig,
     sessions: ManagedSessions,
     shutdown: CancellationToken,
-) -> McpService {
+) -> McpEndpoint {
     let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1", "[::1]"]
         .map(String::from)
         .to_vec();
@@ -51,7 +80,7 @@ pub fn service(
     // client's revision is known to the stream, and clients below 2025-11-25 (Gemini CLI)
     // choke on them. Request streams of newer clients still get theirs (ManagedSessions).
     config.sse_retry = None;
-    StreamableHttpService::new(
+    McpEndpoint(Arc::new(StreamableHttpService::new(
         move || {
             Ok(Recorded::new(
                 GatewayHandler::new(gw.clone()),
@@ -61,7 +90,7 @@ pub fn service(
         },
         Arc::new(sessions),
         config,
-    )
+    )))
 }
 
 /// The answers clients expect where rmcp's differ (applied as a layer on `/mcp`):
@@ -88,6 +117,9 @@ pub async fn normalize(
         let body = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}});
         (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
     };
+    // The body is collected here (to answer 413 in words) and checked only when rmcp refuses
+    // it: parsing it twice on every request cost a JSON scan per call for the rare bad one.
+    let mut collected = None;
     let request = if json_body {
         let (parts, body) = request.into_parts();
         let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
@@ -103,9 +135,7 @@ pub async fn normalize(
                     .into_response()
             }
         };
-        if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() {
-            return rpc_error(-32700, "Parse error: the request body is not valid JSON");
-        }
+        collected = Some(bytes.clone());
         axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))
     } else {
         request
@@ -116,6 +146,10 @@ pub async fn normalize(
             *response.status_mut() = StatusCode::NO_CONTENT;
         }
         (Method::POST, StatusCode::UNSUPPORTED_MEDIA_TYPE) if json_body => {
+            let bytes = collected.unwrap_or_default();
+            if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() {
+                return rpc_error(-32700, "Parse error: the request body is not valid JSON");
+            }
             return rpc_error(
                 -32600,
                 "Invalid Request: the body is JSON but not a JSON-RPC request, notification or response",
