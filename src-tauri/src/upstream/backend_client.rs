@@ -77,6 +77,12 @@ impl BackendClient {
         }
     }
 
+    /// Writes `line` into the server's own log (the dashboard's log view), marked as the
+    /// gateway's.
+    pub fn note(&self, line: &str) {
+        self.logs.push("gateway", line);
+    }
+
     /// Hands `request` to the caller of the call it belongs to and waits for the answer.
     async fn relay(
         &self,

@@ -297,7 +297,14 @@ impl Exchange {
                 Err(error) => ClientJsonRpcMessage::error(error, Some(r.id)),
             };
             if let Err(e) = client.post(&url, session, answer, &version).await {
-                tracing::debug!(%server, "answer to the server's request not delivered: {e}");
+                // The server waits for this answer until its own timeout: say so where the
+                // user looks (the server's log), not only at debug level.
+                let message = format!(
+                    "the client's answer to a request of this server could not be delivered \
+                     ({e}); the server will wait for it until its own timeout"
+                );
+                tracing::warn!(%server, "{message}");
+                handler.note(&message);
             }
         });
     }
