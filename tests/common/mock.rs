@@ -8,6 +8,8 @@
 //! closes after its first event id, and the answer comes on a GET with that `Last-Event-ID`
 //! ("Resumability and Redelivery"), as a server does whose connection was cut; `unreadable`
 //! answers with a JSON-RPC error that has no id, as a server that could not read the request.
+//! `asks` sends its client a `roots/list` request on the call's stream and refuses the answer
+//! the client POSTs back (HTTP 500, as a server whose handler failed), then ends the call.
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -20,6 +22,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use futures::StreamExt;
 use serde_json::{json, Value};
 
 /// How the mock treats session ids.
@@ -53,6 +56,8 @@ pub struct MockState {
     counter: AtomicU32,
     /// Answers waiting for a resuming GET, by the event id their stream stopped at.
     resumable: Mutex<HashMap<String, Value>>,
+    /// Told when a client's answer to the mock's own request arrives (and is refused).
+    answered: tokio::sync::Notify,
 }
 
 impl MockState {
@@ -90,6 +95,7 @@ impl MockBackend {
             received: Mutex::new(Vec::new()),
             initializes: AtomicU32::new(0),
             counter: AtomicU32::new(0),
+            answered: tokio::sync::Notify::new(),
             resumable: Mutex::new(HashMap::new()),
         });
         let app = Router::new()
@@ -227,6 +233,16 @@ async fn handle(State(s): State<Arc<MockState>>, headers: HeaderMap, body: Bytes
         )
             .into_response();
     }
+    if method == "<response>" {
+        // The answer to `asks`'s request: refused, as by a server whose handler failed.
+        record(500);
+        s.answered.notify_one();
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the mock refuses answers",
+        )
+            .into_response();
+    }
     record(if msg.get("id").is_some() { 200 } else { 202 });
     if msg.get("id").is_none() {
         return StatusCode::ACCEPTED.into_response();
@@ -239,7 +255,8 @@ async fn handle(State(s): State<Arc<MockState>>, headers: HeaderMap, body: Bytes
             {"name": "fail", "description": "Always answers with a JSON-RPC error", "inputSchema": {"type": "object"}},
             {"name": "slow", "description": "Answers after 10 s", "inputSchema": {"type": "object"}},
             {"name": "interrupted", "description": "Answers on a resumed stream", "inputSchema": {"type": "object"}},
-            {"name": "unreadable", "description": "Answers with an error without an id", "inputSchema": {"type": "object"}}
+            {"name": "unreadable", "description": "Answers with an error without an id", "inputSchema": {"type": "object"}},
+            {"name": "asks", "description": "Asks its client for roots and refuses the answer", "inputSchema": {"type": "object"}}
         ]}),
         "tools/call" => {
             let text = match msg["params"]["name"].as_str() {
@@ -264,6 +281,26 @@ async fn handle(State(s): State<Arc<MockState>>, headers: HeaderMap, body: Bytes
                     let mut error = error.as_object().unwrap().clone();
                     error.remove("id");
                     return event_stream(format!("data: {}\n\n", Value::Object(error)));
+                }
+                Some("asks") => {
+                    let ask = json!({"jsonrpc": "2.0", "id": "mock-ask", "method": "roots/list"});
+                    let answer = json!({"jsonrpc": "2.0", "id": id, "result": {
+                        "content": [{"type": "text", "text": "asked"}]
+                    }});
+                    let state = s.clone();
+                    // The call ends once the client's answer came (or after 10 s without it).
+                    let events = futures::stream::iter([Ok::<_, std::convert::Infallible>(
+                        Bytes::from(format!("data: {ask}\n\n")),
+                    )])
+                    .chain(futures::stream::once(async move {
+                        let wait = std::time::Duration::from_secs(10);
+                        let _ = tokio::time::timeout(wait, state.answered.notified()).await;
+                        Ok(Bytes::from(format!("data: {answer}\n\n")))
+                    }));
+                    return Response::builder()
+                        .header("content-type", "text/event-stream")
+                        .body(axum::body::Body::from_stream(events))
+                        .unwrap();
                 }
                 Some("slow") => {
                     tokio::time::sleep(std::time::Duration::from_secs(10)).await;

@@ -181,7 +181,7 @@ async fn strict_backend_receives_exactly_the_session_id_it_issued() {
     let gw = Gw::start(json!({ "strict": { "url": mock.url } })).await;
     gw.wait_ready(20).await;
     let status = gw.status("strict");
-    assert_eq!(status["toolCount"], 6, "{status}");
+    assert_eq!(status["toolCount"], 7, "{status}");
     assert_eq!(status["sessionIssued"], true);
     let issued = mock.state.issued.lock().unwrap().clone();
     assert_eq!(issued.len(), 1, "one handshake");
@@ -562,5 +562,52 @@ async fn errors_name_the_server_cancellation_is_relayed_and_disabled_tools_are_h
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     client.cancel().await.unwrap();
+    gw.stop().await;
+}
+
+/// A client's answer to a server's request that the server does not take (here HTTP 500) is
+/// not dropped silently: the server's own log says so, naming the failure, because the server
+/// is left waiting for it.
+#[tokio::test]
+async fn an_answer_the_server_refuses_is_reported_in_its_log() {
+    let mock = MockBackend::start(Mode::Strict).await;
+    let gw = Gw::start(json!({ "asker": { "url": mock.url } })).await;
+    gw.wait_ready(20).await;
+    let (client, _) = rust_client(&gw).await;
+    let res = client
+        .peer()
+        .call_tool(CallToolRequestParams::new("asker__asks"))
+        .await
+        .expect("the call ends");
+    assert_eq!(res.content[0].as_text().unwrap().text, "asked");
+    let answers: Vec<_> = mock
+        .state
+        .received()
+        .into_iter()
+        .filter(|r| r.method == "<response>")
+        .collect();
+    assert_eq!(answers.len(), 1, "one answer was posted: {answers:?}");
+    assert_eq!(answers[0].status, 500);
+    let logs_url = gw.url.replace("/mcp", "/api/servers/asker/logs");
+    let mut logs = String::new();
+    for _ in 0..50 {
+        logs = reqwest::Client::new()
+            .get(&logs_url)
+            .bearer_auth(&gw.token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if logs.contains("could not be delivered") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        logs.contains("could not be delivered") && logs.contains("500"),
+        "{logs}"
+    );
     gw.stop().await;
 }
