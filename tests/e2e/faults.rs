@@ -2,10 +2,12 @@
 //! (`tests/peers/faulty-server.py`): a hanging call times out with an error naming the server
 //! while other servers keep answering; a stderr flood and a 50 MB result leave memory bounded
 //! with a clear error; a crash mid-call fails that call and the server comes back; a crash loop
-//! is parked as `failed`, not restarted forever.
+//! is parked as `failed`, not restarted forever. And one fault no real peer produces, from the
+//! spec-following mock: a server that refuses its client's answer to its own request.
 
 use std::time::{Duration, Instant};
 
+use crate::common::mock::{MockBackend, Mode};
 use crate::common::*;
 use rmcp::model::CallToolRequestParams;
 use rmcp::service::RunningService;
@@ -163,6 +165,53 @@ async fn a_crash_loop_is_parked_as_failed() {
         gw.status("memory")["state"],
         "ready",
         "other servers unaffected"
+    );
+    gw.stop().await;
+}
+
+/// A client's answer to a server's request that the server does not take (here HTTP 500) is
+/// not dropped silently: the server's own log says so, naming the failure, because the server
+/// is left waiting for it.
+#[tokio::test]
+async fn an_answer_the_server_refuses_is_reported_in_its_log() {
+    let mock = MockBackend::start(Mode::Strict).await;
+    let gw = Gw::start(json!({ "asker": { "url": mock.url } })).await;
+    gw.wait_ready(20).await;
+    let client = mcp_client(&gw.url, &gw.token).await;
+    let res = client
+        .peer()
+        .call_tool(CallToolRequestParams::new("asker__asks"))
+        .await
+        .expect("the call ends");
+    assert_eq!(res.content[0].as_text().unwrap().text, "asked");
+    let answers: Vec<_> = mock
+        .state
+        .received()
+        .into_iter()
+        .filter(|r| r.method == "<response>")
+        .collect();
+    assert_eq!(answers.len(), 1, "one answer was posted: {answers:?}");
+    assert_eq!(answers[0].status, 500);
+    let logs_url = gw.url.replace("/mcp", "/api/servers/asker/logs");
+    let mut logs = String::new();
+    for _ in 0..50 {
+        logs = reqwest::Client::new()
+            .get(&logs_url)
+            .bearer_auth(&gw.token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if logs.contains("could not be delivered") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        logs.contains("could not be delivered") && logs.contains("500"),
+        "{logs}"
     );
     gw.stop().await;
 }
