@@ -139,10 +139,10 @@ async fn get_stream(State(s): State<Arc<MockState>>, headers: HeaderMap) -> Resp
     }
 }
 
-fn event_stream(body: String) -> Response {
+fn event_stream(body: impl Into<axum::body::Body>) -> Response {
     (
         [(axum::http::header::CONTENT_TYPE, "text/event-stream")],
-        body,
+        body.into(),
     )
         .into_response()
 }
@@ -297,10 +297,7 @@ async fn handle(State(s): State<Arc<MockState>>, headers: HeaderMap, body: Bytes
                         let _ = tokio::time::timeout(wait, state.answered.notified()).await;
                         Ok(Bytes::from(format!("data: {answer}\n\n")))
                     }));
-                    return Response::builder()
-                        .header("content-type", "text/event-stream")
-                        .body(axum::body::Body::from_stream(events))
-                        .unwrap();
+                    return event_stream(axum::body::Body::from_stream(events));
                 }
                 Some("slow") => {
                     tokio::time::sleep(std::time::Duration::from_secs(10)).await;
