@@ -196,60 +196,80 @@ async fn time_limits(patient: Value, strict: Value) {
 }
 
 /// What clients expect of the transport: `DELETE` of a session answers 204; a body that is not
-/// JSON, or JSON that is not JSON-RPC, gets 400 with the JSON-RPC error and `id: null`.
+/// JSON, or JSON that is not JSON-RPC, gets 400 with the JSON-RPC error and `id: null`; an
+/// answer with nothing before it is `application/json`, in a session too; a call still
+/// running after the window gets an event stream, primed only for clients that understand it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_transport_answers_as_clients_expect() {
-    let gw = Gw::start(json!({})).await;
+    use crate::common::mock::{MockBackend, Mode};
+    let mock = MockBackend::start(Mode::Strict).await;
+    let gw = Gw::start(json!({ "mock": { "url": mock.url } })).await;
+    gw.wait_ready(20).await;
     let http = reqwest::Client::new();
-    let post = |body: &'static str| {
-        http.post(&gw.url)
+    let post = |body: &'static str, session: Option<(&str, &str)>| {
+        let mut r = http
+            .post(&gw.url)
             .bearer_auth(&gw.token)
             .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream")
-            .body(body)
-            .send()
+            .header("accept", "application/json, text/event-stream");
+        if let Some((id, version)) = session {
+            r = r
+                .header("mcp-session-id", id)
+                .header("mcp-protocol-version", version);
+        }
+        r.body(body).send()
     };
     for (body, code) in [
         ("{not json", -32700),
         (r#"{"hello": "world"}"#, -32600),
         ("[1, 2]", -32600),
     ] {
-        let r = post(body).await.unwrap();
+        let r = post(body, None).await.unwrap();
         assert_eq!(r.status(), 400, "{body}");
         let v: serde_json::Value = r.json().await.unwrap();
         assert_eq!(v["error"]["code"], code, "{body}: {v}");
         assert_eq!(v["id"], serde_json::Value::Null);
     }
-    let init = post(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#)
+    let content_type =
+        |r: &reqwest::Response| r.headers()["content-type"].to_str().unwrap().to_string();
+    let mut sessions = Vec::new();
+    for version in ["2025-06-18", "2025-11-25"] {
+        let init = match version {
+            "2025-06-18" => post(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#, None),
+            _ => post(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#, None),
+        }
         .await
         .unwrap();
-    assert_eq!(init.status(), 200);
-    let session = init.headers()["mcp-session-id"]
-        .to_str()
-        .unwrap()
-        .to_string();
+        assert_eq!(init.status(), 200);
+        assert_eq!(content_type(&init), "application/json", "{version}");
+        let session = init.headers()["mcp-session-id"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let v: Value = init.json().await.unwrap();
+        assert_eq!(v["id"], 1, "{v}");
+        assert_eq!(v["result"]["protocolVersion"], version, "{v}");
+        let list = post(
+            r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
+            Some((&session, version)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(content_type(&list), "application/json", "{version}");
+        let v: Value = list.json().await.unwrap();
+        assert_eq!(v["id"], 2, "{v}");
+        assert!(v["result"]["tools"].as_array().unwrap().len() > 3, "{v}");
+        sessions.push((version, session));
+    }
     // Gemini CLI parses every SSE event's data as JSON: a client below 2025-11-25 gets no
-    // empty-data priming event, on POST responses or on its GET stream.
-    let text = init.text().await.unwrap();
-    assert_sse_events_carry_json(&text);
-    let list = http
-        .post(&gw.url)
-        .bearer_auth(&gw.token)
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-session-id", &session)
-        .header("mcp-protocol-version", "2025-06-18")
-        .body(r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_sse_events_carry_json(&list.text().await.unwrap());
+    // empty-data priming event on its GET stream.
+    let (old, old_session) = &sessions[0];
     let mut get = http
         .get(&gw.url)
         .bearer_auth(&gw.token)
         .header("accept", "text/event-stream")
-        .header("mcp-session-id", &session)
-        .header("mcp-protocol-version", "2025-06-18")
+        .header("mcp-session-id", old_session)
+        .header("mcp-protocol-version", *old)
         .send()
         .await
         .unwrap();
@@ -260,36 +280,37 @@ async fn the_transport_answers_as_clients_expect() {
         assert_sse_events_carry_json(&String::from_utf8_lossy(&chunk));
     }
     drop(get);
-    // A 2025-11-25 client is primed on its request streams (so the check above can fail).
-    let newer = post(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#)
-        .await
-        .unwrap();
-    let newer_session = newer.headers()["mcp-session-id"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    let listed = http
-        .post(&gw.url)
-        .bearer_auth(&gw.token)
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-session-id", &newer_session)
-        .header("mcp-protocol-version", "2025-11-25")
-        .body(r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // A call still running after the window (the mock's `slow` answers after 10 s) gets its
+    // event stream, and a 2025-11-25 client's is primed (so the check above can fail).
+    let (new, new_session) = &sessions[1];
+    let started = Instant::now();
+    let mut slow = post(
+        r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"mock__slow","arguments":{}}}"#,
+        Some((new_session, new)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(content_type(&slow), "text/event-stream");
     assert!(
-        std::panic::catch_unwind(|| assert_sse_events_carry_json(&listed)).is_err(),
-        "a 2025-11-25 client is primed: {listed:?}"
+        started.elapsed() < Duration::from_secs(9),
+        "{:?}",
+        started.elapsed()
     );
+    let first = tokio::time::timeout(Duration::from_secs(5), slow.chunk())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let first = String::from_utf8_lossy(&first).to_string();
+    assert!(
+        std::panic::catch_unwind(|| assert_sse_events_carry_json(&first)).is_err(),
+        "a 2025-11-25 client is primed: {first:?}"
+    );
+    drop(slow);
     let r = http
         .delete(&gw.url)
         .bearer_auth(&gw.token)
-        .header("mcp-session-id", &session)
+        .header("mcp-session-id", old_session)
         .send()
         .await
         .unwrap();

@@ -2,9 +2,11 @@
 //!
 //! Serves initialize-based clients with Loopgate's own session ids (bounded and expired when
 //! idle, see [`super::mcp_sessions`]) and 2026-07-28 clients statelessly, on one endpoint.
-//! A stateless request whose answer is a single response gets it as `application/json` (no
-//! event stream to open and frame); one that produces notifications first (progress, logging)
-//! still gets `text/event-stream`, so nothing is lost.
+//! A request whose answer is a single response gets it as `application/json` (no event
+//! stream to open, frame and parse): rmcp does so for stateless requests, and
+//! [`super::single_answer`] for those of a session and for `initialize`. One that produces
+//! notifications or requests first (progress, logging, sampling) still gets
+//! `text/event-stream`, so nothing is lost.
 //! rmcp validates `Host` itself; its Origin check is off by default and is turned on here
 //! (the [`super::guard`] layer checks both as well, before the token).
 
@@ -30,6 +32,8 @@ pub type McpService = StreamableHttpService<Recorded, ManagedSessions>;
 /// a clone of [`StreamableHttpService`] copies its whole configuration (the allowed hosts and
 /// origins, each a `String`) and a cancellation token. This clone is one reference count, and
 /// every request is served by [`StreamableHttpService::handle`] on the one shared service.
+/// A POST's event stream that carries only its answer is turned into an `application/json`
+/// answer by [`super::single_answer::collapse`].
 #[derive(Clone)]
 pub struct McpEndpoint(Arc<McpService>);
 
@@ -49,7 +53,15 @@ impl tower::Service<axum::extract::Request> for McpEndpoint {
 
     fn call(&mut self, request: axum::extract::Request) -> Self::Future {
         let service = self.0.clone();
-        Box::pin(async move { Ok(service.handle(request).await.map(axum::body::Body::new)) })
+        Box::pin(async move {
+            let post = request.method() == axum::http::Method::POST;
+            let response = service.handle(request).await.map(axum::body::Body::new);
+            Ok(if post {
+                super::single_answer::collapse(response, super::single_answer::WINDOW).await
+            } else {
+                response
+            })
+        })
     }
 }
 

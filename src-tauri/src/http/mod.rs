@@ -18,6 +18,7 @@ pub mod mcp_sessions;
 pub mod refusals;
 pub mod server;
 pub mod session;
+pub mod single_answer;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
