@@ -206,7 +206,7 @@ async fn the_transport_answers_as_clients_expect() {
     let gw = Gw::start(json!({ "mock": { "url": mock.url } })).await;
     gw.wait_ready(20).await;
     let http = reqwest::Client::new();
-    let post = |body: &'static str, session: Option<(&str, &str)>| {
+    let post = |body: String, session: Option<(&str, &str)>| {
         let mut r = http
             .post(&gw.url)
             .bearer_auth(&gw.token)
@@ -224,7 +224,7 @@ async fn the_transport_answers_as_clients_expect() {
         (r#"{"hello": "world"}"#, -32600),
         ("[1, 2]", -32600),
     ] {
-        let r = post(body, None).await.unwrap();
+        let r = post(body.to_string(), None).await.unwrap();
         assert_eq!(r.status(), 400, "{body}");
         let v: serde_json::Value = r.json().await.unwrap();
         assert_eq!(v["error"]["code"], code, "{body}: {v}");
@@ -234,12 +234,8 @@ async fn the_transport_answers_as_clients_expect() {
         |r: &reqwest::Response| r.headers()["content-type"].to_str().unwrap().to_string();
     let mut sessions = Vec::new();
     for version in ["2025-06-18", "2025-11-25"] {
-        let init = match version {
-            "2025-06-18" => post(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#, None),
-            _ => post(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#, None),
-        }
-        .await
-        .unwrap();
+        let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+        let init = post(initialize.to_string(), None).await.unwrap();
         assert_eq!(init.status(), 200);
         assert_eq!(content_type(&init), "application/json", "{version}");
         let session = init.headers()["mcp-session-id"]
@@ -250,7 +246,7 @@ async fn the_transport_answers_as_clients_expect() {
         assert_eq!(v["id"], 1, "{v}");
         assert_eq!(v["result"]["protocolVersion"], version, "{v}");
         let list = post(
-            r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
+            r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#.to_string(),
             Some((&session, version)),
         )
         .await
@@ -285,7 +281,7 @@ async fn the_transport_answers_as_clients_expect() {
     let (new, new_session) = &sessions[1];
     let started = Instant::now();
     let mut slow = post(
-        r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"mock__slow","arguments":{}}}"#,
+        r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"mock__slow","arguments":{}}}"#.to_string(),
         Some((new_session, new)),
     )
     .await

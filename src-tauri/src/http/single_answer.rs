@@ -104,8 +104,9 @@ pub async fn collapse(response: Response, window: Duration) -> Response {
     }
 }
 
-/// Whether `text` is a JSON-RPC response or error (a message without `method`); anything
-/// that is not a JSON object is not.
+/// Whether `text` is a JSON-RPC response or error: an object with a non-null `id` and no
+/// `method`. Anything else (a notification, a request, an `id: null` error, not an object) is
+/// not, and keeps the stream.
 fn is_answer(text: &str) -> bool {
     #[derive(serde::Deserialize)]
     struct Envelope {
