@@ -198,7 +198,10 @@ async fn time_limits(patient: Value, strict: Value) {
 /// What clients expect of the transport: `DELETE` of a session answers 204; a body that is not
 /// JSON, or JSON that is not JSON-RPC, gets 400 with the JSON-RPC error and `id: null`; an
 /// answer with nothing before it is `application/json`, in a session too; a call still
-/// running after the window gets an event stream, primed only for clients that understand it.
+/// running after the window gets an event stream; GET streams carry no priming event for
+/// clients below 2025-11-25. A server's request during a call comes on the call's stream with
+/// a numeric id, and the client's answer, POSTed back, reaches the server; another client's
+/// does not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_transport_answers_as_clients_expect() {
     use crate::common::mock::{MockBackend, Mode};
@@ -234,7 +237,7 @@ async fn the_transport_answers_as_clients_expect() {
         |r: &reqwest::Response| r.headers()["content-type"].to_str().unwrap().to_string();
     let mut sessions = Vec::new();
     for version in ["2025-06-18", "2025-11-25"] {
-        let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+        let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": version, "capabilities": {"roots": {}}, "clientInfo": {"name": "t", "version": "1"}}});
         let init = post(initialize.to_string(), None).await.unwrap();
         assert_eq!(init.status(), 200);
         assert_eq!(content_type(&init), "application/json", "{version}");
@@ -276,11 +279,16 @@ async fn the_transport_answers_as_clients_expect() {
         assert_sse_events_carry_json(&String::from_utf8_lossy(&chunk));
     }
     drop(get);
+    // The check above fails on a priming event.
+    assert!(std::panic::catch_unwind(|| assert_sse_events_carry_json(
+        "id: 0\nretry: 3000\ndata:\n\n"
+    ))
+    .is_err());
     // A call still running after the window (the mock's `slow` answers after 10 s) gets its
-    // event stream, and a 2025-11-25 client's is primed (so the check above can fail).
+    // event stream, headers first.
     let (new, new_session) = &sessions[1];
     let started = Instant::now();
-    let mut slow = post(
+    let slow = post(
         r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"mock__slow","arguments":{}}}"#.to_string(),
         Some((new_session, new)),
     )
@@ -292,17 +300,88 @@ async fn the_transport_answers_as_clients_expect() {
         "{:?}",
         started.elapsed()
     );
-    let first = tokio::time::timeout(Duration::from_secs(5), slow.chunk())
+    drop(slow);
+    // The mock's `asks` puts a `roots/list` request before its answer: the call's stream
+    // carries it with a numeric id (a string would read as a 2026-07-28 input key to SDK
+    // clients), the answer POSTed back is taken (202) and reaches the mock, which then answers.
+    let notify = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
+    post(notify.to_string(), Some((new_session, new)))
+        .await
+        .unwrap();
+    let mut asks = post(
+        r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"mock__asks","arguments":{}}}"#.to_string(),
+        Some((new_session, new)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(content_type(&asks), "text/event-stream");
+    let mut events = String::new();
+    let asked: Value = loop {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), asks.chunk())
+            .await
+            .unwrap()
+            .unwrap()
+            .expect("the stream ended before the server's request");
+        events.push_str(&String::from_utf8_lossy(&chunk));
+        if let Some(data) = events.lines().find_map(|l| l.strip_prefix("data:")) {
+            break serde_json::from_str(data.trim()).unwrap();
+        }
+    };
+    assert_eq!(asked["method"], "roots/list", "{asked}");
+    assert!(asked["id"].is_u64(), "{asked}");
+    let answer = json!({"jsonrpc": "2.0", "id": asked["id"], "result": {"roots": []}});
+    // Another client (a token of its own) that knows the session id answers first: its answer
+    // reaches nothing of this session's call, which goes on waiting.
+    let config = gw.dir.path().join("config.json");
+    let other = loopgate::token::issue_client_token(&config, &gw.running().secrets, "cursor")
+        .await
+        .unwrap();
+    let reload = gw.url.replace("/mcp", "/api/clients/tokens/reload");
+    let r = http
+        .post(&reload)
+        .bearer_auth(&gw.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    http.post(&gw.url)
+        .bearer_auth(&other)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-session-id", new_session)
+        .header("mcp-protocol-version", *new)
+        .body(answer.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), asks.chunk())
+            .await
+            .is_err(),
+        "another client's answer ended the call"
+    );
+    let r = post(answer.to_string(), Some((new_session, new)))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let started = Instant::now();
+    let rest = tokio::time::timeout(Duration::from_secs(5), asks.text())
         .await
         .unwrap()
-        .unwrap()
         .unwrap();
-    let first = String::from_utf8_lossy(&first).to_string();
-    assert!(
-        std::panic::catch_unwind(|| assert_sse_events_carry_json(&first)).is_err(),
-        "a 2025-11-25 client is primed: {first:?}"
-    );
-    drop(slow);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let answer: Value = rest
+        .lines()
+        .find_map(|l| l.strip_prefix("data:"))
+        .map(|d| serde_json::from_str(d.trim()).unwrap())
+        .unwrap_or_else(|| panic!("no answer after the server's request: {rest:?}"));
+    assert_eq!(answer["id"], 4, "{answer}");
+    assert_eq!(answer["result"]["content"][0]["text"], "asked", "{answer}");
+    assert!(mock
+        .state
+        .received()
+        .iter()
+        .any(|r| r.method == "<response>"));
     let r = http
         .delete(&gw.url)
         .bearer_auth(&gw.token)

@@ -103,6 +103,12 @@ impl GatewayHandler {
         Ok((self.gw.registry(), scope))
     }
 
+    /// Whether the session is bound to `caller` (its first request's credential); `false`
+    /// before its first request.
+    pub fn belongs_to(&self, caller: &Caller) -> bool {
+        self.session.caller() == Some(caller)
+    }
+
     /// Checks the caller (see [`GatewayHandler::enter`]).
     fn check_caller(&self, context: &RequestContext<RoleServer>) -> Result<(), ErrorData> {
         self.enter(context).map(|_| ())

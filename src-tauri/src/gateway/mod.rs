@@ -10,6 +10,8 @@
 //! - [`session`]: client sessions and what goes to many of them (list changes, log messages,
 //!   resource updates); [`subscriptions`] the resource subscriptions held at servers;
 //!   [`links`] resource URIs learned from results; [`tasks`] which server owns each task.
+//! - [`direct`]: initialized sessions whose calls the front end serves on the request's own
+//!   task, and the channel that carries what goes back to the client during such a call.
 //! - [`recorded`]: the handler with every request and notification recorded in the activity
 //!   log ([`crate::activity`]); `/mcp` serves it.
 //!
@@ -20,6 +22,7 @@
 // but clients and servers still use them, and a gateway must relay whatever they use.
 #![allow(deprecated)]
 
+pub mod direct;
 pub mod handler;
 pub mod links;
 pub mod listen;
@@ -90,6 +93,8 @@ pub struct Gateway {
     pub tasks: tasks::Tasks,
     /// Search-mode indexes per profile.
     pub search: search::SearchCache,
+    /// Initialized client sessions the front end may serve calls of itself.
+    pub direct: direct::DirectSessions,
     /// The log level each server was last told: server → (connection, level).
     levels: Mutex<HashMap<String, (usize, LoggingLevel)>>,
 }
@@ -130,6 +135,7 @@ impl Gateway {
             subscriptions: Default::default(),
             tasks: Default::default(),
             search: Default::default(),
+            direct: Default::default(),
             levels: Mutex::new(HashMap::new()),
         });
         if let Ok(rt) = tokio::runtime::Handle::try_current() {

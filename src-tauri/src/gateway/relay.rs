@@ -34,15 +34,16 @@ use futures::stream::FuturesUnordered;
 use futures::StreamExt;
 use rmcp::model::{
     ClientCapabilities, ClientRequest, ClientResult, ErrorCode, ErrorData, InputRequest,
-    InputRequests, InputRequiredResult, InputResponses, LoggingLevel,
-    LoggingMessageNotificationParam, ProgressNotificationParam, ProgressToken, RequestMetaObject,
-    ServerRequest, ServerResult,
+    InputRequests, InputRequiredResult, InputResponses, LoggingLevel, LoggingMessageNotification,
+    LoggingMessageNotificationParam, ProgressNotification, ProgressNotificationParam,
+    ProgressToken, RequestMetaObject, ServerNotification, ServerRequest, ServerResult,
 };
 use rmcp::service::RequestContext;
-use rmcp::{Peer, RoleServer};
+use rmcp::RoleServer;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::direct::Back;
 use super::pending::{self, CallFuture, Parked, Sealer, StateError, StateKind, Waiting};
 use super::session::{severity, ClientSession, DEFAULT_LOG_LEVEL};
 use super::Gateway;
@@ -67,6 +68,8 @@ pub struct Caller<'a> {
     pub capabilities: ClientCapabilities,
     /// Its identity label (sealed states are bound to it).
     pub label: String,
+    /// Where what goes back to it during the call is sent.
+    back: Back<'a>,
 }
 
 impl<'a> Caller<'a> {
@@ -82,6 +85,7 @@ impl<'a> Caller<'a> {
         Caller {
             session,
             context,
+            back: Back::of(context),
             era: if stateless {
                 Era::Stateless
             } else {
@@ -197,15 +201,12 @@ fn as_server_request(request: InputRequest) -> Option<ServerRequest> {
 
 /// Asks a session client `request` (capability checked first) on the stream of its call.
 async fn ask_client(
-    peer: &Peer<RoleServer>,
+    back: Back<'_>,
     caps: &ClientCapabilities,
     request: ServerRequest,
 ) -> Result<ClientResult, ErrorData> {
     check_capability(caps, &request)?;
-    peer.send_request(request).await.map_err(|e| match e {
-        rmcp::ServiceError::McpError(e) => e,
-        other => ErrorData::internal_error(format!("the client did not answer: {other}"), None),
-    })
+    back.ask(request).await
 }
 
 /// One call in flight and everything that comes back for it.
@@ -404,7 +405,7 @@ async fn drive(
     caller: &Caller<'_>,
 ) -> Result<ServerResult, UpstreamOrState> {
     let client_token: Option<ProgressToken> = caller.context.meta.get_progress_token();
-    let peer = &caller.context.peer;
+    let back = caller.back;
     let mut asks = FuturesUnordered::new();
     loop {
         tokio::select! {
@@ -434,7 +435,7 @@ async fn drive(
                     asks.push(async move {
                         let Inbound { request, reply, withdrawn } = inbound;
                         tokio::select! {
-                            answer = ask_client(peer, caps, request) => { let _ = reply.send(answer); }
+                            answer = ask_client(back, caps, request) => { let _ = reply.send(answer); }
                             _ = withdrawn.cancelled() => {}
                         }
                     });
@@ -454,7 +455,7 @@ async fn drive(
             Some(mut p) = flight.progress.recv() => {
                 if let Some(token) = &client_token {
                     p.progress_token = token.clone();
-                    let _ = peer.notify_progress(p).await;
+                    back.notify(ServerNotification::ProgressNotification(ProgressNotification::new(p))).await;
                 }
             }
             Some(mut m) = flight.logs.recv() => {
@@ -463,7 +464,7 @@ async fn drive(
                         Some(l) => format!("{}/{l}", flight.server),
                         None => flight.server.clone(),
                     });
-                    let _ = peer.notify_logging_message(m).await;
+                    back.notify(ServerNotification::LoggingMessageNotification(LoggingMessageNotification::new(m))).await;
                 }
             }
             _ = caller.context.ct.cancelled(), if !flight.cancel.is_cancelled() => flight.cancel.cancel(),
@@ -490,7 +491,7 @@ async fn another_round(
         let Some(request) = as_server_request(request) else {
             continue;
         };
-        let answer = ask_client(&caller.context.peer, &caller.capabilities, request)
+        let answer = ask_client(caller.back, &caller.capabilities, request)
             .await
             .map_err(UpstreamOrState::Refused)?;
         answers.insert(key, serde_json::to_value(answer).unwrap_or_default());

@@ -2,6 +2,8 @@
 //!
 //! Serves initialize-based clients with Loopgate's own session ids (bounded and expired when
 //! idle, see [`super::mcp_sessions`]) and 2026-07-28 clients statelessly, on one endpoint.
+//! The relayed calls of initialized sessions are served without rmcp's session worker
+//! ([`super::direct`]); everything else goes through rmcp.
 //! A request whose answer is a single response gets it as `application/json` (no event
 //! stream to open, frame and parse): rmcp does so for stateless requests, and
 //! [`super::single_answer`] for those of a session and for `initialize`. One that produces
@@ -20,13 +22,13 @@ use super::GuardConfig;
 use crate::activity::Recorder;
 use crate::gateway::{Gateway, GatewayHandler, Recorded};
 
-/// Largest request body accepted on `/mcp`, in bytes (4 MiB); larger bodies get 413.
-pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+pub use super::MAX_BODY_BYTES;
 
 /// The rmcp service type behind `/mcp`.
 pub type McpService = StreamableHttpService<Recorded, ManagedSessions>;
 
-/// The `/mcp` endpoint as mounted: rmcp's service behind an [`Arc`].
+/// The `/mcp` endpoint as mounted: rmcp's service behind an [`Arc`], and the calls of
+/// initialized sessions served without it ([`super::direct`]).
 ///
 /// The router clones its service for every request, and rmcp's `call` clones it once more;
 /// a clone of [`StreamableHttpService`] copies its whole configuration (the allowed hosts and
@@ -35,7 +37,14 @@ pub type McpService = StreamableHttpService<Recorded, ManagedSessions>;
 /// A POST's event stream that carries only its answer is turned into an `application/json`
 /// answer by [`super::single_answer::collapse`].
 #[derive(Clone)]
-pub struct McpEndpoint(Arc<McpService>);
+pub struct McpEndpoint(Arc<Endpoint>);
+
+/// What [`McpEndpoint`] shares between requests.
+struct Endpoint {
+    service: McpService,
+    gw: Arc<Gateway>,
+    sessions: ManagedSessions,
+}
 
 impl tower::Service<axum::extract::Request> for McpEndpoint {
     type Response = axum::response::Response;
@@ -52,10 +61,19 @@ impl tower::Service<axum::extract::Request> for McpEndpoint {
     }
 
     fn call(&mut self, request: axum::extract::Request) -> Self::Future {
-        let service = self.0.clone();
+        let endpoint = self.0.clone();
         Box::pin(async move {
+            let request =
+                match super::direct::serve(&endpoint.gw, &endpoint.sessions, request).await {
+                    Ok(response) => return Ok(response),
+                    Err(request) => request,
+                };
             let post = request.method() == axum::http::Method::POST;
-            let response = service.handle(request).await.map(axum::body::Body::new);
+            let response = endpoint
+                .service
+                .handle(request)
+                .await
+                .map(axum::body::Body::new);
             Ok(if post {
                 super::single_answer::collapse(response, super::single_answer::WINDOW).await
             } else {
@@ -92,17 +110,23 @@ pub fn service(
     // client's revision is known to the stream, and clients below 2025-11-25 (Gemini CLI)
     // choke on them. Request streams of newer clients still get theirs (ManagedSessions).
     config.sse_retry = None;
-    McpEndpoint(Arc::new(StreamableHttpService::new(
+    let handlers = gw.clone();
+    let service = StreamableHttpService::new(
         move || {
             Ok(Recorded::new(
-                GatewayHandler::new(gw.clone()),
-                gw.clone(),
+                GatewayHandler::new(handlers.clone()),
+                handlers.clone(),
                 recorder.clone(),
             ))
         },
-        Arc::new(sessions),
+        Arc::new(sessions.clone()),
         config,
-    )))
+    );
+    McpEndpoint(Arc::new(Endpoint {
+        service,
+        gw,
+        sessions,
+    }))
 }
 
 /// The answers clients expect where rmcp's differ (applied as a layer on `/mcp`):

@@ -4,9 +4,11 @@
 //! [`ManagedSessions`] wraps [`LocalSessionManager`] and adds what a gateway open to every
 //! program of the user needs:
 //!
-//! - **Idle expiry:** a session with no traffic for the idle timeout ends (rmcp's
-//!   `keep_alive`); its client gets 404 on its next request and, as the spec says, starts a new
-//!   session. The default, [`DEFAULT_IDLE`], outlasts a night with the laptop asleep. rmcp 3.11
+//! - **Idle expiry:** a session with no traffic for the idle timeout ends; its client gets 404
+//!   on its next request and, as the spec says, starts a new session. Traffic is every request
+//!   through rmcp and every one the front end serves itself ([`super::direct`], which rmcp's
+//!   own idle timer, `keep_alive`, would not see: it is off, and a sweep task ends idle
+//!   sessions instead). The default, [`DEFAULT_IDLE`], outlasts a night with the laptop asleep. rmcp 3.11
 //!   ends the session's worker but keeps its entry in the session map forever; here the entry
 //!   goes when the session's transport is dropped ([`TrackedTransport`]), so an expired
 //!   session's memory is freed — and, once a burst of them settles, handed back to the OS
@@ -43,7 +45,8 @@ struct Meta {
 }
 
 /// rmcp's [`LocalSessionManager`] with idle expiry, a cap and version-aware priming (see the
-/// module docs).
+/// module docs). Clones share the same sessions.
+#[derive(Clone)]
 pub struct ManagedSessions {
     inner: Arc<LocalSessionManager>,
     meta: Arc<Mutex<HashMap<SessionId, Meta>>>,
@@ -107,16 +110,27 @@ impl rmcp::transport::Transport<rmcp::RoleServer> for TrackedTransport {
 }
 
 impl ManagedSessions {
-    /// Sessions that end after `idle` without traffic, at most `max` at once.
+    /// Sessions that end after `idle` without traffic, at most `max` at once. Idle sessions
+    /// are ended by a task on the current tokio runtime (none outside one), which looks every
+    /// quarter of `idle` (at least every 100 ms, at most every minute) and stops with the last
+    /// clone.
     pub fn new(idle: Duration, max: usize) -> Self {
         let mut inner = LocalSessionManager::default();
-        inner.session_config.keep_alive = Some(idle);
-        Self {
+        inner.session_config.keep_alive = None;
+        let sessions = Self {
             inner: Arc::new(inner),
             meta: Default::default(),
             max: max.max(1),
             trimmer: crate::memory::Trimmer::start(),
+        };
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(expire_idle(
+                Arc::downgrade(&sessions.inner),
+                Arc::downgrade(&sessions.meta),
+                idle,
+            ));
         }
+        sessions
     }
 
     /// Number of live sessions.
@@ -129,7 +143,9 @@ impl ManagedSessions {
         self.len().await == 0
     }
 
-    fn touch(&self, id: &SessionId) -> bool {
+    /// Records traffic on session `id` (it is not idle); returns whether its client accepts
+    /// priming events (`true` for a session this manager does not know).
+    pub fn touch(&self, id: &str) -> bool {
         let mut meta = self.meta.lock().unwrap_or_else(|e| e.into_inner());
         match meta.get_mut(id) {
             Some(m) => {
@@ -165,6 +181,38 @@ impl ManagedSessions {
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(&id);
             let _ = self.inner.close_session(&id).await;
+        }
+    }
+}
+
+/// Ends the sessions idle for `idle` or longer, every quarter of `idle` (see
+/// [`ManagedSessions::new`]), until the sessions are gone.
+async fn expire_idle(
+    inner: Weak<LocalSessionManager>,
+    meta: Weak<Mutex<HashMap<SessionId, Meta>>>,
+    idle: Duration,
+) {
+    let every = (idle / 4).clamp(Duration::from_millis(100), Duration::from_secs(60));
+    loop {
+        tokio::time::sleep(every).await;
+        let (Some(inner), Some(meta)) = (inner.upgrade(), meta.upgrade()) else {
+            return;
+        };
+        let expired: Vec<SessionId> = {
+            let mut meta = meta.lock().unwrap_or_else(|e| e.into_inner());
+            let expired: Vec<SessionId> = meta
+                .iter()
+                .filter(|(_, m)| m.last_active.elapsed() >= idle)
+                .map(|(id, _)| id.clone())
+                .collect();
+            for id in &expired {
+                meta.remove(id);
+            }
+            expired
+        };
+        for id in expired {
+            tracing::debug!("client session {id} idle for {idle:?}; ending it");
+            let _ = inner.close_session(&id).await;
         }
     }
 }

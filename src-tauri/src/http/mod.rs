@@ -2,7 +2,9 @@
 //!
 //! - [`guard`]: Host/Origin checks and the access token, in front of everything;
 //!   [`refusals`] counts the client tokens it refuses.
-//! - [`mcp`]: `/mcp`, the MCP Streamable HTTP endpoint; [`mcp_sessions`] bounds its sessions.
+//! - [`mcp`]: `/mcp`, the MCP Streamable HTTP endpoint; [`mcp_sessions`] bounds its sessions;
+//!   [`direct`] serves the relayed calls of initialized sessions on the request's own task;
+//!   [`single_answer`] sends a single answer rmcp streamed as `application/json`.
 //! - [`server`]: the accept loop (connection cap, header timeouts).
 //! - [`api`]: `/api`, the admin JSON API and live events.
 //! - [`assets`]: `/`, the embedded web dashboard, and `/auth`, which turns a one-time
@@ -12,6 +14,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod direct;
 pub mod guard;
 pub mod mcp;
 pub mod mcp_sessions;
@@ -19,6 +22,9 @@ pub mod refusals;
 pub mod server;
 pub mod session;
 pub mod single_answer;
+
+/// Largest request body accepted on `/mcp`, in bytes (4 MiB); larger bodies get 413.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

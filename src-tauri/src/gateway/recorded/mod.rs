@@ -111,7 +111,7 @@ impl Recorded {
     /// Records a notification the client sent.
     fn notified(
         &self,
-        context: &NotificationContext<RoleServer>,
+        extensions: &rmcp::model::Extensions,
         method: &str,
         target: Option<String>,
         params: Option<Body>,
@@ -119,8 +119,7 @@ impl Recorded {
         if !self.recorder.enabled() {
             return;
         }
-        let caller = context
-            .extensions
+        let caller = extensions
             .get::<http::request::Parts>()
             .and_then(|p| p.extensions.get::<crate::caller::Caller>())
             .cloned()
@@ -138,6 +137,28 @@ impl Recorded {
             request: params,
             response: None,
         });
+    }
+
+    /// Whether the session is bound to `caller` (its first request's credential).
+    pub fn belongs_to(&self, caller: &crate::caller::Caller) -> bool {
+        self.inner.belongs_to(caller)
+    }
+
+    /// Records `notifications/cancelled` for a request the front end serves itself (rmcp,
+    /// which records the others through [`ServerHandler::on_cancelled`], never sees it);
+    /// `extensions` are the notification's (its HTTP request's parts).
+    pub fn cancelled(
+        &self,
+        notification: &CancelledNotificationParam,
+        extensions: &rmcp::model::Extensions,
+    ) {
+        let target = notification.request_id.as_ref().map(|id| id.to_string());
+        self.notified(
+            extensions,
+            "notifications/cancelled",
+            target,
+            Some(body(notification.clone())),
+        );
     }
 
     fn resource_server(&self, uri: &str) -> Option<String> {
@@ -203,12 +224,30 @@ impl ServerHandler for Recorded {
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
-        self.notified(&context, "notifications/initialized", None, None);
+        if let Some(id) = context
+            .extensions
+            .get::<http::request::Parts>()
+            .and_then(|p| {
+                p.headers
+                    .get(rmcp::transport::common::http_header::HEADER_SESSION_ID)
+            })
+            .and_then(|v| v.to_str().ok())
+        {
+            self.gw
+                .direct
+                .register(id, self.clone(), context.peer.clone());
+        }
+        self.notified(&context.extensions, "notifications/initialized", None, None);
         self.inner.on_initialized(context).await
     }
 
     async fn on_roots_list_changed(&self, context: NotificationContext<RoleServer>) {
-        self.notified(&context, "notifications/roots/list_changed", None, None);
+        self.notified(
+            &context.extensions,
+            "notifications/roots/list_changed",
+            None,
+            None,
+        );
         self.inner.on_roots_list_changed(context).await
     }
 
@@ -217,13 +256,7 @@ impl ServerHandler for Recorded {
         notification: CancelledNotificationParam,
         context: NotificationContext<RoleServer>,
     ) {
-        let target = notification.request_id.as_ref().map(|id| id.to_string());
-        self.notified(
-            &context,
-            "notifications/cancelled",
-            target,
-            Some(body(notification.clone())),
-        );
+        self.cancelled(&notification, &context.extensions);
         self.inner.on_cancelled(notification, context).await
     }
 
@@ -233,7 +266,7 @@ impl ServerHandler for Recorded {
         context: NotificationContext<RoleServer>,
     ) {
         self.notified(
-            &context,
+            &context.extensions,
             "notifications/progress",
             None,
             Some(body(notification.clone())),
@@ -247,7 +280,7 @@ impl ServerHandler for Recorded {
         context: NotificationContext<RoleServer>,
     ) {
         let method = notification.method.clone();
-        self.notified(&context, &method, None, None);
+        self.notified(&context.extensions, &method, None, None);
         self.inner
             .on_custom_notification(notification, context)
             .await
