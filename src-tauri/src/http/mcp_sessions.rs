@@ -324,3 +324,25 @@ impl SessionManager for ManagedSessions {
         Ok(primed(self.inner.resume(id, last_event_id).await?, priming))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A session whose traffic rmcp never sees (the calls `http::direct` serves) stays while
+    /// it is used; one left alone ends after the idle time, and its bookkeeping goes with it.
+    #[tokio::test]
+    async fn a_used_session_stays_and_an_idle_one_ends() {
+        let sessions = ManagedSessions::new(Duration::from_millis(300), 10);
+        let (used, _used_transport) = sessions.create_session().await.unwrap();
+        let (idle, _idle_transport) = sessions.create_session().await.unwrap();
+        for _ in 0..16 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            sessions.touch(&used);
+        }
+        assert!(sessions.has_session(&used).await.unwrap());
+        assert!(!sessions.has_session(&idle).await.unwrap());
+        assert!(!sessions.meta.lock().unwrap().contains_key(&idle));
+        assert_eq!(sessions.len().await, 1);
+    }
+}
