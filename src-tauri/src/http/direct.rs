@@ -67,7 +67,6 @@ pub async fn serve(
     let Some((id, session)) = session_of(gw, request.headers()) else {
         return Err(request);
     };
-
     let negotiated = session
         .peer
         .peer_info()
