@@ -3,7 +3,8 @@
 //! while other servers keep answering; a stderr flood and a 50 MB result leave memory bounded
 //! with a clear error; a crash mid-call fails that call and the server comes back; a crash loop
 //! is parked as `failed`, not restarted forever. And one fault no real peer produces, from the
-//! spec-following mock: a server that refuses its client's answer to its own request.
+//! spec-following mock: a server that refuses its client's answer to its own request. A call
+//! still running when the gateway stops does not hold the stop up.
 
 use std::time::{Duration, Instant};
 
@@ -214,4 +215,27 @@ async fn an_answer_the_server_refuses_is_reported_in_its_log() {
         "{logs}"
     );
     gw.stop().await;
+}
+
+/// A call still running when the gateway stops does not hold the stop up: its client's event
+/// stream ends at once, as rmcp's own streams do, instead of keeping its connection open
+/// until the server answers (the mock's `slow` takes 10 s; the stop waits at most 5 s for
+/// open connections).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_in_flight_does_not_hold_up_the_stop() {
+    let mock = MockBackend::start(Mode::Strict).await;
+    let gw = Gw::start(json!({ "mock": { "url": mock.url } })).await;
+    gw.wait_ready(20).await;
+    let client = mcp_client(&gw.url, &gw.token).await;
+    let peer = client.peer().clone();
+    let _call = tokio::spawn(async move {
+        peer.call_tool(CallToolRequestParams::new("mock__slow"))
+            .await
+    });
+    // Past the one-second window: the call's answer is an event stream by now.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let started = Instant::now();
+    gw.stop().await;
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(4), "stopping took {took:?}");
 }

@@ -53,12 +53,31 @@ use crate::gateway::Gateway;
 /// Interval of keep-alive comments on a call's event stream (rmcp's default as well).
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-/// Serves `request` when it is a relayed call of an initialized session, a client's answer
-/// to a request asked during such a call, or its cancellation; otherwise hands the request
-/// back, unchanged, for rmcp. `sessions` is told of the traffic (idle expiry).
-pub async fn serve(
+/// The calls `/mcp` serves itself: what they need of the gateway and the front end.
+pub struct Direct {
+    /// The gateway, whose initialized sessions ([`crate::gateway::direct::DirectSessions`])
+    /// are served here.
+    pub gw: Arc<Gateway>,
+    /// rmcp's sessions, told of the traffic served here (idle expiry).
+    pub sessions: ManagedSessions,
+    /// Cancelled when the gateway stops: open event streams end then, as rmcp's do.
+    pub shutdown: CancellationToken,
+}
+
+impl Direct {
+    /// Serves `request` when it is a relayed call of an initialized session, a client's
+    /// answer to a request asked during such a call, or its cancellation; otherwise hands the
+    /// request back, unchanged, for rmcp.
+    pub async fn serve(&self, request: Request) -> Result<Response, Request> {
+        serve(&self.gw, &self.sessions, &self.shutdown, request).await
+    }
+}
+
+/// See [`Direct::serve`].
+async fn serve(
     gw: &Gateway,
     sessions: &ManagedSessions,
+    shutdown: &CancellationToken,
     request: Request,
 ) -> Result<Response, Request> {
     if request.method() != Method::POST {
@@ -91,7 +110,7 @@ pub async fn serve(
     let served = match message {
         JsonRpcMessage::Request(r) if relayed(&r.request) => {
             sessions.touch(&id);
-            return Ok(call(session, r, parts).await);
+            return Ok(call(session, r, parts, shutdown.clone()).await);
         }
         // Answers and cancellations only from the session's own client (rmcp's way otherwise,
         // where they reach nothing of this session's calls).
@@ -192,6 +211,7 @@ async fn call(
     session: Arc<DirectSession>,
     r: JsonRpcRequest<ClientRequest>,
     parts: Parts,
+    shutdown: CancellationToken,
 ) -> Response {
     let JsonRpcRequest {
         id, mut request, ..
@@ -231,15 +251,18 @@ async fn call(
                 return json(&message);
             }
             early.push_back(message);
-            return event_stream(Streamed { answer, rx, queue: early });
+            return event_stream(Streamed { answer, rx, queue: early }, shutdown);
         }
         _ = tokio::time::sleep(WINDOW) => {}
     }
-    event_stream(Streamed {
-        answer,
-        rx,
-        queue: early,
-    })
+    event_stream(
+        Streamed {
+            answer,
+            rx,
+            queue: early,
+        },
+        shutdown,
+    )
 }
 
 /// A running call, which yields its answer. Dropped before it finished (the client went away
@@ -304,9 +327,10 @@ struct Streamed {
     queue: VecDeque<ServerJsonRpcMessage>,
 }
 
-/// The call's messages, then its answer, as an event stream. The call runs while the stream
-/// is read; a client that goes away drops it, which cancels the call.
-fn event_stream(streamed: Streamed) -> Response {
+/// The call's messages, then its answer, as an event stream, which ends early when the gateway
+/// stops (`shutdown`). The call runs while the stream is read; when the stream is dropped
+/// first (the client went away, the gateway stops) the call finishes on its own ([`Call`]).
+fn event_stream(streamed: Streamed, shutdown: CancellationToken) -> Response {
     let messages = futures::stream::unfold(streamed, |mut s| async move {
         loop {
             if let Some(message) = s.queue.pop_front() {
@@ -327,6 +351,8 @@ fn event_stream(streamed: Streamed) -> Response {
             }
         }
     });
+    use futures::StreamExt;
+    let messages = messages.take_until(shutdown.cancelled_owned());
     Sse::new(events(messages))
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
         .into_response()

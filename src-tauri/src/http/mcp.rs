@@ -42,8 +42,7 @@ pub struct McpEndpoint(Arc<Endpoint>);
 /// What [`McpEndpoint`] shares between requests.
 struct Endpoint {
     service: McpService,
-    gw: Arc<Gateway>,
-    sessions: ManagedSessions,
+    direct: super::direct::Direct,
 }
 
 impl tower::Service<axum::extract::Request> for McpEndpoint {
@@ -63,11 +62,10 @@ impl tower::Service<axum::extract::Request> for McpEndpoint {
     fn call(&mut self, request: axum::extract::Request) -> Self::Future {
         let endpoint = self.0.clone();
         Box::pin(async move {
-            let request =
-                match super::direct::serve(&endpoint.gw, &endpoint.sessions, request).await {
-                    Ok(response) => return Ok(response),
-                    Err(request) => request,
-                };
+            let request = match endpoint.direct.serve(request).await {
+                Ok(response) => return Ok(response),
+                Err(request) => request,
+            };
             let post = request.method() == axum::http::Method::POST;
             let response = endpoint
                 .service
@@ -105,7 +103,7 @@ pub fn service(
         .enforce_origin_validation()
         .with_max_request_body_bytes(MAX_BODY_BYTES)
         .with_json_response(true)
-        .with_cancellation_token(shutdown);
+        .with_cancellation_token(shutdown.clone());
     // No priming event on `initialize` answers and GET streams: they are sent before the
     // client's revision is known to the stream, and clients below 2025-11-25 (Gemini CLI)
     // choke on them. Request streams of newer clients still get theirs (ManagedSessions).
@@ -124,8 +122,11 @@ pub fn service(
     );
     McpEndpoint(Arc::new(Endpoint {
         service,
-        gw,
-        sessions,
+        direct: super::direct::Direct {
+            gw,
+            sessions,
+            shutdown,
+        },
     }))
 }
 
