@@ -20,6 +20,9 @@
 //!   comments every [`KEEP_ALIVE`] (as rmcp's streams). The client's answers to the server's
 //!   requests and its `notifications/cancelled` for the call come back here too.
 //!
+//! Unlike rmcp's session streams, these carry no event ids: a client whose connection is cut
+//! mid-call cannot resume the stream (on loopback that is rare); the call itself finishes.
+//!
 //! Anything else, or anything rmcp would check differently (another protocol version in the
 //! header or in `_meta`, a missing `Accept`, a session that ended), goes to rmcp unchanged.
 
