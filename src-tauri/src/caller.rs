@@ -16,6 +16,24 @@ pub enum Caller {
 }
 
 impl Caller {
+    /// The caller of the HTTP request `parts` (the guard put it into its extensions);
+    /// [`Caller::Gateway`] for a request the guard never saw (the stdio bridge's, in-process).
+    pub fn of_request(parts: &http::request::Parts) -> Caller {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .unwrap_or(Caller::Gateway)
+    }
+
+    /// The caller of an MCP message whose `extensions` (rmcp's) carry its HTTP request's
+    /// parts, as rmcp's HTTP service puts them there; [`Caller::Gateway`] without them.
+    pub fn of_message(extensions: &rmcp::model::Extensions) -> Caller {
+        extensions
+            .get::<http::request::Parts>()
+            .map_or(Caller::Gateway, Caller::of_request)
+    }
+
     /// A short label for logs and the activity view: `gateway`, `client:<id>`, `dashboard`,
     /// `anonymous`.
     pub fn label(&self) -> String {

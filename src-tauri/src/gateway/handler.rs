@@ -47,12 +47,7 @@ pub struct GatewayHandler {
 /// The credential a request came with (the HTTP guard put it in the request's extensions;
 /// the stdio bridge's requests have none and count as the gateway's own).
 pub(crate) fn caller_of(context: &RequestContext<RoleServer>) -> Caller {
-    context
-        .extensions
-        .get::<http::request::Parts>()
-        .and_then(|p| p.extensions.get::<Caller>())
-        .cloned()
-        .unwrap_or(Caller::Gateway)
+    Caller::of_message(&context.extensions)
 }
 
 /// The profile the request asks for with [`super::scope::PROFILE_HEADER`] (the stdio bridge's

@@ -36,7 +36,7 @@ use axum::extract::Request;
 use axum::http::{header, request::Parts, HeaderMap, Method, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use rmcp::model::{
     ClientJsonRpcMessage, ClientNotification, ClientRequest, Extensions, GetExtensions, GetMeta,
     JsonRpcMessage, JsonRpcRequest, RequestMetaObject, ServerJsonRpcMessage,
@@ -149,12 +149,9 @@ async fn serve(
 
 /// Whether the request comes with the credential the session is bound to.
 fn owner(session: &DirectSession, parts: &Parts) -> bool {
-    let caller = parts
-        .extensions
-        .get::<crate::caller::Caller>()
-        .cloned()
-        .unwrap_or(crate::caller::Caller::Gateway);
-    session.handler.belongs_to(&caller)
+    session
+        .handler
+        .belongs_to(&crate::caller::Caller::of_request(parts))
 }
 
 /// The initialized session the request names, with its id.
@@ -221,7 +218,7 @@ async fn call(
     } = r;
     let ct = CancellationToken::new();
     let running = session.calls.start(id.clone(), ct.clone());
-    let (channel, mut rx) = session.calls.channel();
+    let (channel, rx) = session.calls.channel();
     // The context as rmcp's service builds it for a request, plus the call's channel.
     let mut meta = RequestMetaObject::new();
     std::mem::swap(&mut meta, request.get_meta_mut());
@@ -234,7 +231,7 @@ async fn call(
     context.meta = meta;
     context.extensions = extensions;
     let handler = session.handler.clone();
-    let mut answer = Call(Some(Box::pin(async move {
+    let answer = Call(Some(Box::pin(async move {
         let result = handler.handle_request(request, context).await;
         drop(running);
         match result {
@@ -242,30 +239,23 @@ async fn call(
             Err(error) => JsonRpcMessage::error(error, Some(id)),
         }
     })));
-    let mut early = VecDeque::new();
-    tokio::select! {
-        biased;
-        Some(message) = rx.recv() => early.push_back(message),
-        message = &mut answer => {
-            while let Ok(m) = rx.try_recv() {
-                early.push_back(m);
-            }
-            if early.is_empty() {
-                return json(&message);
-            }
-            early.push_back(message);
-            return event_stream(Streamed { answer, rx, queue: early }, shutdown);
+    let mut streamed = Streamed {
+        answer,
+        rx,
+        queue: VecDeque::new(),
+    };
+    // Within the window, the answer alone goes as JSON; anything before it, or no answer
+    // yet, makes an event stream. A `step` cut short by the window loses nothing: a message
+    // is only taken off the channel when it is queued, and the call runs on in `Call`.
+    if tokio::time::timeout(WINDOW, streamed.step()).await.is_ok()
+        && streamed.answer.finished()
+        && streamed.queue.len() == 1
+    {
+        if let Some(answer) = streamed.queue.pop_front() {
+            return json(&answer);
         }
-        _ = tokio::time::sleep(WINDOW) => {}
     }
-    event_stream(
-        Streamed {
-            answer,
-            rx,
-            queue: early,
-        },
-        shutdown,
-    )
+    event_stream(streamed, shutdown)
 }
 
 /// A running call, which yields its answer. Dropped before it finished (the client went away
@@ -330,6 +320,23 @@ struct Streamed {
     queue: VecDeque<ServerJsonRpcMessage>,
 }
 
+impl Streamed {
+    /// Waits for the next message the relay sends, or for the answer; either joins the
+    /// queue. With the answer, what the relay sent before it is queued first.
+    async fn step(&mut self) {
+        tokio::select! {
+            biased;
+            Some(message) = self.rx.recv() => self.queue.push_back(message),
+            message = &mut self.answer => {
+                while let Ok(m) = self.rx.try_recv() {
+                    self.queue.push_back(m);
+                }
+                self.queue.push_back(message);
+            }
+        }
+    }
+}
+
 /// The call's messages, then its answer, as an event stream, which ends early when the gateway
 /// stops (`shutdown`). The call runs while the stream is read; when the stream is dropped
 /// first (the client went away, the gateway stops) the call finishes on its own ([`Call`]).
@@ -342,19 +349,9 @@ fn event_stream(streamed: Streamed, shutdown: CancellationToken) -> Response {
             if s.answer.finished() {
                 return None;
             }
-            tokio::select! {
-                biased;
-                Some(message) = s.rx.recv() => s.queue.push_back(message),
-                message = &mut s.answer => {
-                    while let Ok(m) = s.rx.try_recv() {
-                        s.queue.push_back(m);
-                    }
-                    s.queue.push_back(message);
-                }
-            }
+            s.step().await;
         }
     });
-    use futures::StreamExt;
     let messages = messages.take_until(shutdown.cancelled_owned());
     Sse::new(events(messages))
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
@@ -365,7 +362,6 @@ fn event_stream(streamed: Streamed, shutdown: CancellationToken) -> Response {
 fn events(
     messages: impl Stream<Item = ServerJsonRpcMessage> + Send,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send {
-    use futures::StreamExt;
     messages.map(|message| {
         let data = serde_json::to_string(&message).unwrap_or_else(|e| {
             // A message that cannot be serialized cannot be sent; say so in its place.

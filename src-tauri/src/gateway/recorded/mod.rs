@@ -119,11 +119,7 @@ impl Recorded {
         if !self.recorder.enabled() {
             return;
         }
-        let caller = extensions
-            .get::<http::request::Parts>()
-            .and_then(|p| p.extensions.get::<crate::caller::Caller>())
-            .cloned()
-            .unwrap_or(crate::caller::Caller::Gateway);
+        let caller = crate::caller::Caller::of_message(extensions);
         self.recorder.record(Entry {
             ts_ms: now_ms(),
             duration_us: 0,
