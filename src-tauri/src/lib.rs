@@ -37,3 +37,4 @@ pub mod secrets;
 pub mod token;
 pub mod tray_menu;
 pub mod upstream;
+pub mod wire;

@@ -38,8 +38,8 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
 use rmcp::model::{
-    ClientJsonRpcMessage, ClientNotification, ClientRequest, Extensions, GetExtensions, GetMeta,
-    JsonRpcMessage, JsonRpcRequest, RequestMetaObject, ServerJsonRpcMessage,
+    ClientNotification, ClientRequest, Extensions, GetExtensions, GetMeta, JsonRpcMessage,
+    JsonRpcRequest, RequestMetaObject, ServerJsonRpcMessage,
 };
 use rmcp::service::RequestContext;
 use rmcp::transport::common::http_header::{HEADER_MCP_PROTOCOL_VERSION, HEADER_SESSION_ID};
@@ -52,6 +52,7 @@ use super::single_answer::WINDOW;
 use super::MAX_BODY_BYTES;
 use crate::gateway::direct::{CallChannel, DirectSession};
 use crate::gateway::Gateway;
+use crate::wire::{self, Envelope, Method as WireMethod, Shape};
 
 /// Interval of keep-alive comments on a call's event stream (rmcp's default as well).
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -107,7 +108,9 @@ async fn serve(
             return Ok((StatusCode::PAYLOAD_TOO_LARGE, refusal).into_response());
         }
     };
-    let Ok(message) = serde_json::from_slice::<ClientJsonRpcMessage>(&bytes) else {
+    // Anything else goes to rmcp unread: it reads the message itself.
+    let envelope = Envelope::read(&bytes).filter(may_serve);
+    let Some(Ok(message)) = envelope.map(|e| wire::client_message(&bytes, Some(e))) else {
         return Err(Request::from_parts(parts, Body::from(bytes)));
     };
     let served = match message {
@@ -193,6 +196,19 @@ fn fits(headers: &HeaderMap, negotiated: Option<&str>) -> bool {
         Some(v) => v.to_str().ok().is_some_and(|v| Some(v) == negotiated),
     };
     accepts("application/json") && accepts("text/event-stream") && json && version_fits
+}
+
+/// Whether a message with `envelope` may be served here: one of the relay's calls, an answer
+/// (to a request asked during one) or a cancellation.
+fn may_serve(envelope: &Envelope) -> bool {
+    match envelope.shape {
+        Shape::Request => matches!(
+            envelope.method,
+            WireMethod::CallTool | WireMethod::GetPrompt | WireMethod::ReadResource
+        ),
+        Shape::Response | Shape::Error => true,
+        Shape::Notification => envelope.method == WireMethod::Cancelled,
+    }
 }
 
 /// Whether `request` is one of the relay's calls (and carries no per-request protocol
@@ -422,7 +438,9 @@ mod tests {
     #[test]
     fn the_relays_calls_are_served_here_and_nothing_else() {
         let parse = |body: &str| -> ClientRequest {
-            match serde_json::from_str::<ClientJsonRpcMessage>(body).unwrap() {
+            let envelope = Envelope::read(body.as_bytes()).unwrap();
+            assert!(may_serve(&envelope), "{body}");
+            match wire::client_message(body.as_bytes(), Some(envelope)).unwrap() {
                 JsonRpcMessage::Request(r) => r.request,
                 other => panic!("{other:?}"),
             }
@@ -434,12 +452,29 @@ mod tests {
         ] {
             assert!(relayed(&parse(call)), "{call}");
         }
+        // Not even read here: rmcp reads them.
         for other in [
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#,
             r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#,
-            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a__b","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#,
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
         ] {
-            assert!(!relayed(&parse(other)), "{other}");
+            assert!(
+                !may_serve(&Envelope::read(other.as_bytes()).unwrap()),
+                "{other}"
+            );
         }
+        for answer in [
+            r#"{"jsonrpc":"2.0","id":4294967296,"result":{}}"#,
+            r#"{"jsonrpc":"2.0","id":4294967296,"error":{"code":1,"message":"m"}}"#,
+            r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}"#,
+        ] {
+            assert!(
+                may_serve(&Envelope::read(answer.as_bytes()).unwrap()),
+                "{answer}"
+            );
+        }
+        // A 2026-07-28 request: rmcp serves it statelessly.
+        let stateless = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a__b","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#;
+        assert!(!relayed(&parse(stateless)));
     }
 }

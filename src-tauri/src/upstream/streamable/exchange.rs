@@ -36,6 +36,7 @@ use super::client::{SharedClient, MAX_RESPONSE_BYTES};
 use crate::upstream::backend_client::BackendClient;
 use crate::upstream::error::UpstreamError;
 use crate::upstream::routes::{CallRoute, Channel, Routes};
+use crate::wire::{server_message, Answer};
 
 /// How often a broken response stream is resumed before the call fails.
 const RESUME_ATTEMPTS: u32 = 3;
@@ -111,6 +112,7 @@ impl Exchange {
         let id = RequestId::String(format!("loopgate-{n}").into());
         let token = ProgressToken(NumberOrString::String(format!("loopgate-{n}").into()));
         let resend = request.clone();
+        let answer_kind = Answer::to(&request);
         request.get_meta_mut().set_progress_token(token.clone());
         let _registration = call.route.map(|route| {
             let r = self.routes.register(Channel::Session, route);
@@ -148,8 +150,14 @@ impl Exchange {
                 Err(error) => return Some(Err(error)),
             };
             Some(
-                self.read(stream, &id, &token, (&session, &version), &alive)
-                    .await,
+                self.read(
+                    stream,
+                    (&id, answer_kind),
+                    &token,
+                    (&session, &version),
+                    &alive,
+                )
+                .await,
             )
         };
         tokio::pin!(answer);
@@ -192,7 +200,7 @@ impl Exchange {
             'static,
             Result<sse_stream::Sse, rmcp::transport::streamable_http_client::SseError>,
         >,
-        id: &RequestId,
+        (id, answer): (&RequestId, Answer),
         token: &ProgressToken,
         (session, version): (&Option<Arc<str>>, &str),
         alive: &std::sync::Mutex<Instant>,
@@ -229,8 +237,7 @@ impl Exchange {
             let Some(data) = event.data.filter(|d| !d.trim().is_empty()) else {
                 continue;
             };
-            let message: ServerJsonRpcMessage =
-                serde_json::from_str(&data).map_err(StreamableHttpError::from)?;
+            let message = server_message(&data, answer).map_err(StreamableHttpError::from)?;
             resumes = 0;
             match message {
                 JsonRpcMessage::Response(r) if &r.id == id => return Ok(Ok(r.result)),

@@ -1,0 +1,445 @@
+//! Reading the JSON-RPC messages of every relayed call as the one type they are.
+//!
+//! rmcp's message types (`ClientRequest`, `ServerResult`, `JsonRpcMessage`) are untagged
+//! unions: serde buffers the whole message and tries one variant after the other, formatting
+//! an error for each miss. A `tools/call` answer is `ServerResult`'s 16th variant. Read as a
+//! `ServerJsonRpcMessage` it took about 7 µs on the bench machine, against under 1 µs read as
+//! `JsonRpcResponse<CallToolResult>`; a `tools/call` request 7 µs against 2 µs
+//! (`tests/bench/RESULTS.md`, run L). Every relayed call pays both twice over: the client's
+//! request, the server's answer.
+//!
+//! So a message is read in two steps here. First its [`Envelope`]: which of the four JSON-RPC
+//! shapes it has, decided by which of `method`, `id`, `result` and `error` are present, as rmcp
+//! decides it, and its method, with everything else skipped unread. Then, for the relay's own
+//! calls (`tools/call`, `prompts/get`, `resources/read`) and their answers, the one type the
+//! envelope or the request names. Any other message, and one that type does not fit, is read
+//! as rmcp reads it, errors included.
+//!
+//! The reading differs from rmcp's in one case only: an answer that fits both the result its
+//! request expects and an earlier variant of `ServerResult`. Such an answer is read as the
+//! expected result, e.g. a `tools/call` answer as a tool's result, never as a `tools/list`
+//! page that happens to fit. Answers that are a task (`resultType: "task"`) or ask for input
+//! (`"input_required"`) do not fit the result types and are read as rmcp reads them.
+
+use std::fmt;
+
+use rmcp::model::{
+    CallToolRequest, CallToolResult, ClientJsonRpcMessage, ClientRequest, GetPromptRequest,
+    GetPromptResult, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, ReadResourceRequest,
+    ReadResourceResult, ServerJsonRpcMessage, ServerResult,
+};
+use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+/// The four shapes of a JSON-RPC 2.0 message (JSON-RPC 2.0, sections 4 and 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `method` and `id`.
+    Request,
+    /// `method` without `id`.
+    Notification,
+    /// `result`, no `method` or `error`.
+    Response,
+    /// `error`, no `method` or `result`.
+    Error,
+}
+
+/// The methods this module tells apart; every other one is [`Method::Other`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// `tools/call`.
+    CallTool,
+    /// `prompts/get`.
+    GetPrompt,
+    /// `resources/read`.
+    ReadResource,
+    /// `notifications/cancelled`.
+    Cancelled,
+    /// Any other method.
+    Other,
+}
+
+impl Method {
+    fn named(name: &str) -> Self {
+        match name {
+            "tools/call" => Method::CallTool,
+            "prompts/get" => Method::GetPrompt,
+            "resources/read" => Method::ReadResource,
+            "notifications/cancelled" => Method::Cancelled,
+            _ => Method::Other,
+        }
+    }
+}
+
+/// A message's shape and method, read without its payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Envelope {
+    /// Which kind of message it is.
+    pub shape: Shape,
+    /// Its method; [`Method::Other`] for an answer, which has none.
+    pub method: Method,
+}
+
+impl Envelope {
+    /// The envelope of the JSON text `bytes`; `None` when it is no JSON-RPC message: not an
+    /// object, not JSON, a `method` that is not a string, or a mix of keys no shape has
+    /// (rmcp refuses those too, with its own error).
+    pub fn read(bytes: &[u8]) -> Option<Envelope> {
+        serde_json::from_slice(bytes).ok()
+    }
+}
+
+/// The keys that decide a message's shape.
+enum Key {
+    Method,
+    Id,
+    Result,
+    Error,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Key, E> {
+                Ok(match key {
+                    "method" => Key::Method,
+                    "id" => Key::Id,
+                    "result" => Key::Result,
+                    "error" => Key::Error,
+                    _ => Key::Other,
+                })
+            }
+        }
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Method {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MethodVisitor;
+        impl Visitor<'_> for MethodVisitor {
+            type Value = Method;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a method name")
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Method, E> {
+                Ok(Method::named(name))
+            }
+        }
+        deserializer.deserialize_str(MethodVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Envelope {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EnvelopeVisitor;
+        impl<'de> Visitor<'de> for EnvelopeVisitor {
+            type Value = Envelope;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON-RPC 2.0 message")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope, A::Error> {
+                let (mut method, mut id, mut result, mut error) = (None, false, false, false);
+                while let Some(key) = map.next_key::<Key>()? {
+                    match key {
+                        Key::Method => method = Some(map.next_value::<Method>()?),
+                        other => {
+                            map.next_value::<IgnoredAny>()?;
+                            match other {
+                                Key::Id => id = true,
+                                Key::Result => result = true,
+                                Key::Error => error = true,
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+                // The same table as rmcp's `JsonRpcMessageShape`.
+                let shape = match (method.is_some(), id, result, error) {
+                    (true, true, false, false) => Shape::Request,
+                    (true, false, false, false) => Shape::Notification,
+                    (false, _, true, false) => Shape::Response,
+                    (false, _, false, true) => Shape::Error,
+                    _ => return Err(serde::de::Error::custom("unrecognized JSON-RPC message")),
+                };
+                Ok(Envelope {
+                    shape,
+                    method: method.unwrap_or(Method::Other),
+                })
+            }
+        }
+        deserializer.deserialize_map(EnvelopeVisitor)
+    }
+}
+
+/// A client's message `bytes`, whose envelope is `envelope` ([`Envelope::read`]; `None` reads
+/// it as rmcp does).
+///
+/// Errors: rmcp's, for text that is no client message.
+pub fn client_message(
+    bytes: &[u8],
+    envelope: Option<Envelope>,
+) -> serde_json::Result<ClientJsonRpcMessage> {
+    let typed = match envelope {
+        Some(Envelope {
+            shape: Shape::Request,
+            method,
+        }) => match method {
+            Method::CallTool => request::<CallToolRequest>(bytes),
+            Method::GetPrompt => request::<GetPromptRequest>(bytes),
+            Method::ReadResource => request::<ReadResourceRequest>(bytes),
+            _ => None,
+        },
+        _ => None,
+    };
+    typed.map_or_else(|| serde_json::from_slice(bytes), Ok)
+}
+
+/// `bytes` as a request of type `R`, if it is one.
+fn request<R>(bytes: &[u8]) -> Option<ClientJsonRpcMessage>
+where
+    R: DeserializeOwned + Into<ClientRequest>,
+{
+    let r = serde_json::from_slice::<JsonRpcRequest<R>>(bytes).ok()?;
+    Some(JsonRpcMessage::Request(JsonRpcRequest::new(
+        r.id,
+        r.request.into(),
+    )))
+}
+
+/// What the answer to a request is read as first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// A tool's result (`tools/call`).
+    ToolResult,
+    /// A prompt (`prompts/get`).
+    Prompt,
+    /// A resource's contents (`resources/read`).
+    Contents,
+    /// Whatever rmcp reads it as.
+    Any,
+}
+
+impl Answer {
+    /// What the answer to `request` is read as.
+    pub fn to(request: &ClientRequest) -> Answer {
+        match request {
+            ClientRequest::CallToolRequest(_) => Answer::ToolResult,
+            ClientRequest::GetPromptRequest(_) => Answer::Prompt,
+            ClientRequest::ReadResourceRequest(_) => Answer::Contents,
+            _ => Answer::Any,
+        }
+    }
+}
+
+/// A server's message `text`, read as `answer` says when it is an answer (see the module
+/// docs).
+///
+/// Errors: rmcp's, for text that is no server message.
+pub fn server_message(text: &str, answer: Answer) -> serde_json::Result<ServerJsonRpcMessage> {
+    let typed = match Envelope::read(text.as_bytes()) {
+        Some(Envelope {
+            shape: Shape::Response,
+            ..
+        }) => match answer {
+            Answer::ToolResult => response::<CallToolResult>(text),
+            Answer::Prompt => response::<GetPromptResult>(text),
+            Answer::Contents => response::<ReadResourceResult>(text),
+            Answer::Any => None,
+        },
+        _ => None,
+    };
+    typed.map_or_else(|| serde_json::from_str(text), Ok)
+}
+
+/// `text` as an answer whose result is an `R`, if it is one.
+fn response<R>(text: &str) -> Option<ServerJsonRpcMessage>
+where
+    R: DeserializeOwned + Into<ServerResult>,
+{
+    let r = serde_json::from_str::<JsonRpcResponse<R>>(text).ok()?;
+    Some(JsonRpcMessage::Response(JsonRpcResponse {
+        jsonrpc: r.jsonrpc,
+        id: r.id,
+        result: r.result.into(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// rmcp's reading of a client message and this module's, as JSON (`None`: refused).
+    fn both_client(text: &str) -> (Option<serde_json::Value>, Option<serde_json::Value>) {
+        let rmcp = serde_json::from_str::<ClientJsonRpcMessage>(text).ok();
+        let here = client_message(text.as_bytes(), Envelope::read(text.as_bytes())).ok();
+        let json = |m: Option<ClientJsonRpcMessage>| m.map(|m| serde_json::to_value(m).unwrap());
+        (json(rmcp), json(here))
+    }
+
+    fn both_server(
+        text: &str,
+        answer: Answer,
+    ) -> (Option<serde_json::Value>, Option<serde_json::Value>) {
+        let rmcp = serde_json::from_str::<ServerJsonRpcMessage>(text).ok();
+        let here = server_message(text, answer).ok();
+        let json = |m: Option<ServerJsonRpcMessage>| m.map(|m| serde_json::to_value(m).unwrap());
+        (json(rmcp), json(here))
+    }
+
+    #[test]
+    fn the_envelope_has_rmcps_shapes() {
+        let shape = |t: &str| Envelope::read(t.as_bytes()).map(|e| (e.shape, e.method));
+        use Method::*;
+        use Shape::*;
+        assert_eq!(
+            shape(r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"x":[1,{"y":2}]}}"#),
+            Some((Request, CallTool))
+        );
+        assert_eq!(
+            shape(r#"{"method":"notifications/cancelled","jsonrpc":"2.0","params":{}}"#),
+            Some((Notification, Cancelled))
+        );
+        assert_eq!(
+            shape(r#"{"jsonrpc":"2.0","id":"a","result":null}"#),
+            Some((Response, Other))
+        );
+        assert_eq!(
+            shape(r#"{"jsonrpc":"2.0","id":null,"error":{"code":1,"message":"m"}}"#),
+            Some((Error, Other))
+        );
+        assert_eq!(
+            shape(r#"{"jsonrpc":"2.0","id":1,"method":"tools\/list"}"#),
+            Some((Request, Other))
+        );
+        for refused in [
+            r#"{"jsonrpc":"2.0","id":1,"result":{},"error":{"code":1,"message":"m"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","result":{}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":7}"#,
+            r#"{"jsonrpc":"2.0","id":1}"#,
+            r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#,
+            "not json",
+        ] {
+            assert_eq!(shape(refused), None, "{refused}");
+        }
+    }
+
+    #[test]
+    fn client_messages_read_as_rmcp_reads_them() {
+        for text in [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a__b","arguments":{"q":"x"},"_meta":{"progressToken":"p","x":1}}}"#,
+            r#"{"jsonrpc":"2.0","id":"s","method":"prompts/get","params":{"name":"p","arguments":{"a":"b"}}}"#,
+            r#"{"jsonrpc":"2.0","id":2,"method":"resources/read","params":{"uri":"file:///x"}}"#,
+            r#"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#,
+            r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}"#,
+            r#"{"jsonrpc":"2.0","id":4294967296,"result":{"roots":[]}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"error":{"code":-1,"message":"no"}}"#,
+            // Wrong for its method: refused, or read as rmcp reads it.
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"arguments":{}}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call"}"#,
+            r#"{"jsonrpc":"1.0","id":1,"method":"tools/call","params":{"name":"a"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","result":{}}"#,
+        ] {
+            let (rmcp, here) = both_client(text);
+            assert_eq!(here, rmcp, "{text}");
+        }
+    }
+
+    #[test]
+    fn answers_read_as_rmcp_reads_them() {
+        use Answer::*;
+        for (text, answer) in [
+            (
+                r#"{"jsonrpc":"2.0","id":"loopgate-1","result":{"content":[{"type":"text","text":"hi"}],"isError":false}}"#,
+                ToolResult,
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"result":{"content":[],"structuredContent":null,"_meta":{"a":1}}}"#,
+                ToolResult,
+            ),
+            // Empty, a task, asking for input: not a tool's result; rmcp's reading.
+            (r#"{"jsonrpc":"2.0","id":1,"result":{}}"#, ToolResult),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"result":{"resultType":"task","taskId":"t","status":"working","createdAt":"2026-01-01T00:00:00Z","lastUpdatedAt":"2026-01-01T00:00:00Z"}}"#,
+                ToolResult,
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"result":{"resultType":"input_required","requestState":"s"}}"#,
+                ToolResult,
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"result":{"messages":[{"role":"user","content":{"type":"text","text":"x"}}]}}"#,
+                Prompt,
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"result":{"contents":[{"uri":"file:///x","text":"x"}]}}"#,
+                Contents,
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"result":{"tools":[],"nextCursor":"c"}}"#,
+                Any,
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"bad"}}"#,
+                ToolResult,
+            ),
+            (
+                r#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"p","progress":1}}"#,
+                ToolResult,
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":9,"method":"sampling/createMessage","params":{"messages":[],"maxTokens":5}}"#,
+                ToolResult,
+            ),
+            (r#"{"jsonrpc":"2.0","id":1,"result":"text"}"#, ToolResult),
+            (r#"{"jsonrpc":"2.0","result":{"content":[]}}"#, ToolResult),
+        ] {
+            let (rmcp, here) = both_server(text, answer);
+            assert_eq!(here, rmcp, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_answer_is_read_as_what_its_request_expects() {
+        // Fits a completion (ServerResult's third variant) and a tool's result.
+        let text = r#"{"jsonrpc":"2.0","id":1,"result":{"completion":{"values":[]},"content":[{"type":"text","text":"hi"}]}}"#;
+        let Ok(JsonRpcMessage::Response(r)) = server_message(text, Answer::ToolResult) else {
+            panic!("not read");
+        };
+        assert!(
+            matches!(&r.result, ServerResult::CallToolResult(t) if t.content.len() == 1),
+            "{:?}",
+            r.result
+        );
+        let Ok(JsonRpcMessage::Response(r)) = server_message(text, Answer::Any) else {
+            panic!("not read");
+        };
+        assert!(matches!(r.result, ServerResult::CompleteResult(_)));
+    }
+
+    #[test]
+    fn requests_and_answers_name_what_they_are_read_as() {
+        let text = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a"}}"#;
+        let Ok(JsonRpcMessage::Request(r)) =
+            client_message(text.as_bytes(), Envelope::read(text.as_bytes()))
+        else {
+            panic!("not read");
+        };
+        assert_eq!(Answer::to(&r.request), Answer::ToolResult);
+        // Read as their one type, not by rmcp's fallback.
+        assert!(request::<CallToolRequest>(text.as_bytes()).is_some());
+        let answer =
+            r#"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"hi"}]}}"#;
+        assert!(response::<CallToolResult>(answer).is_some());
+        assert_eq!(
+            Answer::to(&ClientRequest::ListToolsRequest(Default::default())),
+            Answer::Any
+        );
+    }
+}
