@@ -89,7 +89,7 @@ pub(crate) async fn decomposition(rep: &mut Report, backend_url: &str, via: &Tar
             Op::Call(Call::echo("echo")),
         ),
         (
-            "direct `tools/call`, 2026-07-28 stateless (JSON answers) = the hop Loopgate makes to this backend",
+            "direct `tools/call`, 2026-07-28 stateless (JSON answers) = the hop Loopgate makes for a 2026-07-28 client",
             direct.with(true, true),
             Op::Call(Call::echo("echo")),
         ),

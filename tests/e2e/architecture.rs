@@ -14,6 +14,7 @@ const LAYERS: &[&str] = &[
     "caller",
     "memory",
     "redact",
+    "wire",
     "logging",
     "secrets",
     "config",

@@ -25,6 +25,9 @@
 //!
 //! Anything else, or anything rmcp would check differently (another protocol version in the
 //! header or in `_meta`, a missing `Accept`, a session that ended), goes to rmcp unchanged.
+//! Only the message's envelope ([`crate::wire::Envelope`]: its shape and method) is read
+//! before that; what is served here is then read as its own type ([`wire::client_message`]),
+//! not by trying each of rmcp's request types in turn.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;

@@ -9,7 +9,9 @@
 //! answer where the call waits. Whatever the server sends on that response stream meanwhile
 //! goes where rmcp's path sends it: notifications to the channel's [`BackendClient`], the
 //! server's own requests (sampling, elicitation, roots) through it to the call's caller, the
-//! answer POSTed back on the session; progress extends the timeout. A stream that breaks
+//! answer POSTed back on the session; progress extends the timeout. Messages on the stream are
+//! read by [`crate::wire::server_message`], the answer as the result its request expects
+//! (rmcp's own reading tries every result type in turn). A stream that breaks
 //! after an event id is resumed with `Last-Event-ID` (Streamable HTTP, "Resumability").
 //!
 //! A request the server never took — HTTP 404 (the session expired: rmcp's path
