@@ -186,7 +186,13 @@ pub fn client_message(
     bytes: &[u8],
     envelope: Option<Envelope>,
 ) -> serde_json::Result<ClientJsonRpcMessage> {
-    let typed = match envelope {
+    typed_client(bytes, envelope).map_or_else(|| serde_json::from_slice(bytes), Ok)
+}
+
+/// `bytes` read as the request type its envelope names, if it is one of the relay's calls and
+/// fits that type.
+fn typed_client(bytes: &[u8], envelope: Option<Envelope>) -> Option<ClientJsonRpcMessage> {
+    match envelope {
         Some(Envelope {
             shape: Shape::Request,
             method,
@@ -197,8 +203,7 @@ pub fn client_message(
             _ => None,
         },
         _ => None,
-    };
-    typed.map_or_else(|| serde_json::from_slice(bytes), Ok)
+    }
 }
 
 /// `bytes` as a request of type `R`, if it is one.
@@ -243,7 +248,12 @@ impl Answer {
 ///
 /// Errors: rmcp's, for text that is no server message.
 pub fn server_message(text: &str, answer: Answer) -> serde_json::Result<ServerJsonRpcMessage> {
-    let typed = match Envelope::read(text.as_bytes()) {
+    typed_server(text, answer).map_or_else(|| serde_json::from_str(text), Ok)
+}
+
+/// `text` read as an answer whose result is what `answer` names, if it is an answer and fits.
+fn typed_server(text: &str, answer: Answer) -> Option<ServerJsonRpcMessage> {
+    match Envelope::read(text.as_bytes()) {
         Some(Envelope {
             shape: Shape::Response,
             ..
@@ -254,8 +264,7 @@ pub fn server_message(text: &str, answer: Answer) -> serde_json::Result<ServerJs
             Answer::Any => None,
         },
         _ => None,
-    };
-    typed.map_or_else(|| serde_json::from_str(text), Ok)
+    }
 }
 
 /// `text` as an answer whose result is an `R`, if it is one.
@@ -432,11 +441,35 @@ mod tests {
             panic!("not read");
         };
         assert_eq!(Answer::to(&r.request), Answer::ToolResult);
-        // Read as their one type, not by rmcp's fallback.
-        assert!(request::<CallToolRequest>(text.as_bytes()).is_some());
-        let answer =
-            r#"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"hi"}]}}"#;
-        assert!(response::<CallToolResult>(answer).is_some());
+        // The relay's calls and their answers are read as their one type, not by the fallback.
+        let typed = |t: &str| typed_client(t.as_bytes(), Envelope::read(t.as_bytes())).is_some();
+        for call in [
+            text,
+            r#"{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"p"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"file:///x"}}"#,
+        ] {
+            assert!(typed(call), "{call}");
+        }
+        assert!(!typed(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#));
+        for (answer, kind) in [
+            (
+                r#"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"hi"}]}}"#,
+                Answer::ToolResult,
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"result":{"messages":[]}}"#,
+                Answer::Prompt,
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"result":{"contents":[]}}"#,
+                Answer::Contents,
+            ),
+        ] {
+            assert!(typed_server(answer, kind).is_some(), "{answer}");
+            assert!(typed_server(answer, Answer::Any).is_none(), "{answer}");
+        }
+        let task = r#"{"jsonrpc":"2.0","id":1,"result":{"resultType":"task","taskId":"t","status":"working","createdAt":"2026-01-01T00:00:00Z","lastUpdatedAt":"2026-01-01T00:00:00Z"}}"#;
+        assert!(typed_server(task, Answer::ToolResult).is_none());
         assert_eq!(
             Answer::to(&ClientRequest::ListToolsRequest(Default::default())),
             Answer::Any
