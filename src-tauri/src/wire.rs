@@ -98,41 +98,41 @@ enum Key {
     Other,
 }
 
+impl Key {
+    fn named(key: &str) -> Self {
+        match key {
+            "method" => Key::Method,
+            "id" => Key::Id,
+            "result" => Key::Result,
+            "error" => Key::Error,
+            _ => Key::Other,
+        }
+    }
+}
+
+/// Reads a string, borrowed or escaped alike, as what `.0` names it; `.1` says what was
+/// expected, for serde's error.
+struct Named<T>(fn(&str) -> T, &'static str);
+
+impl<T> Visitor<'_> for Named<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.1)
+    }
+    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<T, E> {
+        Ok((self.0)(name))
+    }
+}
+
 impl<'de> Deserialize<'de> for Key {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl Visitor<'_> for KeyVisitor {
-            type Value = Key;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Key, E> {
-                Ok(match key {
-                    "method" => Key::Method,
-                    "id" => Key::Id,
-                    "result" => Key::Result,
-                    "error" => Key::Error,
-                    _ => Key::Other,
-                })
-            }
-        }
-        deserializer.deserialize_identifier(KeyVisitor)
+        deserializer.deserialize_identifier(Named(Key::named, "a key"))
     }
 }
 
 impl<'de> Deserialize<'de> for Method {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct MethodVisitor;
-        impl Visitor<'_> for MethodVisitor {
-            type Value = Method;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a method name")
-            }
-            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Method, E> {
-                Ok(Method::named(name))
-            }
-        }
-        deserializer.deserialize_str(MethodVisitor)
+        deserializer.deserialize_str(Named(Method::named, "a method name"))
     }
 }
 
