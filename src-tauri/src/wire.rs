@@ -178,31 +178,28 @@ impl<'de> Deserialize<'de> for Envelope {
     }
 }
 
-/// A client's message `bytes`, whose envelope is `envelope` ([`Envelope::read`]; `None` reads
-/// it as rmcp does).
+/// A client's message `bytes`, whose envelope is `envelope` ([`Envelope::read`]): one of the
+/// relay's calls as its own request type, anything else as rmcp reads it.
 ///
 /// Errors: rmcp's, for text that is no client message.
 pub fn client_message(
     bytes: &[u8],
-    envelope: Option<Envelope>,
+    envelope: Envelope,
 ) -> serde_json::Result<ClientJsonRpcMessage> {
     typed_client(bytes, envelope).map_or_else(|| serde_json::from_slice(bytes), Ok)
 }
 
 /// `bytes` read as the request type its envelope names, if it is one of the relay's calls and
 /// fits that type.
-fn typed_client(bytes: &[u8], envelope: Option<Envelope>) -> Option<ClientJsonRpcMessage> {
-    match envelope {
-        Some(Envelope {
-            shape: Shape::Request,
-            method,
-        }) => match method {
-            Method::CallTool => request::<CallToolRequest>(bytes),
-            Method::GetPrompt => request::<GetPromptRequest>(bytes),
-            Method::ReadResource => request::<ReadResourceRequest>(bytes),
-            _ => None,
-        },
-        _ => None,
+fn typed_client(bytes: &[u8], envelope: Envelope) -> Option<ClientJsonRpcMessage> {
+    if envelope.shape != Shape::Request {
+        return None;
+    }
+    match envelope.method {
+        Method::CallTool => request::<CallToolRequest>(bytes),
+        Method::GetPrompt => request::<GetPromptRequest>(bytes),
+        Method::ReadResource => request::<ReadResourceRequest>(bytes),
+        Method::Cancelled | Method::Other => None,
     }
 }
 
@@ -287,7 +284,8 @@ mod tests {
     /// rmcp's reading of a client message and this module's, as JSON (`None`: refused).
     fn both_client(text: &str) -> (Option<serde_json::Value>, Option<serde_json::Value>) {
         let rmcp = serde_json::from_str::<ClientJsonRpcMessage>(text).ok();
-        let here = client_message(text.as_bytes(), Envelope::read(text.as_bytes())).ok();
+        let here = Envelope::read(text.as_bytes())
+            .and_then(|envelope| client_message(text.as_bytes(), envelope).ok());
         let json = |m: Option<ClientJsonRpcMessage>| m.map(|m| serde_json::to_value(m).unwrap());
         (json(rmcp), json(here))
     }
@@ -436,13 +434,15 @@ mod tests {
     fn requests_and_answers_name_what_they_are_read_as() {
         let text = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a"}}"#;
         let Ok(JsonRpcMessage::Request(r)) =
-            client_message(text.as_bytes(), Envelope::read(text.as_bytes()))
+            client_message(text.as_bytes(), Envelope::read(text.as_bytes()).unwrap())
         else {
             panic!("not read");
         };
         assert_eq!(Answer::to(&r.request), Answer::ToolResult);
         // The relay's calls and their answers are read as their one type, not by the fallback.
-        let typed = |t: &str| typed_client(t.as_bytes(), Envelope::read(t.as_bytes())).is_some();
+        let typed = |t: &str| {
+            Envelope::read(t.as_bytes()).is_some_and(|e| typed_client(t.as_bytes(), e).is_some())
+        };
         for call in [
             text,
             r#"{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"p"}}"#,

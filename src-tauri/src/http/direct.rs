@@ -113,7 +113,7 @@ async fn serve(
     };
     // Anything else goes to rmcp unread: it reads the message itself.
     let envelope = Envelope::read(&bytes).filter(may_serve);
-    let Some(Ok(message)) = envelope.map(|e| wire::client_message(&bytes, Some(e))) else {
+    let Some(Ok(message)) = envelope.map(|e| wire::client_message(&bytes, e)) else {
         return Err(Request::from_parts(parts, Body::from(bytes)));
     };
     let served = match message {
@@ -443,7 +443,7 @@ mod tests {
         let parse = |body: &str| -> ClientRequest {
             let envelope = Envelope::read(body.as_bytes()).unwrap();
             assert!(may_serve(&envelope), "{body}");
-            match wire::client_message(body.as_bytes(), Some(envelope)).unwrap() {
+            match wire::client_message(body.as_bytes(), envelope).unwrap() {
                 JsonRpcMessage::Request(r) => r.request,
                 other => panic!("{other:?}"),
             }
