@@ -9,10 +9,10 @@
 //!   through rmcp and every one the front end serves itself ([`super::direct`], which rmcp's
 //!   own idle timer, `keep_alive`, would not see: it is off, and a sweep task ends idle
 //!   sessions instead). The default, [`DEFAULT_IDLE`], outlasts a night with the laptop
-//!   asleep. rmcp 3.11 ends the session's worker but keeps its entry in the session map forever; here the entry
-//!   goes when the session's transport is dropped ([`TrackedTransport`]), so an expired
-//!   session's memory is freed — and, once a burst of them settles, handed back to the OS
-//!   ([`crate::memory::Trimmer`]).
+//!   asleep. rmcp 3.11 ends the session's worker but keeps its entry in the session map
+//!   forever; here the entry goes when the session's transport is dropped
+//!   ([`TrackedTransport`]), so an expired session's memory is freed — and, once a burst of
+//!   them settles, handed back to the OS ([`crate::memory::Trimmer`]).
 //! - **A cap:** at most `max` sessions exist; creating one more ends the least recently used
 //!   (a loop of `initialize` cannot grow memory without bound).
 //! - **Priming events only for clients that understand them:** an SSE stream's first event
