@@ -26,7 +26,7 @@ use std::fmt;
 use rmcp::model::{
     CallToolRequest, CallToolResult, ClientJsonRpcMessage, ClientRequest, GetPromptRequest,
     GetPromptResult, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, ReadResourceRequest,
-    ReadResourceResult, ServerJsonRpcMessage, ServerResult,
+    ReadResourceResult, RequestId, ServerJsonRpcMessage, ServerResult,
 };
 use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -71,13 +71,16 @@ impl Method {
     }
 }
 
-/// A message's shape and method, read without its payload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A message's shape, method and id, read without its payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
     /// Which kind of message it is.
     pub shape: Shape,
     /// Its method; [`Method::Other`] for an answer, which has none.
     pub method: Method,
+    /// Its `id` when that is a string or an integer (JSON-RPC 2.0, section 4); `None` when it
+    /// has none, or one of another type (`null` in an error about an unreadable request).
+    pub id: Option<RequestId>,
 }
 
 impl Envelope {
@@ -136,6 +139,52 @@ impl<'de> Deserialize<'de> for Method {
     }
 }
 
+/// A message's `id` as an [`Envelope`] keeps it: a string or an integer, else nothing (the
+/// value is skipped, never an error: rmcp decides what an odd id means).
+struct LenientId(Option<RequestId>);
+
+impl<'de> Deserialize<'de> for LenientId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct IdVisitor;
+        impl<'de> Visitor<'de> for IdVisitor {
+            type Value = LenientId;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_str<E: serde::de::Error>(self, id: &str) -> Result<LenientId, E> {
+                Ok(LenientId(Some(RequestId::String(id.into()))))
+            }
+            fn visit_i64<E: serde::de::Error>(self, id: i64) -> Result<LenientId, E> {
+                Ok(LenientId(Some(RequestId::Number(id))))
+            }
+            fn visit_u64<E: serde::de::Error>(self, id: u64) -> Result<LenientId, E> {
+                Ok(LenientId(i64::try_from(id).ok().map(RequestId::Number)))
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<LenientId, E> {
+                Ok(LenientId(None))
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<LenientId, E> {
+                Ok(LenientId(None))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<LenientId, E> {
+                Ok(LenientId(None))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<LenientId, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(LenientId(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LenientId, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(LenientId(None))
+            }
+        }
+        deserializer.deserialize_any(IdVisitor)
+    }
+}
+
 impl<'de> Deserialize<'de> for Envelope {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct EnvelopeVisitor;
@@ -145,14 +194,14 @@ impl<'de> Deserialize<'de> for Envelope {
                 f.write_str("a JSON-RPC 2.0 message")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope, A::Error> {
-                let (mut method, mut id, mut result, mut error) = (None, false, false, false);
+                let (mut method, mut id, mut result, mut error) = (None, None, false, false);
                 while let Some(key) = map.next_key::<Key>()? {
                     match key {
                         Key::Method => method = Some(map.next_value::<Method>()?),
+                        Key::Id => id = Some(map.next_value::<LenientId>()?.0),
                         other => {
                             map.next_value::<IgnoredAny>()?;
                             match other {
-                                Key::Id => id = true,
                                 Key::Result => result = true,
                                 Key::Error => error = true,
                                 _ => {}
@@ -161,7 +210,7 @@ impl<'de> Deserialize<'de> for Envelope {
                     }
                 }
                 // The same table as rmcp's `JsonRpcMessageShape`.
-                let shape = match (method.is_some(), id, result, error) {
+                let shape = match (method.is_some(), id.is_some(), result, error) {
                     (true, true, false, false) => Shape::Request,
                     (true, false, false, false) => Shape::Notification,
                     (false, _, true, false) => Shape::Response,
@@ -171,6 +220,7 @@ impl<'de> Deserialize<'de> for Envelope {
                 Ok(Envelope {
                     shape,
                     method: method.unwrap_or(Method::Other),
+                    id: id.flatten(),
                 })
             }
         }
@@ -335,6 +385,41 @@ mod tests {
         ] {
             assert_eq!(shape(refused), None, "{refused}");
         }
+    }
+
+    #[test]
+    fn the_envelope_keeps_string_and_integer_ids_only() {
+        let id = |t: &str| Envelope::read(t.as_bytes()).map(|e| (e.shape, e.id));
+        let answer = |id| Some((Shape::Response, id));
+        assert_eq!(
+            id(r#"{"jsonrpc":"2.0","id":"loopgate-7","result":{"content":[{"id":1}]}}"#),
+            answer(Some(RequestId::String("loopgate-7".into())))
+        );
+        assert_eq!(
+            id(r#"{"result":{},"id":42,"jsonrpc":"2.0"}"#),
+            answer(Some(RequestId::Number(42)))
+        );
+        assert_eq!(
+            id(r#"{"jsonrpc":"2.0","id":"a\"b","result":{}}"#),
+            answer(Some(RequestId::String("a\"b".into())))
+        );
+        // Present but unusable: the shape still counts it, as rmcp does, and no id is kept.
+        for odd in [
+            "null",
+            "1.5",
+            "true",
+            "[1]",
+            r#"{"n":1}"#,
+            "18446744073709551615",
+        ] {
+            let text =
+                format!(r#"{{"jsonrpc":"2.0","id":{odd},"error":{{"code":1,"message":"m"}}}}"#);
+            assert_eq!(id(&text), Some((Shape::Error, None)), "{odd}");
+        }
+        assert_eq!(
+            id(r#"{"jsonrpc":"2.0","method":"notifications/progress"}"#),
+            Some((Shape::Notification, None))
+        );
     }
 
     #[test]

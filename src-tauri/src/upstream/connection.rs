@@ -30,11 +30,13 @@ use tokio_util::sync::CancellationToken;
 pub use super::error::UpstreamError;
 
 use super::backend_client::BackendClient;
+use super::call::{Call, Outcome};
 use super::routes::{CallRoute, Channel, Routes};
+use super::stdio::exchange::Exchange as PipeExchange;
 use super::stdio::process::ChildProcess;
-use super::stdio::stdout::MAX_MESSAGE_BYTES;
+use super::stdio::stdout::{too_large, MAX_MESSAGE_BYTES};
 use super::streamable::client::SessionObserver;
-use super::streamable::exchange::{Call, Exchange, Outcome};
+use super::streamable::exchange::Exchange as HttpExchange;
 use crate::oauth::Challenge;
 
 /// A request may take this many times its timeout when the server keeps reporting progress.
@@ -83,7 +85,24 @@ pub struct Connection {
     url: Option<String>,
     auth_failure: Mutex<Option<Challenge>>,
     auth_failed: Notify,
-    exchange: Option<Exchange>,
+    exchange: Option<Direct>,
+}
+
+/// A connection's direct exchanges on its session ([`crate::upstream::call`]).
+pub enum Direct {
+    /// Over Streamable HTTP: each request its own POST.
+    Http(HttpExchange),
+    /// Over a stdio server's pipe.
+    Pipe(PipeExchange),
+}
+
+impl Direct {
+    async fn request(&self, request: ClientRequest, call: Call<'_>) -> Outcome {
+        match self {
+            Direct::Http(exchange) => exchange.request(request, call).await,
+            Direct::Pipe(exchange) => exchange.request(request, call).await,
+        }
+    }
 }
 
 /// Everything a connected backend consists of; owned by its runner.
@@ -119,8 +138,8 @@ pub struct Parts {
     pub url: Option<String>,
     /// The child process (stdio servers).
     pub child: Option<ChildProcess>,
-    /// Direct exchanges on the session (HTTP servers with one).
-    pub exchange: Option<Exchange>,
+    /// Direct exchanges on the session, when the server has one.
+    pub exchange: Option<Direct>,
 }
 
 impl Live {
@@ -292,8 +311,8 @@ impl Connection {
         options: RequestOptions,
     ) -> Result<ServerResult, UpstreamError> {
         let (channel, peer) = self.channel_for(options.era.unwrap_or(Era::Session));
-        // On an HTTP server's session the request goes as its own POST, past rmcp's service
-        // and worker tasks; one the server did not take comes back and goes rmcp's way.
+        // On a session the request goes past rmcp's service (and worker) tasks: over HTTP as
+        // its own POST, over stdio written to the pipe; one not sent goes rmcp's way.
         let request = match (&self.exchange, channel) {
             (Some(exchange), Channel::Session) => {
                 let call = Call {
@@ -351,22 +370,6 @@ impl Connection {
             if let Err(e) = p.send_notification(notification).await {
                 tracing::debug!(server = %self.name, "notification not delivered: {e}");
             }
-        }
-    }
-}
-
-/// Resolves when `oversized` reports a dropped message for request `id` (or one whose id could
-/// not be read); never without a receiver.
-async fn too_large(oversized: Option<broadcast::Receiver<Option<RequestId>>>, id: &RequestId) {
-    let Some(mut rx) = oversized else {
-        return std::future::pending().await;
-    };
-    loop {
-        match rx.recv().await {
-            Ok(Some(dropped)) if &dropped == id => return,
-            Ok(None) => return,
-            Ok(Some(_)) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-            Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
         }
     }
 }

@@ -18,6 +18,7 @@
 //! routes and a [`routes::Downstream`] to receive what servers send.
 
 pub mod backend_client;
+pub mod call;
 pub mod catalog;
 pub mod child_env;
 pub mod connection;

@@ -8,6 +8,8 @@
 //! is started again and spoken to with `server/discover` (2026-07-28); the gateway translates
 //! for clients of the other era.
 
+pub mod exchange;
+pub mod pipe;
 pub mod process;
 pub mod stdout;
 
@@ -22,7 +24,7 @@ pub use process::{spawn, ChildProcess, SpawnError, StdioSpec, STOP_GRACE};
 pub use stdout::{WatchedStdout, MAX_MESSAGE_BYTES};
 
 use super::backend_client::BackendClient;
-use super::connection::{Channels, Live, Parts, UpstreamError};
+use super::connection::{Channels, Direct, Live, Parts, UpstreamError};
 use super::logs::LogBuffer;
 use super::routes::{Channel, Routes};
 
@@ -118,7 +120,8 @@ async fn attempt(
     };
     let client = BackendClient::new(name, channel, routes.clone(), changed.clone(), logs.clone());
     let stdout = WatchedStdout::new(spawned.stdout, oversized.clone());
-    let serve = client.serve_with_lifecycle((stdout, spawned.stdin), lifecycle);
+    let (transport, pipe) = pipe::pipe(stdout, spawned.stdin);
+    let serve = client.serve_with_lifecycle(transport, lifecycle);
     let service = tokio::select! {
         r = tokio::time::timeout(options.connect_timeout, serve) => match r {
             Ok(Ok(service)) => service,
@@ -141,6 +144,16 @@ async fn attempt(
             return Err(handshake(format!("the process {exit} before answering{hint}")));
         }
     };
+    // Direct exchanges serve the session; stateless requests carry `_meta` rmcp adds.
+    let exchange = (!stateless).then(|| {
+        Direct::Pipe(exchange::Exchange::new(
+            name,
+            pipe,
+            service.peer().clone(),
+            routes.clone(),
+            oversized.clone(),
+        ))
+    });
     let channels = if stateless {
         Channels {
             session: None,
@@ -162,7 +175,7 @@ async fn attempt(
         observer: None,
         url: None,
         child: Some(spawned.process),
-        exchange: None,
+        exchange,
     }))
 }
 

@@ -87,6 +87,22 @@ impl<R: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for WatchedStdout<R> 
     }
 }
 
+/// Resolves when `oversized` reports a dropped message for request `id` (or one whose id could
+/// not be read); never without a receiver.
+pub async fn too_large(oversized: Option<broadcast::Receiver<Option<RequestId>>>, id: &RequestId) {
+    let Some(mut rx) = oversized else {
+        return std::future::pending().await;
+    };
+    loop {
+        match rx.recv().await {
+            Ok(Some(dropped)) if &dropped == id => return,
+            Ok(None) => return,
+            Ok(Some(_)) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,46 +25,25 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use rmcp::model::{
-    ClientJsonRpcMessage, ClientRequest, GetMeta, JsonRpcMessage, JsonRpcRequest, NumberOrString,
-    ProgressToken, RequestId, ServerJsonRpcMessage, ServerNotification, ServerResult,
+    ClientJsonRpcMessage, ClientRequest, GetMeta, JsonRpcMessage, JsonRpcRequest, ProgressToken,
+    RequestId, ServerJsonRpcMessage, ServerNotification, ServerResult,
 };
 use rmcp::service::{InboundStreamOrigin, RequestContext, Service};
 use rmcp::transport::streamable_http_client::{StreamableHttpError, StreamableHttpPostResponse};
 use rmcp::{Peer, RoleClient};
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::client::{SharedClient, MAX_RESPONSE_BYTES};
 use crate::upstream::backend_client::BackendClient;
+use crate::upstream::call::{keys, Alive, Call, Ended, Outcome};
 use crate::upstream::error::UpstreamError;
-use crate::upstream::routes::{CallRoute, Channel, Routes};
+use crate::upstream::routes::{Channel, Routes};
 use crate::wire::{server_message, Answer};
 
 /// How often a broken response stream is resumed before the call fails.
 const RESUME_ATTEMPTS: u32 = 3;
 /// Longest wait before resuming, whatever `retry` the server asked for.
 const MAX_RESUME_DELAY: Duration = Duration::from_secs(5);
-
-/// How a direct exchange ended.
-pub enum Outcome {
-    /// The server answered (or the call failed, timed out or was cancelled).
-    Answered(Result<ServerResult, UpstreamError>),
-    /// The server did not take the request (session expired, or it wants OAuth): send it the
-    /// usual way.
-    NotSent(ClientRequest),
-}
-
-/// What one call needs besides its request.
-pub struct Call<'a> {
-    /// Where the server's messages for it go (`None`: nowhere, e.g. a gateway-internal call).
-    pub route: Option<Arc<CallRoute>>,
-    /// Cancelled by the caller.
-    pub cancel: &'a CancellationToken,
-    /// Time without an answer or progress before the call fails.
-    pub timeout: Duration,
-    /// Time the call may take at most, progress or not.
-    pub hard_timeout: Duration,
-}
 
 /// Direct exchanges on one server's session (see the module docs).
 pub struct Exchange {
@@ -109,14 +88,11 @@ impl Exchange {
         let Some(session) = self.client.observer().ready_session() else {
             return Outcome::NotSent(request);
         };
-        let n = self.next.fetch_add(1, Ordering::Relaxed);
-        // String ids and tokens never collide with rmcp's numeric ones on the same session.
-        let id = RequestId::String(format!("loopgate-{n}").into());
-        let token = ProgressToken(NumberOrString::String(format!("loopgate-{n}").into()));
+        let (id, token) = keys(self.next.fetch_add(1, Ordering::Relaxed));
         let resend = request.clone();
         let answer_kind = Answer::to(&request);
         request.get_meta_mut().set_progress_token(token.clone());
-        let _registration = call.route.map(|route| {
+        let _registration = call.route.clone().map(|route| {
             let r = self.routes.register(Channel::Session, route);
             r.sent(id.clone(), token.clone());
             r
@@ -127,14 +103,7 @@ impl Exchange {
             .map(|i| i.protocol_version.to_string())
             .unwrap_or_default();
         let message = ClientJsonRpcMessage::Request(JsonRpcRequest::new(id.clone(), request));
-        let started = Instant::now();
-        let hard_deadline = started + call.hard_timeout;
-        // When the server last showed life for this call (progress moves it).
-        let alive = std::sync::Mutex::new(started);
-        let due = || {
-            let at = *alive.lock().unwrap_or_else(|e| e.into_inner());
-            (at + call.timeout).min(hard_deadline)
-        };
+        let alive = Alive::new();
         let answer = async {
             let posted = self
                 .client
@@ -162,30 +131,20 @@ impl Exchange {
                 .await,
             )
         };
-        tokio::pin!(answer);
-        let timer = tokio::time::sleep_until(due());
-        tokio::pin!(timer);
-        let result = loop {
-            tokio::select! {
-                a = &mut answer => break a,
-                _ = &mut timer => {
-                    // Progress may have moved the deadline since the timer was set.
-                    let due = due();
-                    if Instant::now() < due {
-                        timer.as_mut().reset(due);
-                        continue;
-                    }
-                    let total = if due == hard_deadline { call.hard_timeout } else { call.timeout };
-                    self.cancel(&id, "timed out").await;
-                    return Outcome::Answered(Err(UpstreamError::Timeout {
-                        server: self.server.clone(),
-                        timeout_ms: total.as_millis(),
-                    }));
-                }
-                _ = call.cancel.cancelled() => {
-                    self.cancel(&id, "cancelled by the client").await;
-                    return Outcome::Answered(Err(UpstreamError::Cancelled { server: self.server.clone() }));
-                }
+        let result = match call.wait(answer, &alive).await {
+            Ended::Answer(a) => a,
+            Ended::TimedOut(total) => {
+                self.cancel(&id, "timed out").await;
+                return Outcome::Answered(Err(UpstreamError::Timeout {
+                    server: self.server.clone(),
+                    timeout_ms: total.as_millis(),
+                }));
+            }
+            Ended::Cancelled => {
+                self.cancel(&id, "cancelled by the client").await;
+                return Outcome::Answered(Err(UpstreamError::Cancelled {
+                    server: self.server.clone(),
+                }));
             }
         };
         match result {
@@ -205,7 +164,7 @@ impl Exchange {
         (id, answer): (&RequestId, Answer),
         token: &ProgressToken,
         (session, version): (&Option<Arc<str>>, &str),
-        alive: &std::sync::Mutex<Instant>,
+        alive: &Alive,
     ) -> Result<Result<ServerResult, UpstreamError>, Failure> {
         let mut last_event_id: Option<String> = None;
         let mut retry = Duration::from_secs(1);
@@ -262,7 +221,7 @@ impl Exchange {
                         ServerNotification::ProgressNotification(p)
                             if &p.params.progress_token == token =>
                         {
-                            *alive.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+                            alive.touch();
                         }
                         ServerNotification::CancelledNotification(c) => {
                             if let Some(ct) =

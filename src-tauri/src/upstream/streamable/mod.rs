@@ -27,7 +27,7 @@ pub use client::{
 use exchange::Exchange;
 
 use super::backend_client::BackendClient;
-use super::connection::{Channels, Live, Parts, UpstreamError};
+use super::connection::{Channels, Direct, Live, Parts, UpstreamError};
 use super::logs::LogBuffer;
 use super::routes::{Channel, Routes};
 use crate::oauth::Challenge;
@@ -118,14 +118,14 @@ pub async fn connect(
         }
     };
     let exchange = channels.session.as_ref().map(|s| {
-        Exchange::new(
+        Direct::Http(Exchange::new(
             name,
             client.clone(),
             url,
             s.service().clone(),
             s.peer().clone(),
             routes.clone(),
-        )
+        ))
     });
     Ok(Live::new(Parts {
         name: name.to_string(),

@@ -1,0 +1,148 @@
+//! A relayed request on a stdio server's session, written to its stdin by the caller's task and
+//! answered there (ARCHITECTURE.md "How a request travels", step 3).
+//!
+//! Through rmcp's client service a request crossed to its service task, was written by a task
+//! spawned for it, and its answer was parsed by the service task (as any of the 20-odd results
+//! a server may send) and handed back. [`Exchange`] writes the request itself through the
+//! pipe's [`Shared`] writer and takes the answer's JSON text from the [`super::pipe::Pipe`]
+//! reading stdout, and reads it as the result its request expects
+//! ([`crate::wire::server_message`]). Everything else the server sends while it works —
+//! progress, its own requests (sampling, elicitation, roots), log messages — is read by rmcp's
+//! service and reaches the caller as before, through the call's route; progress also moves the
+//! call's timeout ([`crate::upstream::call`]).
+//!
+//! Once the pipe has closed, a request goes rmcp's way ([`Outcome::NotSent`]), which reports
+//! the closed transport.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use rmcp::model::{
+    CancelledNotificationParam, ClientJsonRpcMessage, ClientRequest, GetMeta, JsonRpcMessage,
+    RequestId, ServerResult,
+};
+use rmcp::{Peer, RoleClient};
+use serde_json::value::RawValue;
+use tokio::sync::broadcast;
+
+use super::pipe::{line, Shared};
+use super::stdout::{too_large, MAX_MESSAGE_BYTES};
+use crate::upstream::call::{keys, Alive, Call, Ended, Outcome};
+use crate::upstream::error::UpstreamError;
+use crate::upstream::routes::{Channel, Routes};
+use crate::wire::{server_message, Answer};
+
+/// Direct exchanges on one stdio server's session (see the module docs).
+pub struct Exchange {
+    server: String,
+    pipe: Arc<Shared>,
+    peer: Peer<RoleClient>,
+    routes: Arc<Routes>,
+    oversized: broadcast::Sender<Option<RequestId>>,
+    next: AtomicU64,
+}
+
+impl Exchange {
+    /// Exchanges for server `server` over `pipe`, on the session whose rmcp peer is `peer`
+    /// (it sends the cancellations); calls are registered in `routes`, and `oversized` reports
+    /// the ids of answers too large to read.
+    pub fn new(
+        server: &str,
+        pipe: Arc<Shared>,
+        peer: Peer<RoleClient>,
+        routes: Arc<Routes>,
+        oversized: broadcast::Sender<Option<RequestId>>,
+    ) -> Self {
+        Self {
+            server: server.into(),
+            pipe,
+            peer,
+            routes,
+            oversized,
+            next: AtomicU64::new(1),
+        }
+    }
+
+    /// Sends `request` and reads its answer (see the module docs). Errors name the server:
+    /// [`UpstreamError::Mcp`] (the server's error), `Timeout`, `Cancelled`, `TooLarge`, and
+    /// `Disconnected` (stdin could not be written, the pipe closed before the answer, or the
+    /// answer is no JSON-RPC answer).
+    pub async fn request(&self, mut request: ClientRequest, call: Call<'_>) -> Outcome {
+        let (id, token) = keys(self.next.fetch_add(1, Ordering::Relaxed));
+        let alive = Alive::new();
+        let Some(mut pending) = self.pipe.wait_for(id.clone(), alive.clone()) else {
+            return Outcome::NotSent(request);
+        };
+        let answer_kind = Answer::to(&request);
+        request.get_meta_mut().set_progress_token(token.clone());
+        let _registration = call.route.clone().map(|route| {
+            let r = self.routes.register(Channel::Session, route);
+            r.sent(id.clone(), token);
+            r
+        });
+        // Listening before writing: an oversized answer may come back at once.
+        let oversized = self.oversized.subscribe();
+        let message = ClientJsonRpcMessage::request(request, id.clone());
+        if let Err(e) = self.pipe.write(&line(message)).await {
+            return Outcome::Answered(Err(self.disconnected(format!(
+                "the request could not be written to its stdin ({e})"
+            ))));
+        }
+        let answer = async {
+            tokio::select! {
+                text = &mut pending.answer => Some(text.ok()),
+                _ = too_large(Some(oversized), &id) => None,
+            }
+        };
+        Outcome::Answered(match call.wait(answer, &alive).await {
+            Ended::Answer(Some(Some(text))) => self.settle(&text, answer_kind),
+            Ended::Answer(Some(None)) => Err(self.disconnected("the connection closed".into())),
+            Ended::Answer(None) => {
+                self.cancel(&id, "response too large").await;
+                Err(UpstreamError::TooLarge {
+                    server: self.server.clone(),
+                    limit_mib: MAX_MESSAGE_BYTES >> 20,
+                })
+            }
+            Ended::TimedOut(total) => {
+                self.cancel(&id, "timed out").await;
+                Err(UpstreamError::Timeout {
+                    server: self.server.clone(),
+                    timeout_ms: total.as_millis(),
+                })
+            }
+            Ended::Cancelled => {
+                self.cancel(&id, "cancelled by the client").await;
+                Err(UpstreamError::Cancelled {
+                    server: self.server.clone(),
+                })
+            }
+        })
+    }
+
+    /// The answer `text` (a result or an error with the call's id), read as `answer` says.
+    fn settle(&self, text: &RawValue, answer: Answer) -> Result<ServerResult, UpstreamError> {
+        match server_message(text.get(), answer) {
+            Ok(JsonRpcMessage::Response(r)) => Ok(r.result),
+            Ok(JsonRpcMessage::Error(e)) => Err(UpstreamError::Mcp {
+                server: self.server.clone(),
+                error: e.error,
+            }),
+            Ok(_) => Err(self.disconnected("its answer is no JSON-RPC answer".into())),
+            Err(e) => Err(self.disconnected(format!("its answer could not be read ({e})"))),
+        }
+    }
+
+    fn disconnected(&self, message: String) -> UpstreamError {
+        UpstreamError::Disconnected {
+            server: self.server.clone(),
+            message,
+        }
+    }
+
+    /// Tells the server the request `id` is abandoned (`notifications/cancelled`).
+    async fn cancel(&self, id: &RequestId, reason: &str) {
+        let param = CancelledNotificationParam::new(Some(id.clone()), Some(reason.into()));
+        let _ = self.peer.notify_cancelled(param).await;
+    }
+}

@@ -1,0 +1,435 @@
+//! A stdio server's pipes as rmcp's transport, shared with the direct exchange.
+//!
+//! rmcp's client service owns a stdio server's pipes: a request crosses to its service task,
+//! is written by a task spawned for it, and the answer is read and parsed by the service task
+//! and handed back. For the calls the gateway relays on the session,
+//! [`super::exchange::Exchange`] writes the request itself and waits for the answer in the
+//! caller's task. [`Pipe`] is the [`Transport`] rmcp's service runs on, and [`Shared`] the part
+//! both use:
+//!
+//! - **Writing:** one writer at a time holds stdin ([`Shared::write`]), so the lines of rmcp's
+//!   messages and the exchange's never interleave. Closing the transport closes stdin, as
+//!   rmcp's own transport does (the first step of a graceful stop).
+//! - **Reading:** lines are framed by rmcp's [`JsonRpcMessageCodec`] (its length limit, byte
+//!   order mark and `\r` handling) and read as JSON text first. An answer (a result or an
+//!   error) whose id is a waiting direct call goes to that call unparsed. Every other message
+//!   is parsed as rmcp parses it and handed to rmcp's service; a progress notification for a
+//!   direct call also moves that call's timeout ([`Alive`]).
+//! - **Faults**, as rmcp's transport treats them: a line that is no JSON is skipped; JSON that
+//!   is no message gets an "Invalid Request" error back; a line over [`MAX_MESSAGE_BYTES`] is
+//!   dropped (the [`super::WatchedStdout`] under it reports
+//!   its id). At end of file, and when rmcp closes the transport, every waiting call fails,
+//!   and later ones go rmcp's way, which reports the closed transport. One difference: a
+//!   notification rmcp cannot read is skipped, where rmcp's transport answers one with a
+//!   standard method (JSON-RPC 2.0, section 4.1: a notification gets no reply).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use rmcp::model::{
+    ClientJsonRpcMessage, ErrorData, JsonRpcMessage, RequestId, ServerJsonRpcMessage,
+    ServerNotification,
+};
+use rmcp::transport::async_rw::{JsonRpcMessageCodec, JsonRpcMessageCodecError};
+use rmcp::transport::Transport;
+use rmcp::RoleClient;
+use serde_json::value::RawValue;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::oneshot;
+use tokio_util::bytes::BytesMut;
+use tokio_util::codec::{Decoder, Encoder};
+
+use super::stdout::MAX_MESSAGE_BYTES;
+use crate::upstream::call::Alive;
+use crate::wire::{Envelope, Shape};
+
+/// How much room is made in the read buffer before each read, in bytes.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// The server's stdin, as written by rmcp's service and the exchange alike.
+type Stdin = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// rmcp's transport over a stdio server's pipes (see the module docs).
+pub struct Pipe<R> {
+    read: R,
+    buf: BytesMut,
+    lines: JsonRpcMessageCodec<Box<RawValue>>,
+    shared: Arc<Shared>,
+}
+
+/// What the transport and the exchange share: stdin and the direct calls waiting.
+pub struct Shared {
+    stdin: tokio::sync::Mutex<Option<Stdin>>,
+    waiting: Mutex<Waiting>,
+}
+
+#[derive(Default)]
+struct Waiting {
+    calls: HashMap<RequestId, Waiter>,
+    /// Set at end of file: nothing more will be read.
+    closed: bool,
+}
+
+struct Waiter {
+    answer: oneshot::Sender<Box<RawValue>>,
+    alive: Arc<Alive>,
+}
+
+/// A direct call's place among the waiting ones; removed when dropped.
+pub struct Pending {
+    shared: Arc<Shared>,
+    id: RequestId,
+    /// Gets the answer's JSON text; fails when the pipe closes first.
+    pub answer: oneshot::Receiver<Box<RawValue>>,
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.shared.lock().calls.remove(&self.id);
+    }
+}
+
+/// A transport over `stdout` (the server's messages) and `stdin` (to the server), and the
+/// part the exchange shares.
+pub fn pipe<R, W>(stdout: R, stdin: W) -> (Pipe<R>, Arc<Shared>)
+where
+    R: AsyncRead + Send + Unpin,
+    W: AsyncWrite + Send + Unpin + 'static,
+{
+    let shared = Arc::new(Shared {
+        stdin: tokio::sync::Mutex::new(Some(Box::new(stdin))),
+        waiting: Mutex::new(Waiting::default()),
+    });
+    let pipe = Pipe {
+        read: stdout,
+        buf: BytesMut::new(),
+        lines: JsonRpcMessageCodec::new_with_max_length(MAX_MESSAGE_BYTES),
+        shared: shared.clone(),
+    };
+    (pipe, shared)
+}
+
+/// `message` as one line of the stdio transport (JSON, then `\n`).
+pub fn line(message: ClientJsonRpcMessage) -> Vec<u8> {
+    let mut buf = BytesMut::new();
+    match JsonRpcMessageCodec::default().encode(message, &mut buf) {
+        Ok(()) => buf.to_vec(),
+        // rmcp's messages always serialize; were one not to, the server gets no line.
+        Err(e) => {
+            tracing::error!("a message could not be serialized: {e}");
+            Vec::new()
+        }
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting> {
+        self.waiting.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Writes `line` (one whole message, [`line`]) to the server's stdin.
+    ///
+    /// Errors: `NotConnected` once the transport closed stdin; the OS error when the server
+    /// no longer reads it (it exited).
+    pub async fn write(&self, line: &[u8]) -> std::io::Result<()> {
+        let mut stdin = self.stdin.lock().await;
+        let Some(stdin) = stdin.as_mut() else {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotConnected,
+                "the server's stdin is closed",
+            ));
+        };
+        stdin.write_all(line).await?;
+        stdin.flush().await
+    }
+
+    /// Waits for the answer with id `id`, whose progress touches `alive`; `None` once the
+    /// pipe reached end of file. Registered before the request is written: the server may
+    /// answer before the write returns.
+    pub fn wait_for(self: &Arc<Self>, id: RequestId, alive: Arc<Alive>) -> Option<Pending> {
+        let mut waiting = self.lock();
+        if waiting.closed {
+            return None;
+        }
+        let (answer, rx) = oneshot::channel();
+        waiting.calls.insert(id.clone(), Waiter { answer, alive });
+        Some(Pending {
+            shared: self.clone(),
+            id,
+            answer: rx,
+        })
+    }
+
+    /// Hands `text` to the call waiting for answer `id`; gives it back when none waits.
+    fn deliver(&self, id: &RequestId, text: Box<RawValue>) -> Option<Box<RawValue>> {
+        match self.lock().calls.remove(id) {
+            Some(waiter) => {
+                // rmcp's service logs each message it reads at this level; this one skips it.
+                tracing::trace!(answer = text.get(), "answer to a direct call");
+                // A call that gave up meanwhile drops the answer, as rmcp drops a late one.
+                let _ = waiter.answer.send(text);
+                None
+            }
+            None => Some(text),
+        }
+    }
+
+    /// End of file, or the transport closed: every waiting call fails, and no more wait.
+    fn close(&self) {
+        let mut waiting = self.lock();
+        waiting.closed = true;
+        waiting.calls.clear();
+    }
+}
+
+impl<R: AsyncRead + Send + Unpin> Pipe<R> {
+    /// The next whole line as JSON text; `None` at end of file or on a read error.
+    async fn next_line(&mut self) -> Option<Box<RawValue>> {
+        loop {
+            match self.lines.decode(&mut self.buf) {
+                Ok(Some(text)) => return Some(text),
+                Ok(None) => {}
+                // Reported by the WatchedStdout under this pipe, with the id it answered.
+                Err(JsonRpcMessageCodecError::MaxLineLengthExceeded) => continue,
+                Err(e) => {
+                    tracing::debug!("ignoring a line from the server that is no JSON: {e}");
+                    continue;
+                }
+            }
+            self.buf.reserve(READ_CHUNK);
+            match self.read.read_buf(&mut self.buf).await {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!("reading the server's stdout failed: {e}");
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// The message `text` holds for rmcp; `None` when it went to a direct call or is skipped.
+    fn sort(&self, text: Box<RawValue>) -> Option<ServerJsonRpcMessage> {
+        let envelope = Envelope::read(text.get().as_bytes());
+        let text = match &envelope {
+            Some(Envelope {
+                shape: Shape::Response | Shape::Error,
+                id: Some(id),
+                ..
+            }) => self.shared.deliver(id, text)?,
+            _ => text,
+        };
+        match serde_json::from_str::<ServerJsonRpcMessage>(text.get()) {
+            Ok(message) => {
+                if let JsonRpcMessage::Notification(n) = &message {
+                    if let ServerNotification::ProgressNotification(p) = &n.notification {
+                        if let Some(w) = self.shared.lock().calls.get(&p.params.progress_token.0) {
+                            w.alive.touch();
+                        }
+                    }
+                }
+                Some(message)
+            }
+            Err(e) if envelope.is_some_and(|e| e.shape == Shape::Notification) => {
+                tracing::debug!("ignoring a notification from the server rmcp cannot read: {e}");
+                None
+            }
+            Err(e) => {
+                tracing::debug!("the server sent JSON that is no MCP message: {e}");
+                let reply = ClientJsonRpcMessage::error(
+                    ErrorData::invalid_request("Invalid request", None),
+                    None,
+                );
+                let shared = self.shared.clone();
+                // Written apart: `receive` may be dropped at any await.
+                tokio::spawn(async move {
+                    let _ = shared.write(&line(reply)).await;
+                });
+                None
+            }
+        }
+    }
+}
+
+impl<R: AsyncRead + Send + Unpin> Transport<RoleClient> for Pipe<R> {
+    type Error = std::io::Error;
+
+    fn send(
+        &mut self,
+        item: ClientJsonRpcMessage,
+    ) -> impl std::future::Future<Output = Result<(), Self::Error>> + Send + 'static {
+        let shared = self.shared.clone();
+        let line = line(item);
+        async move { shared.write(&line).await }
+    }
+
+    async fn receive(&mut self) -> Option<ServerJsonRpcMessage> {
+        loop {
+            let Some(text) = self.next_line().await else {
+                self.shared.close();
+                return None;
+            };
+            if let Some(message) = self.sort(text) {
+                return Some(message);
+            }
+        }
+    }
+
+    async fn close(&mut self) -> Result<(), Self::Error> {
+        // Nothing reads the server's answers any more.
+        self.shared.close();
+        // Dropping stdin is what ends a well-behaved server.
+        drop(self.shared.stdin.lock().await.take());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncBufReadExt, BufReader, DuplexStream};
+
+    /// A pipe whose server ends are the returned streams: write the server's stdout to the
+    /// first, read what the server gets on stdin from the second.
+    fn test_pipe() -> (Pipe<DuplexStream>, Arc<Shared>, DuplexStream, DuplexStream) {
+        let (stdout, server_out) = tokio::io::duplex(1 << 20);
+        let (stdin, server_in) = tokio::io::duplex(1 << 20);
+        let (pipe, shared) = pipe(stdout, stdin);
+        (pipe, shared, server_out, server_in)
+    }
+
+    fn key(s: &str) -> RequestId {
+        RequestId::String(s.into())
+    }
+
+    #[tokio::test]
+    async fn answers_to_waiting_calls_are_taken_off_and_the_rest_go_to_rmcp() {
+        let (mut pipe, shared, mut out, _in) = test_pipe();
+        let mut pending = shared.wait_for(key("loopgate-1"), Alive::new()).unwrap();
+        let answer = r#"{"jsonrpc":"2.0","id":"loopgate-1","result":{"content":[]}}"#;
+        let lines = [
+            r#"{"jsonrpc":"2.0","id":"loopgate-2","result":{}}"#,
+            answer,
+            r#"{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}"#,
+        ];
+        out.write_all(format!("{}\n", lines.join("\n")).as_bytes())
+            .await
+            .unwrap();
+        // The answer nobody waits for goes to rmcp (which drops it), the call's does not.
+        let first = pipe.receive().await.unwrap();
+        assert!(matches!(first, JsonRpcMessage::Response(r) if r.id == key("loopgate-2")));
+        let second = pipe.receive().await.unwrap();
+        assert!(matches!(second, JsonRpcMessage::Notification(_)));
+        assert_eq!((&mut pending.answer).await.unwrap().get(), answer);
+    }
+
+    #[tokio::test]
+    async fn progress_for_a_waiting_call_moves_its_timeout() {
+        let (mut pipe, shared, mut out, _in) = test_pipe();
+        let alive = Alive::new();
+        let _pending = shared.wait_for(key("loopgate-1"), alive.clone()).unwrap();
+        let before = alive.at();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let progress = r#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"loopgate-1","progress":1}}"#;
+        out.write_all(format!("{progress}\n").as_bytes())
+            .await
+            .unwrap();
+        assert!(matches!(
+            pipe.receive().await.unwrap(),
+            JsonRpcMessage::Notification(_)
+        ));
+        assert!(alive.at() > before, "progress touched the call");
+    }
+
+    #[tokio::test]
+    async fn faults_are_treated_as_rmcps_transport_treats_them() {
+        let (mut pipe, _shared, mut out, server_in) = test_pipe();
+        let lines = [
+            "this is no JSON",
+            "",
+            r#"{"jsonrpc":"2.0","id":1,"result":{},"error":{"code":1,"message":"m"}}"#,
+            r#"{"jsonrpc":"2.0","method":"notifications/x","params":[1]}"#,
+            "\u{feff}{\"jsonrpc\":\"2.0\",\"method\":\"notifications/prompts/list_changed\"}\r",
+        ];
+        out.write_all(format!("{}\n", lines.join("\n")).as_bytes())
+            .await
+            .unwrap();
+        // Only the last line is a message; the byte order mark and `\r` are no part of it.
+        let message = pipe.receive().await.unwrap();
+        assert!(matches!(message, JsonRpcMessage::Notification(_)));
+        // JSON that is no message got one "Invalid Request" error back; the notification
+        // rmcp cannot read none.
+        let mut answers = BufReader::new(server_in).lines();
+        let reply = answers.next_line().await.unwrap().unwrap();
+        let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
+        assert_eq!(reply["error"]["code"], -32600);
+        assert_eq!(reply["id"], serde_json::Value::Null);
+        drop(out);
+        assert!(pipe.receive().await.is_none(), "end of file");
+        pipe.close().await.unwrap();
+        assert_eq!(answers.next_line().await.unwrap(), None, "one reply only");
+    }
+
+    #[tokio::test]
+    async fn at_end_of_file_waiting_calls_fail_and_new_ones_are_not_taken() {
+        let (mut pipe, shared, out, _in) = test_pipe();
+        let mut pending = shared.wait_for(key("loopgate-1"), Alive::new()).unwrap();
+        drop(out);
+        assert!(pipe.receive().await.is_none());
+        assert!((&mut pending.answer).await.is_err(), "the call is told");
+        assert!(shared.wait_for(key("loopgate-2"), Alive::new()).is_none());
+    }
+
+    #[tokio::test]
+    async fn closing_fails_waiting_calls_and_closes_the_servers_stdin() {
+        let (mut pipe, shared, _out, mut server_in) = test_pipe();
+        let mut pending = shared.wait_for(key("loopgate-1"), Alive::new()).unwrap();
+        pipe.close().await.unwrap();
+        assert!((&mut pending.answer).await.is_err());
+        let mut rest = Vec::new();
+        server_in.read_to_end(&mut rest).await.unwrap();
+        assert!(rest.is_empty(), "stdin closed with nothing written");
+        let e = shared.write(b"{}\n").await.unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::NotConnected);
+    }
+
+    #[tokio::test]
+    async fn rmcps_lines_and_the_exchanges_never_interleave() {
+        let (mut pipe, shared, _out, server_in) = test_pipe();
+        let big = "x".repeat(200_000);
+        let mut writes = Vec::new();
+        for n in 0..20 {
+            let message = ClientJsonRpcMessage::request(
+                rmcp::model::ClientRequest::PingRequest(Default::default()),
+                RequestId::Number(n),
+            );
+            let mut text = String::from_utf8(line(message)).unwrap();
+            text.insert_str(text.len() - 2, &format!(",\"pad\":\"{big}\""));
+            let shared = shared.clone();
+            writes.push(tokio::spawn(async move {
+                shared.write(text.as_bytes()).await.unwrap()
+            }));
+            let from_rmcp = ClientJsonRpcMessage::notification(
+                rmcp::model::ClientNotification::InitializedNotification(Default::default()),
+            );
+            let send = pipe.send(from_rmcp);
+            writes.push(tokio::spawn(async move { send.await.unwrap() }));
+        }
+        let reader = tokio::spawn(async move {
+            let mut lines = BufReader::new(server_in).lines();
+            let mut n = 0;
+            while let Some(l) = lines.next_line().await.unwrap() {
+                serde_json::from_str::<serde_json::Value>(&l).expect("a whole message per line");
+                n += 1;
+                if n == 40 {
+                    break;
+                }
+            }
+            n
+        });
+        for w in writes {
+            w.await.unwrap();
+        }
+        assert_eq!(reader.await.unwrap(), 40);
+    }
+}
