@@ -9,7 +9,9 @@
 //!   stderr, graceful stop; [`child_env`] is the environment it gets, [`login_env`] what the
 //!   desktop app adds of the login shell's) and [`streamable`] (a remote Streamable HTTP
 //!   server: the shared HTTP client, session observation, both eras' channels).
-//! - [`connection`]: the shared handle the gateway sends requests through; [`routes`] ties a
+//! - [`connection`]: the shared handle the gateway sends requests through; on a session the
+//!   relayed calls go past rmcp's client service, by the transport's own exchange ([`call`]
+//!   is what the two share: timeouts, progress, cancellation); [`routes`] ties a
 //!   server's own requests and notifications to the call they belong to; [`backend_client`] is
 //!   the MCP client Loopgate is to each server; [`catalog`] lists what a server offers.
 //! - [`logs`]: bounded per-server buffers of stderr/log lines.

@@ -83,7 +83,7 @@ impl Exchange {
         // Listening before writing: an oversized answer may come back at once.
         let oversized = self.oversized.subscribe();
         let message = ClientJsonRpcMessage::request(request, id.clone());
-        if let Err(e) = self.pipe.write(&line(message)).await {
+        if let Err(e) = self.pipe.write(line(message)).await {
             return Outcome::Answered(Err(self.disconnected(format!(
                 "the request could not be written to its stdin ({e})"
             ))));
@@ -95,7 +95,7 @@ impl Exchange {
             }
         };
         Outcome::Answered(match call.wait(answer, &alive).await {
-            Ended::Answer(Some(Some(text))) => self.settle(&text, answer_kind),
+            Ended::Answer(Some(Some(text))) => settle(&self.server, &text, answer_kind),
             Ended::Answer(Some(None)) => Err(self.disconnected("the connection closed".into())),
             Ended::Answer(None) => {
                 self.cancel(&id, "response too large").await;
@@ -120,29 +120,81 @@ impl Exchange {
         })
     }
 
-    /// The answer `text` (a result or an error with the call's id), read as `answer` says.
-    fn settle(&self, text: &RawValue, answer: Answer) -> Result<ServerResult, UpstreamError> {
-        match server_message(text.get(), answer) {
-            Ok(JsonRpcMessage::Response(r)) => Ok(r.result),
-            Ok(JsonRpcMessage::Error(e)) => Err(UpstreamError::Mcp {
-                server: self.server.clone(),
-                error: e.error,
-            }),
-            Ok(_) => Err(self.disconnected("its answer is no JSON-RPC answer".into())),
-            Err(e) => Err(self.disconnected(format!("its answer could not be read ({e})"))),
-        }
-    }
-
     fn disconnected(&self, message: String) -> UpstreamError {
-        UpstreamError::Disconnected {
-            server: self.server.clone(),
-            message,
-        }
+        disconnected(&self.server, message)
     }
 
     /// Tells the server the request `id` is abandoned (`notifications/cancelled`).
     async fn cancel(&self, id: &RequestId, reason: &str) {
         let param = CancelledNotificationParam::new(Some(id.clone()), Some(reason.into()));
         let _ = self.peer.notify_cancelled(param).await;
+    }
+}
+
+/// The answer `text` of server `server` (a result or an error with the call's id), read as
+/// `answer` says.
+// The error is `Connection::request`'s, returned once per call, never on a hot loop.
+#[allow(clippy::result_large_err)]
+fn settle(server: &str, text: &RawValue, answer: Answer) -> Result<ServerResult, UpstreamError> {
+    match server_message(text.get(), answer) {
+        Ok(JsonRpcMessage::Response(r)) => Ok(r.result),
+        Ok(JsonRpcMessage::Error(e)) => Err(UpstreamError::Mcp {
+            server: server.into(),
+            error: e.error,
+        }),
+        Ok(_) => Err(disconnected(
+            server,
+            "its answer is no JSON-RPC answer".into(),
+        )),
+        Err(e) => Err(disconnected(
+            server,
+            format!("its answer could not be read ({e})"),
+        )),
+    }
+}
+
+fn disconnected(server: &str, message: String) -> UpstreamError {
+    UpstreamError::Disconnected {
+        server: server.into(),
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[allow(clippy::result_large_err)]
+    fn settled(text: &str) -> Result<ServerResult, UpstreamError> {
+        let raw = RawValue::from_string(text.into()).unwrap();
+        settle("s", &raw, Answer::ToolResult)
+    }
+
+    #[test]
+    fn answers_settle_as_results_errors_or_a_clear_failure() {
+        let result = settled(
+            r#"{"jsonrpc":"2.0","id":"loopgate-1","result":{"content":[{"type":"text","text":"hi"}]}}"#,
+        );
+        assert!(
+            matches!(result, Ok(ServerResult::CallToolResult(_))),
+            "{result:?}"
+        );
+        let error = settled(
+            r#"{"jsonrpc":"2.0","id":"loopgate-1","error":{"code":-32602,"message":"no such tool"}}"#,
+        );
+        assert!(
+            matches!(&error, Err(UpstreamError::Mcp { error, .. }) if error.message == "no such tool"),
+            "{error:?}"
+        );
+        // An answer that is no JSON-RPC answer fails the call with what was wrong, at once.
+        let broken = settled(r#"{"jsonrpc":"2.0","id":"loopgate-1","error":"boom"}"#);
+        let Err(UpstreamError::Disconnected { server, message }) = broken else {
+            panic!("{broken:?}")
+        };
+        assert_eq!(server, "s");
+        assert!(
+            message.starts_with("its answer could not be read"),
+            "{message}"
+        );
     }
 }

@@ -7,6 +7,10 @@
 //! some dual-era servers refuse on 2026-07-28 connections). A server that refuses `initialize`
 //! is started again and spoken to with `server/discover` (2026-07-28); the gateway translates
 //! for clients of the other era.
+//!
+//! The pipes: rmcp's client service runs on a [`pipe::Pipe`], which shares stdin and stdout
+//! with the session's [`exchange::Exchange`]: the relayed calls are written and answered past
+//! rmcp's service tasks (ARCHITECTURE.md "How a request travels", step 3).
 
 pub mod exchange;
 pub mod pipe;

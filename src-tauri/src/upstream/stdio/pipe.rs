@@ -24,6 +24,9 @@
 //!   standard method (JSON-RPC 2.0, section 4.1: a notification gets no reply).
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rmcp::model::{
@@ -61,6 +64,19 @@ pub struct Pipe<R> {
 pub struct Shared {
     stdin: tokio::sync::Mutex<Option<Stdin>>,
     waiting: Mutex<Waiting>,
+    /// An "Invalid Request" reply is on its way ([`Shared::refuse`]).
+    replying: AtomicBool,
+}
+
+/// A write the caller stopped waiting for, finished by a task of its own when dropped.
+struct Unfinished(Option<Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>>>);
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        if let Some(write) = self.0.take() {
+            tokio::spawn(write);
+        }
+    }
 }
 
 #[derive(Default)]
@@ -99,6 +115,7 @@ where
     let shared = Arc::new(Shared {
         stdin: tokio::sync::Mutex::new(Some(Box::new(stdin))),
         waiting: Mutex::new(Waiting::default()),
+        replying: AtomicBool::new(false),
     });
     let pipe = Pipe {
         read: stdout,
@@ -129,9 +146,26 @@ impl Shared {
 
     /// Writes `line` (one whole message, [`line`]) to the server's stdin.
     ///
+    /// A line is written whole even when the caller stops waiting halfway (its client went
+    /// away): the rest is written by a task of its own, still holding stdin, since half a line
+    /// would corrupt the next message.
+    ///
     /// Errors: `NotConnected` once the transport closed stdin; the OS error when the server
     /// no longer reads it (it exited).
-    pub async fn write(&self, line: &[u8]) -> std::io::Result<()> {
+    pub async fn write(self: &Arc<Self>, line: Vec<u8>) -> std::io::Result<()> {
+        let shared = self.clone();
+        let mut unfinished =
+            Unfinished(Some(Box::pin(async move { shared.write_now(&line).await })));
+        let result = std::future::poll_fn(|cx| match unfinished.0.as_mut() {
+            Some(write) => write.as_mut().poll(cx),
+            None => std::task::Poll::Ready(Ok(())),
+        })
+        .await;
+        unfinished.0 = None;
+        result
+    }
+
+    async fn write_now(&self, line: &[u8]) -> std::io::Result<()> {
         let mut stdin = self.stdin.lock().await;
         let Some(stdin) = stdin.as_mut() else {
             return Err(std::io::Error::new(
@@ -141,6 +175,23 @@ impl Shared {
         };
         stdin.write_all(line).await?;
         stdin.flush().await
+    }
+
+    /// Tells the server it sent JSON that is no message, one reply at a time: a server that
+    /// floods them without reading its stdin gets no more than one waiting.
+    fn refuse(self: &Arc<Self>) {
+        if self.replying.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let shared = self.clone();
+        tokio::spawn(async move {
+            let reply = ClientJsonRpcMessage::error(
+                ErrorData::invalid_request("Invalid request", None),
+                None,
+            );
+            let _ = shared.write(line(reply)).await;
+            shared.replying.store(false, Ordering::Release);
+        });
     }
 
     /// Waits for the answer with id `id`, whose progress touches `alive`; `None` once the
@@ -236,15 +287,7 @@ impl<R: AsyncRead + Send + Unpin> Pipe<R> {
             }
             Err(e) => {
                 tracing::debug!("the server sent JSON that is no MCP message: {e}");
-                let reply = ClientJsonRpcMessage::error(
-                    ErrorData::invalid_request("Invalid request", None),
-                    None,
-                );
-                let shared = self.shared.clone();
-                // Written apart: `receive` may be dropped at any await.
-                tokio::spawn(async move {
-                    let _ = shared.write(&line(reply)).await;
-                });
+                self.shared.refuse();
                 None
             }
         }
@@ -260,7 +303,7 @@ impl<R: AsyncRead + Send + Unpin> Transport<RoleClient> for Pipe<R> {
     ) -> impl std::future::Future<Output = Result<(), Self::Error>> + Send + 'static {
         let shared = self.shared.clone();
         let line = line(item);
-        async move { shared.write(&line).await }
+        async move { shared.write(line).await }
     }
 
     async fn receive(&mut self) -> Option<ServerJsonRpcMessage> {
@@ -292,8 +335,15 @@ mod tests {
     /// A pipe whose server ends are the returned streams: write the server's stdout to the
     /// first, read what the server gets on stdin from the second.
     fn test_pipe() -> (Pipe<DuplexStream>, Arc<Shared>, DuplexStream, DuplexStream) {
+        test_pipe_with(1 << 20)
+    }
+
+    /// As [`test_pipe`], with room for `stdin_bytes` unread bytes in the server's stdin.
+    fn test_pipe_with(
+        stdin_bytes: usize,
+    ) -> (Pipe<DuplexStream>, Arc<Shared>, DuplexStream, DuplexStream) {
         let (stdout, server_out) = tokio::io::duplex(1 << 20);
-        let (stdin, server_in) = tokio::io::duplex(1 << 20);
+        let (stdin, server_in) = tokio::io::duplex(stdin_bytes);
         let (pipe, shared) = pipe(stdout, stdin);
         (pipe, shared, server_out, server_in)
     }
@@ -389,7 +439,7 @@ mod tests {
         let mut rest = Vec::new();
         server_in.read_to_end(&mut rest).await.unwrap();
         assert!(rest.is_empty(), "stdin closed with nothing written");
-        let e = shared.write(b"{}\n").await.unwrap_err();
+        let e = shared.write(b"{}\n".to_vec()).await.unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::NotConnected);
     }
 
@@ -407,7 +457,7 @@ mod tests {
             text.insert_str(text.len() - 2, &format!(",\"pad\":\"{big}\""));
             let shared = shared.clone();
             writes.push(tokio::spawn(async move {
-                shared.write(text.as_bytes()).await.unwrap()
+                shared.write(text.into_bytes()).await.unwrap()
             }));
             let from_rmcp = ClientJsonRpcMessage::notification(
                 rmcp::model::ClientNotification::InitializedNotification(Default::default()),
@@ -431,5 +481,67 @@ mod tests {
             w.await.unwrap();
         }
         assert_eq!(reader.await.unwrap(), 40);
+    }
+
+    #[tokio::test]
+    async fn a_write_its_caller_gave_up_on_is_finished_whole() {
+        let (_pipe, shared, _out, server_in) = test_pipe_with(64);
+        let first = format!("{{\"pad\":\"{}\"}}\n", "a".repeat(10_000));
+        let write = shared.write(first.clone().into_bytes());
+        // The caller waits only until the pipe is full, then goes away.
+        let gave_up = tokio::time::timeout(std::time::Duration::from_millis(50), write).await;
+        assert!(
+            gave_up.is_err(),
+            "the server reads nothing yet, so the write waits"
+        );
+        let second = "{\"next\":1}\n".to_string();
+        let next = tokio::spawn({
+            let shared = shared.clone();
+            let second = second.clone();
+            async move { shared.write(second.into_bytes()).await.unwrap() }
+        });
+        let read = async {
+            let mut lines = BufReader::new(server_in).lines();
+            let first = lines.next_line().await.unwrap().unwrap();
+            (first, lines.next_line().await.unwrap().unwrap())
+        };
+        let (one, two) = tokio::time::timeout(std::time::Duration::from_secs(10), read)
+            .await
+            .expect("both lines arrive");
+        assert_eq!(one, first.trim_end());
+        assert_eq!(two, second.trim_end());
+        next.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_server_that_floods_junk_without_reading_gets_one_reply_at_a_time() {
+        let (mut pipe, _shared, mut out, server_in) = test_pipe_with(16);
+        let junk = "[1]\n".repeat(200);
+        out.write_all(
+            format!(
+                "{junk}{{\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}}\n"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            pipe.receive().await.unwrap(),
+            JsonRpcMessage::Notification(_)
+        ));
+        // The first reply waits for room in stdin; the 199 others were not queued behind it.
+        let mut lines = BufReader::new(server_in).lines();
+        let reply = lines.next_line().await.unwrap().unwrap();
+        assert!(reply.contains("-32600"), "{reply}");
+        let rest = async {
+            let mut more = 0;
+            while lines.next_line().await.unwrap().is_some() {
+                more += 1;
+            }
+            more
+        };
+        let (closed, more) = tokio::join!(pipe.close(), rest);
+        closed.unwrap();
+        assert_eq!(more, 0, "one reply only");
     }
 }
