@@ -130,11 +130,14 @@ async fn attempt(
         r = tokio::time::timeout(options.connect_timeout, serve) => match r {
             Ok(Ok(service)) => service,
             Ok(Err(e)) => {
-                // It answered, just not in this era (another era may work).
+                // It answered, just not in this era (another era may work). Its stdin closes
+                // first (the transport is gone; this is its last handle), as stopping expects.
+                drop(pipe);
                 let exit = spawned.process.stop().await;
                 return Err(Attempt::Refused(format!("{e} (process {exit})")));
             }
             Err(_) => {
+                drop(pipe);
                 spawned.process.stop().await;
                 return Err(handshake(format!(
                     "no answer within {} ms",
@@ -186,6 +189,34 @@ async fn attempt(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_server_refusing_both_eras_is_stopped_by_closing_its_stdin() {
+        // Answers every request with an error, and exits when its stdin closes.
+        let script = r#"sed -u -n 's/.*"id":\([0-9]*\).*/{"jsonrpc":"2.0","id":\1,"error":{"code":-32601,"message":"refused"}}/p'"#;
+        let spec = StdioSpec {
+            command: "sh".into(),
+            args: vec!["-c".into(), script.into()],
+            env: vec![],
+            cwd: None,
+            inherit_env: vec![],
+        };
+        let options = ConnectOptions {
+            connect_timeout: Duration::from_secs(20),
+            request_timeout: Duration::from_secs(20),
+            logs: Arc::new(LogBuffer::default()),
+        };
+        let Err(UpstreamError::Handshake { message, .. }) = connect("t", &spec, &options).await
+        else {
+            panic!("both eras refused")
+        };
+        // Not "killed by signal 15": each start ended on its own once its stdin closed.
+        assert_eq!(
+            message.matches("process exited with code 0").count(),
+            2,
+            "{message}"
+        );
+    }
 
     #[test]
     fn the_stderr_hint_quotes_only_this_process() {
