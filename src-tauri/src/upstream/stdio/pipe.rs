@@ -46,8 +46,9 @@ use super::stdout::MAX_MESSAGE_BYTES;
 use crate::upstream::call::Alive;
 use crate::wire::{Envelope, Shape};
 
-/// How much room is made in the read buffer before each read, in bytes.
-const READ_CHUNK: usize = 64 * 1024;
+/// How much room is made in the read buffer before each read, in bytes (rmcp's own stdio
+/// transport reads through a buffer of this size; a longer message grows the buffer).
+const READ_CHUNK: usize = 8 * 1024;
 
 /// The server's stdin, as written by rmcp's service and the exchange alike.
 type Stdin = Box<dyn AsyncWrite + Send + Unpin>;
