@@ -7,10 +7,11 @@
 //! [`crate::upstream::stdio::exchange`] over a stdio server's pipe. Both use what is here:
 //!
 //! - [`keys`]: the request id and progress token of the `n`-th direct call. They are strings,
-//!   so they never collide with rmcp's numeric ones on the same session.
+//!   so they never collide with rmcp's numeric ones on the same session. [`Call::key`] puts
+//!   them on the request and registers the call's route under them.
 //! - [`Call::wait`]: the call's timeout, moved on by progress ([`Alive`]) up to its hard
-//!   timeout, and its cancellation by the caller. The exchange tells the server when it gives
-//!   up (`notifications/cancelled`).
+//!   timeout, and its cancellation by the caller. When a call gives up, [`GaveUp::tell`] tells
+//!   the server (`notifications/cancelled`) and makes the caller's error.
 //! - [`Outcome`]: the answer, or the request back when the exchange did not send it (the
 //!   session is not ready, or the server did not take it), to go rmcp's way.
 
@@ -18,12 +19,16 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rmcp::model::{ClientRequest, NumberOrString, ProgressToken, RequestId, ServerResult};
+use rmcp::model::{
+    CancelledNotificationParam, ClientRequest, GetMeta, NumberOrString, ProgressToken, RequestId,
+    ServerResult,
+};
+use rmcp::{Peer, RoleClient};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::error::UpstreamError;
-use super::routes::CallRoute;
+use super::routes::{CallRoute, Channel, Registration, Routes};
 
 /// How a direct exchange ended.
 pub enum Outcome {
@@ -46,16 +51,48 @@ pub struct Call<'a> {
     pub hard_timeout: Duration,
 }
 
-/// Why [`Call::wait`] returned.
+/// Why a call ended without its answer.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Ended<T> {
-    /// The answer future finished first, with this.
-    Answer(T),
+pub enum GaveUp {
     /// No answer within this time: the call's timeout, or its hard timeout when that came
     /// first.
     TimedOut(Duration),
     /// The caller cancelled the call.
     Cancelled,
+    /// The answer was larger than the transport takes (this many MiB), and was dropped.
+    TooLarge {
+        /// The limit, in MiB.
+        limit_mib: usize,
+    },
+}
+
+impl GaveUp {
+    /// Tells server `server` (through its session's `peer`) that request `id` is abandoned
+    /// (`notifications/cancelled`, with the reason), and returns the caller's error:
+    /// [`UpstreamError::Timeout`], `Cancelled` or `TooLarge`.
+    pub async fn tell(
+        self,
+        peer: &Peer<RoleClient>,
+        server: &str,
+        id: &RequestId,
+    ) -> UpstreamError {
+        let reason = match self {
+            GaveUp::TimedOut(_) => "timed out",
+            GaveUp::Cancelled => "cancelled by the client",
+            GaveUp::TooLarge { .. } => "response too large",
+        };
+        let param = CancelledNotificationParam::new(Some(id.clone()), Some(reason.into()));
+        let _ = peer.notify_cancelled(param).await;
+        let server = server.to_string();
+        match self {
+            GaveUp::TimedOut(total) => UpstreamError::Timeout {
+                server,
+                timeout_ms: total.as_millis(),
+            },
+            GaveUp::Cancelled => UpstreamError::Cancelled { server },
+            GaveUp::TooLarge { limit_mib } => UpstreamError::TooLarge { server, limit_mib },
+        }
+    }
 }
 
 /// When the server last showed life for a call: its start, then each progress notification.
@@ -86,11 +123,43 @@ pub fn keys(n: u64) -> (RequestId, ProgressToken) {
     (key.clone(), ProgressToken(key))
 }
 
+/// A direct call's keys, and its place in the connection's routes.
+pub struct Keyed {
+    /// The request's id.
+    pub id: RequestId,
+    /// The request's progress token.
+    pub token: ProgressToken,
+    /// The call's route while it runs (`None` without a route); removed when dropped.
+    pub registration: Option<Registration>,
+}
+
 impl Call<'_> {
-    /// Waits for `answer` until the call times out or is cancelled (see [`Ended`]). The
-    /// timeout runs from the last time `alive` was touched, but never past `hard_timeout`
-    /// from now.
-    pub async fn wait<T>(&self, answer: impl Future<Output = T>, alive: &Alive) -> Ended<T> {
+    /// Keys `request` as direct call number `n` ([`keys`]): puts the progress token in its
+    /// `_meta` and registers the call's route on the session in `routes` under both keys,
+    /// before the request leaves (the server may turn to its client at once).
+    pub fn key(&self, routes: &Arc<Routes>, n: u64, request: &mut ClientRequest) -> Keyed {
+        let (id, token) = keys(n);
+        request.get_meta_mut().set_progress_token(token.clone());
+        let registration = self.route.as_ref().map(|route| {
+            let r = routes.register(Channel::Session, route.clone());
+            r.sent(id.clone(), token.clone());
+            r
+        });
+        Keyed {
+            id,
+            token,
+            registration,
+        }
+    }
+
+    /// Waits for `answer` until the call times out or is cancelled ([`GaveUp::TimedOut`],
+    /// [`GaveUp::Cancelled`]). The timeout runs from the last time `alive` was touched, but
+    /// never past `hard_timeout` from now.
+    pub async fn wait<T>(
+        &self,
+        answer: impl Future<Output = T>,
+        alive: &Alive,
+    ) -> Result<T, GaveUp> {
         let hard_deadline = Instant::now() + self.hard_timeout;
         let due = || (alive.at() + self.timeout).min(hard_deadline);
         tokio::pin!(answer);
@@ -98,7 +167,7 @@ impl Call<'_> {
         tokio::pin!(timer);
         loop {
             tokio::select! {
-                a = &mut answer => return Ended::Answer(a),
+                a = &mut answer => return Ok(a),
                 _ = &mut timer => {
                     // Progress may have moved the deadline since the timer was set.
                     let due = due();
@@ -107,9 +176,9 @@ impl Call<'_> {
                         continue;
                     }
                     let total = if due == hard_deadline { self.hard_timeout } else { self.timeout };
-                    return Ended::TimedOut(total);
+                    return Err(GaveUp::TimedOut(total));
                 }
-                _ = self.cancel.cancelled() => return Ended::Cancelled,
+                _ = self.cancel.cancelled() => return Err(GaveUp::Cancelled),
             }
         }
     }
@@ -136,7 +205,7 @@ mod tests {
             7
         };
         let ended = call(&cancel, 1000, 5000).wait(answer, &Alive::new()).await;
-        assert_eq!(ended, Ended::Answer(7));
+        assert_eq!(ended, Ok(7));
     }
 
     #[tokio::test]
@@ -156,7 +225,7 @@ mod tests {
             e = waited => e,
             _ = keep_alive => unreachable!(),
         };
-        assert_eq!(ended, Ended::TimedOut(Duration::from_millis(900)));
+        assert_eq!(ended, Err(GaveUp::TimedOut(Duration::from_millis(900))));
         // Timers never fire early: without the progress it would have ended at 300 ms.
         assert!(started.elapsed() >= Duration::from_millis(900));
     }
@@ -168,13 +237,13 @@ mod tests {
         let ended = call(&cancel, 100, 1000)
             .wait(std::future::pending::<()>(), &Alive::new())
             .await;
-        assert_eq!(ended, Ended::TimedOut(Duration::from_millis(100)));
+        assert_eq!(ended, Err(GaveUp::TimedOut(Duration::from_millis(100))));
         assert!(started.elapsed() >= Duration::from_millis(100));
         cancel.cancel();
         let ended = call(&cancel, 100, 1000)
             .wait(std::future::pending::<()>(), &Alive::new())
             .await;
-        assert_eq!(ended, Ended::Cancelled);
+        assert_eq!(ended, Err(GaveUp::Cancelled));
     }
 
     #[test]

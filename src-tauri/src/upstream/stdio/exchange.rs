@@ -17,19 +17,16 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use rmcp::model::{
-    CancelledNotificationParam, ClientJsonRpcMessage, ClientRequest, GetMeta, JsonRpcMessage,
-    RequestId, ServerResult,
-};
+use rmcp::model::{ClientJsonRpcMessage, ClientRequest, JsonRpcMessage, RequestId, ServerResult};
 use rmcp::{Peer, RoleClient};
 use serde_json::value::RawValue;
 use tokio::sync::broadcast;
 
 use super::pipe::{line, Shared};
 use super::stdout::{too_large, MAX_MESSAGE_BYTES};
-use crate::upstream::call::{keys, Alive, Call, Ended, Outcome};
+use crate::upstream::call::{Alive, Call, GaveUp, Keyed, Outcome};
 use crate::upstream::error::UpstreamError;
-use crate::upstream::routes::{Channel, Routes};
+use crate::upstream::routes::Routes;
 use crate::wire::{server_message, Answer};
 
 /// Direct exchanges on one stdio server's session (see the module docs).
@@ -68,18 +65,22 @@ impl Exchange {
     /// `Disconnected` (stdin could not be written, the pipe closed before the answer, or the
     /// answer is no JSON-RPC answer).
     pub async fn request(&self, mut request: ClientRequest, call: Call<'_>) -> Outcome {
-        let (id, token) = keys(self.next.fetch_add(1, Ordering::Relaxed));
+        let answer_kind = Answer::to(&request);
+        let Keyed {
+            id,
+            registration: _registration,
+            ..
+        } = call.key(
+            &self.routes,
+            self.next.fetch_add(1, Ordering::Relaxed),
+            &mut request,
+        );
         let alive = Alive::new();
+        // Waiting before writing: the server may answer before the write returns. (rmcp's
+        // path, if the pipe has closed, sets a progress token of its own.)
         let Some(mut pending) = self.pipe.wait_for(id.clone(), alive.clone()) else {
             return Outcome::NotSent(request);
         };
-        let answer_kind = Answer::to(&request);
-        request.get_meta_mut().set_progress_token(token.clone());
-        let _registration = call.route.clone().map(|route| {
-            let r = self.routes.register(Channel::Session, route);
-            r.sent(id.clone(), token);
-            r
-        });
         // Listening before writing: an oversized answer may come back at once.
         let oversized = self.oversized.subscribe();
         let message = ClientJsonRpcMessage::request(request, id.clone());
@@ -94,40 +95,23 @@ impl Exchange {
                 _ = too_large(Some(oversized), &id) => None,
             }
         };
-        Outcome::Answered(match call.wait(answer, &alive).await {
-            Ended::Answer(Some(Some(text))) => settle(&self.server, &text, answer_kind),
-            Ended::Answer(Some(None)) => Err(self.disconnected("the connection closed".into())),
-            Ended::Answer(None) => {
-                self.cancel(&id, "response too large").await;
-                Err(UpstreamError::TooLarge {
-                    server: self.server.clone(),
-                    limit_mib: MAX_MESSAGE_BYTES >> 20,
-                })
+        let gave_up = match call.wait(answer, &alive).await {
+            Ok(Some(Some(text))) => {
+                return Outcome::Answered(settle(&self.server, &text, answer_kind))
             }
-            Ended::TimedOut(total) => {
-                self.cancel(&id, "timed out").await;
-                Err(UpstreamError::Timeout {
-                    server: self.server.clone(),
-                    timeout_ms: total.as_millis(),
-                })
+            Ok(Some(None)) => {
+                return Outcome::Answered(Err(self.disconnected("the connection closed".into())))
             }
-            Ended::Cancelled => {
-                self.cancel(&id, "cancelled by the client").await;
-                Err(UpstreamError::Cancelled {
-                    server: self.server.clone(),
-                })
-            }
-        })
+            Ok(None) => GaveUp::TooLarge {
+                limit_mib: MAX_MESSAGE_BYTES >> 20,
+            },
+            Err(gave_up) => gave_up,
+        };
+        Outcome::Answered(Err(gave_up.tell(&self.peer, &self.server, &id).await))
     }
 
     fn disconnected(&self, message: String) -> UpstreamError {
         disconnected(&self.server, message)
-    }
-
-    /// Tells the server the request `id` is abandoned (`notifications/cancelled`).
-    async fn cancel(&self, id: &RequestId, reason: &str) {
-        let param = CancelledNotificationParam::new(Some(id.clone()), Some(reason.into()));
-        let _ = self.peer.notify_cancelled(param).await;
     }
 }
 

@@ -25,8 +25,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use rmcp::model::{
-    ClientJsonRpcMessage, ClientRequest, GetMeta, JsonRpcMessage, JsonRpcRequest, ProgressToken,
-    RequestId, ServerJsonRpcMessage, ServerNotification, ServerResult,
+    ClientJsonRpcMessage, ClientRequest, JsonRpcMessage, JsonRpcRequest, ProgressToken, RequestId,
+    ServerJsonRpcMessage, ServerNotification, ServerResult,
 };
 use rmcp::service::{InboundStreamOrigin, RequestContext, Service};
 use rmcp::transport::streamable_http_client::{StreamableHttpError, StreamableHttpPostResponse};
@@ -35,9 +35,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::client::{SharedClient, MAX_RESPONSE_BYTES};
 use crate::upstream::backend_client::BackendClient;
-use crate::upstream::call::{keys, Alive, Call, Ended, Outcome};
+use crate::upstream::call::{Alive, Call, Keyed, Outcome};
 use crate::upstream::error::UpstreamError;
-use crate::upstream::routes::{Channel, Routes};
+use crate::upstream::routes::Routes;
 use crate::wire::{server_message, Answer};
 
 /// How often a broken response stream is resumed before the call fails.
@@ -88,15 +88,17 @@ impl Exchange {
         let Some(session) = self.client.observer().ready_session() else {
             return Outcome::NotSent(request);
         };
-        let (id, token) = keys(self.next.fetch_add(1, Ordering::Relaxed));
         let resend = request.clone();
         let answer_kind = Answer::to(&request);
-        request.get_meta_mut().set_progress_token(token.clone());
-        let _registration = call.route.clone().map(|route| {
-            let r = self.routes.register(Channel::Session, route);
-            r.sent(id.clone(), token.clone());
-            r
-        });
+        let Keyed {
+            id,
+            token,
+            registration: _registration,
+        } = call.key(
+            &self.routes,
+            self.next.fetch_add(1, Ordering::Relaxed),
+            &mut request,
+        );
         let version = self
             .peer
             .peer_info()
@@ -132,19 +134,10 @@ impl Exchange {
             )
         };
         let result = match call.wait(answer, &alive).await {
-            Ended::Answer(a) => a,
-            Ended::TimedOut(total) => {
-                self.cancel(&id, "timed out").await;
-                return Outcome::Answered(Err(UpstreamError::Timeout {
-                    server: self.server.clone(),
-                    timeout_ms: total.as_millis(),
-                }));
-            }
-            Ended::Cancelled => {
-                self.cancel(&id, "cancelled by the client").await;
-                return Outcome::Answered(Err(UpstreamError::Cancelled {
-                    server: self.server.clone(),
-                }));
+            Ok(a) => a,
+            Err(gave_up) => {
+                let error = gave_up.tell(&self.peer, &self.server, &id).await;
+                return Outcome::Answered(Err(error));
             }
         };
         match result {
@@ -293,17 +286,6 @@ impl Exchange {
                 "a JSON body that is not the answer to the request".into(),
             )),
         }
-    }
-
-    /// Tells the server the request `id` is abandoned (`notifications/cancelled`).
-    async fn cancel(&self, id: &RequestId, reason: &str) {
-        let _ = self
-            .peer
-            .notify_cancelled(rmcp::model::CancelledNotificationParam::new(
-                Some(id.clone()),
-                Some(reason.into()),
-            ))
-            .await;
     }
 
     fn failure(&self, f: Failure) -> UpstreamError {
