@@ -12,7 +12,9 @@
 //! shapes it has, decided by which of `method`, `id`, `result` and `error` are present, as rmcp
 //! decides it, and its method, with everything else skipped unread. Then, for the relay's own
 //! calls (`tools/call`, `prompts/get`, `resources/read`) and their answers, the one type the
-//! envelope or the request names. Any other message, and one that type does not fit, is read
+//! envelope or the request names (an error answer is a `JsonRpcError`, whatever was asked).
+//! A reader that has the envelope already passes its shape on ([`server_message_shaped`]),
+//! so it is not read twice. Any other message, and one that type does not fit, is read
 //! as rmcp reads it, errors included.
 //!
 //! The reading differs from rmcp's in one case only: an answer that fits both the result its
@@ -25,8 +27,8 @@ use std::fmt;
 
 use rmcp::model::{
     CallToolRequest, CallToolResult, ClientJsonRpcMessage, ClientRequest, GetPromptRequest,
-    GetPromptResult, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, ReadResourceRequest,
-    ReadResourceResult, RequestId, ServerJsonRpcMessage, ServerResult,
+    GetPromptResult, JsonRpcError, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse,
+    ReadResourceRequest, ReadResourceResult, RequestId, ServerJsonRpcMessage, ServerResult,
 };
 use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -295,21 +297,36 @@ impl Answer {
 ///
 /// Errors: rmcp's, for text that is no server message.
 pub fn server_message(text: &str, answer: Answer) -> serde_json::Result<ServerJsonRpcMessage> {
-    typed_server(text, answer).map_or_else(|| serde_json::from_str(text), Ok)
+    let shape = Envelope::read(text.as_bytes()).map(|e| e.shape);
+    server_message_shaped(text, shape, answer)
 }
 
-/// `text` read as an answer whose result is what `answer` names, if it is an answer and fits.
-fn typed_server(text: &str, answer: Answer) -> Option<ServerJsonRpcMessage> {
-    match Envelope::read(text.as_bytes()) {
-        Some(Envelope {
-            shape: Shape::Response,
-            ..
-        }) => match answer {
+/// [`server_message`] for `text` whose envelope was read already: `shape` is its
+/// [`Envelope::shape`] (`None` when it has no envelope), so it is not read again.
+///
+/// Errors: rmcp's, for text that is no server message.
+pub fn server_message_shaped(
+    text: &str,
+    shape: Option<Shape>,
+    answer: Answer,
+) -> serde_json::Result<ServerJsonRpcMessage> {
+    typed_server(text, shape, answer).map_or_else(|| serde_json::from_str(text), Ok)
+}
+
+/// `text` (of `shape`) read as an answer whose result is what `answer` names, or as an
+/// error, if it is one and fits.
+fn typed_server(text: &str, shape: Option<Shape>, answer: Answer) -> Option<ServerJsonRpcMessage> {
+    match shape {
+        Some(Shape::Response) => match answer {
             Answer::ToolResult => response::<CallToolResult>(text),
             Answer::Prompt => response::<GetPromptResult>(text),
             Answer::Contents => response::<ReadResourceResult>(text),
             Answer::Any => None,
         },
+        // An error is one type whatever was asked.
+        Some(Shape::Error) => serde_json::from_str::<JsonRpcError>(text)
+            .ok()
+            .map(JsonRpcMessage::Error),
         _ => None,
     }
 }
@@ -550,11 +567,15 @@ mod tests {
                 Answer::Contents,
             ),
         ] {
-            assert!(typed_server(answer, kind).is_some(), "{answer}");
-            assert!(typed_server(answer, Answer::Any).is_none(), "{answer}");
+            let shape = Envelope::read(answer.as_bytes()).map(|e| e.shape);
+            assert!(typed_server(answer, shape, kind).is_some(), "{answer}");
+            assert!(
+                typed_server(answer, shape, Answer::Any).is_none(),
+                "{answer}"
+            );
         }
         let task = r#"{"jsonrpc":"2.0","id":1,"result":{"resultType":"task","taskId":"t","status":"working","createdAt":"2026-01-01T00:00:00Z","lastUpdatedAt":"2026-01-01T00:00:00Z"}}"#;
-        assert!(typed_server(task, Answer::ToolResult).is_none());
+        assert!(typed_server(task, Some(Shape::Response), Answer::ToolResult).is_none());
         assert_eq!(
             Answer::to(&ClientRequest::ListToolsRequest(Default::default())),
             Answer::Any

@@ -5,8 +5,8 @@
 //! spawned for it, and its answer was parsed by the service task (as any of the 20-odd results
 //! a server may send) and handed back. [`Exchange`] writes the request itself through the
 //! pipe's [`Shared`] writer and takes the answer's JSON text from the [`super::pipe::Pipe`]
-//! reading stdout, and reads it as the result its request expects
-//! ([`crate::wire::server_message`]). Everything else the server sends while it works —
+//! reading stdout, with the shape the pipe read its envelope as, and reads it as the result its
+//! request expects ([`crate::wire::server_message_shaped`]). Everything else the server sends while it works —
 //! progress, its own requests (sampling, elicitation, roots), log messages — is read by rmcp's
 //! service and reaches the caller as before, through the call's route; progress also moves the
 //! call's timeout ([`crate::upstream::call`]).
@@ -19,15 +19,14 @@ use std::sync::Arc;
 
 use rmcp::model::{ClientJsonRpcMessage, ClientRequest, JsonRpcMessage, RequestId, ServerResult};
 use rmcp::{Peer, RoleClient};
-use serde_json::value::RawValue;
 use tokio::sync::broadcast;
 
-use super::pipe::{line, Shared};
+use super::pipe::{line, Answered, Shared};
 use super::stdout::{too_large, MAX_MESSAGE_BYTES};
 use crate::upstream::call::{Alive, Call, GaveUp, Keyed, Outcome};
 use crate::upstream::error::UpstreamError;
 use crate::upstream::routes::Routes;
-use crate::wire::{server_message, Answer};
+use crate::wire::{server_message_shaped, Answer};
 
 /// Direct exchanges on one stdio server's session (see the module docs).
 pub struct Exchange {
@@ -96,8 +95,8 @@ impl Exchange {
             }
         };
         let gave_up = match call.wait(answer, &alive).await {
-            Ok(Some(Some(text))) => {
-                return Outcome::Answered(settle(&self.server, &text, answer_kind))
+            Ok(Some(Some(answered))) => {
+                return Outcome::Answered(settle(&self.server, &answered, answer_kind))
             }
             Ok(Some(None)) => {
                 return Outcome::Answered(Err(self.disconnected("the connection closed".into())))
@@ -115,12 +114,16 @@ impl Exchange {
     }
 }
 
-/// The answer `text` of server `server` (a result or an error with the call's id), read as
-/// `answer` says.
+/// The answer `answered` of server `server` (a result or an error with the call's id), read
+/// as `answer` says.
 // The error is `Connection::request`'s, returned once per call, never on a hot loop.
 #[allow(clippy::result_large_err)]
-fn settle(server: &str, text: &RawValue, answer: Answer) -> Result<ServerResult, UpstreamError> {
-    match server_message(text.get(), answer) {
+fn settle(
+    server: &str,
+    answered: &Answered,
+    answer: Answer,
+) -> Result<ServerResult, UpstreamError> {
+    match server_message_shaped(answered.text.get(), Some(answered.shape), answer) {
         Ok(JsonRpcMessage::Response(r)) => Ok(r.result),
         Ok(JsonRpcMessage::Error(e)) => Err(UpstreamError::Mcp {
             server: server.into(),
@@ -147,11 +150,16 @@ fn disconnected(server: &str, message: String) -> UpstreamError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::Envelope;
+    use serde_json::value::RawValue;
 
     #[allow(clippy::result_large_err)]
     fn settled(text: &str) -> Result<ServerResult, UpstreamError> {
-        let raw = RawValue::from_string(text.into()).unwrap();
-        settle("s", &raw, Answer::ToolResult)
+        let answered = Answered {
+            shape: Envelope::read(text.as_bytes()).unwrap().shape,
+            text: RawValue::from_string(text.into()).unwrap(),
+        };
+        settle("s", &answered, Answer::ToolResult)
     }
 
     #[test]

@@ -88,16 +88,26 @@ struct Waiting {
 }
 
 struct Waiter {
-    answer: oneshot::Sender<Box<RawValue>>,
+    answer: oneshot::Sender<Answered>,
     alive: Arc<Alive>,
+}
+
+/// An answer taken off the pipe for a direct call: its JSON text, and the shape its envelope
+/// was read as ([`Shape::Response`] or [`Shape::Error`]), so it is not read again.
+#[derive(Debug)]
+pub struct Answered {
+    /// [`Shape::Response`] or [`Shape::Error`].
+    pub shape: Shape,
+    /// The whole message, as the server sent it.
+    pub text: Box<RawValue>,
 }
 
 /// A direct call's place among the waiting ones; removed when dropped.
 pub struct Pending {
     shared: Arc<Shared>,
     id: RequestId,
-    /// Gets the answer's JSON text; fails when the pipe closes first.
-    pub answer: oneshot::Receiver<Box<RawValue>>,
+    /// Gets the answer; fails when the pipe closes first.
+    pub answer: oneshot::Receiver<Answered>,
 }
 
 impl Drop for Pending {
@@ -212,14 +222,15 @@ impl Shared {
         })
     }
 
-    /// Hands `text` to the call waiting for answer `id`; gives it back when none waits.
-    fn deliver(&self, id: &RequestId, text: Box<RawValue>) -> Option<Box<RawValue>> {
+    /// Hands `text` (an answer of `shape`) to the call waiting for answer `id`; gives it
+    /// back when none waits.
+    fn deliver(&self, id: &RequestId, shape: Shape, text: Box<RawValue>) -> Option<Box<RawValue>> {
         match self.lock().calls.remove(id) {
             Some(waiter) => {
                 // rmcp's service logs each message it reads at this level; this one skips it.
                 tracing::trace!(answer = text.get(), "answer to a direct call");
                 // A call that gave up meanwhile drops the answer, as rmcp drops a late one.
-                let _ = waiter.answer.send(text);
+                let _ = waiter.answer.send(Answered { shape, text });
                 None
             }
             None => Some(text),
@@ -265,10 +276,10 @@ impl<R: AsyncRead + Send + Unpin> Pipe<R> {
         let envelope = Envelope::read(text.get().as_bytes());
         let text = match &envelope {
             Some(Envelope {
-                shape: Shape::Response | Shape::Error,
+                shape: shape @ (Shape::Response | Shape::Error),
                 id: Some(id),
                 ..
-            }) => self.shared.deliver(id, text)?,
+            }) => self.shared.deliver(id, *shape, text)?,
             _ => text,
         };
         match serde_json::from_str::<ServerJsonRpcMessage>(text.get()) {
@@ -371,7 +382,11 @@ mod tests {
         assert!(matches!(first, JsonRpcMessage::Response(r) if r.id == key("loopgate-2")));
         let second = pipe.receive().await.unwrap();
         assert!(matches!(second, JsonRpcMessage::Notification(_)));
-        assert_eq!((&mut pending.answer).await.unwrap().get(), answer);
+        let answered = (&mut pending.answer).await.unwrap();
+        assert_eq!(
+            (answered.shape, answered.text.get()),
+            (Shape::Response, answer)
+        );
     }
 
     #[tokio::test]
