@@ -176,11 +176,11 @@ pub struct Parked {
     /// Cancels the backend call.
     pub cancel: CancellationToken,
     /// The server's further requests for this call.
-    pub inbound: mpsc::Receiver<Inbound>,
+    pub inbound: mpsc::Receiver<Box<Inbound>>,
     /// Its progress notifications.
-    pub progress: mpsc::Receiver<rmcp::model::ProgressNotificationParam>,
+    pub progress: mpsc::Receiver<Box<rmcp::model::ProgressNotificationParam>>,
     /// Its log messages.
-    pub logs: mpsc::Receiver<rmcp::model::LoggingMessageNotificationParam>,
+    pub logs: mpsc::Receiver<Box<rmcp::model::LoggingMessageNotificationParam>>,
     /// The server's requests the client has been asked to answer, by key.
     pub waiting: BTreeMap<String, Waiting>,
     /// Numbering of the keys.

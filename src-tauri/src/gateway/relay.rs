@@ -214,9 +214,9 @@ struct Flight {
     server: String,
     future: CallFuture,
     cancel: CancellationToken,
-    inbound: mpsc::Receiver<Inbound>,
-    progress: mpsc::Receiver<ProgressNotificationParam>,
-    logs: mpsc::Receiver<LoggingMessageNotificationParam>,
+    inbound: mpsc::Receiver<Box<Inbound>>,
+    progress: mpsc::Receiver<Box<ProgressNotificationParam>>,
+    logs: mpsc::Receiver<Box<LoggingMessageNotificationParam>>,
     waiting: BTreeMap<String, Waiting>,
     next_key: u32,
     /// For sending the call again (a 2026-only server's input rounds).
@@ -433,7 +433,7 @@ async fn drive(
                 Era::Session => {
                     let caps = &caller.capabilities;
                     asks.push(async move {
-                        let Inbound { request, reply, withdrawn } = inbound;
+                        let Inbound { request, reply, withdrawn } = *inbound;
                         tokio::select! {
                             answer = ask_client(back, caps, request) => { let _ = reply.send(answer); }
                             _ = withdrawn.cancelled() => {}
@@ -441,10 +441,10 @@ async fn drive(
                     });
                 }
                 Era::Stateless => {
-                    add_waiting(&mut flight, inbound, &caller.capabilities);
+                    add_waiting(&mut flight, *inbound, &caller.capabilities);
                     // A server may ask several things at once: gather them.
                     while let Ok(Some(more)) = tokio::time::timeout(GATHER, flight.inbound.recv()).await {
-                        add_waiting(&mut flight, more, &caller.capabilities);
+                        add_waiting(&mut flight, *more, &caller.capabilities);
                     }
                     if !flight.waiting.is_empty() {
                         return Ok(park(gw, flight, caller));
@@ -455,7 +455,7 @@ async fn drive(
             Some(mut p) = flight.progress.recv() => {
                 if let Some(token) = &client_token {
                     p.progress_token = token.clone();
-                    back.notify(ServerNotification::ProgressNotification(ProgressNotification::new(p))).await;
+                    back.notify(ServerNotification::ProgressNotification(ProgressNotification::new(*p))).await;
                 }
             }
             Some(mut m) = flight.logs.recv() => {
@@ -464,7 +464,7 @@ async fn drive(
                         Some(l) => format!("{}/{l}", flight.server),
                         None => flight.server.clone(),
                     });
-                    back.notify(ServerNotification::LoggingMessageNotification(LoggingMessageNotification::new(m))).await;
+                    back.notify(ServerNotification::LoggingMessageNotification(LoggingMessageNotification::new(*m))).await;
                 }
             }
             _ = caller.context.ct.cancelled(), if !flight.cancel.is_cancelled() => flight.cancel.cancel(),

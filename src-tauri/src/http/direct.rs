@@ -334,7 +334,7 @@ struct Streamed {
     /// The call (finished once its answer is in the queue).
     answer: Call,
     /// What the relay sends the client during the call.
-    rx: mpsc::Receiver<ServerJsonRpcMessage>,
+    rx: mpsc::Receiver<Box<ServerJsonRpcMessage>>,
     /// Messages received but not sent yet (the answer last).
     queue: VecDeque<ServerJsonRpcMessage>,
 }
@@ -345,10 +345,10 @@ impl Streamed {
     async fn step(&mut self) {
         tokio::select! {
             biased;
-            Some(message) = self.rx.recv() => self.queue.push_back(message),
+            Some(message) = self.rx.recv() => self.queue.push_back(*message),
             message = &mut self.answer => {
                 while let Ok(m) = self.rx.try_recv() {
-                    self.queue.push_back(m);
+                    self.queue.push_back(*m);
                 }
                 self.queue.push_back(message);
             }

@@ -107,11 +107,11 @@ impl BackendClient {
         let withdrawn = CancellationToken::new();
         route
             .inbound
-            .send(Inbound {
+            .send(Box::new(Inbound {
                 request,
                 reply,
                 withdrawn: withdrawn.clone(),
-            })
+            }))
             .await
             .map_err(|_| refuse(super::routes::Unroutable::Ended.to_string()))?;
         tokio::select! {
@@ -176,7 +176,7 @@ impl BackendClient {
                     .by_token(self.channel, &n.params.progress_token)
                     .await;
                 if let Some(tx) = route.as_ref().and_then(|r| r.progress.as_ref()) {
-                    let _ = tx.try_send(n.params);
+                    let _ = tx.try_send(Box::new(n.params));
                 }
             }
             ServerNotification::ToolListChangedNotification(_)
@@ -200,7 +200,7 @@ impl BackendClient {
                 self.logs
                     .push("server", &format!("[{level}] {logger}{data}"));
                 if let Some(tx) = self.routes.only_call().and_then(|r| r.logs.clone()) {
-                    let _ = tx.try_send(n.params.clone());
+                    let _ = tx.try_send(Box::new(n.params.clone()));
                 }
                 if let Some(d) = self.routes.downstream() {
                     d.logging_message(&self.server, n.params);

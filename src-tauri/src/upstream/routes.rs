@@ -50,17 +50,22 @@ pub struct Inbound {
 pub type OwnerKey = u64;
 
 /// Where the messages belonging to one call go.
+///
+/// The channels carry each message in a [`Box`]: tokio's `mpsc` allocates a block of 32 slots
+/// with every channel, and slots of these messages (96–248 bytes) made that 3–8 KB per channel
+/// and call, allocations glibc serves from its slow path (`tests/bench/RESULTS.md`, run N).
+/// Most calls send nothing on them; a message that does go pays one small allocation.
 #[derive(Debug)]
 pub struct CallRoute {
     /// The client session that made the call.
     pub owner: OwnerKey,
     /// Server→client requests.
-    pub inbound: mpsc::Sender<Inbound>,
+    pub inbound: mpsc::Sender<Box<Inbound>>,
     /// Progress notifications (with the server's token; the caller maps it).
-    pub progress: Option<mpsc::Sender<ProgressNotificationParam>>,
+    pub progress: Option<mpsc::Sender<Box<ProgressNotificationParam>>>,
     /// Log messages, for a caller that receives them per request (2026-07-28): sent the
     /// messages that arrive while this is the only call in flight.
-    pub logs: Option<mpsc::Sender<LoggingMessageNotificationParam>>,
+    pub logs: Option<mpsc::Sender<Box<LoggingMessageNotificationParam>>>,
 }
 
 /// Which of a connection's two channels a message came on: the initialize-based session or
@@ -308,7 +313,7 @@ impl Routes {
 mod tests {
     use super::*;
 
-    fn route(owner: OwnerKey) -> (Arc<CallRoute>, mpsc::Receiver<Inbound>) {
+    fn route(owner: OwnerKey) -> (Arc<CallRoute>, mpsc::Receiver<Box<Inbound>>) {
         let (tx, rx) = mpsc::channel(4);
         (
             Arc::new(CallRoute {
