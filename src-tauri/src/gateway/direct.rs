@@ -168,8 +168,8 @@ impl Calls {
     /// at most [`CHANNEL_CAPACITY`] messages the client has not read: then the relay waits
     /// (and with it the server's stream), as with rmcp's session. Each message is boxed, as
     /// on a [`crate::upstream::routes::CallRoute`]'s channels: a slot of a whole
-    /// `ServerJsonRpcMessage` (376 bytes) made the block tokio allocates with every channel
-    /// 12 KB per call.
+    /// `ServerJsonRpcMessage` (496 bytes) made the block tokio allocates with every channel
+    /// 16 KB per call.
     pub fn channel(self: &Arc<Self>) -> (CallChannel, mpsc::Receiver<Box<ServerJsonRpcMessage>>) {
         let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
         (

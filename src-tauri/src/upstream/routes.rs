@@ -52,8 +52,8 @@ pub type OwnerKey = u64;
 /// Where the messages belonging to one call go.
 ///
 /// The channels carry each message in a [`Box`]: tokio's `mpsc` allocates a block of 32 slots
-/// with every channel, and slots of these messages (96–248 bytes) made that 3–8 KB per channel
-/// and call, allocations glibc serves from its slow path (`tests/bench/RESULTS.md`, run N).
+/// with every channel, and slots of these messages (136–328 bytes) made that 4–10 KB per
+/// channel and call, allocations glibc serves from its slow path (`tests/bench/RESULTS.md`, run N).
 /// Most calls send nothing on them; a message that does go pays one small allocation.
 #[derive(Debug)]
 pub struct CallRoute {
