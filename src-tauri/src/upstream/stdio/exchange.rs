@@ -6,10 +6,10 @@
 //! a server may send) and handed back. [`Exchange`] writes the request itself through the
 //! pipe's [`Shared`] writer and takes the answer's JSON text from the [`super::pipe::Pipe`]
 //! reading stdout, with the shape the pipe read its envelope as, and reads it as the result its
-//! request expects ([`crate::wire::server_message_shaped`]). Everything else the server sends while it works —
-//! progress, its own requests (sampling, elicitation, roots), log messages — is read by rmcp's
-//! service and reaches the caller as before, through the call's route; progress also moves the
-//! call's timeout ([`crate::upstream::call`]).
+//! request expects ([`crate::wire::server_message_shaped`]). Everything else the server sends
+//! while it works — progress, its own requests (sampling, elicitation, roots), log messages —
+//! is read by rmcp's service and reaches the caller as before, through the call's route;
+//! progress also moves the call's timeout ([`crate::upstream::call`]).
 //!
 //! Once the pipe has closed, a request goes rmcp's way ([`Outcome::NotSent`]), which reports
 //! the closed transport.
