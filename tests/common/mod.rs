@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod forwarder;
 pub mod keyring;
 pub mod mock;
 

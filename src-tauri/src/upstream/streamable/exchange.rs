@@ -59,6 +59,15 @@ pub struct Exchange {
 /// Reading the answer failed (the server may have taken the request).
 type Failure = StreamableHttpError<reqwest::Error>;
 
+/// A response stream of rmcp's HTTP client.
+type EventStream = futures::stream::BoxStream<
+    'static,
+    Result<sse_stream::Sse, rmcp::transport::streamable_http_client::SseError>,
+>;
+
+/// Longest a response stream is read on after its answer (see [`release`]).
+const RELEASE_WITHIN: Duration = Duration::from_secs(5);
+
 impl Exchange {
     /// Exchanges for server `server` at `url` over `client`, on the session whose rmcp peer is
     /// `peer` and whose client handler is `handler`; calls are registered in `routes`.
@@ -150,10 +159,7 @@ impl Exchange {
     /// Reads an event stream to the answer for `id`, handling everything else on it.
     async fn read(
         &self,
-        mut stream: futures::stream::BoxStream<
-            'static,
-            Result<sse_stream::Sse, rmcp::transport::streamable_http_client::SseError>,
-        >,
+        mut stream: EventStream,
         (id, answer): (&RequestId, Answer),
         token: &ProgressToken,
         (session, version): (&Option<Arc<str>>, &str),
@@ -194,14 +200,18 @@ impl Exchange {
             let message = server_message(&data, answer).map_err(StreamableHttpError::from)?;
             resumes = 0;
             match message {
-                JsonRpcMessage::Response(r) if &r.id == id => return Ok(Ok(r.result)),
+                JsonRpcMessage::Response(r) if &r.id == id => {
+                    release(stream);
+                    return Ok(Ok(r.result));
+                }
                 // Only this request was posted: an error without an id (the server could not
                 // read it) is about it too.
                 JsonRpcMessage::Error(e) if e.id.is_none() || e.id.as_ref() == Some(id) => {
+                    release(stream);
                     return Ok(Err(UpstreamError::Mcp {
                         server: self.server.clone(),
                         error: e.error,
-                    }))
+                    }));
                 }
                 JsonRpcMessage::Request(r) => {
                     let ct = CancellationToken::new();
@@ -301,6 +311,27 @@ impl Exchange {
             },
         }
     }
+}
+
+/// Reads a response stream to its end after its answer, so its connection goes back to the
+/// client's pool. Dropped unfinished, the stream's connection is closed instead (hyper cannot
+/// reuse a connection whose response it has not read to the end): the next request then opens
+/// another one, a TCP handshake and an accept more for both sides on every call.
+///
+/// A server closes the stream right after the answer (Streamable HTTP, "Sending Messages to
+/// the Server": the server SHOULD close the stream once the response is sent), so the end is
+/// usually read already and nothing waits. Otherwise a task reads on, for at most
+/// [`RELEASE_WITHIN`]; what comes meanwhile is not for this request and is dropped, as it
+/// would have been with the stream.
+fn release(mut stream: EventStream) {
+    use futures::FutureExt;
+    if let Some(None) = stream.next().now_or_never() {
+        return;
+    }
+    tokio::spawn(async move {
+        let rest = async { while stream.next().await.is_some() {} };
+        let _ = tokio::time::timeout(RELEASE_WITHIN, rest).await;
+    });
 }
 
 /// Whether `e` means the server did not take the request: the session is unknown (404) or the
