@@ -442,3 +442,30 @@ pub fn start_floor(backend_port: u16) -> (Proc, u16) {
     }
     (p, port)
 }
+
+/// Starts the floor + pipe (`floor.rs`, [`crate::floor`]'s `--stdio`) in front of the stdio
+/// server `cmd` (program, arguments); returns it and its port.
+pub fn start_stdio_floor(cmd: &(String, Vec<String>)) -> (Proc, u16) {
+    let port = free_port();
+    let mut args = vec![
+        "floor".into(),
+        "--port".into(),
+        port.to_string(),
+        "--stdio".into(),
+    ];
+    args.push(cmd.0.clone());
+    args.extend(cmd.1.iter().cloned());
+    let mut p = Proc::spawn(
+        "floor + pipe (HTTP to stdio)",
+        &self_exe(),
+        &args,
+        &[],
+        None,
+        None,
+    );
+    if !wait_port(port, Duration::from_secs(20)) {
+        p.assert_alive(None);
+        panic!("the floor + pipe did not listen on {port}");
+    }
+    (p, port)
+}

@@ -14,6 +14,10 @@
 #   GATEWAY_PRELOAD=/tmp/allocsizes.so (with ALLOCSIZES_OUT) runs the gateway under that shim;
 #   the gateway is stopped with SIGTERM at the end, so the shim's report is written then.
 #   all_calls (warm-up included) is what the gateway served.
+#   VIA=floor (or direct) posts through the bench's floor proxy (or to the backend itself)
+#   instead, for the same figures without Loopgate (GATEWAY_BINARY is then not started; the
+#   "gateway" CPU is the floor's, 0 for direct). BACKEND=stdio puts the backend behind the
+#   gateway as a stdio server (its CPU is then the child's); VIA must be the gateway then.
 set -euo pipefail
 gateway=$1 bench=$2 secs=${3:-5}
 dir=$(mktemp -d)
@@ -24,26 +28,42 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
-"$bench" backend http --port "$backend_port" > "$dir/backend.log" 2>&1 &
-be_pid=$!
+via=${VIA:-gateway} backend=${BACKEND:-http}
+if [ "$backend" = http ]; then
+  "$bench" backend http --port "$backend_port" > "$dir/backend.log" 2>&1 &
+  be_pid=$!
+  server="{\"url\":\"http://127.0.0.1:$backend_port/mcp\"}"
+else
+  server="{\"command\":\"$bench\",\"args\":[\"backend\",\"stdio\"]}"
+fi
 # The gateway reads its token from this file (no keychain: DBus points nowhere).
 head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/token"
 chmod 600 "$dir/token"
 token=$(cat "$dir/token")
-printf '{"gateway":{"port":%d},"mcpServers":{"b":{"url":"http://127.0.0.1:%d/mcp"}}}' \
-  "$gateway_port" "$backend_port" > "$dir/config.json"
-LD_PRELOAD=${GATEWAY_PRELOAD:-} DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent \
-  "$gateway" --config "$dir/config.json" serve > "$dir/gateway.log" 2>&1 &
-gw_pid=$!
-url=http://127.0.0.1:$gateway_port/mcp
+printf '{"gateway":{"port":%d},"mcpServers":{"b":%s}}' "$gateway_port" "$server" \
+  > "$dir/config.json"
+case $via in
+  gateway)
+    LD_PRELOAD=${GATEWAY_PRELOAD:-} DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent \
+      "$gateway" --config "$dir/config.json" serve > "$dir/gateway.log" 2>&1 &
+    gw_pid=$! url=http://127.0.0.1:$gateway_port/mcp ;;
+  floor)
+    "$bench" floor --port "$gateway_port" --to "127.0.0.1:$backend_port" > "$dir/gateway.log" 2>&1 &
+    gw_pid=$! url=http://127.0.0.1:$gateway_port/mcp ;;
+  direct) gw_pid=$be_pid url=http://127.0.0.1:$backend_port/mcp ;;
+esac
 headers=(-H "authorization: Bearer $token" -H "content-type: application/json"
   -H "accept: application/json, text/event-stream")
 # Listening, then the backend's tools listed.
 for _ in $(seq 100); do
-  curl -s -o /dev/null "http://127.0.0.1:$gateway_port/" && break
+  curl -s -o /dev/null "${url%/mcp}/" && break
   sleep 0.1
 done
 sleep 2
+if [ "$backend" = stdio ]; then
+  be_pid=$(pgrep -P "$gw_pid" | head -1)
+  [ -n "$be_pid" ] || { echo "the stdio server did not start; gateway log:" >&2; cat "$dir/gateway.log" >&2; exit 1; }
+fi
 session=$(curl -s -D - -o /dev/null "${headers[@]}" "$url" -d \
   '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"wrk","version":"1"}}}' \
   | tr -d '\r' | awk 'tolower($1) == "mcp-session-id:" {print $2}')
@@ -54,6 +74,12 @@ tool=$(curl -s "${headers[@]}" "$url" -d '{"jsonrpc":"2.0","id":2,"method":"tool
   | grep -o '"name":"[^"]*echo"' | head -1 | cut -d'"' -f4)
 [ -n "$tool" ] || { echo "the backend's echo tool is not listed" >&2; exit 1; }
 body="{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"$tool\",\"arguments\":{\"message\":\"hello\"}}}"
+# The call must succeed, or wrk would time errors.
+answer=$(curl -s "${headers[@]}" "$url" -d "$body")
+case $answer in
+  *'"result"'*hello*) ;;
+  *) echo "the call failed: $answer" >&2; exit 1 ;;
+esac
 cat > "$dir/post.lua" <<LUA
 wrk.method = "POST"
 wrk.body = '$body'
@@ -65,9 +91,10 @@ wrk.headers["mcp-protocol-version"] = "2025-11-25"
 LUA
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 wrk -t1 -c1 -d1s -s "$dir/post.lua" "$url" > "$dir/warm-up.txt"
-g0=$(cpu "$gw_pid") b0=$(cpu "$be_pid")
+cpu_gw() { if [ "$via" = direct ]; then echo 0; else cpu "$gw_pid"; fi; }
+g0=$(cpu_gw) b0=$(cpu "$be_pid")
 wrk -t1 -c"${CONNS:-1}" -d"${secs}s" --latency -s "$dir/post.lua" "$url" > "$dir/wrk.txt"
-g1=$(cpu "$gw_pid") b1=$(cpu "$be_pid")
+g1=$(cpu_gw) b1=$(cpu "$be_pid")
 calls=$(awk '/requests in/ {print $1}' "$dir/wrk.txt")
 ticks=$(getconf CLK_TCK)
 grep -E "^ +(50|99)%|Requests/sec|Non-2xx" "$dir/wrk.txt" | tr -s ' ' | tr '\n' ';'
