@@ -19,7 +19,7 @@
 //! back as [`Outcome::NotSent`] and is sent the usual way.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -54,6 +54,8 @@ pub struct Exchange {
     peer: Peer<RoleClient>,
     routes: Arc<Routes>,
     next: AtomicU64,
+    /// Response streams being read on after their answers ([`release`]).
+    releasing: Arc<AtomicUsize>,
 }
 
 /// Reading the answer failed (the server may have taken the request).
@@ -66,7 +68,11 @@ type EventStream = futures::stream::BoxStream<
 >;
 
 /// Longest a response stream is read on after its answer (see [`release`]).
-const RELEASE_WITHIN: Duration = Duration::from_secs(5);
+const RELEASE_WITHIN: Duration = Duration::from_secs(1);
+/// Most response streams of one server read on after their answers at a time; past it a
+/// stream is dropped (its connection closed), so a server that never ends its streams cannot
+/// make the gateway hold a connection for every call it answered.
+const MAX_RELEASING: usize = 16;
 
 impl Exchange {
     /// Exchanges for server `server` at `url` over `client`, on the session whose rmcp peer is
@@ -87,6 +93,7 @@ impl Exchange {
             peer,
             routes,
             next: AtomicU64::new(1),
+            releasing: Arc::default(),
         }
     }
 
@@ -201,13 +208,13 @@ impl Exchange {
             resumes = 0;
             match message {
                 JsonRpcMessage::Response(r) if &r.id == id => {
-                    release(stream);
+                    release(&self.releasing, stream);
                     return Ok(Ok(r.result));
                 }
                 // Only this request was posted: an error without an id (the server could not
                 // read it) is about it too.
                 JsonRpcMessage::Error(e) if e.id.is_none() || e.id.as_ref() == Some(id) => {
-                    release(stream);
+                    release(&self.releasing, stream);
                     return Ok(Err(UpstreamError::Mcp {
                         server: self.server.clone(),
                         error: e.error,
@@ -314,23 +321,31 @@ impl Exchange {
 }
 
 /// Reads a response stream to its end after its answer, so its connection goes back to the
-/// client's pool. Dropped unfinished, the stream's connection is closed instead (hyper cannot
-/// reuse a connection whose response it has not read to the end): the next request then opens
-/// another one, a TCP handshake and an accept more for both sides on every call.
+/// client's pool; `releasing` counts the streams of the server being read on. Dropped
+/// unfinished, the stream's connection is closed instead (hyper cannot reuse a connection whose
+/// response it has not read to the end): the next request then opens another one, a TCP
+/// handshake and an accept more for both sides.
 ///
 /// A server closes the stream right after the answer (Streamable HTTP, "Sending Messages to
-/// the Server": the server SHOULD close the stream once the response is sent), so the end is
-/// usually read already and nothing waits. Otherwise a task reads on, for at most
-/// [`RELEASE_WITHIN`]; what comes meanwhile is not for this request and is dropped, as it
+/// the Server": it SHOULD close the stream once the response is sent), so the end is usually
+/// read already and nothing waits. Otherwise a task reads on, for at most [`RELEASE_WITHIN`]
+/// and for at most [`MAX_RELEASING`] streams of the server at a time (past either, the stream
+/// is dropped as before); what comes meanwhile is not for this request and is dropped, as it
 /// would have been with the stream.
-fn release(mut stream: EventStream) {
+fn release(releasing: &Arc<AtomicUsize>, mut stream: EventStream) {
     use futures::FutureExt;
     if let Some(None) = stream.next().now_or_never() {
         return;
     }
+    if releasing.fetch_add(1, Ordering::Relaxed) >= MAX_RELEASING {
+        releasing.fetch_sub(1, Ordering::Relaxed);
+        return;
+    }
+    let releasing = releasing.clone();
     tokio::spawn(async move {
         let rest = async { while stream.next().await.is_some() {} };
         let _ = tokio::time::timeout(RELEASE_WITHIN, rest).await;
+        releasing.fetch_sub(1, Ordering::Relaxed);
     });
 }
 
@@ -343,4 +358,54 @@ fn not_taken(e: &StreamableHttpError<reqwest::Error>) -> bool {
             | StreamableHttpError::AuthRequired(_)
             | StreamableHttpError::InsufficientScope(_)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(
+        data: &str,
+    ) -> Result<sse_stream::Sse, rmcp::transport::streamable_http_client::SseError> {
+        Ok(sse_stream::Sse::default().data(data))
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_ended_is_released_at_once() {
+        let releasing = Arc::new(AtomicUsize::new(0));
+        release(&releasing, futures::stream::empty().boxed());
+        assert_eq!(releasing.load(Ordering::Relaxed), 0);
+    }
+
+    #[tokio::test]
+    async fn the_rest_of_a_stream_is_read_to_its_end() {
+        let releasing = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = futures::channel::mpsc::unbounded();
+        release(&releasing, rx.boxed());
+        assert_eq!(releasing.load(Ordering::Relaxed), 1, "read on by a task");
+        tx.unbounded_send(event("late")).unwrap();
+        drop(tx);
+        for _ in 0..100 {
+            if releasing.load(Ordering::Relaxed) == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the stream's end was not read");
+    }
+
+    #[tokio::test]
+    async fn streams_that_never_end_are_read_on_for_a_while_and_only_so_many() {
+        let releasing = Arc::new(AtomicUsize::new(0));
+        for _ in 0..MAX_RELEASING + 5 {
+            release(&releasing, futures::stream::pending().boxed());
+        }
+        assert_eq!(releasing.load(Ordering::Relaxed), MAX_RELEASING);
+        tokio::time::sleep(RELEASE_WITHIN + Duration::from_millis(300)).await;
+        assert_eq!(
+            releasing.load(Ordering::Relaxed),
+            0,
+            "given up after RELEASE_WITHIN"
+        );
+    }
 }
