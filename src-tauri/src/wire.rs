@@ -57,6 +57,8 @@ pub enum Method {
     ReadResource,
     /// `notifications/cancelled`.
     Cancelled,
+    /// `notifications/initialized`.
+    Initialized,
     /// Any other method.
     Other,
 }
@@ -68,6 +70,7 @@ impl Method {
             "prompts/get" => Method::GetPrompt,
             "resources/read" => Method::ReadResource,
             "notifications/cancelled" => Method::Cancelled,
+            "notifications/initialized" => Method::Initialized,
             _ => Method::Other,
         }
     }
@@ -251,7 +254,7 @@ fn typed_client(bytes: &[u8], envelope: Envelope) -> Option<ClientJsonRpcMessage
         Method::CallTool => request::<CallToolRequest>(bytes),
         Method::GetPrompt => request::<GetPromptRequest>(bytes),
         Method::ReadResource => request::<ReadResourceRequest>(bytes),
-        Method::Cancelled | Method::Other => None,
+        Method::Cancelled | Method::Initialized | Method::Other => None,
     }
 }
 
@@ -379,6 +382,10 @@ mod tests {
         assert_eq!(
             shape(r#"{"method":"notifications/cancelled","jsonrpc":"2.0","params":{}}"#),
             Some((Notification, Cancelled))
+        );
+        assert_eq!(
+            shape(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#),
+            Some((Notification, Initialized))
         );
         assert_eq!(
             shape(r#"{"jsonrpc":"2.0","id":"a","result":null}"#),

@@ -323,8 +323,8 @@ async fn the_transport_answers_as_clients_expect() {
             .unwrap()
             .expect("the stream ended before the server's request");
         events.push_str(&String::from_utf8_lossy(&chunk));
-        if let Some(data) = events.lines().find_map(|l| l.strip_prefix("data:")) {
-            break serde_json::from_str(data.trim()).unwrap();
+        if let Some(data) = json_data(&events).next() {
+            break serde_json::from_str(data).unwrap();
         }
     };
     assert_eq!(asked["method"], "roots/list", "{asked}");
@@ -370,10 +370,9 @@ async fn the_transport_answers_as_clients_expect() {
         .unwrap()
         .unwrap();
     assert!(started.elapsed() < Duration::from_secs(5));
-    let answer: Value = rest
-        .lines()
-        .find_map(|l| l.strip_prefix("data:"))
-        .map(|d| serde_json::from_str(d.trim()).unwrap())
+    let answer: Value = json_data(&rest)
+        .next()
+        .map(|d| serde_json::from_str(d).unwrap())
         .unwrap_or_else(|| panic!("no answer after the server's request: {rest:?}"));
     assert_eq!(answer["id"], 4, "{answer}");
     assert_eq!(answer["result"]["content"][0]["text"], "asked", "{answer}");
@@ -391,6 +390,51 @@ async fn the_transport_answers_as_clients_expect() {
         .unwrap();
     assert_eq!(r.status(), 204);
     gw.stop().await;
+}
+
+/// Once `notifications/initialized` is acknowledged, the session's calls are served on their
+/// own task: its registration is not left to race the client's next request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_is_served_directly_once_its_initialized_is_acknowledged() {
+    use crate::common::mock::{MockBackend, Mode};
+    let mock = MockBackend::start(Mode::Strict).await;
+    let gw = Gw::start(json!({ "mock": { "url": mock.url } })).await;
+    gw.wait_ready(20).await;
+    let http = reqwest::Client::new();
+    let post = |body: &str, session: Option<&str>| {
+        let mut r = http.post(&gw.url).bearer_auth(&gw.token);
+        r = r.header("content-type", "application/json");
+        r = r.header("accept", "application/json, text/event-stream");
+        if let Some(id) = session {
+            r = r.header("mcp-session-id", id);
+        }
+        r.body(body.to_string()).send()
+    };
+    let initialize = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    for _ in 0..20 {
+        let init = post(initialize, None).await.unwrap();
+        let session = init.headers()["mcp-session-id"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let initialized = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
+        let r = post(initialized, Some(&session)).await.unwrap();
+        assert_eq!(r.status(), 202);
+        let direct = &gw.running().gateway.direct;
+        assert!(
+            direct.get(&session).is_some(),
+            "{session} not registered yet"
+        );
+    }
+    gw.stop().await;
+}
+
+/// The non-empty `data:` lines of an SSE body, trimmed (skipping priming events).
+fn json_data(body: &str) -> impl Iterator<Item = &str> {
+    body.lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
 }
 
 /// Every event in an SSE body carries JSON data (no empty priming events).

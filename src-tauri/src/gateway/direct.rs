@@ -45,6 +45,8 @@ pub const CHANNEL_CAPACITY: usize = 64;
 #[derive(Default)]
 pub struct DirectSessions {
     by_id: Mutex<HashMap<String, Arc<DirectSession>>>,
+    /// Woken on every registration ([`DirectSessions::registered`]).
+    registrations: tokio::sync::Notify,
 }
 
 impl DirectSessions {
@@ -61,6 +63,29 @@ impl DirectSessions {
                 calls: Arc::default(),
             }),
         );
+        drop(map);
+        self.registrations.notify_waiters();
+    }
+
+    /// Waits until the session `id` is registered, for at most `within`; returns whether it
+    /// is. The front end waits so before it acknowledges a session's
+    /// `notifications/initialized`: rmcp's service registers the session on a task of its
+    /// own, after the acknowledgement is sent, and a client that calls at once would
+    /// otherwise race it (its call then goes rmcp's slower way, where an answer to a server's
+    /// request is not checked against the session's owner).
+    pub async fn registered(&self, id: &str, within: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let notified = self.registrations.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.get(id).is_some() {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return false;
+            }
+        }
     }
 
     /// The live session `id`, if registered; `None` once it ended (deleted, expired, gateway

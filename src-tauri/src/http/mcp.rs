@@ -80,16 +80,61 @@ async fn through_rmcp(
     request: axum::extract::Request,
 ) -> axum::response::Response {
     let post = request.method() == axum::http::Method::POST;
+    let (request, initializes) = initialized_session(request).await;
     let response = endpoint
         .service
         .handle(request)
         .await
         .map(axum::body::Body::new);
+    if let Some(id) = initializes.filter(|_| response.status().is_success()) {
+        // Register before the client hears back (ARCHITECTURE.md rule 19), so its next call
+        // is served on its own task.
+        if !endpoint
+            .direct
+            .gw
+            .direct
+            .registered(&id, REGISTER_WITHIN)
+            .await
+        {
+            tracing::debug!("session {id} was not registered within {REGISTER_WITHIN:?}");
+        }
+    }
     if post {
         super::single_answer::collapse(response, super::single_answer::WINDOW).await
     } else {
         response
     }
+}
+
+/// Longest the acknowledgement of `notifications/initialized` waits for the session's
+/// registration ([`crate::gateway::direct::DirectSessions::registered`]).
+const REGISTER_WITHIN: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `request` unchanged, and the session id it names when it is a POST of
+/// `notifications/initialized` (its body read from memory: [`normalize`] collected it).
+async fn initialized_session(
+    request: axum::extract::Request,
+) -> (axum::extract::Request, Option<String>) {
+    use crate::wire::{Envelope, Method, Shape};
+    use rmcp::transport::common::http_header::HEADER_SESSION_ID;
+    let session = request
+        .headers()
+        .get(HEADER_SESSION_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let Some(session) = session.filter(|_| request.method() == axum::http::Method::POST) else {
+        return (request, None);
+    };
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        // Larger than `normalize` lets through: it answered already; rmcp refuses it too.
+        let empty = axum::body::Body::empty();
+        return (axum::extract::Request::from_parts(parts, empty), None);
+    };
+    let initializes = Envelope::read(&bytes)
+        .is_some_and(|e| e.shape == Shape::Notification && e.method == Method::Initialized);
+    let request = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+    (request, initializes.then_some(session))
 }
 
 /// Builds the `/mcp` service with the hosts and browser origins `guard` allows, over
