@@ -320,3 +320,57 @@ async fn profiles_saved_through_the_api_survive_a_restart() {
     assert_eq!(coding["settings"], expected, "{coding}");
     gw.stop().await;
 }
+
+/// A session answers only the client it belongs to: another client's token with the session's
+/// id gets rmcp's 404 for an unknown session on every method (a GET stream would carry the
+/// session's messages, a POSTed answer would answer its server's requests, a DELETE would end
+/// it), and the session goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_clients_session_is_not_found() {
+    let gw = Gw::start(json!({ "memory": memory_stdio() })).await;
+    gw.wait_ready(30).await;
+    let other = client_token(&gw, "cursor").await;
+    let http = reqwest::Client::new();
+    let request = |method: reqwest::Method, token: &str, session: Option<&str>, body: &str| {
+        let mut r = http.request(method, &gw.url).bearer_auth(token);
+        r = r.header("content-type", "application/json");
+        r = r.header("accept", "application/json, text/event-stream");
+        if let Some(id) = session {
+            r = r.header("mcp-session-id", id);
+        }
+        r.body(body.to_string()).send()
+    };
+    let initialize = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{"roots":{}},"clientInfo":{"name":"t","version":"1"}}}"#;
+    let init = request(reqwest::Method::POST, &gw.token, None, initialize)
+        .await
+        .unwrap();
+    let id = init.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let initialized = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
+    let r = request(reqwest::Method::POST, &gw.token, Some(&id), initialized)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let list = r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#;
+    let answer = r#"{"jsonrpc":"2.0","id":0,"result":{"roots":[]}}"#;
+    for (method, body) in [
+        (reqwest::Method::GET, ""),
+        (reqwest::Method::POST, list),
+        (reqwest::Method::POST, answer),
+        (reqwest::Method::DELETE, ""),
+    ] {
+        let r = request(method.clone(), &other, Some(&id), body)
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{method} {body}");
+        assert_eq!(r.text().await.unwrap(), "Not Found: Session not found");
+    }
+    let r = request(reqwest::Method::POST, &gw.token, Some(&id), list)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the session went on");
+    assert!(r.text().await.unwrap().contains("memory__read_graph"));
+    gw.stop().await;
+}

@@ -78,6 +78,26 @@ impl Direct {
     pub async fn serve(&self, request: Request) -> Result<Response, Request> {
         serve(&self.gw, &self.sessions, &self.shutdown, request).await
     }
+
+    /// rmcp's 404 for a request of any method that names an initialized session of another
+    /// client (another access token, [`crate::caller::Caller`]); `None` for every other
+    /// request. The session's requests are checked by its handler, but rmcp hands a GET
+    /// stream, a DELETE and a client's answers to a server's requests to the session
+    /// unchecked: another client that learnt the id could have read the session's messages,
+    /// answered its server's requests or ended it. The 404 is rmcp's for an unknown
+    /// session, so the answer does not tell that the session exists.
+    pub fn foreign(&self, request: &Request) -> Option<Response> {
+        let (_, session) = session_of(&self.gw, request.headers())?;
+        let caller = request
+            .extensions()
+            .get::<crate::caller::Caller>()
+            .cloned()
+            .unwrap_or(crate::caller::Caller::Gateway);
+        if session.handler.belongs_to(&caller) {
+            return None;
+        }
+        Some((StatusCode::NOT_FOUND, "Not Found: Session not found").into_response())
+    }
 }
 
 /// See [`Direct::serve`].

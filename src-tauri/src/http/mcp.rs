@@ -62,6 +62,9 @@ impl tower::Service<axum::extract::Request> for McpEndpoint {
     fn call(&mut self, request: axum::extract::Request) -> Self::Future {
         let endpoint = self.0.clone();
         Box::pin(async move {
+            if let Some(refusal) = endpoint.direct.foreign(&request) {
+                return Ok(refusal);
+            }
             let request = match endpoint.direct.serve(request).await {
                 Ok(response) => return Ok(response),
                 Err(request) => request,
