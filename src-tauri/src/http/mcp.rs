@@ -3,7 +3,10 @@
 //! Serves initialize-based clients with Loopgate's own session ids (bounded and expired when
 //! idle, see [`super::mcp_sessions`]) and 2026-07-28 clients statelessly, on one endpoint.
 //! The relayed calls of initialized sessions are served without rmcp's session worker
-//! ([`super::direct`]); everything else goes through rmcp.
+//! ([`super::direct`]); everything else goes through rmcp. A request of any method that
+//! names an initialized session of another client gets the 404 of an unknown session first
+//! ([`super::direct::Direct::foreign`]), and a session's `notifications/initialized` is
+//! acknowledged once the session is registered for that serving.
 //! A request whose answer is a single response gets it as `application/json` (no event
 //! stream to open, frame and parse): rmcp does so for stateless requests, and
 //! [`super::single_answer`] for those of a session and for `initialize`. One that produces
@@ -77,7 +80,9 @@ impl tower::Service<axum::extract::Request> for McpEndpoint {
 }
 
 /// Serves `request` with rmcp's service; a POST's answer that is a single response becomes
-/// `application/json` ([`super::single_answer::collapse`]).
+/// `application/json` ([`super::single_answer::collapse`]). A session's
+/// `notifications/initialized` is acknowledged once the session is registered for the front
+/// end's own serving of its calls, for at most [`REGISTER_WITHIN`] (ARCHITECTURE.md rule 19).
 async fn through_rmcp(
     endpoint: Arc<Endpoint>,
     request: axum::extract::Request,
@@ -130,7 +135,8 @@ async fn initialized_session(
     };
     let (parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        // Larger than `normalize` lets through: it answered already; rmcp refuses it too.
+        // Only a body that is not JSON comes here unread (`normalize` collects JSON ones), and
+        // rmcp refuses that for its content type, whatever it holds.
         let empty = axum::body::Body::empty();
         return (axum::extract::Request::from_parts(parts, empty), None);
     };
