@@ -282,10 +282,23 @@ async fn a_gui_launch_finds_login_shell_programs_and_notifies_once() {
     tray.wait_checked("Notifications", true).await;
     tray.click("Notifications");
     tray.wait_checked("Notifications", false).await;
-    let saved = std::fs::read_to_string(home.path().join("desktop.json")).unwrap();
+    // The menu shows the check mark change as soon as it is clicked; the app's handler, which
+    // saves the switch, runs on the app's event loop just after.
+    let settings = home.path().join("desktop.json");
+    let saved = || {
+        std::fs::read(&settings)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+    };
+    for _ in 0..50 {
+        if saved().is_some_and(|v| v["notifications"] == false) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(
-        serde_json::from_str::<Value>(&saved).unwrap()["notifications"],
-        false
+        saved().map(|v| v["notifications"].clone()),
+        Some(false.into())
     );
     knock(port, "another-old-token", "other-client/2.0", 3).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
