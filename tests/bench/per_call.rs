@@ -209,8 +209,8 @@ pub(crate) async fn per_call(rep: &mut Report, latency: bool, throughput: bool, 
                     "HTTP backend: gateway/direct p50 ≤ 1.15 and added p50 ≤ 150 µs",
                     &format!("{ratio:.2}×, +{added:.0} µs"),
                     ok,
-                );
-                report::verdict(ok).to_string()
+                )
+                .to_string()
             } else {
                 String::new()
             };
@@ -505,8 +505,8 @@ fn against_floor(rep: &mut Report, vs: &[(&str, Vec<(&str, Lat)>)]) -> Option<f6
                         "HTTP backend: Loopgate's added p50 ≤ 1.3× the floor's",
                         &format!("{lg_added:+.0} µs vs {fa:+.0} µs ({})", times(lg_added, fa)),
                         ok,
-                    );
-                    report::verdict(ok).to_string()
+                    )
+                    .to_string()
                 }
                 ("Loopgate", false) if floor_added.is_some() => {
                     let ok = lg_added <= fa + 50.0;
@@ -514,8 +514,8 @@ fn against_floor(rep: &mut Report, vs: &[(&str, Vec<(&str, Lat)>)]) -> Option<f6
                         "stdio backend: Loopgate's added p50 ≤ the floor's HTTP hop + 50 µs",
                         &format!("{lg_added:+.0} µs vs {fa:+.0} µs + 50 µs"),
                         ok,
-                    );
-                    report::verdict(ok).to_string()
+                    )
+                    .to_string()
                 }
                 (FLOOR_PIPE, false) => {
                     let ok = lg_added <= added + 50.0;
@@ -523,8 +523,8 @@ fn against_floor(rep: &mut Report, vs: &[(&str, Vec<(&str, Lat)>)]) -> Option<f6
                         "stdio backend: Loopgate's added p50 ≤ the floor + pipe's + 50 µs (measured)",
                         &format!("{lg_added:+.0} µs vs {added:+.0} µs + 50 µs"),
                         ok,
-                    );
-                    report::verdict(ok).to_string()
+                    )
+                    .to_string()
                 }
                 (MCP_PROXY_RS, true) => {
                     let ok = lg_added <= added;
@@ -532,8 +532,8 @@ fn against_floor(rep: &mut Report, vs: &[(&str, Vec<(&str, Lat)>)]) -> Option<f6
                         &format!("HTTP backend: Loopgate's added p50 ≤ {MCP_PROXY_RS}'s"),
                         &format!("{lg_added:+.0} µs vs {added:+.0} µs"),
                         ok,
-                    );
-                    report::verdict(ok).to_string()
+                    )
+                    .to_string()
                 }
                 _ => String::new(),
             };

@@ -124,9 +124,12 @@ impl Report {
         self.emit(&format!("| {} |\n", cells.join(" | ")));
     }
 
-    pub fn target(&mut self, what: &str, measured: &str, ok: bool) {
+    /// Records target `what` as `measured`, met or not (`ok`), for the summary; returns the
+    /// verdict (`PASS`/`MISS`) for the row it belongs to.
+    pub fn target(&mut self, what: &str, measured: &str, ok: bool) -> &'static str {
         self.targets
             .push((what.to_string(), measured.to_string(), ok));
+        verdict(ok)
     }
 
     /// Prints the target summary and saves the whole report to target/bench-gateway/latest.md.

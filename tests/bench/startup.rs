@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::client;
 use crate::fixture::{n, rust_stdio, stdio_entry, wait_tools};
 use crate::procs::Gateway;
-use crate::report::{self, Report};
+use crate::report::Report;
 
 /// One start-up: spawn `loopgate serve` with 10 stdio backends that take `delay_ms` to
 /// answer the handshake; returns (time to listening, time to all 50 tools listed).
@@ -68,8 +68,8 @@ pub(crate) async fn startup(rep: &mut Report) {
                 "start-up with 10 × 300 ms backends ≤ 600 ms",
                 &format!("{med:.0} ms"),
                 ok,
-            );
-            report::verdict(ok).to_string()
+            )
+            .to_string()
         } else {
             String::new()
         };
