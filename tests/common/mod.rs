@@ -98,6 +98,27 @@ pub fn spawn_bg(program: &Path, args: &[&str], env: &[(&str, String)]) -> Bg {
         .unwrap_or_else(|e| panic!("start {}: {e}", program.display())))
 }
 
+/// A raw request to the MCP endpoint `url` with `token` and `method`, as a Streamable HTTP
+/// client sends it: a JSON body, `Accept` of both answer kinds (JSON and an event stream),
+/// and `Mcp-Session-Id: session` when given. The caller adds the body and sends it.
+pub fn mcp_request(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    token: &str,
+    session: Option<&str>,
+) -> reqwest::RequestBuilder {
+    let r = http
+        .request(method, url)
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream");
+    match session {
+        Some(id) => r.header("mcp-session-id", id),
+        None => r,
+    }
+}
+
 /// Starts the Python SDK server (`mode` = stateful | stateless) on a free port; returns the
 /// process and its URL.
 pub fn python_http_server(mode: &str) -> (Bg, String) {

@@ -332,12 +332,7 @@ async fn another_clients_session_is_not_found() {
     let other = client_token(&gw, "cursor").await;
     let http = reqwest::Client::new();
     let request = |method: reqwest::Method, token: &str, session: Option<&str>, body: &str| {
-        let mut r = http.request(method, &gw.url).bearer_auth(token);
-        r = r.header("content-type", "application/json");
-        r = r.header("accept", "application/json, text/event-stream");
-        if let Some(id) = session {
-            r = r.header("mcp-session-id", id);
-        }
+        let r = mcp_request(&http, method, &gw.url, token, session);
         r.body(body.to_string()).send()
     };
     let initialize = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{"roots":{}},"clientInfo":{"name":"t","version":"1"}}}"#;

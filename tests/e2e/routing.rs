@@ -210,15 +210,10 @@ async fn the_transport_answers_as_clients_expect() {
     gw.wait_ready(20).await;
     let http = reqwest::Client::new();
     let post = |body: String, session: Option<(&str, &str)>| {
-        let mut r = http
-            .post(&gw.url)
-            .bearer_auth(&gw.token)
-            .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream");
-        if let Some((id, version)) = session {
-            r = r
-                .header("mcp-session-id", id)
-                .header("mcp-protocol-version", version);
+        let id = session.map(|(id, _)| id);
+        let mut r = mcp_request(&http, reqwest::Method::POST, &gw.url, &gw.token, id);
+        if let Some((_, version)) = session {
+            r = r.header("mcp-protocol-version", version);
         }
         r.body(body).send()
     };
@@ -402,12 +397,7 @@ async fn a_session_is_served_directly_once_its_initialized_is_acknowledged() {
     gw.wait_ready(20).await;
     let http = reqwest::Client::new();
     let post = |body: &str, session: Option<&str>| {
-        let mut r = http.post(&gw.url).bearer_auth(&gw.token);
-        r = r.header("content-type", "application/json");
-        r = r.header("accept", "application/json, text/event-stream");
-        if let Some(id) = session {
-            r = r.header("mcp-session-id", id);
-        }
+        let r = mcp_request(&http, reqwest::Method::POST, &gw.url, &gw.token, session);
         r.body(body.to_string()).send()
     };
     let initialize = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
