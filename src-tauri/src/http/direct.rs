@@ -75,28 +75,15 @@ impl Direct {
     /// Serves `request` when it is a relayed call of an initialized session, a client's
     /// answer to a request asked during such a call, or its cancellation; otherwise hands the
     /// request back, unchanged, for rmcp.
+    ///
+    /// A request of any method that names an initialized session of another client (another
+    /// access token, [`crate::caller::Caller`]) gets rmcp's 404 for an unknown session, so
+    /// the answer does not tell that the session exists. The session's handler checks its
+    /// requests, but rmcp hands a GET stream, a DELETE and a client's answers to a server's
+    /// requests to the session unchecked: another client that learnt the id could have read
+    /// the session's messages, answered its server's requests or ended it.
     pub async fn serve(&self, request: Request) -> Result<Response, Request> {
         serve(&self.gw, &self.sessions, &self.shutdown, request).await
-    }
-
-    /// rmcp's 404 for a request of any method that names an initialized session of another
-    /// client (another access token, [`crate::caller::Caller`]); `None` for every other
-    /// request. The session's requests are checked by its handler, but rmcp hands a GET
-    /// stream, a DELETE and a client's answers to a server's requests to the session
-    /// unchecked: another client that learnt the id could have read the session's messages,
-    /// answered its server's requests or ended it. The 404 is rmcp's for an unknown
-    /// session, so the answer does not tell that the session exists.
-    pub fn foreign(&self, request: &Request) -> Option<Response> {
-        let (_, session) = session_of(&self.gw, request.headers())?;
-        let caller = request
-            .extensions()
-            .get::<crate::caller::Caller>()
-            .cloned()
-            .unwrap_or(crate::caller::Caller::Gateway);
-        if session.handler.belongs_to(&caller) {
-            return None;
-        }
-        Some((StatusCode::NOT_FOUND, "Not Found: Session not found").into_response())
     }
 }
 
@@ -107,12 +94,20 @@ async fn serve(
     shutdown: &CancellationToken,
     request: Request,
 ) -> Result<Response, Request> {
-    if request.method() != Method::POST {
-        return Err(request);
-    }
     let Some((id, session)) = session_of(gw, request.headers()) else {
         return Err(request);
     };
+    let caller = request
+        .extensions()
+        .get::<crate::caller::Caller>()
+        .cloned()
+        .unwrap_or(crate::caller::Caller::Gateway);
+    if !session.handler.belongs_to(&caller) {
+        return Ok((StatusCode::NOT_FOUND, "Not Found: Session not found").into_response());
+    }
+    if request.method() != Method::POST {
+        return Err(request);
+    }
     let negotiated = session
         .peer
         .peer_info()
@@ -141,9 +136,6 @@ async fn serve(
             sessions.touch(&id);
             return Ok(call(session, r, parts, shutdown.clone()).await);
         }
-        // Answers and cancellations only from the session's own client (rmcp's way otherwise,
-        // where they reach nothing of this session's calls).
-        _ if !owner(&session, &parts) => false,
         answer @ (JsonRpcMessage::Response(_) | JsonRpcMessage::Error(_)) => {
             session.calls.answer(answer)
         }
@@ -171,13 +163,6 @@ async fn serve(
     } else {
         Err(Request::from_parts(parts, Body::from(bytes)))
     }
-}
-
-/// Whether the request comes with the credential the session is bound to.
-fn owner(session: &DirectSession, parts: &Parts) -> bool {
-    session
-        .handler
-        .belongs_to(&crate::caller::Caller::of_request(parts))
 }
 
 /// The initialized session the request names, with its id.

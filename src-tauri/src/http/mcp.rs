@@ -5,7 +5,7 @@
 //! The relayed calls of initialized sessions are served without rmcp's session worker
 //! ([`super::direct`]); everything else goes through rmcp. A request of any method that
 //! names an initialized session of another client gets the 404 of an unknown session first
-//! ([`super::direct::Direct::foreign`]), and a session's `notifications/initialized` is
+//! ([`super::direct::Direct::serve`]), and a session's `notifications/initialized` is
 //! acknowledged once the session is registered for that serving.
 //! A request whose answer is a single response gets it as `application/json` (no event
 //! stream to open, frame and parse): rmcp does so for stateless requests, and
@@ -65,9 +65,6 @@ impl tower::Service<axum::extract::Request> for McpEndpoint {
     fn call(&mut self, request: axum::extract::Request) -> Self::Future {
         let endpoint = self.0.clone();
         Box::pin(async move {
-            if let Some(refusal) = endpoint.direct.foreign(&request) {
-                return Ok(refusal);
-            }
             let request = match endpoint.direct.serve(request).await {
                 Ok(response) => return Ok(response),
                 Err(request) => request,
