@@ -410,27 +410,10 @@ async fn drive(
     let back = caller.back;
     let mut asks = FuturesUnordered::new();
     loop {
+        // Biased, the answer last (ARCHITECTURE.md rule 21): what the server sent about the
+        // call before its answer (progress, log messages, requests) reaches the caller first.
         tokio::select! {
-            r = &mut flight.future => {
-                match r? {
-                    ServerResult::InputRequiredResult(ir) if caller.era == Era::Session => {
-                        flight = Box::pin(another_round(flight, ir, caller)).await?;
-                    }
-                    ServerResult::InputRequiredResult(mut ir) => {
-                        if let Some(state) = ir.request_state.take() {
-                            ir.request_state = Some(gw.sealer.seal(
-                                StateKind::Backend { server: flight.server.clone(), state },
-                                &caller.label,
-                            ));
-                        }
-                        return Ok(ServerResult::InputRequiredResult(ir));
-                    }
-                    other => {
-                        gw.links.learn(&flight.server, &other);
-                        return Ok(other);
-                    }
-                }
-            }
+            biased;
             Some(inbound) = flight.inbound.recv() => match caller.era {
                 Era::Session => {
                     let caps = &caller.capabilities;
@@ -470,6 +453,26 @@ async fn drive(
                 }
             }
             _ = caller.context.ct.cancelled(), if !flight.cancel.is_cancelled() => flight.cancel.cancel(),
+            r = &mut flight.future => {
+                match r? {
+                    ServerResult::InputRequiredResult(ir) if caller.era == Era::Session => {
+                        flight = Box::pin(another_round(flight, ir, caller)).await?;
+                    }
+                    ServerResult::InputRequiredResult(mut ir) => {
+                        if let Some(state) = ir.request_state.take() {
+                            ir.request_state = Some(gw.sealer.seal(
+                                StateKind::Backend { server: flight.server.clone(), state },
+                                &caller.label,
+                            ));
+                        }
+                        return Ok(ServerResult::InputRequiredResult(ir));
+                    }
+                    other => {
+                        gw.links.learn(&flight.server, &other);
+                        return Ok(other);
+                    }
+                }
+            }
         }
     }
 }

@@ -8,7 +8,8 @@
 //! reading stdout, with the shape the pipe read its envelope as, and reads it as the result its
 //! request expects ([`crate::wire::server_message_shaped`]). Everything else the server sends
 //! while it works — progress, its own requests (sampling, elicitation, roots), log messages —
-//! is read by rmcp's service and reaches the caller as before, through the call's route;
+//! is read by rmcp's service and reaches the caller as before, through the call's route,
+//! except its progress, which the pipe hands to the call's route in order with the answer;
 //! progress also moves the call's timeout ([`crate::upstream::call`]).
 //!
 //! Once the pipe has closed, a request goes rmcp's way ([`Outcome::NotSent`]), which reports
@@ -77,7 +78,8 @@ impl Exchange {
         let alive = Alive::new();
         // Waiting before writing: the server may answer before the write returns. (rmcp's
         // path, if the pipe has closed, sets a progress token of its own.)
-        let Some(mut pending) = self.pipe.wait_for(id.clone(), alive.clone()) else {
+        let progress = call.route.as_ref().and_then(|r| r.progress.clone());
+        let Some(mut pending) = self.pipe.wait_for(id.clone(), alive.clone(), progress) else {
             return Outcome::NotSent(request);
         };
         // Listening before writing: an oversized answer may come back at once.

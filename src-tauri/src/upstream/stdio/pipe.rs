@@ -13,12 +13,12 @@
 //! - **Reading:** lines are framed by rmcp's [`JsonRpcMessageCodec`] (its length limit, byte
 //!   order mark and `\r` handling) and read as JSON text first. An answer (a result or an
 //!   error) whose id is a waiting direct call goes to that call unparsed. Every other message
-//!   is parsed as rmcp parses it and handed to rmcp's service; a progress notification for a
-//!   direct call also moves that call's timeout ([`Alive`]).
+//!   is parsed as rmcp parses it and handed to rmcp's service, except a direct call's
+//!   progress: it moves the call's timeout ([`Alive`]) and goes to the call here, in order
+//!   (ARCHITECTURE.md rule 21: rmcp handles each notification on a task of its own).
 //! - **Faults**, as rmcp's transport treats them: a line that is no JSON is skipped; JSON that
 //!   is no message gets an "Invalid Request" error back; a line over [`MAX_MESSAGE_BYTES`] is
-//!   dropped (the [`super::WatchedStdout`] under it reports
-//!   its id). At end of file, and when rmcp closes the transport, every waiting call fails,
+//!   dropped (the [`super::WatchedStdout`] under it reports its id). At end of file, and when rmcp closes the transport, every waiting call fails,
 //!   and later ones go rmcp's way, which reports the closed transport. One difference: a
 //!   notification rmcp cannot read is skipped, where rmcp's transport answers one with a
 //!   standard method (JSON-RPC 2.0, section 4.1: a notification gets no reply).
@@ -30,15 +30,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rmcp::model::{
-    ClientJsonRpcMessage, ErrorData, JsonRpcMessage, RequestId, ServerJsonRpcMessage,
-    ServerNotification,
+    ClientJsonRpcMessage, ErrorData, JsonRpcMessage, ProgressNotificationParam, RequestId,
+    ServerJsonRpcMessage, ServerNotification,
 };
 use rmcp::transport::async_rw::{JsonRpcMessageCodec, JsonRpcMessageCodecError};
 use rmcp::transport::Transport;
 use rmcp::RoleClient;
 use serde_json::value::RawValue;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::bytes::BytesMut;
 use tokio_util::codec::{Decoder, Encoder};
 
@@ -90,7 +90,11 @@ struct Waiting {
 struct Waiter {
     answer: oneshot::Sender<Answered>,
     alive: Arc<Alive>,
+    progress: Option<Progress>,
 }
+
+/// Where a direct call's progress goes (its route's progress channel).
+pub type Progress = mpsc::Sender<Box<ProgressNotificationParam>>;
 
 /// An answer taken off the pipe for a direct call: its JSON text, and the shape its envelope
 /// was read as ([`Shape::Response`] or [`Shape::Error`]), so it is not read again.
@@ -205,16 +209,26 @@ impl Shared {
         });
     }
 
-    /// Waits for the answer with id `id`, whose progress touches `alive`; `None` once the
-    /// pipe reached end of file. Registered before the request is written: the server may
-    /// answer before the write returns.
-    pub fn wait_for(self: &Arc<Self>, id: RequestId, alive: Arc<Alive>) -> Option<Pending> {
+    /// Waits for the answer `id`, whose progress (token `id`) touches `alive` and goes to
+    /// `progress` before the answer; `None` once the pipe reached end of file. Registered
+    /// before the request is written: the server may answer before the write returns.
+    pub fn wait_for(
+        self: &Arc<Self>,
+        id: RequestId,
+        alive: Arc<Alive>,
+        progress: Option<Progress>,
+    ) -> Option<Pending> {
         let mut waiting = self.lock();
         if waiting.closed {
             return None;
         }
         let (answer, rx) = oneshot::channel();
-        waiting.calls.insert(id.clone(), Waiter { answer, alive });
+        let waiter = Waiter {
+            answer,
+            alive,
+            progress,
+        };
+        waiting.calls.insert(id.clone(), waiter);
         Some(Pending {
             shared: self.clone(),
             id,
@@ -288,6 +302,11 @@ impl<R: AsyncRead + Send + Unpin> Pipe<R> {
                     if let ServerNotification::ProgressNotification(p) = &n.notification {
                         if let Some(w) = self.shared.lock().calls.get(&p.params.progress_token.0) {
                             w.alive.touch();
+                            if let Some(tx) = &w.progress {
+                                // As rmcp's path: a call that cannot keep up misses some.
+                                let _ = tx.try_send(Box::new(p.params.clone()));
+                                return None;
+                            }
                         }
                     }
                 }
@@ -364,10 +383,15 @@ mod tests {
         RequestId::String(s.into())
     }
 
+    /// `shared`'s wait for the answer `id`, without progress.
+    fn wait(shared: &Arc<Shared>, id: &str) -> Option<Pending> {
+        shared.wait_for(key(id), Alive::new(), None)
+    }
+
     #[tokio::test]
     async fn answers_to_waiting_calls_are_taken_off_and_the_rest_go_to_rmcp() {
         let (mut pipe, shared, mut out, _in) = test_pipe();
-        let mut pending = shared.wait_for(key("loopgate-1"), Alive::new()).unwrap();
+        let mut pending = wait(&shared, "loopgate-1").unwrap();
         let answer = r#"{"jsonrpc":"2.0","id":"loopgate-1","result":{"content":[]}}"#;
         let lines = [
             r#"{"jsonrpc":"2.0","id":"loopgate-2","result":{}}"#,
@@ -390,21 +414,31 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn progress_for_a_waiting_call_moves_its_timeout() {
+    async fn a_waiting_calls_progress_moves_its_timeout_and_comes_before_its_answer() {
         let (mut pipe, shared, mut out, _in) = test_pipe();
         let alive = Alive::new();
-        let _pending = shared.wait_for(key("loopgate-1"), alive.clone()).unwrap();
+        let (tx, mut progress) = mpsc::channel(4);
+        let mut pending = shared
+            .wait_for(key("loopgate-1"), alive.clone(), Some(tx))
+            .unwrap();
         let before = alive.at();
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        let progress = r#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"loopgate-1","progress":1}}"#;
-        out.write_all(format!("{progress}\n").as_bytes())
+        let lines = [
+            r#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"loopgate-1","progress":1}}"#,
+            r#"{"jsonrpc":"2.0","id":"loopgate-1","result":{"content":[]}}"#,
+            r#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"other","progress":1}}"#,
+        ];
+        out.write_all(format!("{}\n", lines.join("\n")).as_bytes())
             .await
             .unwrap();
+        // Another call's progress goes to rmcp; this call's is at the call before its answer.
         assert!(matches!(
             pipe.receive().await.unwrap(),
             JsonRpcMessage::Notification(_)
         ));
         assert!(alive.at() > before, "progress touched the call");
+        (&mut pending.answer).await.unwrap();
+        assert_eq!(progress.try_recv().unwrap().progress, 1.0);
     }
 
     #[tokio::test]
@@ -439,17 +473,17 @@ mod tests {
     #[tokio::test]
     async fn at_end_of_file_waiting_calls_fail_and_new_ones_are_not_taken() {
         let (mut pipe, shared, out, _in) = test_pipe();
-        let mut pending = shared.wait_for(key("loopgate-1"), Alive::new()).unwrap();
+        let mut pending = wait(&shared, "loopgate-1").unwrap();
         drop(out);
         assert!(pipe.receive().await.is_none());
         assert!((&mut pending.answer).await.is_err(), "the call is told");
-        assert!(shared.wait_for(key("loopgate-2"), Alive::new()).is_none());
+        assert!(wait(&shared, "loopgate-2").is_none());
     }
 
     #[tokio::test]
     async fn closing_fails_waiting_calls_and_closes_the_servers_stdin() {
         let (mut pipe, shared, _out, mut server_in) = test_pipe();
-        let mut pending = shared.wait_for(key("loopgate-1"), Alive::new()).unwrap();
+        let mut pending = wait(&shared, "loopgate-1").unwrap();
         pipe.close().await.unwrap();
         assert!((&mut pending.answer).await.is_err());
         let mut rest = Vec::new();
