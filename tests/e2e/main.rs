@@ -27,4 +27,5 @@ mod profiles;
 mod real_clients;
 mod routing;
 mod security;
+mod stateless;
 mod tray;

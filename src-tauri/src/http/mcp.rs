@@ -3,7 +3,8 @@
 //! Serves initialize-based clients with Loopgate's own session ids (bounded and expired when
 //! idle, see [`super::mcp_sessions`]) and 2026-07-28 clients statelessly, on one endpoint.
 //! The relayed calls of initialized sessions are served without rmcp's session worker
-//! ([`super::direct`]); everything else goes through rmcp. A request of any method that
+//! ([`super::direct`]), and those of 2026-07-28 clients without rmcp's per-request service
+//! ([`super::stateless`]); everything else goes through rmcp. A request of any method that
 //! names an initialized session of another client gets the 404 of an unknown session first
 //! ([`super::direct::Direct::serve`]), and a session's `notifications/initialized` is
 //! acknowledged once the session is registered for that serving.
@@ -96,7 +97,7 @@ async fn through_rmcp(
         // is served on its own task.
         if !endpoint
             .direct
-            .gw
+            .gateway()
             .direct
             .registered(&id, REGISTER_WITHIN)
             .await
@@ -171,6 +172,7 @@ pub fn service(
     // choke on them. Request streams of newer clients still get theirs (ManagedSessions).
     config.sse_retry = None;
     let handlers = gw.clone();
+    let recorded_here = recorder.clone();
     let service = StreamableHttpService::new(
         move || {
             Ok(Recorded::new(
@@ -184,11 +186,7 @@ pub fn service(
     );
     McpEndpoint(Arc::new(Endpoint {
         service,
-        direct: super::direct::Direct {
-            gw,
-            sessions,
-            shutdown,
-        },
+        direct: super::direct::Direct::new(gw, sessions, shutdown, recorded_here),
     }))
 }
 

@@ -19,9 +19,11 @@ pub mod guard;
 pub mod mcp;
 pub mod mcp_sessions;
 pub mod refusals;
+pub mod served;
 pub mod server;
 pub mod session;
 pub mod single_answer;
+pub mod stateless;
 
 /// Largest request body accepted on `/mcp`, in bytes (4 MiB); larger bodies get 413.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;

@@ -18,6 +18,8 @@
 #   instead, for the same figures without Loopgate (GATEWAY_BINARY is then not started; the
 #   "gateway" CPU is the floor's, 0 for direct). BACKEND=stdio puts the backend behind the
 #   gateway as a stdio server (its CPU is then the child's); VIA must be the gateway then.
+#   ERA=2026 posts stateless 2026-07-28 calls instead (no session: the revision and the
+#   client's capabilities in `_meta`, the SEP-2243 headers), as a 2026-07-28 client does.
 set -euo pipefail
 gateway=$1 bench=$2 secs=${3:-5}
 dir=$(mktemp -d)
@@ -64,6 +66,19 @@ if [ "$backend" = stdio ]; then
   be_pid=$(pgrep -P "$gw_pid" | head -1)
   [ -n "$be_pid" ] || { echo "the stdio server did not start; gateway log:" >&2; cat "$dir/gateway.log" >&2; exit 1; }
 fi
+if [ "${ERA:-}" = 2026 ]; then
+  v=2026-07-28
+  meta="\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"$v\",\"io.modelcontextprotocol/clientInfo\":{\"name\":\"wrk\",\"version\":\"1\"},\"io.modelcontextprotocol/clientCapabilities\":{}}"
+  list=$(curl -s "${headers[@]}" -H "mcp-protocol-version: $v" -H "mcp-method: tools/list" "$url" \
+    -d "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\",\"params\":{$meta}}")
+  tool=$(echo "$list" | grep -o '"name":"[^"]*echo"' | head -1 | cut -d'"' -f4)
+  [ -n "$tool" ] || { echo "the backend's echo tool is not listed: $list" >&2; exit 1; }
+  body="{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"$tool\",\"arguments\":{\"message\":\"hello\"},$meta}}"
+  headers+=(-H "mcp-protocol-version: $v" -H "mcp-method: tools/call" -H "mcp-name: $tool")
+  extra="wrk.headers[\"mcp-protocol-version\"] = \"$v\"
+wrk.headers[\"mcp-method\"] = \"tools/call\"
+wrk.headers[\"mcp-name\"] = \"$tool\""
+else
 session=$(curl -s -D - -o /dev/null "${headers[@]}" "$url" -d \
   '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"wrk","version":"1"}}}' \
   | tr -d '\r' | awk 'tolower($1) == "mcp-session-id:" {print $2}')
@@ -74,6 +89,9 @@ tool=$(curl -s "${headers[@]}" "$url" -d '{"jsonrpc":"2.0","id":2,"method":"tool
   | grep -o '"name":"[^"]*echo"' | head -1 | cut -d'"' -f4)
 [ -n "$tool" ] || { echo "the backend's echo tool is not listed" >&2; exit 1; }
 body="{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"$tool\",\"arguments\":{\"message\":\"hello\"}}}"
+extra="wrk.headers[\"mcp-session-id\"] = \"$session\"
+wrk.headers[\"mcp-protocol-version\"] = \"2025-11-25\""
+fi
 # The call must succeed, or wrk would time errors.
 answer=$(curl -s "${headers[@]}" "$url" -d "$body")
 case $answer in
@@ -86,8 +104,7 @@ wrk.body = '$body'
 wrk.headers["authorization"] = "Bearer $token"
 wrk.headers["content-type"] = "application/json"
 wrk.headers["accept"] = "application/json, text/event-stream"
-wrk.headers["mcp-session-id"] = "$session"
-wrk.headers["mcp-protocol-version"] = "2025-11-25"
+$extra
 LUA
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 wrk -t1 -c1 -d1s -s "$dir/post.lua" "$url" > "$dir/warm-up.txt"
