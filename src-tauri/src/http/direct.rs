@@ -5,14 +5,15 @@
 //! session's service task, which spawns a task to run it; the answer goes back the same way
 //! as an event stream. For a call that is several task hand-offs and a stream to frame, per
 //! call, and it was most of what the gateway added to a call (`tests/bench/RESULTS.md` run
-//! K). [`serve`] takes a call of an initialized session ([`crate::gateway::direct`]) off that
-//! path: it builds the request's context as rmcp does (the `_meta`, the HTTP request's parts,
+//! K). [`Direct::serve`] takes a call of an initialized session ([`crate::gateway::direct`])
+//! off that path: it builds the request's context as rmcp does (the `_meta`, the HTTP request's parts,
 //! the session's peer, a cancellation token) and runs the same handler rmcp would
 //! ([`crate::gateway::Recorded`], through rmcp's own dispatch, so checks, recording and the
 //! shaping of results per revision are rmcp's).
 //!
 //! What the relay sends the client during the call (a server's request, progress, log
-//! messages) comes through the call's [`CallChannel`]. The client gets:
+//! messages) comes through the call's [`crate::gateway::direct::CallChannel`]. The client
+//! gets:
 //!
 //! - the answer alone as `application/json` when it comes first and within
 //!   [`super::single_answer::WINDOW`];
@@ -39,19 +40,16 @@ use axum::extract::Request;
 use axum::http::{request::Parts, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rmcp::model::{
-    ClientNotification, ClientRequest, Extensions, GetExtensions, GetMeta, JsonRpcMessage,
-    JsonRpcRequest, RequestMetaObject,
+    ClientNotification, ClientRequest, Extensions, GetMeta, JsonRpcMessage, JsonRpcRequest,
 };
-use rmcp::service::RequestContext;
 use rmcp::transport::common::http_header::HEADER_SESSION_ID;
 use rmcp::Service;
 use tokio_util::sync::CancellationToken;
 
 use super::mcp_sessions::ManagedSessions;
-use super::served::{event_stream, fits, json, Call, Streamed};
+use super::served::{self, event_stream, fits, json, relayed_call, Call, Streamed};
 use super::single_answer::WINDOW;
-use super::MAX_BODY_BYTES;
-use crate::gateway::direct::{CallChannel, DirectSession};
+use crate::gateway::direct::DirectSession;
 use crate::gateway::Gateway;
 use crate::wire::{self, Envelope, Method as WireMethod, Shape};
 
@@ -136,15 +134,9 @@ impl Direct {
             return Err(request);
         }
         let (parts, body) = request.into_parts();
-        let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        let bytes = match super::served::body(body).await {
             Ok(bytes) => bytes,
-            Err(_) => {
-                let refusal = format!(
-                    "the request body is larger than {} MiB",
-                    MAX_BODY_BYTES >> 20
-                );
-                return Ok((StatusCode::PAYLOAD_TOO_LARGE, refusal).into_response());
-            }
+            Err(refusal) => return Ok(refusal),
         };
         // Anything else goes to rmcp unread: it reads the message itself.
         let envelope = Envelope::read(&bytes).filter(may_serve);
@@ -196,10 +188,7 @@ fn session_of(gw: &Gateway, headers: &HeaderMap) -> Option<(String, Arc<DirectSe
 /// (to a request asked during one) or a cancellation.
 fn may_serve(envelope: &Envelope) -> bool {
     match envelope.shape {
-        Shape::Request => matches!(
-            envelope.method,
-            WireMethod::CallTool | WireMethod::GetPrompt | WireMethod::ReadResource
-        ),
+        Shape::Request => relayed_call(envelope),
         Shape::Response | Shape::Error => true,
         Shape::Notification => envelope.method == WireMethod::Cancelled,
     }
@@ -229,25 +218,13 @@ async fn call(
     let ct = CancellationToken::new();
     let running = session.calls.start(id.clone(), ct.clone());
     let (channel, rx) = session.calls.channel();
-    // The context as rmcp's service builds it for a request, plus the call's channel.
-    let mut meta = RequestMetaObject::new();
-    std::mem::swap(&mut meta, request.get_meta_mut());
-    let mut extensions = Extensions::new();
-    std::mem::swap(&mut extensions, request.extensions_mut());
-    extensions.insert(parts);
-    extensions.insert::<CallChannel>(channel);
-    let mut context = RequestContext::new(id.clone(), session.peer.clone());
-    context.ct = ct;
-    context.meta = meta;
-    context.extensions = extensions;
+    let peer = session.peer.clone();
+    let context = served::context(id.clone(), &mut request, parts, channel, peer, ct);
     let handler = session.handler.clone();
     let answer = Call::new(async move {
         let result = handler.handle_request(request, context).await;
         drop(running);
-        match result {
-            Ok(result) => JsonRpcMessage::response(result, id),
-            Err(error) => JsonRpcMessage::error(error, Some(id)),
-        }
+        served::message(result, id)
     });
     let mut streamed = Streamed::new(answer, rx);
     // Within the window, the answer alone goes as JSON; anything before it, or no answer

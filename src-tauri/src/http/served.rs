@@ -2,22 +2,94 @@
 //! 2026-07-28 clients): whether rmcp would take its request's headers as they are ([`fits`]),
 //! the running call ([`Call`]), and its answer, as `application/json` ([`json_with`]) or as an
 //! event stream of what the relay sent during the call, then the answer ([`event_stream`]).
+//! Also what both read and build on the way: the request's body ([`body`]), whether its
+//! envelope names one of the relay's calls ([`relayed_call`]), the call's context as rmcp's
+//! service builds it ([`context`]), and the answer message ([`message`]).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::body::{Body, Bytes};
+use axum::http::{header, request::Parts, HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
-use rmcp::model::ServerJsonRpcMessage;
+use rmcp::model::{
+    ClientRequest, ErrorData, Extensions, GetExtensions, GetMeta, JsonRpcMessage, RequestId,
+    RequestMetaObject, ServerJsonRpcMessage, ServerResult,
+};
+use rmcp::service::RequestContext;
 use rmcp::transport::common::http_header::HEADER_MCP_PROTOCOL_VERSION;
+use rmcp::{Peer, RoleServer};
 use tokio::sync::mpsc;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+use super::MAX_BODY_BYTES;
+use crate::gateway::direct::CallChannel;
+use crate::wire::{Envelope, Method as WireMethod, Shape};
+
 /// Interval of keep-alive comments on a call's event stream (rmcp's default as well).
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// The whole request body; a body over [`MAX_BODY_BYTES`] gets `413 Payload Too Large`
+/// (as the `Err`, the response to send), saying the limit in MiB.
+pub(super) async fn body(body: Body) -> Result<Bytes, Response> {
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            let refusal = format!(
+                "the request body is larger than {} MiB",
+                MAX_BODY_BYTES >> 20
+            );
+            (StatusCode::PAYLOAD_TOO_LARGE, refusal).into_response()
+        })
+}
+
+/// Whether `envelope` is a request of one of the relay's calls: `tools/call`, `prompts/get`,
+/// `resources/read`.
+pub(super) fn relayed_call(envelope: &Envelope) -> bool {
+    envelope.shape == Shape::Request
+        && matches!(
+            envelope.method,
+            WireMethod::CallTool | WireMethod::GetPrompt | WireMethod::ReadResource
+        )
+}
+
+/// The context of the call `id` as rmcp's service builds it for a request (`request`'s
+/// `_meta` and extensions taken out of it, the HTTP request's `parts`, `peer`, the call's
+/// cancellation token `ct`), plus the call's `channel` for what goes back during it.
+pub(super) fn context(
+    id: RequestId,
+    request: &mut ClientRequest,
+    parts: Parts,
+    channel: CallChannel,
+    peer: Peer<RoleServer>,
+    ct: CancellationToken,
+) -> RequestContext<RoleServer> {
+    let mut meta = RequestMetaObject::new();
+    std::mem::swap(&mut meta, request.get_meta_mut());
+    let mut extensions = Extensions::new();
+    std::mem::swap(&mut extensions, request.extensions_mut());
+    extensions.insert(parts);
+    extensions.insert::<CallChannel>(channel);
+    let mut context = RequestContext::new(id, peer);
+    context.ct = ct;
+    context.meta = meta;
+    context.extensions = extensions;
+    context
+}
+
+/// The answer to the call `id` whose handler returned `result`: its response or its error.
+pub(super) fn message(
+    result: Result<ServerResult, ErrorData>,
+    id: RequestId,
+) -> ServerJsonRpcMessage {
+    match result {
+        Ok(result) => JsonRpcMessage::response(result, id),
+        Err(error) => JsonRpcMessage::error(error, Some(id)),
+    }
+}
 
 /// Whether rmcp would take the request as it is and in session mode: the client accepts
 /// both answers (JSON and an event stream), sends JSON, and names no protocol version other

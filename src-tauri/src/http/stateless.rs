@@ -14,8 +14,9 @@
 //! - the request's context as rmcp builds it: its `_meta`, the HTTP request's parts, a
 //!   cancellation token of its own, and a peer whose client info is what rmcp builds for a
 //!   stateless request of this revision (one peer for all of them; it reaches no client: what
-//!   goes back during the call goes through the call's [`CallChannel`], and a 2026-07-28
-//!   server asks its client nothing but through `inputRequests`);
+//!   goes back during the call goes through the call's
+//!   [`crate::gateway::direct::CallChannel`], and a 2026-07-28 server asks its client nothing
+//!   but through `inputRequests`);
 //! - the answer as rmcp gives it: when the first message is the answer, `application/json`
 //!   with rmcp's HTTP status for it (400 or 404 for some errors, [`status_of`]); otherwise an
 //!   event stream of every message, then the answer. A client that goes away before the
@@ -33,13 +34,11 @@ use std::sync::{Arc, OnceLock};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderMap, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use rmcp::model::{
-    ClientCapabilities, ClientRequest, ErrorCode, Extensions, GetExtensions, GetMeta,
-    Implementation, InitializeRequestParams, JsonRpcMessage, JsonRpcRequest, ProtocolVersion,
-    RequestMetaObject, ServerJsonRpcMessage,
+    ClientCapabilities, ClientRequest, ErrorCode, GetMeta, Implementation, InitializeRequestParams,
+    JsonRpcMessage, JsonRpcRequest, ProtocolVersion, ServerJsonRpcMessage,
 };
-use rmcp::service::RequestContext;
 use rmcp::transport::common::http_header::{
     BASE64_HEADER_PREFIX, HEADER_MCP_METHOD, HEADER_MCP_NAME, HEADER_MCP_PARAM_PREFIX,
     HEADER_MCP_PROTOCOL_VERSION,
@@ -47,12 +46,11 @@ use rmcp::transport::common::http_header::{
 use rmcp::{Peer, RoleServer, Service};
 use tokio_util::sync::CancellationToken;
 
-use super::served::{event_stream, fits, json_with, Call, Streamed};
-use super::MAX_BODY_BYTES;
+use super::served::{self, event_stream, fits, json_with, relayed_call, Call, Streamed};
 use crate::activity::Recorder;
-use crate::gateway::direct::{CallChannel, Calls};
+use crate::gateway::direct::Calls;
 use crate::gateway::{Gateway, GatewayHandler, Recorded};
-use crate::wire::{self, Envelope, Method as WireMethod, Shape};
+use crate::wire::{self, Envelope};
 
 /// The revision whose calls are served here.
 const REVISION: ProtocolVersion = ProtocolVersion::V_2026_07_28;
@@ -76,7 +74,8 @@ impl Stateless {
 
     /// Serves `request` when it is a 2026-07-28 relayed call rmcp would take as it is
     /// ([`takes`]); otherwise hands it back unchanged, for rmcp. Its event stream, when it
-    /// gets one, ends when `shutdown` is cancelled. A body over [`MAX_BODY_BYTES`] gets 413.
+    /// gets one, ends when `shutdown` is cancelled. A body over
+    /// [`super::MAX_BODY_BYTES`] gets 413.
     pub async fn serve(
         &self,
         gw: &Arc<Gateway>,
@@ -87,23 +86,11 @@ impl Stateless {
             return Err(request);
         }
         let (parts, body) = request.into_parts();
-        let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        let bytes = match served::body(body).await {
             Ok(bytes) => bytes,
-            Err(_) => {
-                let refusal = format!(
-                    "the request body is larger than {} MiB",
-                    MAX_BODY_BYTES >> 20
-                );
-                return Ok((StatusCode::PAYLOAD_TOO_LARGE, refusal).into_response());
-            }
+            Err(refusal) => return Ok(refusal),
         };
-        let envelope = Envelope::read(&bytes).filter(|e| {
-            e.shape == Shape::Request
-                && matches!(
-                    e.method,
-                    WireMethod::CallTool | WireMethod::GetPrompt | WireMethod::ReadResource
-                )
-        });
+        let envelope = Envelope::read(&bytes).filter(relayed_call);
         let request = match envelope.map(|e| wire::client_message(&bytes, e)) {
             Some(Ok(JsonRpcMessage::Request(r))) if takes(&parts.headers, &r.request) => r,
             _ => return Err(Request::from_parts(parts, Body::from(bytes))),
@@ -129,22 +116,10 @@ impl Stateless {
         } = r;
         let ct = CancellationToken::new();
         let (channel, rx) = Arc::new(Calls::default()).channel();
-        // The context as rmcp's service builds it for a request, plus the call's channel.
-        let mut meta = RequestMetaObject::new();
-        std::mem::swap(&mut meta, request.get_meta_mut());
-        let mut extensions = Extensions::new();
-        std::mem::swap(&mut extensions, request.extensions_mut());
-        extensions.insert(parts);
-        extensions.insert::<CallChannel>(channel);
-        let mut context = RequestContext::new(id.clone(), self.peer().clone());
-        context.ct = ct.clone();
-        context.meta = meta;
-        context.extensions = extensions;
+        let peer = self.peer().clone();
+        let context = served::context(id.clone(), &mut request, parts, channel, peer, ct.clone());
         let answer = Call::new(async move {
-            match handler.handle_request(request, context).await {
-                Ok(result) => JsonRpcMessage::response(result, id),
-                Err(error) => JsonRpcMessage::error(error, Some(id)),
-            }
+            served::message(handler.handle_request(request, context).await, id)
         });
         let mut streamed = Streamed::new(answer, rx);
         // The client going away before the first message cancels the call, as with rmcp.
