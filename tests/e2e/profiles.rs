@@ -324,7 +324,8 @@ async fn profiles_saved_through_the_api_survive_a_restart() {
 /// A session answers only the client it belongs to: another client's token with the session's
 /// id gets rmcp's 404 for an unknown session on every method (a GET stream would carry the
 /// session's messages, a POSTed answer would answer its server's requests, a DELETE would end
-/// it), and the session goes on.
+/// it), and the session goes on. So it is between `initialize` and
+/// `notifications/initialized`, before the front end has registered the session.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_clients_session_is_not_found() {
     let gw = Gw::start(json!({ "memory": memory_stdio() })).await;
@@ -343,25 +344,33 @@ async fn another_clients_session_is_not_found() {
         .to_str()
         .unwrap()
         .to_string();
+    let list = r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#;
+    let answer = r#"{"jsonrpc":"2.0","id":0,"result":{"roots":[]}}"#;
+    let refused = |when: &'static str| {
+        let (id, other, request) = (&id, &other, &request);
+        async move {
+            for (method, body) in [
+                (reqwest::Method::GET, ""),
+                (reqwest::Method::POST, list),
+                (reqwest::Method::POST, answer),
+                (reqwest::Method::DELETE, ""),
+            ] {
+                let r = request(method.clone(), other, Some(id), body)
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 404, "{when}: {method} {body}");
+                assert_eq!(r.text().await.unwrap(), "Not Found: Session not found");
+            }
+        }
+    };
+    // Between `initialize` and `notifications/initialized` the session is rmcp's alone.
+    refused("before initialized").await;
     let initialized = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
     let r = request(reqwest::Method::POST, &gw.token, Some(&id), initialized)
         .await
         .unwrap();
     assert_eq!(r.status(), 202);
-    let list = r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#;
-    let answer = r#"{"jsonrpc":"2.0","id":0,"result":{"roots":[]}}"#;
-    for (method, body) in [
-        (reqwest::Method::GET, ""),
-        (reqwest::Method::POST, list),
-        (reqwest::Method::POST, answer),
-        (reqwest::Method::DELETE, ""),
-    ] {
-        let r = request(method.clone(), &other, Some(&id), body)
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 404, "{method} {body}");
-        assert_eq!(r.text().await.unwrap(), "Not Found: Session not found");
-    }
+    refused("initialized").await;
     let r = request(reqwest::Method::POST, &gw.token, Some(&id), list)
         .await
         .unwrap();

@@ -93,9 +93,12 @@ impl Direct {
     /// answer to a request asked during such a call, or its cancellation; otherwise hands the
     /// request back, unchanged, for rmcp.
     ///
-    /// A request of any method that names an initialized session of another client (another
-    /// access token, [`crate::caller::Caller`]) gets rmcp's 404 for an unknown session, so
-    /// the answer does not tell that the session exists. The session's handler checks its
+    /// A request of any method that names a session of another client (another access
+    /// token, [`crate::caller::Caller`]) gets rmcp's 404 for an unknown session, so the
+    /// answer does not tell that the session exists: an initialized session is checked
+    /// against its handler's caller, one between `initialize` and
+    /// `notifications/initialized` against the caller rmcp's sessions recorded for its
+    /// `initialize` ([`ManagedSessions::foreign`]). The session's handler checks its
     /// requests, but rmcp hands a GET stream, a DELETE and a client's answers to a server's
     /// requests to the session unchecked: another client that learnt the id could have read
     /// the session's messages, answered its server's requests or ended it.
@@ -112,16 +115,24 @@ impl Direct {
         if !request.headers().contains_key(HEADER_SESSION_ID) {
             return stateless.serve(gw, shutdown, request).await;
         }
-        let Some((id, session)) = session_of(gw, request.headers()) else {
-            return Err(request);
-        };
         let caller = request
             .extensions()
             .get::<crate::caller::Caller>()
             .cloned()
             .unwrap_or(crate::caller::Caller::Gateway);
+        let Some((id, session)) = session_of(gw, request.headers()) else {
+            // Not registered here (yet): between `initialize` and `notifications/initialized`
+            // only rmcp's sessions know the session's owner.
+            let named = request.headers().get(HEADER_SESSION_ID);
+            if let Some(id) = named.and_then(|v| v.to_str().ok()) {
+                if sessions.foreign(id, &caller) {
+                    return Ok(not_found());
+                }
+            }
+            return Err(request);
+        };
         if !session.handler.belongs_to(&caller) {
-            return Ok((StatusCode::NOT_FOUND, "Not Found: Session not found").into_response());
+            return Ok(not_found());
         }
         if request.method() != Method::POST {
             return Err(request);
@@ -176,6 +187,11 @@ impl Direct {
             Err(Request::from_parts(parts, Body::from(bytes)))
         }
     }
+}
+
+/// rmcp's answer to a request that names a session it does not know (404, its text).
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "Not Found: Session not found").into_response()
 }
 
 /// The initialized session the request names, with its id.

@@ -20,16 +20,22 @@
 //!   2025-11-25). Older clients parse every event's data as JSON, and Gemini CLI lists no
 //!   tools when it meets one, so sessions that negotiated an older revision get none — as the
 //!   official SDK servers do.
+//! - **An owner from the first message:** the credential ([`Caller`]) that sent a session's
+//!   `initialize` is kept with the session ([`ManagedSessions::foreign`]), so the front end
+//!   can refuse another client's requests to it even before `notifications/initialized`
+//!   registers the session for its own serving ([`super::direct::Direct::serve`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use futures::{Stream, StreamExt};
-use rmcp::model::{ClientJsonRpcMessage, ClientRequest, ServerJsonRpcMessage};
+use rmcp::model::{ClientJsonRpcMessage, ClientRequest, GetExtensions, ServerJsonRpcMessage};
 use rmcp::transport::common::server_side_http::{ServerSseMessage, SessionId};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::session::SessionManager;
+
+use crate::caller::Caller;
 
 /// Default idle time after which a client session ends (24 hours).
 pub const DEFAULT_IDLE: Duration = Duration::from_secs(24 * 3600);
@@ -42,6 +48,8 @@ const PRIMING_SINCE: &str = "2025-11-25";
 struct Meta {
     last_active: Instant,
     priming: bool,
+    /// Who sent the session's `initialize` (`None` until it is answered).
+    owner: Option<Caller>,
 }
 
 /// rmcp's [`LocalSessionManager`] with idle expiry, a cap and version-aware priming (see the
@@ -156,6 +164,16 @@ impl ManagedSessions {
         }
     }
 
+    /// Whether session `id` was opened by a caller other than `caller` (the credential its
+    /// `initialize` came with). `false` for a session this manager does not know, or whose
+    /// `initialize` has not been answered yet: rmcp answers those itself.
+    pub fn foreign(&self, id: &str, caller: &Caller) -> bool {
+        let meta = self.meta.lock().unwrap_or_else(|e| e.into_inner());
+        meta.get(id)
+            .and_then(|m| m.owner.as_ref())
+            .is_some_and(|owner| owner != caller)
+    }
+
     /// Drops bookkeeping of sessions that ended, then, at the cap, ends the least recently
     /// used one.
     async fn make_room(&self) {
@@ -244,6 +262,7 @@ impl SessionManager for ManagedSessions {
             Meta {
                 last_active: Instant::now(),
                 priming: false,
+                owner: None,
             },
         );
         Ok((id, transport))
@@ -264,6 +283,8 @@ impl SessionManager for ManagedSessions {
                     .get_mut(id)
                 {
                     m.priming = version.as_str() >= PRIMING_SINCE;
+                    // rmcp put the HTTP request's parts, with the guard's caller, on it.
+                    m.owner = Some(Caller::of_message(r.request.extensions()));
                 }
             }
         }
@@ -344,5 +365,23 @@ mod tests {
         assert!(!sessions.has_session(&idle).await.unwrap());
         assert!(!sessions.meta.lock().unwrap().contains_key(&idle));
         assert_eq!(sessions.len().await, 1);
+    }
+
+    /// A session is another caller's only once its `initialize` recorded an owner; unknown
+    /// sessions are rmcp's to refuse.
+    #[tokio::test]
+    async fn a_session_is_foreign_to_callers_other_than_its_owner() {
+        let sessions = ManagedSessions::new(DEFAULT_IDLE, 10);
+        let (id, _transport) = sessions.create_session().await.unwrap();
+        let cursor = Caller::Client("cursor".into());
+        assert!(
+            !sessions.foreign(&id, &cursor),
+            "no initialize answered yet"
+        );
+        sessions.meta.lock().unwrap().get_mut(&id).unwrap().owner = Some(Caller::Gateway);
+        assert!(sessions.foreign(&id, &cursor));
+        assert!(sessions.foreign(&id, &Caller::Anonymous));
+        assert!(!sessions.foreign(&id, &Caller::Gateway));
+        assert!(!sessions.foreign("unknown", &cursor));
     }
 }
