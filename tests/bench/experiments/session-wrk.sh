@@ -17,7 +17,8 @@
 #   VIA=floor (or direct) posts through the bench's floor proxy (or to the backend itself)
 #   instead, for the same figures without Loopgate (GATEWAY_BINARY is then not started; the
 #   "gateway" CPU is the floor's, 0 for direct). BACKEND=stdio puts the backend behind the
-#   gateway as a stdio server (its CPU is then the child's); VIA must be the gateway then.
+#   gateway (or with VIA=floor, the floor + pipe) as a stdio server (its CPU is then the
+#   child's).
 #   ERA=2026 posts stateless 2026-07-28 calls instead (no session: the revision and the
 #   client's capabilities in `_meta`, the SEP-2243 headers), as a 2026-07-28 client does.
 set -euo pipefail
@@ -50,7 +51,11 @@ case $via in
       "$gateway" --config "$dir/config.json" serve > "$dir/gateway.log" 2>&1 &
     gw_pid=$! url=http://127.0.0.1:$gateway_port/mcp ;;
   floor)
-    "$bench" floor --port "$gateway_port" --to "127.0.0.1:$backend_port" > "$dir/gateway.log" 2>&1 &
+    if [ "$backend" = stdio ]; then
+      "$bench" floor --port "$gateway_port" --stdio "$bench" backend stdio > "$dir/gateway.log" 2>&1 &
+    else
+      "$bench" floor --port "$gateway_port" --to "127.0.0.1:$backend_port" > "$dir/gateway.log" 2>&1 &
+    fi
     gw_pid=$! url=http://127.0.0.1:$gateway_port/mcp ;;
   direct) gw_pid=$be_pid url=http://127.0.0.1:$backend_port/mcp ;;
 esac
