@@ -1,8 +1,9 @@
 //! A 2026-07-28 client's calls as raw HTTP requests, against the real gateway in front of
 //! server-everything: the front end serves them on the request's own task
 //! (`http::stateless`), and a client must get what rmcp's stateless service gives it — the
-//! answer alone as JSON, an event stream when progress comes first, rmcp's refusal of headers
-//! that do not match the body, and the session-free requests it does not serve itself.
+//! answer alone as JSON, an event stream when progress or a log message comes first, rmcp's
+//! refusal of headers that do not match the body, and the session-free requests it does not
+//! serve itself.
 
 use crate::common::*;
 use serde_json::{json, Value};
@@ -33,7 +34,11 @@ fn events(body: &str) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_2026_clients_calls_are_answered_as_rmcps_stateless_service_answers_them() {
-    let gw = Gw::start(json!({ "everything": everything_stdio() })).await;
+    let logs = json!({
+        "command": python(),
+        "args": [ensure_peers().join("logging-server.py")],
+    });
+    let gw = Gw::start(json!({ "everything": everything_stdio(), "logs": logs })).await;
     gw.wait_ready(60).await;
     let http = reqwest::Client::new();
     let post = |body: &Value, name: &str| {
@@ -84,6 +89,27 @@ async fn a_2026_clients_calls_are_answered_as_rmcps_stateless_service_answers_th
     for progress in before {
         assert_eq!(progress["method"], "notifications/progress", "{messages:?}");
         assert_eq!(progress["params"]["progressToken"], "p-1", "{messages:?}");
+    }
+
+    // A log message the server writes just before its answer (the Python SDK's, over stdio)
+    // comes before the answer too, named by the gateway's name for the server (ARCHITECTURE.md
+    // rule 21: through rmcp's service it could come after the answer, to nobody).
+    let tool = "logs__log_then_echo";
+    let mut logging = call(3, tool, json!({"message": "hi"}), None);
+    logging["params"]["_meta"]["io.modelcontextprotocol/logLevel"] = json!("debug");
+    for _ in 0..5 {
+        let r = post(&logging, tool).await.unwrap();
+        assert_eq!(r.status(), 200);
+        let messages = events(&r.text().await.unwrap());
+        let (answer, before) = messages.split_last().expect("messages");
+        assert_eq!(answer["id"], 3, "{messages:?}");
+        assert_eq!(before.len(), 1, "{messages:?}");
+        assert_eq!(before[0]["method"], "notifications/message", "{messages:?}");
+        assert_eq!(before[0]["params"]["logger"], "logs", "{messages:?}");
+        assert_eq!(
+            before[0]["params"]["data"], "about to echo hi",
+            "{messages:?}"
+        );
     }
 
     // An `Mcp-Name` that does not match the body: rmcp's refusal (400, -32020), not a call.

@@ -8,8 +8,9 @@
 //! user's behalf; a request that reaches nobody gets an error saying why.
 //!
 //! Notifications: progress goes to its call; list changes wake the runner (re-list); log
-//! messages land in the server's log buffer and go to the [`super::routes::Downstream`], as do
-//! resource updates and task status.
+//! messages ([`BackendClient::logging_message`]) land in the server's log buffer and go to the
+//! only call in flight and the [`super::routes::Downstream`]; resource updates and task status
+//! go to the downstream too.
 
 // Sampling, roots, logging and resource subscriptions are deprecated by SEP-2577 in rmcp,
 // but clients and servers still use them, and a gateway must relay whatever they use.
@@ -19,7 +20,7 @@ use std::sync::Arc;
 
 use rmcp::model::{
     ClientCapabilities, ClientConfig, ClientResult, ErrorCode, ErrorData, Implementation,
-    ServerNotification, ServerRequest,
+    LoggingMessageNotificationParam, ServerNotification, ServerRequest,
 };
 use rmcp::service::{
     InboundStreamOrigin, NotificationContext, RequestContext, RoleClient, Service,
@@ -182,30 +183,7 @@ impl BackendClient {
             ServerNotification::ToolListChangedNotification(_)
             | ServerNotification::PromptListChangedNotification(_)
             | ServerNotification::ResourceListChangedNotification(_) => self.changed.notify_one(),
-            ServerNotification::LoggingMessageNotification(n) => {
-                let level = serde_json::to_value(n.params.level)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default();
-                let data = match &n.params.data {
-                    serde_json::Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                let logger = n
-                    .params
-                    .logger
-                    .as_deref()
-                    .map(|l| format!("{l}: "))
-                    .unwrap_or_default();
-                self.logs
-                    .push("server", &format!("[{level}] {logger}{data}"));
-                if let Some(tx) = self.routes.only_call().and_then(|r| r.logs.clone()) {
-                    let _ = tx.try_send(Box::new(n.params.clone()));
-                }
-                if let Some(d) = self.routes.downstream() {
-                    d.logging_message(&self.server, n.params);
-                }
-            }
+            ServerNotification::LoggingMessageNotification(n) => self.logging_message(n.params),
             ServerNotification::ResourceUpdatedNotification(n) => {
                 if let Some(d) = self.routes.downstream() {
                     d.resource_updated(&self.server, &n.params.uri);
@@ -217,6 +195,36 @@ impl BackendClient {
                 }
             }
             other => tracing::debug!(server = %self.server, "ignored notification: {other:?}"),
+        }
+    }
+
+    /// Handles a log message of the server (`notifications/message`): into the server's log
+    /// (the dashboard's log view); to the only call in flight on this channel, if there is
+    /// exactly one (a 2026-07-28 caller has no session to get it otherwise); and to every
+    /// client session whose log level admits it. A stdio server's pipe calls this as it
+    /// reads the message ([`super::stdio::pipe::Pipe::with_logging`]), so the message stays
+    /// before the answer that follows it.
+    pub fn logging_message(&self, params: LoggingMessageNotificationParam) {
+        let level = serde_json::to_value(params.level)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let data = match &params.data {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let logger = params
+            .logger
+            .as_deref()
+            .map(|l| format!("{l}: "))
+            .unwrap_or_default();
+        self.logs
+            .push("server", &format!("[{level}] {logger}{data}"));
+        if let Some(tx) = self.routes.only_call().and_then(|r| r.logs.clone()) {
+            let _ = tx.try_send(Box::new(params.clone()));
+        }
+        if let Some(d) = self.routes.downstream() {
+            d.logging_message(&self.server, params);
         }
     }
 }

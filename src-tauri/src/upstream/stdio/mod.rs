@@ -125,6 +125,9 @@ async fn attempt(
     let client = BackendClient::new(name, channel, routes.clone(), changed.clone(), logs.clone());
     let stdout = WatchedStdout::new(spawned.stdout, oversized.clone());
     let (transport, pipe) = pipe::pipe(stdout, spawned.stdin);
+    // Log messages are handled as the pipe reads them, in order (ARCHITECTURE.md rule 21).
+    let logging = client.clone();
+    let transport = transport.with_logging(Box::new(move |m| logging.logging_message(m)));
     let serve = client.serve_with_lifecycle(transport, lifecycle);
     let service = tokio::select! {
         r = tokio::time::timeout(options.connect_timeout, serve) => match r {
