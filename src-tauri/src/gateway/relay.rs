@@ -336,27 +336,32 @@ fn start(
         progress: Some(progress_tx),
         logs: (caller.era == Era::Stateless).then_some(logs_tx),
     });
-    // Used when the call goes on a stateless 2026-07-28 channel: what this caller can do and
-    // the log level it asked for (per request, or its session's).
-    let mut meta = RequestMetaObject::default();
-    meta.set_client_capabilities(caller.capabilities.clone());
-    let level = match caller.era {
-        Era::Stateless => caller.context.meta.log_level(),
-        Era::Session => caller.session.log_level(),
-    };
-    if let Some(level) = level {
-        meta.set_log_level(level);
-    }
-    let meta = Some(meta);
+    // Only a call on a stateless 2026-07-28 channel needs these: the `_meta` of what this
+    // caller can do and the log level it asked for (per request, or its session's), and the
+    // request kept for sending again, since only such a server asks for input by answering
+    // (a session's call moves on uncopied).
+    let stateless = connection.goes_stateless(caller.era);
+    let meta = stateless.then(|| {
+        let mut meta = RequestMetaObject::default();
+        meta.set_client_capabilities(caller.capabilities.clone());
+        let level = match caller.era {
+            Era::Stateless => caller.context.meta.log_level(),
+            Era::Session => caller.session.log_level(),
+        };
+        if let Some(level) = level {
+            meta.set_log_level(level);
+        }
+        meta
+    });
+    let resend = stateless.then(|| Resend {
+        connection: connection.clone(),
+        request: request.clone(),
+        route: route.clone(),
+        meta: meta.clone(),
+        era: caller.era,
+    });
     let cancel = CancellationToken::new();
-    let future = send(
-        connection.clone(),
-        request.clone(),
-        route.clone(),
-        cancel.clone(),
-        meta.clone(),
-        caller.era,
-    );
+    let future = send(connection, request, route, cancel.clone(), meta, caller.era);
     Flight {
         server: server.to_string(),
         future,
@@ -366,13 +371,7 @@ fn start(
         logs,
         waiting: BTreeMap::new(),
         next_key: 0,
-        resend: Some(Resend {
-            connection,
-            request,
-            route,
-            meta,
-            era: caller.era,
-        }),
+        resend,
         rounds: 0,
     }
 }
@@ -502,8 +501,13 @@ async fn another_round(
         answers.insert(key, serde_json::to_value(answer).unwrap_or_default());
     }
     let Some(resend) = &flight.resend else {
+        // Only a 2026-07-28 server asks for input by answering; this call went on a session.
         return Err(UpstreamOrState::Refused(ErrorData::internal_error(
-            "the call cannot be sent again",
+            format!(
+                "server \"{}\" asked for input in its answer on a session, which cannot carry \
+                 the client's responses back",
+                flight.server
+            ),
             None,
         )));
     };

@@ -135,13 +135,19 @@ pub struct Keyed {
 
 impl Call<'_> {
     /// Keys `request` as direct call number `n` ([`keys`]): puts the progress token in its
-    /// `_meta` and registers the call's route on the session in `routes` under both keys,
+    /// `_meta` and registers the call's route on `channel` in `routes` under both keys,
     /// before the request leaves (the server may turn to its client at once).
-    pub fn key(&self, routes: &Arc<Routes>, n: u64, request: &mut ClientRequest) -> Keyed {
+    pub fn key(
+        &self,
+        routes: &Arc<Routes>,
+        channel: Channel,
+        n: u64,
+        request: &mut ClientRequest,
+    ) -> Keyed {
         let (id, token) = keys(n);
         request.get_meta_mut().set_progress_token(token.clone());
         let registration = self.route.as_ref().map(|route| {
-            let r = routes.register(Channel::Session, route.clone());
+            let r = routes.register(channel, route.clone());
             r.sent(id.clone(), token.clone());
             r
         });

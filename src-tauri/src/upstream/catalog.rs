@@ -83,9 +83,9 @@ fn paged(cursor: Option<String>) -> PaginatedRequestParams {
     PaginatedRequestParams::default().with_cursor(cursor)
 }
 
-/// Every tool the backend lists.
+/// Every tool the backend lists, noted on the connection ([`Connection::note_tools`]).
 pub async fn list_tools(connection: &Connection) -> Result<Vec<Tool>, UpstreamError> {
-    all_pages(
+    let tools = all_pages(
         connection,
         "tools/list",
         |c| ClientRequest::ListToolsRequest(ListToolsRequest::with_param(paged(c))),
@@ -94,7 +94,9 @@ pub async fn list_tools(connection: &Connection) -> Result<Vec<Tool>, UpstreamEr
             _ => None,
         },
     )
-    .await
+    .await?;
+    connection.note_tools(&tools);
+    Ok(tools)
 }
 
 /// Every prompt the backend lists.

@@ -86,6 +86,7 @@ pub struct Connection {
     auth_failure: Mutex<Option<Challenge>>,
     auth_failed: Notify,
     exchange: Option<Direct>,
+    stateless_exchange: Option<HttpExchange>,
 }
 
 /// A connection's direct exchanges on its session ([`crate::upstream::call`]).
@@ -99,7 +100,7 @@ pub enum Direct {
 impl Direct {
     async fn request(&self, request: ClientRequest, call: Call<'_>) -> Outcome {
         match self {
-            Direct::Http(exchange) => exchange.request(request, call).await,
+            Direct::Http(exchange) => exchange.request(request, call, None).await,
             Direct::Pipe(exchange) => exchange.request(request, call).await,
         }
     }
@@ -140,6 +141,9 @@ pub struct Parts {
     pub child: Option<ChildProcess>,
     /// Direct exchanges on the session, when the server has one.
     pub exchange: Option<Direct>,
+    /// Direct exchanges of 2026-07-28 callers' calls on the stateless channel (HTTP servers
+    /// that have one).
+    pub stateless_exchange: Option<HttpExchange>,
 }
 
 impl Live {
@@ -158,6 +162,7 @@ impl Live {
             auth_failure: Mutex::new(None),
             auth_failed: Notify::new(),
             exchange: parts.exchange,
+            stateless_exchange: parts.stateless_exchange,
         });
         Live {
             connection,
@@ -302,6 +307,20 @@ impl Connection {
         }
     }
 
+    /// Takes note of the `tools` the server listed (see
+    /// [`HttpExchange::note_tools`]).
+    pub fn note_tools(&self, tools: &[rmcp::model::Tool]) {
+        if let Some(exchange) = &self.stateless_exchange {
+            exchange.note_tools(tools);
+        }
+    }
+
+    /// Whether a caller of `era` is served on the server's stateless 2026-07-28 channel (where
+    /// requests carry their `_meta` and the server may ask for input by answering).
+    pub fn goes_stateless(&self, era: Era) -> bool {
+        self.channel_for(era).0 == Channel::Stateless
+    }
+
     /// Sends `request` and waits for the answer (see the module docs for timeouts,
     /// cancellation and routing). Progress and server→client requests belonging to it go to
     /// `options.route`.
@@ -311,22 +330,26 @@ impl Connection {
         options: RequestOptions,
     ) -> Result<ServerResult, UpstreamError> {
         let (channel, peer) = self.channel_for(options.era.unwrap_or(Era::Session));
-        // On a session the request goes past rmcp's service (and worker) tasks: over HTTP as
-        // its own POST, over stdio written to the pipe; one not sent goes rmcp's way.
-        let request = match (&self.exchange, channel) {
-            (Some(exchange), Channel::Session) => {
-                let call = Call {
-                    route: options.route.clone(),
-                    cancel: &options.cancel,
-                    timeout: self.request_timeout,
-                    hard_timeout: self.request_timeout * HARD_TIMEOUT_FACTOR,
-                };
-                match exchange.request(request, call).await {
-                    Outcome::Answered(result) => return result,
-                    Outcome::NotSent(request) => request,
-                }
+        // The request goes past rmcp's service (and worker) tasks: on a session over HTTP as
+        // its own POST, over stdio written to the pipe; a 2026-07-28 caller's call on an HTTP
+        // server's stateless channel as its own POST. One not sent goes rmcp's way.
+        let call = || Call {
+            route: options.route.clone(),
+            cancel: &options.cancel,
+            timeout: self.request_timeout,
+            hard_timeout: self.request_timeout * HARD_TIMEOUT_FACTOR,
+        };
+        let outcome = match (channel, &self.exchange, &self.stateless_exchange) {
+            (Channel::Session, Some(exchange), _) => exchange.request(request, call()).await,
+            (Channel::Stateless, _, Some(exchange)) => {
+                let meta = options.meta.clone();
+                exchange.request(request, call(), meta).await
             }
-            _ => request,
+            _ => Outcome::NotSent(request),
+        };
+        let request = match outcome {
+            Outcome::Answered(result) => return result,
+            Outcome::NotSent(request) => request,
         };
         let mut peer_options = PeerRequestOptions::with_timeout(self.request_timeout)
             .reset_timeout_on_progress()

@@ -26,7 +26,7 @@ use super::pipe::{line, Answered, Shared};
 use super::stdout::{too_large, MAX_MESSAGE_BYTES};
 use crate::upstream::call::{Alive, Call, GaveUp, Keyed, Outcome};
 use crate::upstream::error::UpstreamError;
-use crate::upstream::routes::Routes;
+use crate::upstream::routes::{Channel, Routes};
 use crate::wire::{server_message_shaped, Answer};
 
 /// Direct exchanges on one stdio server's session (see the module docs).
@@ -72,6 +72,7 @@ impl Exchange {
             ..
         } = call.key(
             &self.routes,
+            Channel::Session,
             self.next.fetch_add(1, Ordering::Relaxed),
             &mut request,
         );

@@ -186,6 +186,7 @@ async fn attempt(
         url: None,
         child: Some(spawned.process),
         exchange,
+        stateless_exchange: None,
     }))
 }
 

@@ -316,29 +316,28 @@ impl SharedClient {
     }
 
     /// POSTs `message` to `url` on `session` (the `Mcp-Session-Id` the server issued, from
-    /// [`SessionObserver::ready_session`]; `None` for a server that issued none) at protocol
-    /// `version`, with the size limits of [`SharedClient::transport`]. Returns the server's
-    /// answer: accepted, a JSON body, or an event stream.
+    /// [`SessionObserver::ready_session`]; `None` for a server that issued none, and for
+    /// stateless 2026-07-28 requests) at protocol `version`, with `extra` headers besides the
+    /// configured ones (a 2026-07-28 request's SEP-2243 headers) and the size limits of
+    /// [`SharedClient::transport`]. Returns the server's answer: accepted, a JSON body (a
+    /// JSON-RPC error that came with HTTP 400 or 404 too, when no session was named), or an
+    /// event stream.
     ///
-    /// Errors: rmcp's, e.g. `SessionExpired` for HTTP 404, `AuthRequired` for 401.
+    /// Errors: rmcp's, e.g. `SessionExpired` for HTTP 404 on a session, `AuthRequired` for 401.
     pub async fn post(
         &self,
         url: &Arc<str>,
         session: Option<Arc<str>>,
         message: ClientJsonRpcMessage,
         version: &str,
+        extra: Vec<(HeaderName, HeaderValue)>,
     ) -> Result<StreamableHttpPostResponse, StreamableHttpError<reqwest::Error>> {
         let mut limits = StreamableHttpResponseLimits::default();
         limits.max_json_response_size = MAX_RESPONSE_BYTES;
+        let mut headers = self.session_headers(version);
+        headers.extend(extra);
         self.client
-            .post_message_with_response_limits(
-                url.clone(),
-                message,
-                session,
-                None,
-                self.session_headers(version),
-                limits,
-            )
+            .post_message_with_response_limits(url.clone(), message, session, None, headers, limits)
             .await
     }
 

@@ -17,18 +17,30 @@
 //! A request the server never took — HTTP 404 (the session expired: rmcp's path
 //! re-initializes) or 401/403 (rmcp's path refreshes the token or reports the challenge) — comes
 //! back as [`Outcome::NotSent`] and is sent the usual way.
+//!
+//! The same exchange serves a server's stateless 2026-07-28 channel, for the calls a
+//! 2026-07-28 caller makes there (`tools/call`, `prompts/get`, `resources/read`): no session;
+//! the request carries in `_meta` what rmcp's peer puts there (the revision, Loopgate's client
+//! info and capabilities, then the caller's capabilities and log level over them) and the
+//! SEP-2243 headers `Mcp-Method` and `Mcp-Name` as rmcp's transport sends them. A call whose
+//! name would need Base64 in its header, or to a tool whose input schema promotes arguments to
+//! `Mcp-Param-*` headers (`x-mcp-header` annotations; rmcp encodes those), goes rmcp's way.
+//! Anything else on that channel does too. A 2026-07-28 server's errors come as HTTP 400 or
+//! 404 with a JSON-RPC error, which rmcp's HTTP client reads as the answer.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
+use http::{HeaderName, HeaderValue};
 use rmcp::model::{
-    ClientJsonRpcMessage, ClientRequest, JsonRpcMessage, JsonRpcRequest, ProgressToken, RequestId,
-    ServerJsonRpcMessage, ServerNotification, ServerResult,
+    ClientJsonRpcMessage, ClientRequest, GetMeta, JsonRpcMessage, JsonRpcRequest, ProgressToken,
+    RequestId, RequestMetaObject, ServerJsonRpcMessage, ServerNotification, ServerResult, Tool,
 };
 use rmcp::service::{InboundStreamOrigin, RequestContext, Service};
+use rmcp::transport::common::http_header::{BASE64_HEADER_PREFIX, BASE64_HEADER_SUFFIX};
 use rmcp::transport::streamable_http_client::{StreamableHttpError, StreamableHttpPostResponse};
 use rmcp::{Peer, RoleClient};
 use tokio_util::sync::CancellationToken;
@@ -37,7 +49,7 @@ use super::client::{SharedClient, MAX_RESPONSE_BYTES};
 use crate::upstream::backend_client::BackendClient;
 use crate::upstream::call::{Alive, Call, Keyed, Outcome};
 use crate::upstream::error::UpstreamError;
-use crate::upstream::routes::Routes;
+use crate::upstream::routes::{Channel, Routes};
 use crate::wire::{server_message, Answer};
 
 /// How often a broken response stream is resumed before the call fails.
@@ -45,17 +57,21 @@ const RESUME_ATTEMPTS: u32 = 3;
 /// Longest wait before resuming, whatever `retry` the server asked for.
 const MAX_RESUME_DELAY: Duration = Duration::from_secs(5);
 
-/// Direct exchanges on one server's session (see the module docs).
+/// Direct exchanges on one of a server's channels (see the module docs).
 pub struct Exchange {
     server: String,
     client: SharedClient,
     url: Arc<str>,
+    /// The channel served: its client handler, rmcp peer and place in the routes.
+    channel: Channel,
     handler: BackendClient,
     peer: Peer<RoleClient>,
     routes: Arc<Routes>,
     next: AtomicU64,
     /// Response streams being read on after their answers ([`release`]).
     releasing: Arc<AtomicUsize>,
+    /// Tools whose calls carry `Mcp-Param-*` headers (stateless channel; [`Exchange::note_tools`]).
+    annotated: Mutex<HashSet<String>>,
 }
 
 /// Reading the answer failed (the server may have taken the request).
@@ -75,57 +91,90 @@ const RELEASE_WITHIN: Duration = Duration::from_secs(1);
 const MAX_RELEASING: usize = 16;
 
 impl Exchange {
-    /// Exchanges for server `server` at `url` over `client`, on the session whose rmcp peer is
+    /// Exchanges for server `server` at `url` over `client`, on `channel`, whose rmcp peer is
     /// `peer` and whose client handler is `handler`; calls are registered in `routes`.
     pub fn new(
         server: &str,
         client: SharedClient,
         url: &str,
-        handler: BackendClient,
-        peer: Peer<RoleClient>,
+        (channel, handler, peer): (Channel, BackendClient, Peer<RoleClient>),
         routes: Arc<Routes>,
     ) -> Self {
         Self {
             server: server.into(),
             client,
             url: Arc::from(url),
+            channel,
             handler,
             peer,
             routes,
             next: AtomicU64::new(1),
             releasing: Arc::default(),
+            annotated: Mutex::default(),
         }
     }
 
-    /// Sends `request` and reads its answer (see the module docs). Errors name the server.
-    pub async fn request(&self, mut request: ClientRequest, call: Call<'_>) -> Outcome {
-        // Mid-(re-)initialization the session is not ready for requests: rmcp's path orders
-        // them after the handshake.
-        let Some(session) = self.client.observer().ready_session() else {
-            return Outcome::NotSent(request);
+    /// Takes note of the server's `tools`: on the stateless channel, calls of those whose
+    /// input schema has `x-mcp-header` annotations go rmcp's way (see the module docs).
+    pub fn note_tools(&self, tools: &[Tool]) {
+        let annotated = tools
+            .iter()
+            .filter(|t| {
+                serde_json::to_string(&t.input_schema).is_ok_and(|s| s.contains(PARAM_ANNOTATION))
+            })
+            .map(|t| t.name.to_string())
+            .collect();
+        *self.annotated.lock().unwrap_or_else(|e| e.into_inner()) = annotated;
+    }
+
+    /// Sends `request` and reads its answer (see the module docs); on the stateless channel
+    /// `meta` (the caller's capabilities and log level) goes into its `_meta`. Errors name the
+    /// server.
+    pub async fn request(
+        &self,
+        mut request: ClientRequest,
+        call: Call<'_>,
+        meta: Option<RequestMetaObject>,
+    ) -> Outcome {
+        let (session, headers) = match self.channel {
+            // Mid-(re-)initialization the session is not ready for requests: rmcp's path
+            // orders them after the handshake.
+            Channel::Session => match self.client.observer().ready_session() {
+                Some(session) => (session, Vec::new()),
+                None => return Outcome::NotSent(request),
+            },
+            Channel::Stateless => match standard_headers(
+                &request,
+                &self.annotated.lock().unwrap_or_else(|e| e.into_inner()),
+            ) {
+                Some(headers) => (None, headers),
+                None => return Outcome::NotSent(request),
+            },
         };
         let resend = request.clone();
         let answer_kind = Answer::to(&request);
+        let version = self.peer.peer_info().map(|i| i.protocol_version.clone());
+        if self.channel == Channel::Stateless {
+            let client = self.handler.get_info();
+            stateless_meta(request.get_meta_mut(), version.clone(), client, meta);
+        }
+        let version = version.map(|v| v.to_string()).unwrap_or_default();
         let Keyed {
             id,
             token,
             registration: _registration,
         } = call.key(
             &self.routes,
+            self.channel,
             self.next.fetch_add(1, Ordering::Relaxed),
             &mut request,
         );
-        let version = self
-            .peer
-            .peer_info()
-            .map(|i| i.protocol_version.to_string())
-            .unwrap_or_default();
         let message = ClientJsonRpcMessage::Request(JsonRpcRequest::new(id.clone(), request));
         let alive = Alive::new();
         let answer = async {
             let posted = self
                 .client
-                .post(&self.url, session.clone(), message, &version)
+                .post(&self.url, session.clone(), message, &version, headers)
                 .await;
             let stream = match posted {
                 Ok(StreamableHttpPostResponse::Json(m, _)) => return Some(self.settle(m, &id)),
@@ -274,7 +323,10 @@ impl Exchange {
                 Ok(result) => ClientJsonRpcMessage::response(result, r.id),
                 Err(error) => ClientJsonRpcMessage::error(error, Some(r.id)),
             };
-            if let Err(e) = client.post(&url, session, answer, &version).await {
+            if let Err(e) = client
+                .post(&url, session, answer, &version, Vec::new())
+                .await
+            {
                 // The server waits for this answer until its own timeout: say so where the
                 // user looks (the server's log), not only at debug level.
                 let message = format!(
@@ -318,6 +370,72 @@ impl Exchange {
             },
         }
     }
+}
+
+/// The SEP-2243 headers of a call on the stateless channel, as rmcp's transport sends them:
+/// `Mcp-Method`, and `Mcp-Name` (the tool or prompt name, or the resource URI). `None` for
+/// what the exchange leaves to rmcp (see the module docs): another method, a name that would
+/// need Base64, or a call of one of the `annotated` tools.
+fn standard_headers(
+    request: &ClientRequest,
+    annotated: &HashSet<String>,
+) -> Option<Vec<(HeaderName, HeaderValue)>> {
+    let (method, name) = match request {
+        ClientRequest::CallToolRequest(r) if !annotated.contains(r.params.name.as_ref()) => {
+            ("tools/call", r.params.name.as_ref())
+        }
+        ClientRequest::GetPromptRequest(r) => ("prompts/get", r.params.name.as_str()),
+        ClientRequest::ReadResourceRequest(r) => ("resources/read", r.params.uri.as_str()),
+        _ => return None,
+    };
+    if !plain_header_value(name) {
+        return None;
+    }
+    Some(vec![
+        (
+            HeaderName::from_static("mcp-method"),
+            HeaderValue::from_static(method),
+        ),
+        (
+            HeaderName::from_static("mcp-name"),
+            HeaderValue::from_str(name).ok()?,
+        ),
+    ])
+}
+
+/// Puts into `meta` what rmcp's peer puts into every request of a stateless channel — the
+/// revision `version`, and the `client`'s info and capabilities (Loopgate's handler's) — and
+/// then the caller's `extra` over them (the order of rmcp's `send_request_with_option`).
+fn stateless_meta(
+    meta: &mut RequestMetaObject,
+    version: Option<rmcp::model::ProtocolVersion>,
+    client: rmcp::model::ClientConfig,
+    extra: Option<RequestMetaObject>,
+) {
+    if let Some(version) = version {
+        meta.set_protocol_version(version);
+    }
+    meta.set_client_info(client.client_info);
+    meta.set_client_capabilities(client.capabilities);
+    if let Some(extra) = extra {
+        meta.extend(extra);
+    }
+}
+
+/// The JSON Schema keyword that promotes a tool argument to an `Mcp-Param-*` header
+/// (SEP-2243).
+const PARAM_ANNOTATION: &str = "\"x-mcp-header\"";
+
+/// Whether `value` goes into a SEP-2243 header as it is: rmcp's transport wraps a value in
+/// Base64 when it starts or ends with a space or tab, has a character outside printable
+/// ASCII, or looks like the Base64 wrapping itself.
+fn plain_header_value(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let padded =
+        matches!(bytes.first(), Some(b' ' | b'\t')) || matches!(bytes.last(), Some(b' ' | b'\t'));
+    let printable = bytes.iter().all(|b| (0x20..=0x7e).contains(b));
+    let wrapped = value.starts_with(BASE64_HEADER_PREFIX) && value.ends_with(BASE64_HEADER_SUFFIX);
+    !padded && printable && !wrapped
 }
 
 /// Reads a response stream to its end after its answer, so its connection goes back to the
@@ -368,6 +486,69 @@ mod tests {
         data: &str,
     ) -> Result<sse_stream::Sse, rmcp::transport::streamable_http_client::SseError> {
         Ok(sse_stream::Sse::default().data(data))
+    }
+
+    /// The headers of a 2026-07-28 call are rmcp's; what rmcp would encode is left to it.
+    #[test]
+    fn a_stateless_calls_headers_are_rmcps_and_the_rest_is_left_to_rmcp() {
+        let call = |name: &str| {
+            let params = rmcp::model::CallToolRequestParams::new(name.to_string());
+            ClientRequest::CallToolRequest(rmcp::model::CallToolRequest::new(params))
+        };
+        let headers = |r: &ClientRequest, annotated: &[&str]| {
+            let annotated = annotated.iter().map(|s| s.to_string()).collect();
+            standard_headers(r, &annotated).map(|h| {
+                h.iter()
+                    .map(|(k, v)| format!("{k}: {}", v.to_str().unwrap()))
+                    .collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(
+            headers(&call("echo"), &["deploy"]).unwrap(),
+            ["mcp-method: tools/call", "mcp-name: echo"]
+        );
+        let read = ClientRequest::ReadResourceRequest(rmcp::model::ReadResourceRequest::new(
+            rmcp::model::ReadResourceRequestParams::new("file:///a b"),
+        ));
+        assert_eq!(
+            headers(&read, &[]).unwrap(),
+            ["mcp-method: resources/read", "mcp-name: file:///a b"]
+        );
+        assert_eq!(headers(&call("deploy"), &["deploy"]), None, "Mcp-Param-*");
+        assert_eq!(headers(&call("café"), &[]), None, "Base64");
+        assert_eq!(headers(&call(" echo"), &[]), None, "Base64");
+        assert_eq!(headers(&call("=?base64?ZWNobw==?="), &[]), None, "Base64");
+        let list = ClientRequest::ListToolsRequest(rmcp::model::ListToolsRequest::default());
+        assert_eq!(headers(&list, &[]), None, "not a relayed call");
+    }
+
+    /// The `_meta` of a 2026-07-28 request: rmcp's three keys, then the caller's over them.
+    #[test]
+    fn a_stateless_calls_meta_is_rmcps_then_the_callers() {
+        let client = rmcp::model::ClientConfig::new(
+            rmcp::model::ClientCapabilities::default(),
+            rmcp::model::Implementation::new("loopgate", "1"),
+        );
+        let mut caller = RequestMetaObject::default();
+        let caps: rmcp::model::ClientCapabilities =
+            serde_json::from_value(serde_json::json!({"sampling": {}})).unwrap();
+        caller.set_client_capabilities(caps);
+        let mut meta = RequestMetaObject::default();
+        let version = rmcp::model::ProtocolVersion::V_2026_07_28;
+        stateless_meta(&mut meta, Some(version), client, Some(caller));
+        let meta = serde_json::to_value(&meta).unwrap();
+        assert_eq!(
+            meta["io.modelcontextprotocol/protocolVersion"],
+            "2026-07-28"
+        );
+        assert_eq!(
+            meta["io.modelcontextprotocol/clientInfo"]["name"],
+            "loopgate"
+        );
+        assert_eq!(
+            meta["io.modelcontextprotocol/clientCapabilities"],
+            serde_json::json!({"sampling": {}})
+        );
     }
 
     #[tokio::test]

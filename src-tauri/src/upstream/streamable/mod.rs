@@ -117,16 +117,18 @@ pub async fn connect(
             }
         }
     };
-    let exchange = channels.session.as_ref().map(|s| {
-        Direct::Http(Exchange::new(
-            name,
-            client.clone(),
-            url,
-            s.service().clone(),
-            s.peer().clone(),
-            routes.clone(),
-        ))
-    });
+    let exchange = |channel, s: &Service| {
+        let handler = (channel, s.service().clone(), s.peer().clone());
+        Exchange::new(name, client.clone(), url, handler, routes.clone())
+    };
+    let stateless_exchange = channels
+        .stateless
+        .as_ref()
+        .map(|s| exchange(Channel::Stateless, s));
+    let exchange = channels
+        .session
+        .as_ref()
+        .map(|s| Direct::Http(exchange(Channel::Session, s)));
     Ok(Live::new(Parts {
         name: name.to_string(),
         channels,
@@ -138,6 +140,7 @@ pub async fn connect(
         url: Some(url.to_string()),
         child: None,
         exchange,
+        stateless_exchange,
     }))
 }
 
