@@ -143,3 +143,54 @@ async fn a_2026_clients_calls_are_answered_as_rmcps_stateless_service_answers_th
     assert_eq!(r.status(), 400, "rmcp requires Mcp-Method on 2026-07-28");
     gw.stop().await;
 }
+
+/// Two 2026-07-28 calls in flight at once, to an HTTP server that logs during each (the
+/// Python SDK's, stateless): each call gets the log message its own response stream carried,
+/// before its answer. (Told apart by nothing but the stream they came on: with two calls in
+/// flight, a message that reaches the gateway on its own belongs to neither.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_2026_calls_each_get_their_own_log_messages() {
+    let port = free_port();
+    let script = ensure_peers().join("logging-server.py");
+    let _server = spawn_bg(
+        &python(),
+        &[script.to_str().unwrap()],
+        &[("MODE", "http".into()), ("PORT", port.to_string())],
+    );
+    wait_port(port);
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    let gw = Gw::start(json!({ "logs": { "url": url } })).await;
+    gw.wait_ready(30).await;
+    assert!(
+        gw.status("logs")["eras"]
+            .as_array()
+            .is_some_and(|e| e.contains(&json!("2026-07-28"))),
+        "{}",
+        gw.status("logs")
+    );
+    let http = reqwest::Client::new();
+    let tool = "logs__log_then_echo";
+    let post = |id: u64, message: &str| {
+        let mut body = call(id, tool, json!({"message": message, "pause_ms": 700}), None);
+        body["params"]["_meta"]["io.modelcontextprotocol/logLevel"] = json!("debug");
+        let request = mcp_request(&http, reqwest::Method::POST, &gw.url, &gw.token, None)
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", "tools/call")
+            .header("mcp-name", tool)
+            .body(body.to_string());
+        async move { events(&request.send().await.unwrap().text().await.unwrap()) }
+    };
+    let (a, b) = tokio::join!(post(1, "a"), post(2, "b"));
+    for (messages, id, message) in [(a, 1, "a"), (b, 2, "b")] {
+        let (answer, before) = messages.split_last().expect("messages");
+        assert_eq!(answer["id"], id, "{messages:?}");
+        assert_eq!(before.len(), 1, "{messages:?}");
+        assert_eq!(before[0]["method"], "notifications/message", "{messages:?}");
+        assert_eq!(
+            before[0]["params"]["data"],
+            format!("about to echo {message}"),
+            "{messages:?}"
+        );
+    }
+    gw.stop().await;
+}

@@ -29,7 +29,7 @@ use tokio::sync::{oneshot, Notify};
 use tokio_util::sync::CancellationToken;
 
 use super::logs::LogBuffer;
-use super::routes::{Channel, Inbound, Routes};
+use super::routes::{CallRoute, Channel, Inbound, Routes};
 
 /// The MCP extension for interactive UIs (MCP Apps), which Loopgate relays.
 pub const UI_EXTENSION: &str = "io.modelcontextprotocol/ui";
@@ -47,6 +47,15 @@ pub fn relayed_capabilities() -> ClientCapabilities {
         "extensions": { UI_EXTENSION: { "mimeTypes": ["text/html;profile=mcp-app"] } }
     }))
     .expect("static capabilities parse")
+}
+
+/// Which call a server's log message is about ([`BackendClient::logging_message`]).
+pub enum LogOf<'a> {
+    /// The call on whose response stream it came (`None`: a call nobody waits on, e.g. one
+    /// the gateway made itself).
+    Call(Option<&'a CallRoute>),
+    /// Not known: it came on its own (a stdio server's pipe, rmcp's service).
+    Unknown,
 }
 
 /// One channel's client handler for one server (see the module docs). Cheap to clone.
@@ -183,7 +192,9 @@ impl BackendClient {
             ServerNotification::ToolListChangedNotification(_)
             | ServerNotification::PromptListChangedNotification(_)
             | ServerNotification::ResourceListChangedNotification(_) => self.changed.notify_one(),
-            ServerNotification::LoggingMessageNotification(n) => self.logging_message(n.params),
+            ServerNotification::LoggingMessageNotification(n) => {
+                self.logging_message(n.params, LogOf::Unknown)
+            }
             ServerNotification::ResourceUpdatedNotification(n) => {
                 if let Some(d) = self.routes.downstream() {
                     d.resource_updated(&self.server, &n.params.uri);
@@ -199,12 +210,14 @@ impl BackendClient {
     }
 
     /// Handles a log message of the server (`notifications/message`): into the server's log
-    /// (the dashboard's log view); to the only call in flight on this channel, if there is
-    /// exactly one (a 2026-07-28 caller has no session to get it otherwise); and to every
-    /// client session whose log level admits it. A stdio server's pipe calls this as it
-    /// reads the message ([`super::stdio::pipe::Pipe::with_logging`]), so the message stays
-    /// before the answer that follows it.
-    pub fn logging_message(&self, params: LoggingMessageNotificationParam) {
+    /// (the dashboard's log view); to the call it is about ([`LogOf::Call`]: it came on that
+    /// call's response stream), or, when that is not known, to the only call in flight if
+    /// there is exactly one (a 2026-07-28 caller has no session to get it otherwise; a call's
+    /// route has a log channel only for such a caller); and to every client session whose log
+    /// level admits it. A stdio server's pipe calls this as it reads the message
+    /// ([`super::stdio::pipe::Pipe::with_logging`]), so the message stays before the answer
+    /// that follows it.
+    pub fn logging_message(&self, params: LoggingMessageNotificationParam, of: LogOf<'_>) {
         let level = serde_json::to_value(params.level)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
@@ -220,7 +233,11 @@ impl BackendClient {
             .unwrap_or_default();
         self.logs
             .push("server", &format!("[{level}] {logger}{data}"));
-        if let Some(tx) = self.routes.only_call().and_then(|r| r.logs.clone()) {
+        let logs = match of {
+            LogOf::Call(call) => call.and_then(|c| c.logs.clone()),
+            LogOf::Unknown => self.routes.only_call().and_then(|r| r.logs.clone()),
+        };
+        if let Some(tx) = logs {
             let _ = tx.try_send(Box::new(params.clone()));
         }
         if let Some(d) = self.routes.downstream() {

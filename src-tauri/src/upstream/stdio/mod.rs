@@ -27,7 +27,7 @@ use tokio::sync::{broadcast, Notify};
 pub use process::{spawn, ChildProcess, SpawnError, StdioSpec, STOP_GRACE};
 pub use stdout::{WatchedStdout, MAX_MESSAGE_BYTES};
 
-use super::backend_client::BackendClient;
+use super::backend_client::{BackendClient, LogOf};
 use super::connection::{Channels, Direct, Live, Parts, UpstreamError};
 use super::logs::LogBuffer;
 use super::routes::{Channel, Routes};
@@ -127,7 +127,9 @@ async fn attempt(
     let (transport, pipe) = pipe::pipe(stdout, spawned.stdin);
     // Log messages are handled as the pipe reads them, in order (ARCHITECTURE.md rule 21).
     let logging = client.clone();
-    let transport = transport.with_logging(Box::new(move |m| logging.logging_message(m)));
+    let transport = transport.with_logging(Box::new(move |m| {
+        logging.logging_message(m, LogOf::Unknown)
+    }));
     let serve = client.serve_with_lifecycle(transport, lifecycle);
     let service = tokio::select! {
         r = tokio::time::timeout(options.connect_timeout, serve) => match r {

@@ -46,10 +46,10 @@ use rmcp::{Peer, RoleClient};
 use tokio_util::sync::CancellationToken;
 
 use super::client::{SharedClient, MAX_RESPONSE_BYTES};
-use crate::upstream::backend_client::BackendClient;
+use crate::upstream::backend_client::{BackendClient, LogOf};
 use crate::upstream::call::{Alive, Call, Keyed, Outcome};
 use crate::upstream::error::UpstreamError;
-use crate::upstream::routes::{Channel, Routes};
+use crate::upstream::routes::{CallRoute, Channel, Routes};
 use crate::wire::{server_message, Answer};
 
 /// How often a broken response stream is resumed before the call fails.
@@ -191,7 +191,7 @@ impl Exchange {
                 self.read(
                     stream,
                     (&id, answer_kind),
-                    &token,
+                    (&token, call.route.as_deref()),
                     (&session, &version),
                     &alive,
                 )
@@ -212,12 +212,13 @@ impl Exchange {
         }
     }
 
-    /// Reads an event stream to the answer for `id`, handling everything else on it.
+    /// Reads an event stream to the answer for `id`, handling everything else on it; a log
+    /// message on it is the call's (its `route`'s, with progress `token`).
     async fn read(
         &self,
         mut stream: EventStream,
         (id, answer): (&RequestId, Answer),
-        token: &ProgressToken,
+        (token, route): (&ProgressToken, Option<&CallRoute>),
         (session, version): (&Option<Arc<str>>, &str),
         alive: &Alive,
     ) -> Result<Result<ServerResult, UpstreamError>, Failure> {
@@ -275,7 +276,13 @@ impl Exchange {
                     self.answer(r, id.clone(), ct, (session.clone(), version));
                 }
                 JsonRpcMessage::Notification(n) => {
-                    let notification = n.notification;
+                    let notification = match n.notification {
+                        ServerNotification::LoggingMessageNotification(l) => {
+                            self.handler.logging_message(l.params, LogOf::Call(route));
+                            continue;
+                        }
+                        other => other,
+                    };
                     match &notification {
                         ServerNotification::ProgressNotification(p)
                             if &p.params.progress_token == token =>
