@@ -91,8 +91,8 @@ pub struct Connection {
 
 /// A connection's direct exchanges on its session ([`crate::upstream::call`]).
 pub enum Direct {
-    /// Over Streamable HTTP: each request its own POST.
-    Http(HttpExchange),
+    /// Over Streamable HTTP: each request its own POST (boxed: it is the larger by far).
+    Http(Box<HttpExchange>),
     /// Over a stdio server's pipe.
     Pipe(PipeExchange),
 }

@@ -11,6 +11,7 @@
 
 pub mod client;
 pub mod exchange;
+pub mod stateless;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -128,7 +129,7 @@ pub async fn connect(
     let exchange = channels
         .session
         .as_ref()
-        .map(|s| Direct::Http(exchange(Channel::Session, s)));
+        .map(|s| Direct::Http(Box::new(exchange(Channel::Session, s))));
     Ok(Live::new(Parts {
         name: name.to_string(),
         channels,
