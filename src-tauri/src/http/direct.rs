@@ -43,11 +43,10 @@ use rmcp::model::{
     ClientNotification, ClientRequest, Extensions, GetMeta, JsonRpcMessage, JsonRpcRequest,
 };
 use rmcp::transport::common::http_header::HEADER_SESSION_ID;
-use rmcp::Service;
 use tokio_util::sync::CancellationToken;
 
 use super::mcp_sessions::ManagedSessions;
-use super::served::{self, event_stream, fits, json, relayed_call, Call, Streamed};
+use super::served::{event_stream, fits, json, relayed_call, Call, Streamed};
 use super::single_answer::WINDOW;
 use crate::gateway::direct::DirectSession;
 use crate::gateway::Gateway;
@@ -228,20 +227,12 @@ async fn call(
     parts: Parts,
     shutdown: CancellationToken,
 ) -> Response {
-    let JsonRpcRequest {
-        id, mut request, ..
-    } = r;
     let ct = CancellationToken::new();
-    let running = session.calls.start(id.clone(), ct.clone());
+    let running = session.calls.start(r.id.clone(), ct.clone());
     let (channel, rx) = session.calls.channel();
     let peer = session.peer.clone();
-    let context = served::context(id.clone(), &mut request, parts, channel, peer, ct);
     let handler = session.handler.clone();
-    let answer = Call::new(async move {
-        let result = handler.handle_request(request, context).await;
-        drop(running);
-        served::message(result, id)
-    });
+    let answer = Call::run(handler, r, (parts, channel), (peer, ct), running);
     let mut streamed = Streamed::new(answer, rx);
     // Within the window, the answer alone goes as JSON; anything before it, or no answer
     // yet, makes an event stream. A `step` cut short by the window loses nothing: a message

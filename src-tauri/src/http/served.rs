@@ -3,8 +3,8 @@
 //! the running call ([`Call`]), and its answer, as `application/json` ([`json_with`]) or as an
 //! event stream of what the relay sent during the call, then the answer ([`event_stream`]).
 //! Also what both read and build on the way: the request's body ([`body`]), whether its
-//! envelope names one of the relay's calls ([`relayed_call`]), the call's context as rmcp's
-//! service builds it ([`context`]), and the answer message ([`message`]).
+//! envelope names one of the relay's calls ([`relayed_call`]); and how the call runs
+//! ([`Call::run`]: its context as rmcp's service builds it, its answer message).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -16,17 +16,18 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
 use rmcp::model::{
-    ClientRequest, ErrorData, Extensions, GetExtensions, GetMeta, JsonRpcMessage, RequestId,
-    RequestMetaObject, ServerJsonRpcMessage, ServerResult,
+    ClientRequest, ErrorData, Extensions, GetExtensions, GetMeta, JsonRpcMessage, JsonRpcRequest,
+    RequestId, RequestMetaObject, ServerJsonRpcMessage, ServerResult,
 };
 use rmcp::service::RequestContext;
 use rmcp::transport::common::http_header::HEADER_MCP_PROTOCOL_VERSION;
-use rmcp::{Peer, RoleServer};
+use rmcp::{Peer, RoleServer, Service};
 use tokio::sync::mpsc;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use super::MAX_BODY_BYTES;
 use crate::gateway::direct::CallChannel;
+use crate::gateway::Recorded;
 use crate::wire::{Envelope, Method as WireMethod, Shape};
 
 /// Interval of keep-alive comments on a call's event stream (rmcp's default as well).
@@ -59,7 +60,7 @@ pub(super) fn relayed_call(envelope: &Envelope) -> bool {
 /// The context of the call `id` as rmcp's service builds it for a request (`request`'s
 /// `_meta` and extensions taken out of it, the HTTP request's `parts`, `peer`, the call's
 /// cancellation token `ct`), plus the call's `channel` for what goes back during it.
-pub(super) fn context(
+fn context(
     id: RequestId,
     request: &mut ClientRequest,
     parts: Parts,
@@ -81,10 +82,7 @@ pub(super) fn context(
 }
 
 /// The answer to the call `id` whose handler returned `result`: its response or its error.
-pub(super) fn message(
-    result: Result<ServerResult, ErrorData>,
-    id: RequestId,
-) -> ServerJsonRpcMessage {
+fn message(result: Result<ServerResult, ErrorData>, id: RequestId) -> ServerJsonRpcMessage {
     match result {
         Ok(result) => JsonRpcMessage::response(result, id),
         Err(error) => JsonRpcMessage::error(error, Some(id)),
@@ -136,11 +134,27 @@ pub(super) struct Call(
 );
 
 impl Call {
-    /// The call that `running` answers.
-    pub(super) fn new(
-        running: impl std::future::Future<Output = ServerJsonRpcMessage> + Send + 'static,
+    /// The call `r` run by `handler` through rmcp's own dispatch, with its context as rmcp's
+    /// service builds it ([`context`]: the HTTP request's `parts`, the `peer`, the call's
+    /// cancellation token `ct` and its `channel`). `held` is dropped as soon as the handler
+    /// returns, before the answer is taken (e.g. the call's place among a session's running
+    /// calls).
+    pub(super) fn run<G: Send + 'static>(
+        handler: Recorded,
+        r: JsonRpcRequest<ClientRequest>,
+        (parts, channel): (Parts, CallChannel),
+        (peer, ct): (Peer<RoleServer>, CancellationToken),
+        held: G,
     ) -> Self {
-        Call(Some(Box::pin(running)))
+        let JsonRpcRequest {
+            id, mut request, ..
+        } = r;
+        let context = context(id.clone(), &mut request, parts, channel, peer, ct);
+        Call(Some(Box::pin(async move {
+            let result = handler.handle_request(request, context).await;
+            drop(held);
+            message(result, id)
+        })))
     }
 
     /// Whether the answer was taken.

@@ -43,7 +43,7 @@ use rmcp::transport::common::http_header::{
     BASE64_HEADER_PREFIX, HEADER_MCP_METHOD, HEADER_MCP_NAME, HEADER_MCP_PARAM_PREFIX,
     HEADER_MCP_PROTOCOL_VERSION,
 };
-use rmcp::{Peer, RoleServer, Service};
+use rmcp::{Peer, RoleServer};
 use tokio_util::sync::CancellationToken;
 
 use super::served::{self, event_stream, fits, json_with, relayed_call, Call, Streamed};
@@ -111,16 +111,10 @@ impl Stateless {
         parts: axum::http::request::Parts,
         shutdown: CancellationToken,
     ) -> Response {
-        let JsonRpcRequest {
-            id, mut request, ..
-        } = r;
         let ct = CancellationToken::new();
         let (channel, rx) = Arc::new(Calls::default()).channel();
         let peer = self.peer().clone();
-        let context = served::context(id.clone(), &mut request, parts, channel, peer, ct.clone());
-        let answer = Call::new(async move {
-            served::message(handler.handle_request(request, context).await, id)
-        });
+        let answer = Call::run(handler, r, (parts, channel), (peer, ct.clone()), ());
         let mut streamed = Streamed::new(answer, rx);
         // The client going away before the first message cancels the call, as with rmcp.
         let cancel = ct.drop_guard();
