@@ -119,17 +119,23 @@ pub fn mcp_request(
     }
 }
 
+/// Starts the Python peer `script` (a file in `tests/peers`) on a free port, given to it as
+/// `PORT` besides `env`, and waits until the port accepts connections (at most 30 s); returns
+/// the process and the port.
+pub fn python_peer(script: &str, env: &[(&str, String)]) -> (Bg, u16) {
+    let port = free_port();
+    let mut env = env.to_vec();
+    env.push(("PORT", port.to_string()));
+    let path = ensure_peers().join(script);
+    let bg = spawn_bg(&python(), &[path.to_str().unwrap()], &env);
+    wait_port(port);
+    (bg, port)
+}
+
 /// Starts the Python SDK server (`mode` = stateful | stateless) on a free port; returns the
 /// process and its URL.
 pub fn python_http_server(mode: &str) -> (Bg, String) {
-    let dir = ensure_peers();
-    let port = free_port();
-    let bg = spawn_bg(
-        &python(),
-        &[dir.join("py-server.py").to_str().unwrap()],
-        &[("MODE", mode.into()), ("PORT", port.to_string())],
-    );
-    wait_port(port);
+    let (bg, port) = python_peer("py-server.py", &[("MODE", mode.into())]);
     (bg, format!("http://127.0.0.1:{port}/mcp"))
 }
 

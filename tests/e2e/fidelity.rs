@@ -391,13 +391,7 @@ async fn a_servers_request_never_reaches_the_wrong_client() {
 /// calls go to the server on the session channel, in the client's own era).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dual_era_server_keeps_what_it_offers_in_the_clients_era() {
-    let port = free_port();
-    let _server = spawn_bg(
-        &python(),
-        &[ensure_peers().join("fastmcp-server.py").to_str().unwrap()],
-        &[("PORT", port.to_string())],
-    );
-    wait_port(port);
+    let (_server, port) = python_peer("fastmcp-server.py", &[]);
     let direct = format!("http://127.0.0.1:{port}/mcp");
     let gw = Gw::start(json!({ "fm": { "url": direct } })).await;
     gw.wait_ready(30).await;

@@ -200,19 +200,9 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_keychain_refresh_and_revocation() {
-    let peers = ensure_peers();
     let kr = PrivateKeyring::start();
     let env = kr.env();
-    let as_port = free_port();
-    let _auth_server = spawn_bg(
-        &python(),
-        &[peers.join("oauth-server.py").to_str().unwrap()],
-        &[
-            ("PORT", as_port.to_string()),
-            ("ACCESS_TTL", "4".to_string()),
-        ],
-    );
-    wait_port(as_port);
+    let (_auth_server, as_port) = python_peer("oauth-server.py", &[("ACCESS_TTL", "4".into())]);
     let base = format!("http://127.0.0.1:{as_port}");
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();

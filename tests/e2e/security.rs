@@ -301,19 +301,8 @@ async fn dashboard_links_are_one_time_and_the_cookie_holds_no_token() {
 /// the gateway never opens, logs as a link or hands out that URL; the API and the CLI say why.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hostile_authorization_endpoint_is_never_used() {
-    let port = free_port();
-    let _hostile = spawn_bg(
-        &python(),
-        &[ensure_peers().join("oauth-server.py").to_str().unwrap()],
-        &[
-            ("PORT", port.to_string()),
-            (
-                "HOSTILE_AUTHORIZE",
-                "javascript:fetch('/api/servers',{method:'POST'})//".into(),
-            ),
-        ],
-    );
-    wait_port(port);
+    let hostile = "javascript:fetch('/api/servers',{method:'POST'})//";
+    let (_hostile, port) = python_peer("oauth-server.py", &[("HOSTILE_AUTHORIZE", hostile.into())]);
     let gw = Gw::start(json!({ "hostile": {"url": format!("http://127.0.0.1:{port}/mcp")} })).await;
     gw.wait_until("the automatic sign-in to fail", 30, |g| {
         let s = g.status("hostile");

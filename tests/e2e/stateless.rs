@@ -150,14 +150,7 @@ async fn a_2026_clients_calls_are_answered_as_rmcps_stateless_service_answers_th
 /// flight, a message that reaches the gateway on its own belongs to neither.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_2026_calls_each_get_their_own_log_messages() {
-    let port = free_port();
-    let script = ensure_peers().join("logging-server.py");
-    let _server = spawn_bg(
-        &python(),
-        &[script.to_str().unwrap()],
-        &[("MODE", "http".into()), ("PORT", port.to_string())],
-    );
-    wait_port(port);
+    let (_server, port) = python_peer("logging-server.py", &[("MODE", "http".into())]);
     let url = format!("http://127.0.0.1:{port}/mcp");
     let gw = Gw::start(json!({ "logs": { "url": url } })).await;
     gw.wait_ready(30).await;

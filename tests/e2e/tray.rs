@@ -90,13 +90,7 @@ async fn tray_toggle_hides_and_restores_a_servers_tools() {
 /// it (the browser's part played here) brings the server's tools.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tray_offers_sign_in_for_an_oauth_server() {
-    let port = free_port();
-    let _auth_server = spawn_bg(
-        &python(),
-        &[ensure_peers().join("oauth-server.py").to_str().unwrap()],
-        &[("PORT", port.to_string())],
-    );
-    wait_port(port);
+    let (_auth_server, port) = python_peer("oauth-server.py", &[]);
     let gw =
         Gw::start(json!({ "secure": { "url": format!("http://127.0.0.1:{port}/mcp") } })).await;
     let running = gw.running();

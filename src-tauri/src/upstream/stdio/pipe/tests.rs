@@ -22,6 +22,12 @@ fn test_pipe_with(
     (pipe, shared, server_out, server_in)
 }
 
+/// Writes `lines` to the server's stdout end `out`, each ended by a newline.
+async fn write_lines(out: &mut DuplexStream, lines: &[&str]) {
+    let text = format!("{}\n", lines.join("\n"));
+    out.write_all(text.as_bytes()).await.unwrap();
+}
+
 fn key(s: &str) -> RequestId {
     RequestId::String(s.into())
 }
@@ -41,9 +47,7 @@ async fn answers_to_waiting_calls_are_taken_off_and_the_rest_go_to_rmcp() {
         answer,
         r#"{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}"#,
     ];
-    out.write_all(format!("{}\n", lines.join("\n")).as_bytes())
-        .await
-        .unwrap();
+    write_lines(&mut out, &lines).await;
     // The answer nobody waits for goes to rmcp (which drops it), the call's does not.
     let first = pipe.receive().await.unwrap();
     assert!(matches!(first, JsonRpcMessage::Response(r) if r.id == key("loopgate-2")));
@@ -71,9 +75,7 @@ async fn a_waiting_calls_progress_moves_its_timeout_and_comes_before_its_answer(
         r#"{"jsonrpc":"2.0","id":"loopgate-1","result":{"content":[]}}"#,
         r#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"other","progress":1}}"#,
     ];
-    out.write_all(format!("{}\n", lines.join("\n")).as_bytes())
-        .await
-        .unwrap();
+    write_lines(&mut out, &lines).await;
     // Another call's progress goes to rmcp; this call's is at the call before its answer.
     assert!(matches!(
         pipe.receive().await.unwrap(),
@@ -94,9 +96,7 @@ async fn faults_are_treated_as_rmcps_transport_treats_them() {
         r#"{"jsonrpc":"2.0","method":"notifications/x","params":[1]}"#,
         "\u{feff}{\"jsonrpc\":\"2.0\",\"method\":\"notifications/prompts/list_changed\"}\r",
     ];
-    out.write_all(format!("{}\n", lines.join("\n")).as_bytes())
-        .await
-        .unwrap();
+    write_lines(&mut out, &lines).await;
     // Only the last line is a message; the byte order mark and `\r` are no part of it.
     let message = pipe.receive().await.unwrap();
     assert!(matches!(message, JsonRpcMessage::Notification(_)));
@@ -250,9 +250,7 @@ async fn log_messages_are_handed_over_in_order_before_the_answer_after_them() {
         r#"{"jsonrpc":"2.0","id":"loopgate-1","result":{"content":[]}}"#,
         r#"{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}"#,
     ];
-    out.write_all(format!("{}\n", lines.join("\n")).as_bytes())
-        .await
-        .unwrap();
+    write_lines(&mut out, &lines).await;
     // The first message rmcp gets is the one after the answer.
     assert!(matches!(
         pipe.receive().await.unwrap(),
