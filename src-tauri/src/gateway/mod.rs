@@ -24,6 +24,7 @@
 
 pub mod direct;
 pub mod handler;
+pub mod input;
 pub mod links;
 pub mod listen;
 pub mod naming;

@@ -177,10 +177,8 @@ pub struct Parked {
     pub cancel: CancellationToken,
     /// The server's further requests for this call.
     pub inbound: mpsc::Receiver<Box<Inbound>>,
-    /// Its progress notifications.
-    pub progress: mpsc::Receiver<Box<rmcp::model::ProgressNotificationParam>>,
-    /// Its log messages.
-    pub logs: mpsc::Receiver<Box<rmcp::model::LoggingMessageNotificationParam>>,
+    /// Its progress and log messages, in the order the server sent them.
+    pub notifications: mpsc::Receiver<Box<crate::upstream::CallNotification>>,
     /// The server's requests the client has been asked to answer, by key.
     pub waiting: BTreeMap<String, Waiting>,
     /// Numbering of the keys.

@@ -33,10 +33,10 @@ use std::time::Duration;
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
 use rmcp::model::{
-    ClientCapabilities, ClientRequest, ClientResult, ErrorCode, ErrorData, InputRequest,
-    InputRequests, InputRequiredResult, InputResponses, LoggingLevel, LoggingMessageNotification,
-    LoggingMessageNotificationParam, ProgressNotification, ProgressNotificationParam,
-    ProgressToken, RequestMetaObject, ServerNotification, ServerRequest, ServerResult,
+    ClientCapabilities, ClientRequest, ClientResult, ErrorCode, ErrorData, InputRequests,
+    InputRequiredResult, InputResponses, LoggingLevel, LoggingMessageNotification,
+    ProgressNotification, ProgressToken, RequestMetaObject, ServerNotification, ServerRequest,
+    ServerResult,
 };
 use rmcp::service::RequestContext;
 use rmcp::RoleServer;
@@ -44,11 +44,14 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::direct::Back;
+use super::input::{as_input_request, as_server_request, check_capability, input_of, with_input};
 use super::pending::{self, CallFuture, Parked, Sealer, StateError, StateKind, Waiting};
 use super::session::{severity, ClientSession, DEFAULT_LOG_LEVEL};
 use super::Gateway;
 use crate::upstream::backend_client::method_of;
-use crate::upstream::{CallRoute, Connection, Era, Inbound, RequestOptions, UpstreamError};
+use crate::upstream::{
+    CallNotification, CallRoute, Connection, Era, Inbound, RequestOptions, UpstreamError,
+};
 
 /// Most rounds of input a call may need before the gateway gives up.
 pub const MAX_ROUNDS: u32 = 10;
@@ -102,103 +105,6 @@ impl<'a> Caller<'a> {
     }
 }
 
-/// The `inputResponses` and `requestState` of a request that can carry them.
-fn input_of(request: &ClientRequest) -> (Option<&InputResponses>, Option<&str>) {
-    match request {
-        ClientRequest::CallToolRequest(r) => (
-            r.params.input_responses.as_ref(),
-            r.params.request_state.as_deref(),
-        ),
-        ClientRequest::GetPromptRequest(r) => (
-            r.params.input_responses.as_ref(),
-            r.params.request_state.as_deref(),
-        ),
-        ClientRequest::ReadResourceRequest(r) => (
-            r.params.input_responses.as_ref(),
-            r.params.request_state.as_deref(),
-        ),
-        _ => (None, None),
-    }
-}
-
-/// `request` with its `inputResponses` and `requestState` replaced.
-fn with_input(
-    mut request: ClientRequest,
-    responses: Option<InputResponses>,
-    state: Option<String>,
-) -> ClientRequest {
-    match &mut request {
-        ClientRequest::CallToolRequest(r) => {
-            r.params.input_responses = responses;
-            r.params.request_state = state;
-        }
-        ClientRequest::GetPromptRequest(r) => {
-            r.params.input_responses = responses;
-            r.params.request_state = state;
-        }
-        ClientRequest::ReadResourceRequest(r) => {
-            r.params.input_responses = responses;
-            r.params.request_state = state;
-        }
-        _ => {}
-    }
-    request
-}
-
-/// Whether a client with `caps` can answer `request`; the spec's error for the server when not.
-pub fn check_capability(
-    caps: &ClientCapabilities,
-    request: &ServerRequest,
-) -> Result<(), ErrorData> {
-    let missing = |what: &str| {
-        Err(ErrorData::new(
-            ErrorCode::METHOD_NOT_FOUND,
-            format!("the client behind Loopgate does not support {what} (it did not declare the capability)"),
-            None,
-        ))
-    };
-    match request {
-        ServerRequest::CreateMessageRequest(r) => match &caps.sampling {
-            None => missing("sampling"),
-            Some(s) if r.params.tools.is_some() && s.tools.is_none() => {
-                missing("sampling with tools")
-            }
-            Some(_) => Ok(()),
-        },
-        ServerRequest::ElicitRequest(r) => match (&caps.elicitation, &r.params) {
-            (None, _) => missing("elicitation"),
-            (Some(e), rmcp::model::ElicitRequestParams::UrlElicitationParams { .. })
-                if e.url.is_none() =>
-            {
-                missing("URL elicitation")
-            }
-            (Some(_), _) => Ok(()),
-        },
-        ServerRequest::ListRootsRequest(_) if caps.roots.is_none() => missing("roots"),
-        _ => Ok(()),
-    }
-}
-
-/// A server's request as an input request for a stateless client (`None`: it cannot be one).
-fn as_input_request(request: &ServerRequest) -> Option<InputRequest> {
-    match request {
-        ServerRequest::CreateMessageRequest(r) => Some(InputRequest::CreateMessage(r.clone())),
-        ServerRequest::ElicitRequest(r) => Some(InputRequest::Elicitation(r.clone())),
-        ServerRequest::ListRootsRequest(r) => Some(InputRequest::ListRoots(r.clone())),
-        _ => None,
-    }
-}
-
-/// A client's input request as the server→client request to send a session client.
-fn as_server_request(request: InputRequest) -> Option<ServerRequest> {
-    match request {
-        InputRequest::CreateMessage(r) => Some(ServerRequest::CreateMessageRequest(r)),
-        InputRequest::Elicitation(r) => Some(ServerRequest::ElicitRequest(r)),
-        InputRequest::ListRoots(r) => Some(ServerRequest::ListRootsRequest(r)),
-        _ => None,
-    }
-}
-
 /// Asks a session client `request` (capability checked first) on the stream of its call.
 async fn ask_client(
     back: Back<'_>,
@@ -215,8 +121,7 @@ struct Flight {
     future: CallFuture,
     cancel: CancellationToken,
     inbound: mpsc::Receiver<Box<Inbound>>,
-    progress: mpsc::Receiver<Box<ProgressNotificationParam>>,
-    logs: mpsc::Receiver<Box<LoggingMessageNotificationParam>>,
+    notifications: mpsc::Receiver<Box<CallNotification>>,
     waiting: BTreeMap<String, Waiting>,
     next_key: u32,
     /// For sending the call again (a 2026-only server's input rounds).
@@ -328,13 +233,12 @@ fn start(
     caller: &Caller<'_>,
 ) -> Flight {
     let (inbound_tx, inbound) = mpsc::channel(16);
-    let (progress_tx, progress) = mpsc::channel(64);
-    let (logs_tx, logs) = mpsc::channel(64);
+    let (notifications_tx, notifications) = mpsc::channel(64);
     let route = Arc::new(CallRoute {
         owner: caller.session.key(),
         inbound: inbound_tx,
-        progress: Some(progress_tx),
-        logs: (caller.era == Era::Stateless).then_some(logs_tx),
+        notifications: Some(notifications_tx),
+        takes_logs: caller.era == Era::Stateless,
     });
     // Only a call on a stateless 2026-07-28 channel needs these: the `_meta` of what this
     // caller can do and the log level it asked for (per request, or its session's), and the
@@ -367,8 +271,7 @@ fn start(
         future,
         cancel,
         inbound,
-        progress,
-        logs,
+        notifications,
         waiting: BTreeMap::new(),
         next_key: 0,
         resend,
@@ -436,23 +339,14 @@ async fn drive(
                 }
             },
             Some(()) = asks.next(), if !asks.is_empty() => {}
-            Some(mut p) = flight.progress.recv() => {
-                if let Some(token) = &client_token {
-                    p.progress_token = token.clone();
-                    Box::pin(back.notify(ServerNotification::ProgressNotification(ProgressNotification::new(*p)))).await;
-                }
-            }
-            Some(mut m) = flight.logs.recv() => {
-                if severity(m.level) >= severity(caller.log_level()) {
-                    m.logger = Some(match &m.logger {
-                        Some(l) => format!("{}/{l}", flight.server),
-                        None => flight.server.clone(),
-                    });
-                    Box::pin(back.notify(ServerNotification::LoggingMessageNotification(LoggingMessageNotification::new(*m)))).await;
-                }
-            }
+            Some(n) = flight.notifications.recv() => tell(&flight.server, caller, client_token.as_ref(), *n).await,
             _ = caller.context.ct.cancelled(), if !flight.cancel.is_cancelled() => flight.cancel.cancel(),
             r = &mut flight.future => {
+                // What the server said before its answer may be queued still: the answer was
+                // polled after the queue, and the server's reader runs on another thread.
+                while let Ok(n) = flight.notifications.try_recv() {
+                    tell(&flight.server, caller, client_token.as_ref(), *n).await;
+                }
                 match r? {
                     ServerResult::InputRequiredResult(ir) if caller.era == Era::Session => {
                         flight = Box::pin(another_round(flight, ir, caller)).await?;
@@ -474,6 +368,35 @@ async fn drive(
             }
         }
     }
+}
+
+/// Sends `n`, which server `server` said about the caller's call, to the caller: progress
+/// under the caller's own `token` (none: it asked for none, and gets none); a log message when
+/// its level is at or above the caller's, its logger prefixed with the server's name.
+async fn tell(
+    server: &str,
+    caller: &Caller<'_>,
+    token: Option<&ProgressToken>,
+    n: CallNotification,
+) {
+    let notification = match n {
+        CallNotification::Progress(mut p) => {
+            let Some(token) = token else { return };
+            p.progress_token = token.clone();
+            ServerNotification::ProgressNotification(ProgressNotification::new(p))
+        }
+        CallNotification::Log(mut m) => {
+            if severity(m.level) < severity(caller.log_level()) {
+                return;
+            }
+            m.logger = Some(match &m.logger {
+                Some(l) => format!("{server}/{l}"),
+                None => server.to_string(),
+            });
+            ServerNotification::LoggingMessageNotification(LoggingMessageNotification::new(m))
+        }
+    };
+    Box::pin(caller.back.notify(notification)).await;
 }
 
 /// A 2026-only server asked a session client for input: asks the client and sends the call
@@ -549,8 +472,7 @@ fn park(gw: &Gateway, flight: Flight, caller: &Caller<'_>) -> ServerResult {
         future: flight.future,
         cancel: flight.cancel,
         inbound: flight.inbound,
-        progress: flight.progress,
-        logs: flight.logs,
+        notifications: flight.notifications,
         waiting: flight.waiting,
         next_key: flight.next_key,
         since: std::time::Instant::now(),
@@ -573,8 +495,7 @@ async fn resume(
         future: parked.future,
         cancel: parked.cancel,
         inbound: parked.inbound,
-        progress: parked.progress,
-        logs: parked.logs,
+        notifications: parked.notifications,
         waiting: BTreeMap::new(),
         next_key: parked.next_key,
         resend: None,

@@ -185,8 +185,8 @@ impl BackendClient {
                     .routes
                     .by_token(self.channel, &n.params.progress_token)
                     .await;
-                if let Some(tx) = route.as_ref().and_then(|r| r.progress.as_ref()) {
-                    let _ = tx.try_send(Box::new(n.params));
+                if let Some(route) = route {
+                    route.progress(n.params);
                 }
             }
             ServerNotification::ToolListChangedNotification(_)
@@ -213,7 +213,7 @@ impl BackendClient {
     /// (the dashboard's log view); to the call it is about ([`LogOf::Call`]: it came on that
     /// call's response stream), or, when that is not known, to the only call in flight if
     /// there is exactly one (a 2026-07-28 caller has no session to get it otherwise; a call's
-    /// route has a log channel only for such a caller); and to every client session whose log
+    /// route takes them only for such a caller); and to every client session whose log
     /// level admits it. A stdio server's pipe calls this as it reads the message
     /// ([`super::stdio::pipe::Pipe::with_logging`]), so the message stays before the answer
     /// that follows it.
@@ -233,12 +233,16 @@ impl BackendClient {
             .unwrap_or_default();
         self.logs
             .push("server", &format!("[{level}] {logger}{data}"));
-        let logs = match of {
-            LogOf::Call(call) => call.and_then(|c| c.logs.clone()),
-            LogOf::Unknown => self.routes.only_call().and_then(|r| r.logs.clone()),
+        let only;
+        let route = match of {
+            LogOf::Call(call) => call,
+            LogOf::Unknown => {
+                only = self.routes.only_call();
+                only.as_deref()
+            }
         };
-        if let Some(tx) = logs {
-            let _ = tx.try_send(Box::new(params.clone()));
+        if let Some(route) = route {
+            route.log(params.clone());
         }
         if let Some(d) = self.routes.downstream() {
             d.logging_message(&self.server, params);

@@ -39,7 +39,7 @@ mod watch;
 use serde::{Deserialize, Serialize};
 
 pub use connection::{Connection, Era, RequestOptions, UpstreamError};
-pub use routes::{CallRoute, Downstream, Inbound, OwnerKey};
+pub use routes::{CallNotification, CallRoute, Downstream, Inbound, OwnerKey};
 pub use state::{Catalog, Event, ServerStatus, ServerView, Snapshot};
 pub use supervisor::Supervisor;
 

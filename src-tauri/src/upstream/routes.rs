@@ -61,11 +61,44 @@ pub struct CallRoute {
     pub owner: OwnerKey,
     /// Server→client requests.
     pub inbound: mpsc::Sender<Box<Inbound>>,
-    /// Progress notifications (with the server's token; the caller maps it).
-    pub progress: Option<mpsc::Sender<Box<ProgressNotificationParam>>>,
-    /// Log messages, for a caller that receives them per request (2026-07-28): sent the
-    /// messages that arrive while this is the only call in flight.
-    pub logs: Option<mpsc::Sender<Box<LoggingMessageNotificationParam>>>,
+    /// What the server says about the call ([`CallNotification`]), on one channel so that
+    /// their order holds (ARCHITECTURE.md rule 21); `None` when nobody listens.
+    pub notifications: Option<mpsc::Sender<Box<CallNotification>>>,
+    /// Whether the caller takes the log messages that arrive while this is the only call in
+    /// flight, or on its response stream: a 2026-07-28 caller, which has no session to get
+    /// them on.
+    pub takes_logs: bool,
+}
+
+/// What a server says about a call while serving it, for the call's caller.
+#[derive(Debug)]
+pub enum CallNotification {
+    /// A progress notification, with the server's token (the caller maps it).
+    Progress(ProgressNotificationParam),
+    /// A log message (only to a route that [takes them](CallRoute::takes_logs)).
+    Log(LoggingMessageNotificationParam),
+}
+
+impl CallRoute {
+    /// Hands the call's progress `params` to its caller; `false` when nobody listens. As
+    /// rmcp's client service does, a caller that cannot keep up misses some.
+    pub fn progress(&self, params: ProgressNotificationParam) -> bool {
+        match &self.notifications {
+            Some(tx) => {
+                let _ = tx.try_send(Box::new(CallNotification::Progress(params)));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Hands a log message to the caller when it [takes them](CallRoute::takes_logs) (a
+    /// caller that cannot keep up misses some).
+    pub fn log(&self, params: LoggingMessageNotificationParam) {
+        if let (true, Some(tx)) = (self.takes_logs, &self.notifications) {
+            let _ = tx.try_send(Box::new(CallNotification::Log(params)));
+        }
+    }
 }
 
 /// Which of a connection's two channels a message came on: the initialize-based session or
@@ -319,8 +352,8 @@ mod tests {
             Arc::new(CallRoute {
                 owner,
                 inbound: tx,
-                progress: None,
-                logs: None,
+                notifications: None,
+                takes_logs: false,
             }),
             rx,
         )
@@ -440,5 +473,41 @@ mod tests {
         drop(reg);
         assert!(waiting.await.unwrap());
         assert_eq!(routes.in_flight(), 0);
+    }
+
+    #[test]
+    fn a_calls_progress_and_log_messages_reach_it_in_order_and_logs_only_when_taken() {
+        let progress = |n: f64| ProgressNotificationParam::new(ProgressToken(id(1)), n);
+        let log = || {
+            LoggingMessageNotificationParam::new(
+                rmcp::model::LoggingLevel::Info,
+                serde_json::json!("m"),
+            )
+        };
+        let (inbound, _) = mpsc::channel(1);
+        let (tx, mut rx) = mpsc::channel(4);
+        let mut stateless = CallRoute {
+            owner: 1,
+            inbound,
+            notifications: Some(tx),
+            takes_logs: true,
+        };
+        assert!(stateless.progress(progress(1.0)));
+        stateless.log(log());
+        assert!(stateless.progress(progress(2.0)));
+        let order: Vec<String> = std::iter::from_fn(|| rx.try_recv().ok())
+            .map(|n| match *n {
+                CallNotification::Progress(p) => format!("progress {}", p.progress),
+                CallNotification::Log(_) => "log".into(),
+            })
+            .collect();
+        assert_eq!(order, ["progress 1", "log", "progress 2"]);
+        // A session's caller gets its log messages on its session, not with the call.
+        stateless.takes_logs = false;
+        stateless.log(log());
+        assert!(rx.try_recv().is_err());
+        // Nobody listening: the progress is not taken.
+        let (nobody, _rx) = route(2);
+        assert!(!nobody.progress(progress(1.0)));
     }
 }

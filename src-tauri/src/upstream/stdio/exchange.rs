@@ -9,8 +9,9 @@
 //! request expects ([`crate::wire::server_message_shaped`]). Everything else the server sends
 //! while it works — progress, its own requests (sampling, elicitation, roots), log messages —
 //! is read by rmcp's service and reaches the caller as before, through the call's route,
-//! except its progress, which the pipe hands to the call's route in order with the answer;
-//! progress also moves the call's timeout ([`crate::upstream::call`]).
+//! except its progress and log messages, which the pipe hands over itself in order with the
+//! answer (ARCHITECTURE.md rule 21); progress also moves the call's timeout
+//! ([`crate::upstream::call`]).
 //!
 //! Once the pipe has closed, a request goes rmcp's way ([`Outcome::NotSent`]), which reports
 //! the closed transport.
@@ -79,8 +80,8 @@ impl Exchange {
         let alive = Alive::new();
         // Waiting before writing: the server may answer before the write returns. (rmcp's
         // path, if the pipe has closed, sets a progress token of its own.)
-        let progress = call.route.as_ref().and_then(|r| r.progress.clone());
-        let Some(mut pending) = self.pipe.wait_for(id.clone(), alive.clone(), progress) else {
+        let route = call.route.clone();
+        let Some(mut pending) = self.pipe.wait_for(id.clone(), alive.clone(), route) else {
             return Outcome::NotSent(request);
         };
         // Listening before writing: an oversized answer may come back at once.

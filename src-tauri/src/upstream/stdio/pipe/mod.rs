@@ -34,20 +34,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rmcp::model::{
-    ClientJsonRpcMessage, ErrorData, JsonRpcMessage, LoggingMessageNotificationParam,
-    ProgressNotificationParam, RequestId, ServerJsonRpcMessage, ServerNotification,
+    ClientJsonRpcMessage, ErrorData, JsonRpcMessage, LoggingMessageNotificationParam, RequestId,
+    ServerJsonRpcMessage, ServerNotification,
 };
 use rmcp::transport::async_rw::{JsonRpcMessageCodec, JsonRpcMessageCodecError};
 use rmcp::transport::Transport;
 use rmcp::RoleClient;
 use serde_json::value::RawValue;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio_util::bytes::BytesMut;
 use tokio_util::codec::{Decoder, Encoder};
 
 use super::stdout::MAX_MESSAGE_BYTES;
 use crate::upstream::call::Alive;
+use crate::upstream::routes::CallRoute;
 use crate::wire::{Envelope, Shape};
 
 /// How much room is made in the read buffer before each read, in bytes (rmcp's own stdio
@@ -99,11 +100,9 @@ struct Waiting {
 struct Waiter {
     answer: oneshot::Sender<Answered>,
     alive: Arc<Alive>,
-    progress: Option<Progress>,
+    /// Where its progress goes.
+    route: Option<Arc<CallRoute>>,
 }
-
-/// Where a direct call's progress goes (its route's progress channel).
-pub type Progress = mpsc::Sender<Box<ProgressNotificationParam>>;
 
 /// An answer taken off the pipe for a direct call: its JSON text, and the shape its envelope
 /// was read as ([`Shape::Response`] or [`Shape::Error`]), so it is not read again.
@@ -220,13 +219,14 @@ impl Shared {
     }
 
     /// Waits for the answer `id`, whose progress (token `id`) touches `alive` and goes to
-    /// `progress` before the answer; `None` once the pipe reached end of file. Registered
-    /// before the request is written: the server may answer before the write returns.
+    /// the call's `route` before the answer; `None` once the pipe reached end of file.
+    /// Registered before the request is written: the server may answer before the write
+    /// returns.
     pub fn wait_for(
         self: &Arc<Self>,
         id: RequestId,
         alive: Arc<Alive>,
-        progress: Option<Progress>,
+        route: Option<Arc<CallRoute>>,
     ) -> Option<Pending> {
         let mut waiting = self.lock();
         if waiting.closed {
@@ -236,7 +236,7 @@ impl Shared {
         let waiter = Waiter {
             answer,
             alive,
-            progress,
+            route,
         };
         waiting.calls.insert(id.clone(), waiter);
         Some(Pending {
@@ -325,9 +325,10 @@ impl<R: AsyncRead + Send + Unpin> Pipe<R> {
                     (ServerNotification::ProgressNotification(p), _) => {
                         if let Some(w) = self.shared.lock().calls.get(&p.params.progress_token.0) {
                             w.alive.touch();
-                            if let Some(tx) = &w.progress {
-                                // As rmcp's path: a call that cannot keep up misses some.
-                                let _ = tx.try_send(Box::new(p.params.clone()));
+                            if w.route
+                                .as_ref()
+                                .is_some_and(|r| r.progress(p.params.clone()))
+                            {
                                 return None;
                             }
                         }

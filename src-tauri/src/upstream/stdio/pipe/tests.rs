@@ -4,6 +4,7 @@
 #![allow(deprecated)]
 
 use super::*;
+use crate::upstream::routes::CallNotification;
 use tokio::io::{AsyncBufReadExt, BufReader, DuplexStream};
 
 /// A pipe whose server ends are the returned streams: write the server's stdout to the
@@ -64,9 +65,16 @@ async fn answers_to_waiting_calls_are_taken_off_and_the_rest_go_to_rmcp() {
 async fn a_waiting_calls_progress_moves_its_timeout_and_comes_before_its_answer() {
     let (mut pipe, shared, mut out, _in) = test_pipe();
     let alive = Alive::new();
-    let (tx, mut progress) = mpsc::channel(4);
+    let (tx, mut told) = tokio::sync::mpsc::channel(4);
+    let (inbound, _) = tokio::sync::mpsc::channel(1);
+    let route = Arc::new(CallRoute {
+        owner: 1,
+        inbound,
+        notifications: Some(tx),
+        takes_logs: false,
+    });
     let mut pending = shared
-        .wait_for(key("loopgate-1"), alive.clone(), Some(tx))
+        .wait_for(key("loopgate-1"), alive.clone(), Some(route))
         .unwrap();
     let before = alive.at();
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
@@ -83,7 +91,11 @@ async fn a_waiting_calls_progress_moves_its_timeout_and_comes_before_its_answer(
     ));
     assert!(alive.at() > before, "progress touched the call");
     (&mut pending.answer).await.unwrap();
-    assert_eq!(progress.try_recv().unwrap().progress, 1.0);
+    let told = *told.try_recv().unwrap();
+    assert!(
+        matches!(&told, CallNotification::Progress(p) if p.progress == 1.0),
+        "{told:?}"
+    );
 }
 
 #[tokio::test]
