@@ -18,7 +18,7 @@ use rusqlite::Connection;
 /// Held while an activity connection opens or closes.
 static OPEN_CLOSE: Mutex<()> = Mutex::new(());
 
-/// A SQLite connection that is opened and closed under [`OPEN_CLOSE`]; use it as a
+/// A SQLite connection that is opened and closed under `OPEN_CLOSE`; use it as a
 /// [`Connection`] (it dereferences to one).
 pub struct Db(Option<Connection>);
 

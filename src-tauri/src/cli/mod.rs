@@ -1,16 +1,16 @@
 //! The command line (clap). Each command is a thin call into the library.
 //!
-//! - `loopgate serve` — run the gateway (headless; never touches GTK) — [`serve`].
-//! - `loopgate servers`, `loopgate tools [SERVER]` — ask the running gateway — [`status`].
+//! - `loopgate serve` — run the gateway (headless; never touches GTK) — `serve`.
+//! - `loopgate servers`, `loopgate tools [SERVER]` — ask the running gateway — `status`.
 //! - `loopgate token` — print the access token; `loopgate open` — open the dashboard.
-//! - `loopgate secret set|list|rm`, `loopgate import FILE` — the keychain — [`secret`].
-//! - `loopgate auth login|logout|status` — OAuth sign-in to HTTP servers — [`auth`].
+//! - `loopgate secret set|list|rm`, `loopgate import FILE` — the keychain — `secret`.
+//! - `loopgate auth login|logout|status` — OAuth sign-in to HTTP servers — `auth`.
 //!
-//! - `loopgate connect`, `loopgate client …` — desktop AI clients — [`clients`].
-//! - `loopgate call SERVER TOOL [JSON]` — run a tool through the running gateway — [`call`].
-//! - `loopgate activity [--follow]` — the running gateway's activity log — [`activity`].
+//! - `loopgate connect`, `loopgate client …` — desktop AI clients — `clients`.
+//! - `loopgate call SERVER TOOL [JSON]` — run a tool through the running gateway — `call`.
+//! - `loopgate activity [--follow]` — the running gateway's activity log — `activity`.
 //!
-//! [`client`] talks to a running gateway's `/api`.
+//! `client` talks to a running gateway's `/api`.
 
 mod activity;
 mod auth;

@@ -5,9 +5,9 @@
 //! (`$XDG_CONFIG_HOME` or `~/.config` on Linux, `~/Library/Application Support` on macOS,
 //! `%APPDATA%` on Windows), `$XDG` is `$XDG_CONFIG_HOME` or `~/.config` on every OS (the
 //! clients built on xdg-basedir use it on macOS too). Several templates separated by `|` are
-//! candidates: the first that exists is the file, else the first. Facts marked **[V]** were
-//! verified by running the pinned client (`tests/clients`, `tests/e2e/real_clients.rs`); **[S]**
-//! were read in the client's source or docs; **[U]** are reported by third parties.
+//! candidates: the first that exists is the file, else the first. Facts marked **\[V\]** were
+//! verified by running the pinned client (`tests/clients`, `tests/e2e/real_clients.rs`); **\[S\]**
+//! were read in the client's source or docs; **\[U\]** are reported by third parties.
 
 use serde::Serialize;
 

@@ -2,7 +2,7 @@
 //!
 //! The parent directory is watched with `notify` (editors and Loopgate itself replace the file
 //! by rename). Creations, modifications and removals of the file (not mere reads) are
-//! debounced: [`DEBOUNCE`] after the last one, the [`Store`](super::Store) re-reads the file. A
+//! debounced: [`DEBOUNCE`] after the last one, the [`super::Store`] re-reads the file. A
 //! valid edit takes effect at once; an invalid one is refused with the reason logged and kept
 //! in [`Store::rejected_edit`](super::Store::rejected_edit), and the last good config stays
 //! active. Loopgate's own writes read back unchanged and are ignored.

@@ -190,7 +190,7 @@ impl Registry {
     }
 
     /// What the servers `include` admits offer together: tools, prompts and resources with
-    /// list changes always, plus what [`add_capabilities`] unions.
+    /// list changes always, plus what `add_capabilities` unions.
     pub fn capabilities_of(&self, include: impl Fn(&str) -> bool) -> ServerCapabilities {
         let mut caps = ServerCapabilities::builder()
             .enable_prompts()
@@ -327,7 +327,7 @@ impl Registry {
         &self.renamed
     }
 
-    /// What the connected servers offer together (see [`add_capabilities`]).
+    /// What the connected servers offer together (see `add_capabilities`).
     pub fn capabilities(&self) -> &ServerCapabilities {
         &self.capabilities
     }

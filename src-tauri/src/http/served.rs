@@ -1,10 +1,10 @@
 //! A call the front end serves itself ([`super::direct`] for sessions, [`super::stateless`] for
-//! 2026-07-28 clients): whether rmcp would take its request's headers as they are ([`fits`]),
-//! the running call ([`Call`]), and its answer, as `application/json` ([`json_with`]) or as an
-//! event stream of what the relay sent during the call, then the answer ([`event_stream`]).
-//! Also what both read and build on the way: the request's body ([`body`]), whether its
-//! envelope names one of the relay's calls ([`relayed_call`]); and how the call runs
-//! ([`Call::run`]: its context as rmcp's service builds it, its answer message).
+//! 2026-07-28 clients): whether rmcp would take its request's headers as they are (`fits`),
+//! the running call (`Call`), and its answer, as `application/json` (`json_with`) or as an
+//! event stream of what the relay sent during the call, then the answer (`event_stream`).
+//! Also what both read and build on the way: the request's body (`body`), whether its
+//! envelope names one of the relay's calls (`relayed_call`); and how the call runs
+//! (`Call::run`: its context as rmcp's service builds it, its answer message).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;

@@ -18,12 +18,12 @@
 //!   [`crate::gateway::direct::CallChannel`], and a 2026-07-28 server asks its client nothing
 //!   but through `inputRequests`);
 //! - the answer as rmcp gives it: when the first message is the answer, `application/json`
-//!   with rmcp's HTTP status for it (400 or 404 for some errors, [`status_of`]); otherwise an
+//!   with rmcp's HTTP status for it (400 or 404 for some errors, `status_of`); otherwise an
 //!   event stream of every message, then the answer. A client that goes away before the
 //!   answer cancels the call, as with rmcp (its stateless requests have no
 //!   `notifications/cancelled`); the call still finishes, and tells the server.
 //!
-//! Only a request rmcp would take exactly as it is comes here ([`takes`]): revision
+//! Only a request rmcp would take exactly as it is comes here (`takes`): revision
 //! 2026-07-28 in both the `MCP-Protocol-Version` header and `_meta`, the `_meta` keys that
 //! revision requires, and the SEP-2243 headers (`Mcp-Method`, `Mcp-Name`, once each, plain
 //! text, matching the body; no `Mcp-Param-*`). Anything else goes to rmcp unchanged, which
@@ -73,7 +73,7 @@ impl Stateless {
     }
 
     /// Serves `request` when it is a 2026-07-28 relayed call rmcp would take as it is
-    /// ([`takes`]); otherwise hands it back unchanged, for rmcp. Its event stream, when it
+    /// (`takes`); otherwise hands it back unchanged, for rmcp. Its event stream, when it
     /// gets one, ends when `shutdown` is cancelled. A body over
     /// [`super::MAX_BODY_BYTES`] gets 413.
     pub async fn serve(

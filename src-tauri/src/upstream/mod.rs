@@ -1,8 +1,8 @@
 //! Upstream: one supervised connection per enabled backend.
 //!
 //! - [`supervisor`]: starts and stops one task per backend as the config changes;
-//!   [`runner`] is that task (a state machine: secrets → connect → watch → retry, wait or
-//!   park), [`watch`] its connected phase, [`restart`] the pure backoff and parking rules.
+//!   `runner` is that task (a state machine: secrets → connect → watch → retry, wait or
+//!   park), `watch` its connected phase, [`restart`] the pure backoff and parking rules.
 //! - [`state`]: the published view of every server (status, connection, catalog) and its
 //!   change events.
 //! - Transports, each owning its lifecycle: [`stdio`] (a child process: spawn, handshake,

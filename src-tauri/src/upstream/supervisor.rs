@@ -1,4 +1,4 @@
-//! The supervisor: one task ([`super::runner`]) per enabled backend, reconciled with the
+//! The supervisor: one task (`super::runner`) per enabled backend, reconciled with the
 //! config.
 //!
 //! [`Supervisor::apply`] starts new and changed servers, stops removed and disabled ones

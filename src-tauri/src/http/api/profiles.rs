@@ -4,7 +4,7 @@
 //! - `GET /api/profiles` → [`ProfilesView`]: every profile with its settings, the clients bound
 //!   to it, the tools it offers now and what their definitions cost in tokens (an estimate,
 //!   [`crate::gateway::tokens`]); the same figures for "everything" (no profile).
-//! - `PUT /api/profiles/{name}` with a [`ProfileBody`] → `{ ok }`: creates or replaces a
+//! - `PUT /api/profiles/{name}` with a [`ProfileSettings`] → `{ ok }`: creates or replaces a
 //!   profile (400 naming the field when it names a server that does not exist).
 //! - `DELETE /api/profiles/{name}` → `{ ok }`; 409 while a client or the gateway's own token
 //!   is bound to it (the error names them).

@@ -168,7 +168,7 @@ impl Shared {
         self.waiting.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Writes `line` (one whole message, [`line`]) to the server's stdin.
+    /// Writes `line` (one whole message, [`line()`]) to the server's stdin.
     ///
     /// A line is written whole even when the caller stops waiting halfway (its client went
     /// away): the rest is written by a task of its own, still holding stdin, since half a line
