@@ -27,7 +27,7 @@
 #![allow(deprecated)]
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use futures::stream::FuturesUnordered;
@@ -35,8 +35,8 @@ use futures::StreamExt;
 use rmcp::model::{
     ClientCapabilities, ClientRequest, ClientResult, ErrorCode, ErrorData, InputRequests,
     InputRequiredResult, InputResponses, LoggingLevel, LoggingMessageNotification,
-    ProgressNotification, ProgressToken, RequestMetaObject, ServerNotification, ServerRequest,
-    ServerResult,
+    ProgressNotification, ProgressToken, ProtocolVersion, RequestMetaObject, ServerNotification,
+    ServerRequest, ServerResult,
 };
 use rmcp::service::RequestContext;
 use rmcp::RoleServer;
@@ -67,10 +67,10 @@ pub struct Caller<'a> {
     pub context: &'a RequestContext<RoleServer>,
     /// Its era.
     pub era: Era,
-    /// What it declared it can do.
-    pub capabilities: ClientCapabilities,
-    /// Its identity label (sealed states are bound to it).
-    pub label: String,
+    /// What it declared it can do, read when first needed ([`Caller::capabilities`]).
+    capabilities: OnceLock<ClientCapabilities>,
+    /// Its identity label, made when first needed ([`Caller::label`]).
+    label: OnceLock<String>,
     /// Where what goes back to it during the call is sent.
     back: Back<'a>,
 }
@@ -80,11 +80,7 @@ impl<'a> Caller<'a> {
     pub fn new(session: &'a Arc<ClientSession>, context: &'a RequestContext<RoleServer>) -> Self {
         let stateless = context
             .protocol_version()
-            .is_some_and(|v| v.to_string().as_str() >= "2026-07-28");
-        let label = session
-            .caller()
-            .map(|c| c.label())
-            .unwrap_or_else(|| "anonymous".into());
+            .is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str());
         Caller {
             session,
             context,
@@ -94,9 +90,25 @@ impl<'a> Caller<'a> {
             } else {
                 Era::Session
             },
-            capabilities: context.client_capabilities().unwrap_or_default(),
-            label,
+            capabilities: OnceLock::new(),
+            label: OnceLock::new(),
         }
+    }
+
+    /// What it declared it can do (read once: most calls never need it, and it is a copy).
+    pub fn capabilities(&self) -> &ClientCapabilities {
+        self.capabilities
+            .get_or_init(|| self.context.client_capabilities().unwrap_or_default())
+    }
+
+    /// Its identity label, which sealed states are bound to (made once, when first needed).
+    pub fn label(&self) -> &str {
+        self.label.get_or_init(|| {
+            self.session
+                .caller()
+                .map(|c| c.label())
+                .unwrap_or_else(|| "anonymous".into())
+        })
     }
 
     /// The log level a stateless caller asked for in its request.
@@ -178,7 +190,7 @@ pub async fn call(
         if !Sealer::is_ours(state) {
             return Err(StateError::Tampered.into());
         }
-        match gw.sealer.open(state, &caller.label)? {
+        match gw.sealer.open(state, caller.label())? {
             StateKind::Parked { id } => {
                 let parked = gw.parked.take(id).ok_or(StateError::Expired)?;
                 if parked.server != server {
@@ -247,7 +259,7 @@ fn start(
     let stateless = connection.goes_stateless(caller.era);
     let meta = stateless.then(|| {
         let mut meta = RequestMetaObject::default();
-        meta.set_client_capabilities(caller.capabilities.clone());
+        meta.set_client_capabilities(caller.capabilities().clone());
         let level = match caller.era {
             Era::Stateless => caller.context.meta.log_level(),
             Era::Session => caller.session.log_level(),
@@ -318,7 +330,7 @@ async fn drive(
             biased;
             Some(inbound) = flight.inbound.recv() => match caller.era {
                 Era::Session => {
-                    let caps = &caller.capabilities;
+                    let caps = caller.capabilities();
                     asks.push(async move {
                         let Inbound { request, reply, withdrawn } = *inbound;
                         tokio::select! {
@@ -328,10 +340,10 @@ async fn drive(
                     });
                 }
                 Era::Stateless => {
-                    add_waiting(&mut flight, *inbound, &caller.capabilities);
+                    add_waiting(&mut flight, *inbound, caller.capabilities());
                     // A server may ask several things at once: gather them.
                     while let Ok(Some(more)) = tokio::time::timeout(GATHER, flight.inbound.recv()).await {
-                        add_waiting(&mut flight, *more, &caller.capabilities);
+                        add_waiting(&mut flight, *more, caller.capabilities());
                     }
                     if !flight.waiting.is_empty() {
                         return Ok(park(gw, flight, caller));
@@ -355,7 +367,7 @@ async fn drive(
                         if let Some(state) = ir.request_state.take() {
                             ir.request_state = Some(gw.sealer.seal(
                                 StateKind::Backend { server: flight.server.clone(), state },
-                                &caller.label,
+                                caller.label(),
                             ));
                         }
                         return Ok(ServerResult::InputRequiredResult(ir));
@@ -418,7 +430,7 @@ async fn another_round(
         let Some(request) = as_server_request(request) else {
             continue;
         };
-        let answer = ask_client(caller.back, &caller.capabilities, request)
+        let answer = ask_client(caller.back, caller.capabilities(), request)
             .await
             .map_err(UpstreamOrState::Refused)?;
         answers.insert(key, serde_json::to_value(answer).unwrap_or_default());
@@ -478,7 +490,7 @@ fn park(gw: &Gateway, flight: Flight, caller: &Caller<'_>) -> ServerResult {
         since: std::time::Instant::now(),
     };
     let id = gw.parked.park(parked);
-    let state = gw.sealer.seal(StateKind::Parked { id }, &caller.label);
+    let state = gw.sealer.seal(StateKind::Parked { id }, caller.label());
     ServerResult::InputRequiredResult(InputRequiredResult::new(Some(requests), Some(state)))
 }
 
