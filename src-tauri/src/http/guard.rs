@@ -329,15 +329,6 @@ async fn guarded(
     }
 }
 
-/// axum middleware applying [`check`] for `/mcp`.
-pub async fn mcp_layer(
-    State(cfg): State<Arc<GuardConfig>>,
-    request: Request<Body>,
-    next: Next,
-) -> Response {
-    guarded(&cfg, Route::Mcp, request, next).await
-}
-
 /// axum middleware applying [`check`] for `/api`.
 pub async fn api_layer(
     State(cfg): State<Arc<GuardConfig>>,

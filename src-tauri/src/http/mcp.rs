@@ -14,15 +14,22 @@
 //! notifications or requests first (progress, logging, sampling) still gets
 //! `text/event-stream`, so nothing is lost.
 //! rmcp validates `Host` itself; its Origin check is off by default and is turned on here
-//! (the [`super::guard`] layer checks both as well, before the token).
+//! (the [`super::guard`]'s check comes first, on both and the token).
+//!
+//! The endpoint is mounted as one service that does in order what layers of the router would:
+//! the guard's check ([`super::guard::check`], before anything else reads the request),
+//! [`normalize`], the endpoint itself, and the [`super::security_headers`] on whatever it
+//! answers. As router layers they cost every call a clone of each layer's inner service and a
+//! boxed future per layer, and the nested router a rewritten URI (tests/bench/RESULTS.md, run
+//! S).
 
 use std::sync::Arc;
 
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
+use super::guard::{self, GuardConfig};
 use super::mcp_sessions::ManagedSessions;
-use super::GuardConfig;
 use crate::activity::Recorder;
 use crate::gateway::{Gateway, GatewayHandler, Recorded};
 
@@ -31,8 +38,8 @@ pub use super::MAX_BODY_BYTES;
 /// The rmcp service type behind `/mcp`.
 pub type McpService = StreamableHttpService<Recorded, ManagedSessions>;
 
-/// The `/mcp` endpoint as mounted: rmcp's service behind an [`Arc`], and the calls of
-/// initialized sessions served without it ([`super::direct`]).
+/// The `/mcp` endpoint as mounted: the guard, rmcp's service behind an [`Arc`], and the calls
+/// of initialized sessions served without it ([`super::direct`]); see the module docs.
 ///
 /// The router clones its service for every request, and rmcp's `call` clones it once more;
 /// a clone of [`StreamableHttpService`] copies its whole configuration (the allowed hosts and
@@ -45,6 +52,7 @@ pub struct McpEndpoint(Arc<Endpoint>);
 
 /// What [`McpEndpoint`] shares between requests.
 struct Endpoint {
+    guard: Arc<GuardConfig>,
     service: McpService,
     direct: super::direct::Direct,
 }
@@ -63,18 +71,36 @@ impl tower::Service<axum::extract::Request> for McpEndpoint {
         std::task::Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: axum::extract::Request) -> Self::Future {
+    fn call(&mut self, mut request: axum::extract::Request) -> Self::Future {
         let endpoint = self.0.clone();
         Box::pin(async move {
-            let request = match endpoint.direct.serve(request).await {
-                Ok(response) => return Ok(response),
-                Err(request) => request,
+            let response = match guard::check(&endpoint.guard, request.headers(), guard::Route::Mcp)
+            {
+                Ok(caller) => {
+                    request.extensions_mut().insert(caller);
+                    normalize(request, |request| serve(endpoint, request)).await
+                }
+                Err(rejection) => rejection.into_response_for(guard::Route::Mcp),
             };
-            // rmcp's path in a box of its own: its future is more than twice the size of the
-            // direct path's, and this future is moved whole into its box on every request.
-            Ok(Box::pin(through_rmcp(endpoint, request)).await)
+            Ok(super::security_headers(response).await)
         })
     }
+}
+
+/// Serves a request the guard let through: a relayed call of an initialized session or of a
+/// 2026-07-28 client on the request's own task ([`super::direct::Direct::serve`]), anything
+/// else with rmcp's service.
+async fn serve(
+    endpoint: Arc<Endpoint>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    let request = match endpoint.direct.serve(request).await {
+        Ok(response) => return response,
+        Err(request) => request,
+    };
+    // rmcp's path in a box of its own: its future is more than twice the size of the direct
+    // path's, and this future is moved whole into its box on every request.
+    Box::pin(through_rmcp(endpoint, request)).await
 }
 
 /// Serves `request` with rmcp's service; a POST's answer that is a single response becomes
@@ -144,13 +170,14 @@ async fn initialized_session(
     (request, initializes.then_some(session))
 }
 
-/// Builds the `/mcp` service with the hosts and browser origins `guard` allows, over
-/// `sessions`; `shutdown` ends every client session when cancelled. Every request and
-/// notification is recorded by `recorder` (the activity log; [`Recorder::off`] for none).
+/// Builds the `/mcp` service behind `guard` (its check, and the hosts and browser origins it
+/// allows), over `sessions`; `shutdown` ends every client session when cancelled. Every
+/// request and notification is recorded by `recorder` (the activity log; [`Recorder::off`]
+/// for none).
 pub fn service(
     gw: Arc<Gateway>,
     recorder: Recorder,
-    guard: &GuardConfig,
+    guard: Arc<GuardConfig>,
     sessions: ManagedSessions,
     shutdown: CancellationToken,
 ) -> McpEndpoint {
@@ -185,22 +212,26 @@ pub fn service(
         config,
     );
     McpEndpoint(Arc::new(Endpoint {
+        guard,
         service,
         direct: super::direct::Direct::new(gw, sessions, shutdown, recorded_here),
     }))
 }
 
-/// The answers clients expect where rmcp's differ (applied as a layer on `/mcp`):
+/// Serves `request` with `endpoint`, giving the answers clients expect where rmcp's differ:
 ///
 /// - `DELETE` of a session answers `204 No Content` (rmcp says 202, which clients such as the
 ///   Python SDK report as "Session termination failed: 202").
 /// - A body that is not JSON gets `400` with the JSON-RPC parse error (-32700); JSON that is
 ///   not a JSON-RPC message gets `400` with invalid request (-32600), both with `id: null`
 ///   (rmcp answers 415 "fail to deserialize request body").
-pub async fn normalize(
+pub async fn normalize<F>(
     request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
+    endpoint: impl FnOnce(axum::extract::Request) -> F,
+) -> axum::response::Response
+where
+    F: std::future::Future<Output = axum::response::Response>,
+{
     use axum::http::{header, Method, StatusCode};
     use axum::response::IntoResponse;
     let method = request.method().clone();
@@ -237,7 +268,7 @@ pub async fn normalize(
     } else {
         request
     };
-    let mut response = next.run(request).await;
+    let mut response = endpoint(request).await;
     match (method, response.status()) {
         (Method::DELETE, StatusCode::ACCEPTED) => {
             *response.status_mut() = StatusCode::NO_CONTENT;

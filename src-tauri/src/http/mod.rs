@@ -129,22 +129,13 @@ pub fn router(state: AppState, shutdown: CancellationToken) -> Router {
             .max_sessions
             .unwrap_or(mcp_sessions::DEFAULT_MAX_SESSIONS),
     );
-    let mcp = Router::new()
-        .nest_service(
-            "/mcp",
-            mcp::service(
-                state.gw.clone(),
-                state.activity.recorder(),
-                &guard,
-                sessions,
-                shutdown,
-            ),
-        )
-        .layer(axum::middleware::from_fn(mcp::normalize))
-        .layer(axum::middleware::from_fn_with_state(
-            guard.clone(),
-            guard::mcp_layer,
-        ));
+    let mcp = mcp::service(
+        state.gw.clone(),
+        state.activity.recorder(),
+        guard.clone(),
+        sessions,
+        shutdown,
+    );
     let api = Router::new()
         .nest("/api", api::routes())
         // The nested router's fallback sees only paths below `/api/`; this one names nothing
@@ -158,9 +149,13 @@ pub fn router(state: AppState, shutdown: CancellationToken) -> Router {
         guard,
         guard::origin_layer,
     ));
-    mcp.merge(api)
-        .merge(public)
+    // `/mcp` is added after the layer: it applies the guard and the security headers itself
+    // (see `mcp`), and is served at `/mcp` and below, as a nested service was.
+    api.merge(public)
         .layer(axum::middleware::map_response(security_headers))
+        .route_service("/mcp", mcp.clone())
+        .route_service("/mcp/", mcp.clone())
+        .route_service("/mcp/{*rest}", mcp)
         .with_state(state)
 }
 
