@@ -114,33 +114,31 @@ impl Direct {
         if !request.headers().contains_key(HEADER_SESSION_ID) {
             return stateless.serve(gw, shutdown, request).await;
         }
+        let gateway = crate::caller::Caller::Gateway;
         let caller = request
             .extensions()
             .get::<crate::caller::Caller>()
-            .cloned()
-            .unwrap_or(crate::caller::Caller::Gateway);
+            .unwrap_or(&gateway);
         let Some((id, session)) = session_of(gw, request.headers()) else {
             // Not registered here (yet): between `initialize` and `notifications/initialized`
             // only rmcp's sessions know the session's owner.
             let named = request.headers().get(HEADER_SESSION_ID);
             if let Some(id) = named.and_then(|v| v.to_str().ok()) {
-                if sessions.foreign(id, &caller) {
+                if sessions.foreign(id, caller) {
                     return Ok(not_found());
                 }
             }
             return Err(request);
         };
-        if !session.handler.belongs_to(&caller) {
+        if !session.handler.belongs_to(caller) {
             return Ok(not_found());
         }
         if request.method() != Method::POST {
             return Err(request);
         }
-        let negotiated = session
-            .peer
-            .peer_info()
-            .map(|info| info.protocol_version.to_string());
-        if !fits(request.headers(), negotiated.as_deref()) {
+        let info = session.peer.peer_info();
+        let negotiated = info.as_ref().map(|info| info.protocol_version.as_str());
+        if !fits(request.headers(), negotiated) {
             return Err(request);
         }
         let (parts, body) = request.into_parts();
