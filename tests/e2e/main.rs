@@ -16,6 +16,7 @@ mod client_files;
 mod clients;
 mod config_faults;
 mod conformance;
+mod endpoint;
 mod faults;
 mod fidelity;
 mod fuzz;
