@@ -14,7 +14,7 @@
 //! notifications or requests first (progress, logging, sampling) still gets
 //! `text/event-stream`, so nothing is lost.
 //! rmcp validates `Host` itself; its Origin check is off by default and is turned on here
-//! (the [`super::guard`]'s check comes first, on both and the token).
+//! (the [`super::guard`]'s check, which comes first, checks both as well as the token).
 //!
 //! The endpoint is mounted as one service that does in order what layers of the router would:
 //! the guard's check ([`super::guard::check`], before anything else reads the request),
