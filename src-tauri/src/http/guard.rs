@@ -314,16 +314,22 @@ pub async fn origin_layer(
     }
 }
 
-async fn guarded(
+/// Applies [`check`] for `route` to `request`: the established [`Caller`] goes into its
+/// extensions and `serve` answers it; otherwise the rejection is the answer, and nothing has
+/// read the request's body.
+pub async fn guarded<F>(
     cfg: &GuardConfig,
     route: Route,
     mut request: Request<Body>,
-    next: Next,
-) -> Response {
+    serve: impl FnOnce(Request<Body>) -> F,
+) -> Response
+where
+    F: std::future::Future<Output = Response>,
+{
     match check(cfg, request.headers(), route) {
         Ok(caller) => {
             request.extensions_mut().insert(caller);
-            next.run(request).await
+            serve(request).await
         }
         Err(rejection) => rejection.into_response_for(route),
     }
@@ -335,7 +341,7 @@ pub async fn api_layer(
     request: Request<Body>,
     next: Next,
 ) -> Response {
-    guarded(&cfg, Route::Api, request, next).await
+    guarded(&cfg, Route::Api, request, |request| next.run(request)).await
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@
 //! (the [`super::guard`]'s check, which comes first, checks both as well as the token).
 //!
 //! The endpoint is mounted as one service that does in order what layers of the router would:
-//! the guard's check ([`super::guard::check`], before anything else reads the request),
+//! the guard's check ([`super::guard::guarded`], before anything else reads the request),
 //! [`normalize`], the endpoint itself, and the [`super::security_headers`] on whatever it
 //! answers. As router layers they cost every call a clone of each layer's inner service and a
 //! boxed future per layer, and the nested router a rewritten URI (tests/bench/RESULTS.md, run
@@ -71,17 +71,13 @@ impl tower::Service<axum::extract::Request> for McpEndpoint {
         std::task::Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, mut request: axum::extract::Request) -> Self::Future {
+    fn call(&mut self, request: axum::extract::Request) -> Self::Future {
         let endpoint = self.0.clone();
         Box::pin(async move {
-            let response = match guard::check(&endpoint.guard, request.headers(), guard::Route::Mcp)
-            {
-                Ok(caller) => {
-                    request.extensions_mut().insert(caller);
-                    normalize(request, |request| serve(endpoint, request)).await
-                }
-                Err(rejection) => rejection.into_response_for(guard::Route::Mcp),
-            };
+            let response = guard::guarded(&endpoint.guard, guard::Route::Mcp, request, |r| {
+                normalize(r, |r| serve(&endpoint, r))
+            })
+            .await;
             Ok(super::security_headers(response).await)
         })
     }
@@ -90,10 +86,7 @@ impl tower::Service<axum::extract::Request> for McpEndpoint {
 /// Serves a request the guard let through: a relayed call of an initialized session or of a
 /// 2026-07-28 client on the request's own task ([`super::direct::Direct::serve`]), anything
 /// else with rmcp's service.
-async fn serve(
-    endpoint: Arc<Endpoint>,
-    request: axum::extract::Request,
-) -> axum::response::Response {
+async fn serve(endpoint: &Endpoint, request: axum::extract::Request) -> axum::response::Response {
     let request = match endpoint.direct.serve(request).await {
         Ok(response) => return response,
         Err(request) => request,
@@ -108,7 +101,7 @@ async fn serve(
 /// `notifications/initialized` is acknowledged once the session is registered for the front
 /// end's own serving of its calls, for at most [`REGISTER_WITHIN`] (ARCHITECTURE.md rule 19).
 async fn through_rmcp(
-    endpoint: Arc<Endpoint>,
+    endpoint: &Endpoint,
     request: axum::extract::Request,
 ) -> axum::response::Response {
     let post = request.method() == axum::http::Method::POST;
