@@ -118,20 +118,22 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
             None
         }
     };
-    // Follow config changes (UI, tray, CLI all write through the store).
-    let mut changes = store.subscribe();
+    // Follow config changes (UI, tray, CLI all write through the store); a write returns once
+    // it is applied here. The first config it yields is the current one again (a hand edit
+    // may have come since `config` was read); applying an unchanged config changes nothing.
+    let mut follower = store.follow();
     let follow_gw = gateway.clone();
     let follow_activity = activity.clone();
     let follow_ct = shutdown.clone();
     tasks.push(tokio::spawn(async move {
         loop {
-            tokio::select! {
-                r = changes.changed() => if r.is_err() { return },
+            let config = tokio::select! {
+                c = follower.next() => match c { Some(c) => c, None => return },
                 _ = follow_ct.cancelled() => return,
-            }
-            let config = changes.borrow_and_update().clone();
+            };
             follow_activity.apply(&config.gateway.activity);
             follow_gw.apply_config(&config).await;
+            follower.applied();
         }
     }));
 

@@ -1,6 +1,7 @@
 //! Config faults: a bad hand edit while running is refused (with line and column) and the last
 //! good config stays active, a good edit applies at once, and killing a writer with SIGKILL in
-//! the middle of saves never leaves a truncated or invalid file.
+//! the middle of saves never leaves a truncated or invalid file. A change through the API
+//! answers only once the gateway has applied it, even when a server is slow to stop.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -8,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 use loopgate::config::{store, Config};
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_edits_are_refused_and_good_edits_apply() {
@@ -72,6 +73,65 @@ async fn bad_edits_are_refused_and_good_edits_apply() {
     .await;
     assert_eq!(gw.running().store.rejected_edit(), None);
     assert_eq!(gw.running().gateway.registry().tool_count(), 0);
+    gw.stop().await;
+}
+
+/// A server that lingers seconds after its stdin closes (a wrapper shell that ignores SIGTERM
+/// around the real memory server) makes stopping it slow; edits and removals through the API
+/// must still answer only once applied: the list read right after shows the edit, and no
+/// longer shows the removed server. (Answering at once showed the old entry for seconds.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_writes_answer_once_applied_even_when_a_stop_is_slow() {
+    let mem = memory_stdio();
+    let mut wrapped = vec![
+        json!("-c"),
+        json!("trap '' TERM; \"$0\" \"$@\"; sleep 30"),
+        mem["command"].clone(),
+    ];
+    wrapped.extend(mem["args"].as_array().unwrap().iter().cloned());
+    let slow = json!({"command": "sh", "args": wrapped});
+    let gw = Gw::start(json!({ "slow": slow })).await;
+    gw.wait_ready(30).await;
+    let api = crate::api::Api::new(&gw);
+    let listed = async || api.get("servers").await.as_array().unwrap().clone();
+
+    let started = Instant::now();
+    let mut edit = slow.clone();
+    edit["env"] = json!({"PLAIN": "2"});
+    let (status, body) = api
+        .send(reqwest::Method::PUT, "servers/slow", Some(edit))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "the edit answered before the old process had stopped: {:?}",
+        started.elapsed()
+    );
+    let servers = listed().await;
+    assert_eq!(
+        servers[0]["config"]["env"],
+        json!({"PLAIN": "2"}),
+        "{servers:?}"
+    );
+
+    let (status, body) = api
+        .send(
+            reqwest::Method::POST,
+            "servers",
+            Some(json!({"name": "other", "command": mem["command"], "args": mem["args"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let names: Vec<Value> = listed().await.iter().map(|s| s["name"].clone()).collect();
+    assert_eq!(names, [json!("slow"), json!("other")]);
+
+    gw.wait_ready(30).await;
+    let (status, body) = api
+        .send(reqwest::Method::DELETE, "servers/slow", None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let names: Vec<Value> = listed().await.iter().map(|s| s["name"].clone()).collect();
+    assert_eq!(names, [json!("other")]);
     gw.stop().await;
 }
 

@@ -22,5 +22,5 @@ pub mod watch;
 pub use error::{ConfigError, FieldError, FieldPath};
 pub use model::{Backend, Config, GatewaySettings, ServerEntry, Transport};
 pub use profiles::Profile;
-pub use store::{default_config_path, Store};
+pub use store::{default_config_path, Follower, Store};
 pub use validate::validate_server_name;

@@ -10,6 +10,10 @@
 //! edit (a hand edit, another process's write) is taken as the base of the change; an edit it
 //! cannot read, or a removed file, refuses the change with [`ConfigError::Conflict`]. A
 //! symlinked config stays a symlink: the file it points to is replaced.
+//!
+//! The running gateway follows the store ([`Store::follow`]) and says when it has applied each
+//! published config; a write returns only then, so whoever wrote (an API request, the tray)
+//! reads the servers and lists of the config it wrote, never the ones before it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -134,13 +138,23 @@ fn fingerprint(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
+/// A published config and its number in the order of publication (0: the one the store was
+/// opened with).
+#[derive(Clone)]
+struct Published {
+    generation: u64,
+    config: Arc<Config>,
+}
+
 /// The config file and the one writer of it.
 ///
 /// Cheap to clone; all clones share the current config and the change channel.
 #[derive(Clone)]
 pub struct Store {
     path: Arc<PathBuf>,
-    tx: Arc<watch::Sender<Arc<Config>>>,
+    tx: Arc<watch::Sender<Published>>,
+    /// The generation the follower has applied (`None`: nobody follows; see [`Store::follow`]).
+    applied: Arc<std::sync::Mutex<Option<watch::Receiver<u64>>>>,
     /// Held while reading-then-writing; holds the fingerprint of the file as last read or
     /// written (`None`: not read from disk, e.g. [`Store::new`]).
     write_lock: Arc<Mutex<Option<[u8; 32]>>>,
@@ -172,10 +186,14 @@ impl Store {
     /// A store over an already loaded config (no disk access; the first write adopts a valid
     /// file found on disk as its base).
     pub fn new(path: PathBuf, config: Config) -> Store {
-        let (tx, _) = watch::channel(Arc::new(config));
+        let (tx, _) = watch::channel(Published {
+            generation: 0,
+            config: Arc::new(config),
+        });
         Store {
             path: Arc::new(path),
             tx: Arc::new(tx),
+            applied: Default::default(),
             write_lock: Arc::new(Mutex::new(None)),
             rejected: Default::default(),
         }
@@ -188,16 +206,54 @@ impl Store {
 
     /// The current config.
     pub fn current(&self) -> Arc<Config> {
-        self.tx.borrow().clone()
+        self.tx.borrow().config.clone()
     }
 
-    /// A receiver that sees every config published after this call.
-    pub fn subscribe(&self) -> watch::Receiver<Arc<Config>> {
-        self.tx.subscribe()
+    /// The running gateway's end of the store: [`Follower::next`] yields the current config
+    /// and then every newer one; [`Follower::applied`] says the last one took effect. From this
+    /// call on, [`Store::update`] returns only once its config has been applied (or the
+    /// follower is dropped). One follower per store: a second call replaces the first.
+    pub fn follow(&self) -> Follower {
+        let mut rx = self.tx.subscribe();
+        rx.mark_changed();
+        let (applied, seen) = watch::channel(0);
+        *self.applied.lock().unwrap_or_else(|e| e.into_inner()) = Some(seen);
+        Follower {
+            rx,
+            applied,
+            yielded: 0,
+        }
     }
 
-    /// Applies `change` to the config, validates it, writes it atomically and publishes it.
-    /// Changes are serialized. The file is read first: when it changed since Loopgate last read
+    /// Publishes `config` as the next generation and returns that generation. Called with the
+    /// write lock held, so generations follow the order of writes.
+    fn publish(&self, config: Arc<Config>) -> u64 {
+        let mut generation = 0;
+        self.tx.send_modify(|p| {
+            p.generation += 1;
+            p.config = config;
+            generation = p.generation;
+        });
+        generation
+    }
+
+    /// Waits until the follower has applied `generation` or a later one; at once when nobody
+    /// follows the store or the follower has stopped.
+    async fn settled(&self, generation: u64) {
+        let applied = self
+            .applied
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(mut applied) = applied {
+            let _ = applied.wait_for(|&a| a >= generation).await;
+        }
+    }
+
+    /// Applies `change` to the config, validates it, writes it atomically and publishes it,
+    /// then waits until the follower (if any, see [`Store::follow`]) has applied it — for a
+    /// removed or changed server that includes its clean stop (seconds at most). Changes are
+    /// serialized; the wait happens outside that order, so a slow stop holds up no other write. The file is read first: when it changed since Loopgate last read
     /// or wrote it, a valid version is the base of the change (and is published with it); one
     /// that cannot be read refuses the change. If `change`, validation or the write fails, the
     /// file and the live config stay as they were.
@@ -251,7 +307,9 @@ impl Store {
         *seen = Some(written);
         *self.rejected.lock().unwrap_or_else(|e| e.into_inner()) = None;
         let next = Arc::new(next);
-        self.tx.send_replace(next.clone());
+        let generation = self.publish(next.clone());
+        drop(seen);
+        self.settled(generation).await;
         Ok(next)
     }
 
@@ -283,7 +341,7 @@ impl Store {
         if *self.current() == next {
             return Ok(false);
         }
-        self.tx.send_replace(Arc::new(next));
+        self.publish(Arc::new(next));
         Ok(true)
     }
 
@@ -312,6 +370,30 @@ impl Store {
             Ok(())
         })
         .await
+    }
+}
+
+/// What the running gateway holds to follow a [`Store`] (see [`Store::follow`]).
+pub struct Follower {
+    rx: watch::Receiver<Published>,
+    applied: watch::Sender<u64>,
+    yielded: u64,
+}
+
+impl Follower {
+    /// Waits for a config newer than the last one yielded (the first call yields the current
+    /// one). Returns `None` once the store is gone.
+    pub async fn next(&mut self) -> Option<Arc<Config>> {
+        self.rx.changed().await.ok()?;
+        let published = self.rx.borrow_and_update().clone();
+        self.yielded = published.generation;
+        Some(published.config)
+    }
+
+    /// Says the config last yielded by [`Follower::next`] has been applied: the writes that
+    /// published it, and those before it, return.
+    pub fn applied(&self) {
+        self.applied.send_replace(self.yielded);
     }
 }
 
@@ -348,7 +430,7 @@ mod tests {
         assert!(created);
         assert_eq!(load(&path).unwrap(), *store.current());
 
-        let rx = store.subscribe();
+        let rx = store.tx.subscribe();
         store.set_server_enabled("everything", false).await.unwrap();
         assert!(rx.has_changed().unwrap());
         assert!(load(&path).unwrap().mcp_servers["everything"].disabled);
@@ -459,5 +541,42 @@ mod unseen_changes {
             .file_type()
             .is_symlink());
         assert!(load(&real).unwrap().mcp_servers["everything"].disabled);
+    }
+}
+
+#[cfg(test)]
+mod following {
+    use super::*;
+    use std::time::Duration;
+
+    /// A write returns once the follower has applied it (not before), a follower sees the
+    /// config it was created with first, and a dropped follower holds up no write.
+    #[tokio::test]
+    async fn a_write_returns_once_the_follower_applied_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open_or_init(&dir.path().join("config.json")).unwrap();
+        let mut follower = store.follow();
+        assert_eq!(
+            follower.next().await.unwrap(),
+            store.current(),
+            "current first"
+        );
+        follower.applied();
+
+        let writer = store.clone();
+        let write =
+            tokio::spawn(async move { writer.set_server_enabled("everything", false).await });
+        let yielded = follower.next().await.unwrap();
+        assert!(yielded.mcp_servers["everything"].disabled);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            !write.is_finished(),
+            "returned before the follower applied it"
+        );
+        follower.applied();
+        write.await.unwrap().unwrap();
+
+        drop(follower);
+        store.set_server_enabled("everything", true).await.unwrap();
     }
 }
