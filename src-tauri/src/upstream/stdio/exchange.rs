@@ -19,11 +19,12 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use rmcp::model::{ClientJsonRpcMessage, ClientRequest, JsonRpcMessage, RequestId, ServerResult};
+use rmcp::model::{ClientRequest, JsonRpcMessage, RequestId, ServerResult};
 use rmcp::{Peer, RoleClient};
 use tokio::sync::broadcast;
 
-use super::pipe::{line, Answered, Shared};
+use super::pipe::{Answered, Shared};
+use super::request_line::request_line;
 use super::stdout::{too_large, MAX_MESSAGE_BYTES};
 use crate::upstream::call::{Alive, Call, GaveUp, Keyed, Outcome};
 use crate::upstream::error::UpstreamError;
@@ -86,8 +87,7 @@ impl Exchange {
         };
         // Listening before writing: an oversized answer may come back at once.
         let oversized = self.oversized.subscribe();
-        let message = ClientJsonRpcMessage::request(request, id.clone());
-        if let Err(e) = self.pipe.write(line(message)).await {
+        if let Err(e) = self.pipe.write(request_line(id.clone(), request)).await {
             return Outcome::Answered(Err(self.disconnected(format!(
                 "the request could not be written to its stdin ({e})"
             ))));

@@ -15,6 +15,7 @@
 pub mod exchange;
 pub mod pipe;
 pub mod process;
+pub mod request_line;
 pub mod stdout;
 
 use std::sync::Arc;

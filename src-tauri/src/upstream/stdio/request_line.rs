@@ -1,0 +1,199 @@
+//! A relayed request as one line of the stdio transport, written in one pass from its typed
+//! params.
+//!
+//! rmcp's `Serialize` for a request (`model/serde_impl.rs`, `WithMeta`) first turns the params
+//! into a `serde_json::Value`, to merge the `_meta` its extensions carry into the params' own
+//! `_meta`, and then writes that `Value`: about 20 allocations of the 132 a relayed call made
+//! over stdio (`tests/bench/RESULTS.md`, run T). For the requests clients relay most —
+//! `tools/call`, `resources/read`, `prompts/get` — [`request_line`] moves the extensions'
+//! `_meta` into the params first, merged as rmcp merges it (on a key in both, the extensions'
+//! value wins), and writes the message straight from the params. The line carries the same
+//! JSON as rmcp's codec writes (a unit test compares them); only the order of keys inside
+//! `params` may differ, which JSON leaves free. Every other request, and one whose extensions
+//! also carry a legacy `MetaObject` (a third source rmcp merges), goes through rmcp's codec
+//! ([`super::pipe::line`]).
+
+use rmcp::model::{
+    ClientJsonRpcMessage, ClientRequest, JsonRpcVersion2_0, MetaObject, Request, RequestId,
+    RequestMetaObject, RequestParamsMeta,
+};
+use serde::Serialize;
+
+use super::pipe::line;
+
+/// The request `request` with id `id` as one line (JSON, then `\n`) for a stdio server's
+/// stdin. Never fails: a request this module does not write goes through rmcp's codec, which
+/// also reports (and skips) a message that does not serialize.
+pub fn request_line(id: RequestId, request: ClientRequest) -> Vec<u8> {
+    let unwritten = match request {
+        ClientRequest::CallToolRequest(r) => direct(&id, r).map_err(ClientRequest::CallToolRequest),
+        ClientRequest::ReadResourceRequest(r) => {
+            direct(&id, r).map_err(ClientRequest::ReadResourceRequest)
+        }
+        ClientRequest::GetPromptRequest(r) => {
+            direct(&id, r).map_err(ClientRequest::GetPromptRequest)
+        }
+        other => Err(other),
+    };
+    unwritten.unwrap_or_else(|request| line(ClientJsonRpcMessage::request(request, id)))
+}
+
+/// The JSON-RPC request as it goes on the wire: the members of rmcp's `JsonRpcRequest`, with
+/// the request's method and params (the `_meta` already in them).
+#[derive(Serialize)]
+struct Wire<'a, M, P> {
+    jsonrpc: JsonRpcVersion2_0,
+    id: &'a RequestId,
+    method: &'a M,
+    params: &'a P,
+}
+
+/// Writes `request`; hands it back, unchanged, when its extensions carry a legacy `_meta` or
+/// its params do not serialize.
+fn direct<M, P>(id: &RequestId, mut request: Request<M, P>) -> Result<Vec<u8>, Request<M, P>>
+where
+    M: Serialize,
+    P: Serialize + RequestParamsMeta,
+{
+    if request.extensions.get::<MetaObject>().is_some() {
+        return Err(request);
+    }
+    let before = request.params.meta().cloned();
+    if let Some(carried) = request.extensions.remove::<RequestMetaObject>() {
+        match request.params.meta_mut() {
+            Some(own) => own.extend(carried),
+            own @ None => *own = Some(carried),
+        }
+    }
+    let mut buf = Vec::with_capacity(256);
+    let wire = Wire {
+        jsonrpc: JsonRpcVersion2_0,
+        id,
+        method: &request.method,
+        params: &request.params,
+    };
+    match serde_json::to_writer(&mut buf, &wire) {
+        Ok(()) => {
+            buf.push(b'\n');
+            Ok(buf)
+        }
+        Err(_) => {
+            // Put the `_meta` back where it was, for rmcp's codec to write (and report).
+            let merged = std::mem::replace(request.params.meta_mut(), before);
+            if let Some(merged) = merged {
+                request.extensions.insert(merged);
+            }
+            Err(request)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rmcp::model::{
+        CallToolRequestParams, GetExtensions, GetPromptRequestParams, ProgressToken,
+        ReadResourceRequestParams,
+    };
+    use serde_json::{json, Value};
+
+    fn meta(v: Value) -> RequestMetaObject {
+        serde_json::from_value(v).unwrap()
+    }
+
+    /// What rmcp's codec writes for the same request.
+    fn rmcp_line(id: &RequestId, request: ClientRequest) -> Value {
+        let bytes = line(ClientJsonRpcMessage::request(request, id.clone()));
+        assert_eq!(bytes.last(), Some(&b'\n'));
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    fn ours(id: &RequestId, request: ClientRequest) -> Value {
+        let bytes = request_line(id.clone(), request);
+        assert_eq!(bytes.last(), Some(&b'\n'));
+        assert!(!bytes[..bytes.len() - 1].contains(&b'\n'), "one line");
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    /// Every combination of the params' own `_meta` and the extensions' (none, disjoint keys,
+    /// a key in both) gives the JSON rmcp's codec gives, for each of the three requests; a
+    /// legacy `MetaObject` in the extensions still reaches the wire (through the codec).
+    #[test]
+    fn the_line_is_the_json_rmcps_codec_writes() {
+        let owns = [None, Some(meta(json!({"progressToken": 7, "own": true})))];
+        let carried = [
+            None,
+            Some(meta(json!({"io.loopgate/key": "k"}))),
+            Some(meta(json!({"progressToken": "gw-1", "own": false}))),
+        ];
+        let mut checked = 0;
+        for own in &owns {
+            for carry in &carried {
+                let mut call = CallToolRequestParams::new("echo").with_arguments(
+                    json!({"text": "hi\nthere", "n": [1, 2.5, null]})
+                        .as_object()
+                        .unwrap()
+                        .clone(),
+                );
+                call.meta = own.clone();
+                let mut read = ReadResourceRequestParams::new("file:///a b");
+                read.meta = own.clone();
+                let mut prompt = GetPromptRequestParams::new("p");
+                prompt.meta = own.clone();
+                let requests = [
+                    ClientRequest::CallToolRequest(Request::new(call)),
+                    ClientRequest::ReadResourceRequest(Request::new(read)),
+                    ClientRequest::GetPromptRequest(Request::new(prompt)),
+                ];
+                for (n, mut request) in requests.into_iter().enumerate() {
+                    if let Some(carry) = carry {
+                        request.extensions_mut().insert(carry.clone());
+                    }
+                    let id = if n % 2 == 0 {
+                        RequestId::Number(n as i64)
+                    } else {
+                        RequestId::String("s-1".into())
+                    };
+                    assert_eq!(ours(&id, request.clone()), rmcp_line(&id, request));
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 18);
+
+        // The extensions' value wins on a key in both, as in rmcp.
+        let mut call = CallToolRequestParams::new("echo");
+        call.meta = owns[1].clone();
+        let mut request = ClientRequest::CallToolRequest(Request::new(call));
+        request.extensions_mut().insert(carried[2].clone().unwrap());
+        let line = ours(&RequestId::Number(1), request);
+        assert_eq!(line["params"]["_meta"]["progressToken"], "gw-1");
+        assert_eq!(line["params"]["_meta"]["own"], false);
+
+        // A legacy `_meta` in the extensions is kept (rmcp's codec writes it).
+        let mut request =
+            ClientRequest::CallToolRequest(Request::new(CallToolRequestParams::new("echo")));
+        request.extensions_mut().insert(MetaObject(
+            json!({"legacy": 1}).as_object().unwrap().clone(),
+        ));
+        request
+            .extensions_mut()
+            .insert(meta(json!({"progressToken": 3})));
+        let id = RequestId::Number(9);
+        let line = ours(&id, request.clone());
+        assert_eq!(line, rmcp_line(&id, request));
+        assert_eq!(line["params"]["_meta"]["legacy"], 1);
+        assert_eq!(
+            line["params"]["_meta"]["progressToken"],
+            serde_json::to_value(ProgressToken(rmcp::model::NumberOrString::Number(3))).unwrap()
+        );
+    }
+
+    /// A request this module does not write itself goes through rmcp's codec unchanged.
+    #[test]
+    fn other_requests_go_through_rmcps_codec() {
+        let request = ClientRequest::ListToolsRequest(Default::default());
+        let id = RequestId::Number(4);
+        assert_eq!(ours(&id, request.clone()), rmcp_line(&id, request));
+    }
+}
