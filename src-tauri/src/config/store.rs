@@ -253,9 +253,10 @@ impl Store {
     /// Applies `change` to the config, validates it, writes it atomically and publishes it,
     /// then waits until the follower (if any, see [`Store::follow`]) has applied it — for a
     /// removed or changed server that includes its clean stop (seconds at most). Changes are
-    /// serialized; the wait happens outside that order, so a slow stop holds up no other write. The file is read first: when it changed since Loopgate last read
-    /// or wrote it, a valid version is the base of the change (and is published with it); one
-    /// that cannot be read refuses the change. If `change`, validation or the write fails, the
+    /// serialized; the wait happens outside that order, so a slow stop holds up no other
+    /// write. The file is read first: when it changed since Loopgate last read or wrote it, a
+    /// valid version is the base of the change (and is published with it); one that cannot be
+    /// read refuses the change. If `change`, validation or the write fails, the
     /// file and the live config stay as they were.
     ///
     /// Returns the new config. Errors: whatever `change` returns,
