@@ -45,13 +45,34 @@ pub fn python() -> PathBuf {
     ensure_peers().join("venv/bin/python")
 }
 
-/// A free TCP port on 127.0.0.1.
+/// A free TCP port on 127.0.0.1 for a peer that binds it itself: one no `bind(0)` or outgoing
+/// connection on this machine can be given meanwhile, and not one handed out before in this
+/// test process (until all 12,000 have been).
+///
+/// The peer binds the port a moment after it was found free. A port found with `bind(0)`
+/// comes from the kernel's ephemeral range, from which the kernel may hand it to the next
+/// `bind(0)` (a gateway, a mock server) in that moment: two tests side by side got one port,
+/// one test's Python server failed to bind it ("address already in use"), and its gateway
+/// talked to the other test's server until that test ended. So the ports come from the 12,000
+/// below the ephemeral range (`/proc/sys/net/ipv4/ip_local_port_range`, 32768 by default),
+/// in turn from an offset of this process's own, each checked free by binding it.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static TURN: AtomicU32 = AtomicU32::new(0);
+    let ephemeral_from: u32 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32768);
+    let span = ephemeral_from.saturating_sub(1024).clamp(1, 12_000);
+    let offset = std::process::id().wrapping_mul(7919);
+    for _ in 0..span {
+        let turn = TURN.fetch_add(1, Ordering::Relaxed);
+        let port = (ephemeral_from - span + offset.wrapping_add(turn) % span) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port below the ephemeral range ({ephemeral_from})");
 }
 
 /// Waits until something listens on 127.0.0.1:`port` (panics after 30 s).
