@@ -48,8 +48,9 @@ struct Wire<'a, M, P> {
     params: &'a P,
 }
 
-/// Writes `request`; hands it back, unchanged, when its extensions carry a legacy `_meta` or
-/// its params do not serialize.
+/// Writes `request`; hands it back when its extensions carry a legacy `_meta` (unchanged) or
+/// its params do not serialize (with the extensions' `_meta` already merged into the params',
+/// which rmcp's codec then writes as it would have merged it).
 fn direct<M, P>(id: &RequestId, mut request: Request<M, P>) -> Result<Vec<u8>, Request<M, P>>
 where
     M: Serialize,
@@ -58,7 +59,6 @@ where
     if request.extensions.get::<MetaObject>().is_some() {
         return Err(request);
     }
-    let before = request.params.meta().cloned();
     if let Some(carried) = request.extensions.remove::<RequestMetaObject>() {
         match request.params.meta_mut() {
             Some(own) => own.extend(carried),
@@ -77,14 +77,7 @@ where
             buf.push(b'\n');
             Ok(buf)
         }
-        Err(_) => {
-            // Put the `_meta` back where it was, for rmcp's codec to write (and report).
-            let merged = std::mem::replace(request.params.meta_mut(), before);
-            if let Some(merged) = merged {
-                request.extensions.insert(merged);
-            }
-            Err(request)
-        }
+        Err(_) => Err(request),
     }
 }
 
