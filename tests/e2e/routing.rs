@@ -472,8 +472,10 @@ async fn a_2026_servers_listen_stream_is_reopened_after_it_ends() {
         ],
     );
     wait_port(port);
+    // The registry clients list from, not the server's status: the status counts the new
+    // catalog first, and the registry is rebuilt from it a moment later.
     gw.wait_until("the restarted server's new tool is listed", 30, |gw| {
-        gw.status("ts")["toolCount"] == 3
+        gw.running().gateway.registry().tool_count() == 3
     })
     .await;
     let client = mcp_client(&gw.url, &gw.token).await;
