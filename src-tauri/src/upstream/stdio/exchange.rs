@@ -23,8 +23,7 @@ use rmcp::model::{ClientRequest, JsonRpcMessage, RequestId, ServerResult};
 use rmcp::{Peer, RoleClient};
 use tokio::sync::broadcast;
 
-use super::pipe::{Answered, Shared};
-use super::request_line::request_line;
+use super::pipe::{request_line, Answered, Shared};
 use super::stdout::{too_large, MAX_MESSAGE_BYTES};
 use crate::upstream::call::{Alive, Call, GaveUp, Keyed, Outcome};
 use crate::upstream::error::UpstreamError;
@@ -87,7 +86,7 @@ impl Exchange {
         };
         // Listening before writing: an oversized answer may come back at once.
         let oversized = self.oversized.subscribe();
-        if let Err(e) = self.pipe.write(request_line(id.clone(), request)).await {
+        if let Err(e) = self.pipe.write(request_line(&id, request)).await {
             return Outcome::Answered(Err(self.disconnected(format!(
                 "the request could not be written to its stdin ({e})"
             ))));

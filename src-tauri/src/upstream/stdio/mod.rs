@@ -15,7 +15,6 @@
 pub mod exchange;
 pub mod pipe;
 pub mod process;
-pub mod request_line;
 pub mod stdout;
 
 use std::sync::Arc;

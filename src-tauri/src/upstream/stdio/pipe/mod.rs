@@ -34,8 +34,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rmcp::model::{
-    ClientJsonRpcMessage, ErrorData, JsonRpcMessage, LoggingMessageNotificationParam, RequestId,
-    ServerJsonRpcMessage, ServerNotification,
+    ClientJsonRpcMessage, ClientRequest, ErrorData, JsonRpcMessage,
+    LoggingMessageNotificationParam, RequestId, ServerJsonRpcMessage, ServerNotification,
 };
 use rmcp::transport::async_rw::{JsonRpcMessageCodec, JsonRpcMessageCodecError};
 use rmcp::transport::Transport;
@@ -158,6 +158,22 @@ pub fn line(message: ClientJsonRpcMessage) -> Vec<u8> {
         // rmcp's messages always serialize; were one not to, the server gets no line.
         Err(e) => {
             tracing::error!("a message could not be serialized: {e}");
+            Vec::new()
+        }
+    }
+}
+
+/// The request `request` with id `id` as one line of the stdio transport (JSON, then `\n`),
+/// written by [`crate::wire::request_json`]. A request that does not serialize (rmcp's types
+/// always do) is reported and gives no line, as in [`line()`].
+pub fn request_line(id: &RequestId, mut request: ClientRequest) -> Vec<u8> {
+    match crate::wire::request_json(id, &mut request) {
+        Ok(mut json) => {
+            json.push(b'\n');
+            json
+        }
+        Err(e) => {
+            tracing::error!("a request could not be serialized: {e}");
             Vec::new()
         }
     }

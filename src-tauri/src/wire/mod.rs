@@ -17,6 +17,9 @@
 //! so it is not read twice. Any other message, and one that type does not fit, is read
 //! as rmcp reads it, errors included.
 //!
+//! The relay's own requests are written the other way round, in one pass from their typed
+//! params ([`request`]).
+//!
 //! The reading differs from rmcp's in one case only: an answer that fits both the result its
 //! request expects and an earlier variant of `ServerResult`. Such an answer is read as the
 //! expected result, e.g. a `tools/call` answer as a tool's result, never as a `tools/list`
@@ -24,6 +27,9 @@
 //! (`"input_required"`) do not fit the result types and are read as rmcp reads them.
 
 use std::fmt;
+
+pub mod request;
+pub use request::request_json;
 
 use rmcp::model::{
     CallToolRequest, CallToolResult, ClientJsonRpcMessage, ClientRequest, GetPromptRequest,

@@ -1,41 +1,46 @@
-//! A relayed request as one line of the stdio transport, written in one pass from its typed
-//! params.
+//! A relayed request as JSON, written in one pass from its typed params.
 //!
 //! rmcp's `Serialize` for a request (`model/serde_impl.rs`, `WithMeta`) first turns the params
 //! into a `serde_json::Value`, to merge the `_meta` its extensions carry into the params' own
 //! `_meta`, and then writes that `Value`: 19 of the 129 allocations a relayed call made over
-//! stdio (`tests/bench/RESULTS.md`, run T). For the requests clients relay most —
-//! `tools/call`, `resources/read`, `prompts/get` — [`request_line`] moves the extensions'
-//! `_meta` into the params first, merged as rmcp merges it (on a key in both, the extensions'
-//! value wins), and writes the message straight from the params. The line carries the same
-//! JSON as rmcp's codec writes (a unit test compares them); only the order of keys inside
-//! `params` may differ, which JSON leaves free. Every other request, and one whose extensions
-//! also carry a legacy `MetaObject` (a third source rmcp merges), goes through rmcp's codec
-//! ([`super::pipe::line`]).
+//! stdio (`tests/bench/RESULTS.md`, run T), and 14 of an HTTP call's (run S). For the requests
+//! clients relay most — `tools/call`, `resources/read`, `prompts/get` — [`request_json`] moves
+//! the extensions' `_meta` into the params first, merged as rmcp merges it (on a key in both,
+//! the extensions' value wins), and writes the message straight from the params. The JSON is
+//! what rmcp writes (a unit test compares them); only the order of keys inside `params` may
+//! differ, which JSON leaves free. Every other request, and one whose extensions also carry a
+//! legacy `MetaObject` (a third source rmcp merges), is written by rmcp's `Serialize`.
+//!
+//! Both transports use it: a stdio server's line (`upstream::stdio::exchange`) and an HTTP
+//! server's POST body (`upstream::streamable::post`).
 
 use rmcp::model::{
-    ClientJsonRpcMessage, ClientRequest, JsonRpcVersion2_0, MetaObject, Request, RequestId,
-    RequestMetaObject, RequestParamsMeta,
+    ClientRequest, JsonRpcVersion2_0, MetaObject, Request, RequestId, RequestMetaObject,
+    RequestParamsMeta,
 };
 use serde::Serialize;
 
-use super::pipe::line;
-
-/// The request `request` with id `id` as one line (JSON, then `\n`) for a stdio server's
-/// stdin. Never fails: a request this module does not write goes through rmcp's codec, which
-/// also reports (and skips) a message that does not serialize.
-pub fn request_line(id: RequestId, request: ClientRequest) -> Vec<u8> {
-    let unwritten = match request {
-        ClientRequest::CallToolRequest(r) => direct(&id, r).map_err(ClientRequest::CallToolRequest),
-        ClientRequest::ReadResourceRequest(r) => {
-            direct(&id, r).map_err(ClientRequest::ReadResourceRequest)
-        }
-        ClientRequest::GetPromptRequest(r) => {
-            direct(&id, r).map_err(ClientRequest::GetPromptRequest)
-        }
-        other => Err(other),
+/// The JSON-RPC request `request` with id `id`, as JSON bytes (no line end).
+///
+/// For `tools/call`, `resources/read` and `prompts/get` the `_meta` its extensions carry is
+/// moved into its params on the way (merged as rmcp merges it), so `request` is left as rmcp
+/// would write it: a request re-sent another way carries the same JSON.
+///
+/// Errors: `serde_json`'s, for params that do not serialize (rmcp's types always do).
+pub fn request_json(id: &RequestId, request: &mut ClientRequest) -> serde_json::Result<Vec<u8>> {
+    let written = match request {
+        ClientRequest::CallToolRequest(r) => direct(id, r),
+        ClientRequest::ReadResourceRequest(r) => direct(id, r),
+        ClientRequest::GetPromptRequest(r) => direct(id, r),
+        _ => None,
     };
-    unwritten.unwrap_or_else(|request| line(ClientJsonRpcMessage::request(request, id)))
+    written.unwrap_or_else(|| {
+        serde_json::to_vec(&Rmcps {
+            jsonrpc: JsonRpcVersion2_0,
+            id,
+            request,
+        })
+    })
 }
 
 /// The JSON-RPC request as it goes on the wire: the members of rmcp's `JsonRpcRequest`, with
@@ -48,16 +53,26 @@ struct Wire<'a, M, P> {
     params: &'a P,
 }
 
-/// Writes `request`; hands it back when its extensions carry a legacy `_meta` (unchanged) or
-/// its params do not serialize (with the extensions' `_meta` already merged into the params',
-/// which rmcp's codec then writes as it would have merged it).
-fn direct<M, P>(id: &RequestId, mut request: Request<M, P>) -> Result<Vec<u8>, Request<M, P>>
+/// rmcp's `JsonRpcRequest<ClientRequest>`, borrowing the request: written by rmcp's
+/// `Serialize` for the request.
+#[derive(Serialize)]
+struct Rmcps<'a> {
+    jsonrpc: JsonRpcVersion2_0,
+    id: &'a RequestId,
+    #[serde(flatten)]
+    request: &'a ClientRequest,
+}
+
+/// Writes `request`, with its extensions' `_meta` moved into its params; `None` (and the
+/// request unchanged) when its extensions carry a legacy `_meta`, which rmcp's `Serialize`
+/// merges too.
+fn direct<M, P>(id: &RequestId, request: &mut Request<M, P>) -> Option<serde_json::Result<Vec<u8>>>
 where
     M: Serialize,
     P: Serialize + RequestParamsMeta,
 {
     if request.extensions.get::<MetaObject>().is_some() {
-        return Err(request);
+        return None;
     }
     if let Some(carried) = request.extensions.remove::<RequestMetaObject>() {
         match request.params.meta_mut() {
@@ -72,18 +87,13 @@ where
         method: &request.method,
         params: &request.params,
     };
-    match serde_json::to_writer(&mut buf, &wire) {
-        Ok(()) => {
-            buf.push(b'\n');
-            Ok(buf)
-        }
-        Err(_) => Err(request),
-    }
+    Some(serde_json::to_writer(&mut buf, &wire).map(|()| buf))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rmcp::model::ClientJsonRpcMessage;
     use rmcp::model::{
         CallToolRequestParams, GetExtensions, GetPromptRequestParams, ProgressToken,
         ReadResourceRequestParams,
@@ -94,18 +104,21 @@ mod tests {
         serde_json::from_value(v).unwrap()
     }
 
-    /// What rmcp's codec writes for the same request.
+    /// What rmcp writes for the same request (its stdio codec and its HTTP client both use
+    /// its `Serialize`).
     fn rmcp_line(id: &RequestId, request: ClientRequest) -> Value {
-        let bytes = line(ClientJsonRpcMessage::request(request, id.clone()));
-        assert_eq!(bytes.last(), Some(&b'\n'));
-        serde_json::from_slice(&bytes).unwrap()
+        let bytes = serde_json::to_vec(&ClientJsonRpcMessage::request(request, id.clone()));
+        serde_json::from_slice(&bytes.unwrap()).unwrap()
     }
 
-    fn ours(id: &RequestId, request: ClientRequest) -> Value {
-        let bytes = request_line(id.clone(), request);
-        assert_eq!(bytes.last(), Some(&b'\n'));
-        assert!(!bytes[..bytes.len() - 1].contains(&b'\n'), "one line");
-        serde_json::from_slice(&bytes).unwrap()
+    /// What [`request_json`] writes; the request it leaves behind is written the same way by
+    /// rmcp (a request re-sent after the server did not take it carries the same JSON).
+    fn ours(id: &RequestId, mut request: ClientRequest) -> Value {
+        let bytes = request_json(id, &mut request).unwrap();
+        assert!(!bytes.contains(&b'\n'), "no line end inside");
+        let ours: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(ours, rmcp_line(id, request), "the request left behind");
+        ours
     }
 
     /// Every combination of the params' own `_meta` and the extensions' (none, disjoint keys,
@@ -182,7 +195,7 @@ mod tests {
         );
     }
 
-    /// A request this module does not write itself goes through rmcp's codec unchanged.
+    /// A request this module does not write itself is written by rmcp's `Serialize`.
     #[test]
     fn other_requests_go_through_rmcps_codec() {
         let request = ClientRequest::ListToolsRequest(Default::default());
