@@ -4,7 +4,8 @@
 //! with a clear error; a crash mid-call fails that call and the server comes back; a crash loop
 //! is parked as `failed`, not restarted forever. And one fault no real peer produces, from the
 //! spec-following mock: a server that refuses its client's answer to its own request. A call
-//! still running when the gateway stops does not hold the stop up.
+//! still running when the gateway stops does not hold the stop up. The same server over
+//! Streamable HTTP: an oversized answer is refused whether it comes as JSON or as an event.
 
 use std::time::{Duration, Instant};
 
@@ -127,6 +128,40 @@ async fn hang_flood_big_and_crash_are_contained() {
         call(&c, "faulty__echo", json!({"message": "back"})).await,
         (false, "echo: back".to_string())
     );
+    c.cancel().await.unwrap();
+    gw.stop().await;
+}
+
+/// An HTTP server's answer over the size limit is refused with the same clear error, whether
+/// it comes as one JSON body or as an event on a stream, and the server stays usable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_servers_oversized_answer_is_refused_in_either_form() {
+    let (_json, json_port) = python_peer(
+        "faulty-server.py",
+        &[("MODE", "stateful".into()), ("JSON", "1".into())],
+    );
+    let (_sse, sse_port) = python_peer("faulty-server.py", &[("MODE", "stateful".into())]);
+    let url = |port: u16| format!("http://127.0.0.1:{port}/mcp");
+    let gw = Gw::start(json!({
+        "json": { "url": url(json_port), "timeoutMs": 20000 },
+        "sse": { "url": url(sse_port), "timeoutMs": 20000 },
+    }))
+    .await;
+    gw.wait_ready(40).await;
+    let c = client(&gw).await;
+    for server in ["json", "sse"] {
+        let (err, text) = call(&c, &format!("{server}__big"), json!({"mb": 20})).await;
+        assert!(
+            err && text.contains(&format!("server \"{server}\""))
+                && text.contains("larger than 16 MiB"),
+            "{server}: {text}"
+        );
+        assert_eq!(
+            call(&c, &format!("{server}__echo"), json!({"message": "still"})).await,
+            (false, "echo: still".to_string()),
+            "{server}"
+        );
+    }
     c.cancel().await.unwrap();
     gw.stop().await;
 }

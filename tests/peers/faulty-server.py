@@ -6,7 +6,9 @@ gateway's fault tests (tests/faults.rs). Each fault is something a real server c
   flood(mb)       writes mb MiB of junk to stderr, then answers
   big(mb)         answers with a text result of mb MiB
   slow(ms)        answers after ms milliseconds
-Set CRASH_ON_START=1 to exit with code 7 before serving (a crash loop)."""
+Set CRASH_ON_START=1 to exit with code 7 before serving (a crash loop).
+MODE=stateful PORT=n serves Streamable HTTP at http://127.0.0.1:n/mcp instead of stdio
+(JSON=1: answers as application/json bodies instead of event streams)."""
 import asyncio, os, sys
 from mcp.server.mcpserver import MCPServer
 
@@ -55,4 +57,12 @@ def big(mb: int) -> str:
     return "y" * (mb * 1024 * 1024)
 
 if __name__ == "__main__":
-    mcp.run("stdio")
+    if os.environ.get("MODE") == "stateful":
+        mcp.run(
+            "streamable-http",
+            host="127.0.0.1",
+            port=int(os.environ["PORT"]),
+            json_response=os.environ.get("JSON", "0") == "1",
+        )
+    else:
+        mcp.run("stdio")

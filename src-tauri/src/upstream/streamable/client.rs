@@ -15,8 +15,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::stream::BoxStream;
-use http::{HeaderName, HeaderValue};
-use rmcp::model::{ClientJsonRpcMessage, ClientNotification, ClientRequest};
+use http::{HeaderMap, HeaderName, HeaderValue};
+use rmcp::model::{
+    ClientJsonRpcMessage, ClientNotification, ClientRequest, JsonRpcRequest, RequestId,
+};
 use rmcp::transport::auth::{AuthClient, AuthorizationManager};
 use rmcp::transport::streamable_http_client::{
     SseError, StreamableHttpClient, StreamableHttpClientTransportConfig, StreamableHttpError,
@@ -26,8 +28,8 @@ use rmcp::transport::StreamableHttpClientTransport;
 use sse_stream::Sse;
 use tokio::sync::Notify;
 
-/// Largest JSON response accepted from a backend, in bytes (16 MiB, as for stdio servers).
-pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+use super::post::{self, Posted, Target, MAX_RESPONSE_BYTES};
+use crate::wire::Answer;
 
 /// What Loopgate has seen of one backend's HTTP session. Shared between the transport (which
 /// writes it) and the supervisor (which reads it for status and re-listing).
@@ -247,6 +249,17 @@ impl StreamableHttpClient for ObservedClient {
     }
 }
 
+/// Whether `e` means the server did not take the request: the session is unknown (404) or the
+/// server wants (other) credentials (401, 403).
+fn not_taken(e: &StreamableHttpError<reqwest::Error>) -> bool {
+    matches!(
+        e,
+        StreamableHttpError::SessionExpired
+            | StreamableHttpError::AuthRequired(_)
+            | StreamableHttpError::InsufficientScope(_)
+    )
+}
+
 /// Errors building the transport from config values.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpSetupError {
@@ -264,6 +277,8 @@ pub enum HttpSetupError {
 pub struct SharedClient {
     client: ObservedClient,
     headers: HashMap<HeaderName, HeaderValue>,
+    /// The same headers, as one request takes them ([`SharedClient::send`]).
+    header_map: HeaderMap,
     observer: Arc<SessionObserver>,
 }
 
@@ -293,9 +308,14 @@ impl SharedClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         let observer = Arc::new(SessionObserver::default());
+        let header_map = custom_headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         Ok(Self {
             client: ObservedClient::new(inner, auth, observer.clone()),
             headers: custom_headers,
+            header_map,
             observer,
         })
     }
@@ -339,6 +359,39 @@ impl SharedClient {
         self.client
             .post_message_with_response_limits(url.clone(), message, session, None, headers, limits)
             .await
+    }
+
+    /// POSTs request `request` with id `id` to `target` on `session`, as [`SharedClient::post`]
+    /// does, and says what the server did with it; a JSON answer is read as `answer` says.
+    /// To a server Loopgate did not sign in to the request goes as [`super::post::post`]
+    /// writes it, otherwise through rmcp's client (which adds the OAuth token).
+    ///
+    /// Errors: as for [`super::post::post`]; a server's 404 on the session, 401 and 403 are
+    /// [`Posted::NotTaken`], not errors.
+    pub async fn send(
+        &self,
+        target: &Target,
+        session: Option<Arc<str>>,
+        (id, request): (&RequestId, ClientRequest),
+        (version, extra): (&str, Vec<(HeaderName, HeaderValue)>),
+        answer: Answer,
+    ) -> Result<Posted, StreamableHttpError<reqwest::Error>> {
+        if let (Inner::Plain(client), Some(url)) = (&self.client.inner, &target.parsed) {
+            let on_session = session.is_some();
+            let headers = post::headers(&self.header_map, version, session.as_deref(), extra);
+            return post::post(client, url, (id, request), (headers, on_session), answer).await;
+        }
+        let message = ClientJsonRpcMessage::Request(JsonRpcRequest::new(id.clone(), request));
+        match self
+            .post(&target.url, session, message, version, extra)
+            .await
+        {
+            Ok(StreamableHttpPostResponse::Json(m, _)) => Ok(Posted::Message(Box::new(m))),
+            Ok(StreamableHttpPostResponse::Sse(stream, _)) => Ok(Posted::Stream(stream)),
+            Ok(_) => Ok(Posted::Accepted),
+            Err(e) if not_taken(&e) => Ok(Posted::NotTaken),
+            Err(e) => Err(e),
+        }
     }
 
     /// Resumes a response stream of `session` after `last_event_id` with a GET (Streamable

@@ -4,9 +4,9 @@
 //! rmcp's client service passes every request through its service task and its transport
 //! worker and the answer back the same way — hand-offs that were a fifth of a relayed call's
 //! time. For the calls the gateway relays on an initialize-based session, [`Exchange`] posts
-//! the JSON-RPC request itself, with rmcp's own HTTP client (`StreamableHttpClient`, so headers,
-//! OAuth, content negotiation, size limits and event-stream parsing stay rmcp's), and reads the
-//! answer where the call waits. Whatever the server sends on that response stream meanwhile
+//! the JSON-RPC request itself ([`SharedClient::send`]: written and read by [`super::post`],
+//! or for a server Loopgate signed in to by rmcp's own HTTP client, which adds the OAuth
+//! token), and reads the answer where the call waits. Whatever the server sends on that response stream meanwhile
 //! goes where rmcp's path sends it: notifications to the channel's [`BackendClient`], the
 //! server's own requests (sampling, elicitation, roots) through it to the call's caller, the
 //! answer POSTed back on the session; progress extends the timeout. Messages on the stream are
@@ -26,7 +26,7 @@
 //! name would need Base64 in its header, or to a tool whose input schema promotes arguments to
 //! `Mcp-Param-*` headers (`x-mcp-header` annotations; rmcp encodes those), goes rmcp's way.
 //! Anything else on that channel does too. A 2026-07-28 server's errors come as HTTP 400 or
-//! 404 with a JSON-RPC error, which rmcp's HTTP client reads as the answer.
+//! 404 with a JSON-RPC error, which is read as the answer.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -39,11 +39,12 @@ use rmcp::model::{
     RequestId, RequestMetaObject, ServerJsonRpcMessage, ServerNotification, ServerResult, Tool,
 };
 use rmcp::service::{InboundStreamOrigin, RequestContext, Service};
-use rmcp::transport::streamable_http_client::{StreamableHttpError, StreamableHttpPostResponse};
+use rmcp::transport::streamable_http_client::StreamableHttpError;
 use rmcp::{Peer, RoleClient};
 use tokio_util::sync::CancellationToken;
 
-use super::client::{SharedClient, MAX_RESPONSE_BYTES};
+use super::client::SharedClient;
+use super::post::{event_too_large, EventStream, Failure, Posted, Target, MAX_RESPONSE_BYTES};
 use super::stateless::{standard_headers, stateless_meta, PARAM_ANNOTATION};
 use crate::upstream::backend_client::{BackendClient, LogOf};
 use crate::upstream::call::{Alive, Call, Keyed, Outcome};
@@ -60,7 +61,7 @@ const MAX_RESUME_DELAY: Duration = Duration::from_secs(5);
 pub struct Exchange {
     server: String,
     client: SharedClient,
-    url: Arc<str>,
+    target: Target,
     /// The channel served: its client handler, rmcp peer and place in the routes.
     channel: Channel,
     handler: BackendClient,
@@ -75,15 +76,6 @@ pub struct Exchange {
     /// `_meta`: built once, not per call.
     declared: Box<rmcp::model::ClientConfig>,
 }
-
-/// Reading the answer failed (the server may have taken the request).
-type Failure = StreamableHttpError<reqwest::Error>;
-
-/// A response stream of rmcp's HTTP client.
-type EventStream = futures::stream::BoxStream<
-    'static,
-    Result<sse_stream::Sse, rmcp::transport::streamable_http_client::SseError>,
->;
 
 /// Longest a response stream is read on after its answer (see [`release`]).
 const RELEASE_WITHIN: Duration = Duration::from_secs(1);
@@ -106,7 +98,7 @@ impl Exchange {
         Self {
             server: server.into(),
             client,
-            url: Arc::from(url),
+            target: Target::new(url),
             channel,
             handler,
             peer,
@@ -173,22 +165,27 @@ impl Exchange {
             self.next.fetch_add(1, Ordering::Relaxed),
             &mut request,
         );
-        let message = ClientJsonRpcMessage::Request(JsonRpcRequest::new(id.clone(), request));
         let alive = Alive::new();
         let answer = async {
             let posted = self
                 .client
-                .post(&self.url, session.clone(), message, &version, headers)
+                .send(
+                    &self.target,
+                    session.clone(),
+                    (&id, request),
+                    (&version, headers),
+                    answer_kind,
+                )
                 .await;
             let stream = match posted {
-                Ok(StreamableHttpPostResponse::Json(m, _)) => return Some(self.settle(m, &id)),
-                Ok(StreamableHttpPostResponse::Sse(stream, _)) => stream,
-                Ok(_) => {
+                Ok(Posted::Message(m)) => return Some(self.settle(*m, &id)),
+                Ok(Posted::Stream(stream)) => stream,
+                Ok(Posted::Accepted) => {
                     return Some(Err(StreamableHttpError::UnexpectedServerResponse(
                         "HTTP 202 Accepted for a request".into(),
                     )))
                 }
-                Err(e) if not_taken(&e) => return None,
+                Ok(Posted::NotTaken) => return None,
                 Err(error) => return Some(Err(error)),
             };
             Some(
@@ -244,7 +241,12 @@ impl Exchange {
                     tokio::time::sleep(retry.min(MAX_RESUME_DELAY)).await;
                     stream = self
                         .client
-                        .resume(&self.url, session.clone(), version, last_event_id.clone())
+                        .resume(
+                            &self.target.url,
+                            session.clone(),
+                            version,
+                            last_event_id.clone(),
+                        )
                         .await?;
                     continue;
                 }
@@ -326,7 +328,7 @@ impl Exchange {
             .extensions
             .insert(InboundStreamOrigin::OutboundRequest(call));
         let client = self.client.clone();
-        let url = self.url.clone();
+        let url = self.target.url.clone();
         let version = version.to_string();
         let server = self.server.clone();
         tokio::spawn(async move {
@@ -375,6 +377,10 @@ impl Exchange {
                 server,
                 limit_mib: MAX_RESPONSE_BYTES >> 20,
             },
+            StreamableHttpError::Sse(e) if event_too_large(&e) => UpstreamError::TooLarge {
+                server,
+                limit_mib: MAX_RESPONSE_BYTES >> 20,
+            },
             other => UpstreamError::Disconnected {
                 server,
                 message: other.to_string(),
@@ -410,17 +416,6 @@ fn release(releasing: &Arc<AtomicUsize>, mut stream: EventStream) {
         let _ = tokio::time::timeout(RELEASE_WITHIN, rest).await;
         releasing.fetch_sub(1, Ordering::Relaxed);
     });
-}
-
-/// Whether `e` means the server did not take the request: the session is unknown (404) or the
-/// server wants (other) credentials (401, 403).
-fn not_taken(e: &StreamableHttpError<reqwest::Error>) -> bool {
-    matches!(
-        e,
-        StreamableHttpError::SessionExpired
-            | StreamableHttpError::AuthRequired(_)
-            | StreamableHttpError::InsufficientScope(_)
-    )
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 
 pub mod client;
 pub mod exchange;
+pub mod post;
 pub mod stateless;
 
 use std::sync::Arc;
@@ -22,10 +23,9 @@ use rmcp::transport::auth::AuthorizationManager;
 use rmcp::RoleClient;
 use tokio::sync::Notify;
 
-pub use client::{
-    HttpSetupError, ObservedClient, SessionObserver, SharedClient, MAX_RESPONSE_BYTES,
-};
+pub use client::{HttpSetupError, ObservedClient, SessionObserver, SharedClient};
 use exchange::Exchange;
+pub use post::MAX_RESPONSE_BYTES;
 
 use super::backend_client::BackendClient;
 use super::connection::{Channels, Direct, Live, Parts, UpstreamError};
