@@ -207,7 +207,13 @@ async fn refused(
             return Ok(Posted::Message(Box::new(message)));
         }
     }
-    let shown: String = text.chars().take(ERROR_BODY_PREFIX).collect();
+    // The server's words reach the caller's error message: no control characters (a line
+    // break or a terminal escape the server chose).
+    let shown: String = text
+        .chars()
+        .take(ERROR_BODY_PREFIX)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     Err(StreamableHttpError::UnexpectedServerResponse(
         format!("HTTP {status}: {shown}").into(),
     ))
@@ -424,5 +430,108 @@ mod tests {
         assert!(is("Application/JSON; charset=utf-8", JSON));
         assert!(is(" text/event-stream", EVENT_STREAM));
         assert!(!is("application/json-seq", JSON));
+    }
+
+    /// What a server's answer to a POST is taken as, for each kind of answer it can give: a
+    /// local server answers each path the way one kind of server does.
+    #[tokio::test]
+    async fn each_kind_of_answer_is_taken_as_streamable_http_says() {
+        use axum::response::IntoResponse;
+        async fn answer(uri: http::Uri) -> axum::response::Response {
+            let json = [(CONTENT_TYPE, "application/json")];
+            let error = r#"{"jsonrpc":"2.0","id":"k-1","error":{"code":-32602,"message":"no"}}"#;
+            match uri.path() {
+                "/json" => (
+                    json,
+                    r#"{"jsonrpc":"2.0","id":"k-1","result":{"content":[]}}"#,
+                )
+                    .into_response(),
+                "/events" => {
+                    ([(CONTENT_TYPE, "text/event-stream")], "data: {}\n\n").into_response()
+                }
+                "/accepted" => StatusCode::ACCEPTED.into_response(),
+                "/gone" => (StatusCode::NOT_FOUND, json, error).into_response(),
+                "/challenge" => StatusCode::UNAUTHORIZED.into_response(),
+                "/bad" => (StatusCode::BAD_REQUEST, json, error).into_response(),
+                "/broken" => {
+                    (StatusCode::INTERNAL_SERVER_ERROR, "it\nbroke\x1b[2J").into_response()
+                }
+                "/moved" => (
+                    StatusCode::TEMPORARY_REDIRECT,
+                    [(http::header::LOCATION, "/json")],
+                )
+                    .into_response(),
+                _ => ([(CONTENT_TYPE, "text/html")], "<p>hi</p>").into_response(),
+            }
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(
+            async move { axum::serve(listener, axum::Router::new().fallback(answer)).await },
+        );
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let id = RequestId::String("k-1".into());
+        let send = |path: &str, on_session: bool| {
+            let url = reqwest::Url::parse(&format!("{base}{path}")).unwrap();
+            let client = client.clone();
+            let id = id.clone();
+            async move {
+                let request = ClientRequest::CallToolRequest(rmcp::model::Request::new(
+                    rmcp::model::CallToolRequestParams::new("t"),
+                ));
+                let headers = headers(&HeaderMap::new(), "2025-11-25", None, Vec::new());
+                post(
+                    &client,
+                    &url,
+                    (&id, request),
+                    (headers, on_session),
+                    Answer::ToolResult,
+                )
+                .await
+            }
+        };
+        let answered = |p: Result<Posted, Failure>| match p {
+            Ok(Posted::Message(m)) => *m,
+            Ok(_) => panic!("not a message"),
+            Err(e) => panic!("{e}"),
+        };
+        assert!(matches!(
+            answered(send("/json", true).await),
+            JsonRpcMessage::Response(_)
+        ));
+        assert!(matches!(send("/events", true).await, Ok(Posted::Stream(_))));
+        assert!(matches!(
+            send("/accepted", true).await,
+            Ok(Posted::Accepted)
+        ));
+        assert!(matches!(send("/gone", true).await, Ok(Posted::NotTaken)));
+        assert!(matches!(
+            send("/challenge", false).await,
+            Ok(Posted::NotTaken)
+        ));
+        // Without a session, a 404 or 400 carrying a JSON-RPC error is the answer (2026-07-28).
+        assert!(matches!(
+            answered(send("/gone", false).await),
+            JsonRpcMessage::Error(_)
+        ));
+        assert!(matches!(
+            answered(send("/bad", true).await),
+            JsonRpcMessage::Error(_)
+        ));
+        let broken = send("/broken", true).await.err().unwrap().to_string();
+        assert!(
+            broken.contains("HTTP 500 Internal Server Error: it broke [2J"),
+            "{broken}"
+        );
+        let moved = send("/moved", true).await.err().unwrap().to_string();
+        assert!(
+            moved.contains("HTTP 307"),
+            "redirects are not followed: {moved}"
+        );
+        let other = send("/page", true).await.err().unwrap().to_string();
+        assert!(other.contains("text/html"), "{other}");
     }
 }
