@@ -113,7 +113,9 @@ pub fn headers(
     if let Some(v) = session.and_then(|s| HeaderValue::from_str(s).ok()) {
         map.insert(HeaderName::from_static("mcp-session-id"), v);
     }
-    map.extend(extra);
+    for (name, value) in extra {
+        map.insert(name, value);
+    }
     map
 }
 
@@ -408,6 +410,7 @@ mod tests {
         let mut configured = HeaderMap::new();
         configured.insert("x-team", HeaderValue::from_static("a"));
         configured.insert(ACCEPT, HeaderValue::from_static("text/html"));
+        configured.insert("mcp-method", HeaderValue::from_static("configured"));
         let extra = vec![(
             HeaderName::from_static("mcp-method"),
             HeaderValue::from_static("tools/call"),
