@@ -122,8 +122,8 @@ mod tests {
     }
 
     /// Every combination of the params' own `_meta` and the extensions' (none, disjoint keys,
-    /// a key in both) gives the JSON rmcp's codec gives, for each of the three requests; a
-    /// legacy `MetaObject` in the extensions still reaches the wire (through the codec).
+    /// a key in both) gives the JSON rmcp writes, for each of the three requests; a legacy
+    /// `MetaObject` in the extensions still reaches the wire (written by rmcp's `Serialize`).
     #[test]
     fn the_line_is_the_json_rmcps_codec_writes() {
         let owns = [None, Some(meta(json!({"progressToken": 7, "own": true})))];

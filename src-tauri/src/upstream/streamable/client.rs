@@ -276,9 +276,8 @@ pub enum HttpSetupError {
 #[derive(Clone)]
 pub struct SharedClient {
     client: ObservedClient,
-    headers: HashMap<HeaderName, HeaderValue>,
-    /// The same headers, as one request takes them ([`SharedClient::send`]).
-    header_map: HeaderMap,
+    /// The configured headers (one value per name).
+    headers: HeaderMap,
     observer: Arc<SessionObserver>,
 }
 
@@ -294,7 +293,7 @@ impl SharedClient {
         auth: Option<AuthorizationManager>,
         connect_timeout: Duration,
     ) -> Result<Self, HttpSetupError> {
-        let mut custom_headers = HashMap::new();
+        let mut custom_headers = HeaderMap::new();
         for (k, v) in headers {
             let name = HeaderName::from_bytes(k.as_bytes())
                 .map_err(|_| HttpSetupError::BadHeader(k.clone()))?;
@@ -308,14 +307,9 @@ impl SharedClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         let observer = Arc::new(SessionObserver::default());
-        let header_map = custom_headers
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
         Ok(Self {
             client: ObservedClient::new(inner, auth, observer.clone()),
             headers: custom_headers,
-            header_map,
             observer,
         })
     }
@@ -328,7 +322,7 @@ impl SharedClient {
     /// The headers of a request on the session: the configured ones plus
     /// `MCP-Protocol-Version: version`.
     fn session_headers(&self, version: &str) -> HashMap<HeaderName, HeaderValue> {
-        let mut headers = self.headers.clone();
+        let mut headers = self.configured();
         if let Ok(v) = HeaderValue::from_str(version) {
             headers.insert(HeaderName::from_static("mcp-protocol-version"), v);
         }
@@ -378,7 +372,7 @@ impl SharedClient {
     ) -> Result<Posted, StreamableHttpError<reqwest::Error>> {
         if let (Inner::Plain(client), Some(url)) = (&self.client.inner, &target.parsed) {
             let on_session = session.is_some();
-            let headers = post::headers(&self.header_map, version, session.as_deref(), extra);
+            let headers = post::headers(&self.headers, version, session.as_deref(), extra);
             return post::post(client, url, (id, request), (headers, on_session), answer).await;
         }
         let message = ClientJsonRpcMessage::Request(JsonRpcRequest::new(id.clone(), request));
@@ -417,10 +411,18 @@ impl SharedClient {
             .await
     }
 
+    /// The configured headers as rmcp's client takes them.
+    fn configured(&self) -> HashMap<HeaderName, HeaderValue> {
+        self.headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
     /// A transport to `url` over this client.
     pub fn transport(&self, url: &str) -> StreamableHttpClientTransport<ObservedClient> {
         let mut config = StreamableHttpClientTransportConfig::with_uri(url);
-        config.custom_headers = self.headers.clone();
+        config.custom_headers = self.configured();
         config.allow_stateless = true;
         // rmcp caps in-flight POSTs per transport at 16; one backend connection carries every
         // client's calls, so a slow tool would make the 17th client wait.

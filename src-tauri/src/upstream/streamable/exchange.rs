@@ -6,8 +6,8 @@
 //! time. For the calls the gateway relays on an initialize-based session, [`Exchange`] posts
 //! the JSON-RPC request itself ([`SharedClient::send`]: written and read by [`super::post`],
 //! or for a server Loopgate signed in to by rmcp's own HTTP client, which adds the OAuth
-//! token), and reads the answer where the call waits. Whatever the server sends on that response stream meanwhile
-//! goes where rmcp's path sends it: notifications to the channel's [`BackendClient`], the
+//! token), and reads the answer where the call waits. Whatever the server sends on that
+//! response stream meanwhile goes where rmcp's path sends it: notifications to the channel's [`BackendClient`], the
 //! server's own requests (sampling, elicitation, roots) through it to the call's caller, the
 //! answer POSTed back on the session; progress extends the timeout. Messages on the stream are
 //! read by [`crate::wire::server_message`], the answer as the result its request expects
